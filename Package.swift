@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "ome-zarr-swift",
+  platforms: [.macOS(.v15)],
+  products: [
+    .library(name: "ZarrIO", targets: ["ZarrIO"]),
+    .library(name: "OMEZarr", targets: ["OMEZarr"]),
+    .executable(name: "ome2zarr", targets: ["ome2zarr"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+  ],
+  targets: [
+    // System libraries (Debian: libzstd-dev, libblosc-dev, zlib1g-dev, libtiff-dev).
+    .systemLibrary(
+      name: "CZarrZstd", pkgConfig: "libzstd",
+      providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+    .systemLibrary(
+      name: "CZarrBlosc", pkgConfig: "blosc",
+      providers: [.apt(["libblosc-dev"]), .brew(["c-blosc"])]),
+    .systemLibrary(
+      name: "CZarrZlib", pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(
+      name: "COMETiff", pkgConfig: "libtiff-4",
+      providers: [.apt(["libtiff-dev"]), .brew(["libtiff"])]),
+
+    .target(name: "ZarrIO", dependencies: ["CZarrZstd", "CZarrBlosc", "CZarrZlib"]),
+    .target(name: "OMEZarr", dependencies: ["ZarrIO"]),
+    .executableTarget(
+      name: "ome2zarr",
+      dependencies: [
+        "ZarrIO", "OMEZarr",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(name: "sample-array", dependencies: ["ZarrIO"], path: "Examples/SampleArray"),
+
+    .testTarget(name: "ZarrIOTests", dependencies: ["ZarrIO"]),
+    .testTarget(name: "InteropTests", dependencies: ["ZarrIO"], resources: [.copy("Python")]),
+  ]
+)

@@ -1,0 +1,66 @@
+/// An N-dimensional block of elements in host byte order and C order.
+///
+/// This is what ``ZarrArray`` reads into and writes from. Typed access goes through
+/// ``elements(as:)`` and ``init(shape:dataType:elements:)``.
+public struct ArrayBuffer: Sendable, Hashable {
+  public var shape: [Int]
+  public var dataType: DataType
+  /// `shape.product * dataType.size` bytes.
+  public var bytes: [UInt8]
+
+  /// A buffer filled with `fill` (zeros by default).
+  public init(shape: [Int], dataType: DataType, fill: FillValue? = nil) {
+    self.shape = shape
+    self.dataType = dataType
+    let n = shape.reduce(1, *) * dataType.size
+    if let fill, !fill.isZero {
+      bytes = [UInt8](unsafeUninitializedCapacity: n) { buf, initialized in
+        ElementOps.fill(UnsafeMutableRawBufferPointer(buf), with: fill.bytes)
+        initialized = n
+      }
+    } else {
+      bytes = [UInt8](repeating: 0, count: n)
+    }
+  }
+
+  /// A buffer over existing bytes.
+  /// - Throws: `.invalidArgument` if the byte count does not match the shape.
+  public init(shape: [Int], dataType: DataType, bytes: [UInt8]) throws(ZarrError) {
+    let n = shape.reduce(1, *) * dataType.size
+    guard bytes.count == n else {
+      throw ZarrError(.invalidArgument, "buffer of \(bytes.count) bytes does not hold shape \(shape) of \(dataType) (\(n) bytes)")
+    }
+    self.shape = shape
+    self.dataType = dataType
+    self.bytes = bytes
+  }
+
+  /// A buffer from typed elements.
+  /// - Throws: `.invalidArgument` if the count or element size does not match.
+  public init<T: BitwiseCopyable>(shape: [Int], dataType: DataType, elements: [T]) throws(ZarrError) {
+    guard MemoryLayout<T>.stride == dataType.size else {
+      throw ZarrError(.invalidArgument, "\(T.self) has \(MemoryLayout<T>.stride) bytes but \(dataType) has \(dataType.size)")
+    }
+    guard elements.count == shape.reduce(1, *) else {
+      throw ZarrError(.invalidArgument, "\(elements.count) elements do not fill shape \(shape)")
+    }
+    try self.init(shape: shape, dataType: dataType, bytes: elements.withUnsafeBytes { Array($0) })
+  }
+
+  /// Number of elements.
+  public var count: Int { shape.reduce(1, *) }
+
+  /// The elements as `T` (whose size must equal the data type's).
+  public func elements<T: BitwiseCopyable>(as type: T.Type) throws(ZarrError) -> [T] {
+    guard MemoryLayout<T>.stride == dataType.size else {
+      throw ZarrError(.invalidArgument, "\(T.self) has \(MemoryLayout<T>.stride) bytes but \(dataType) has \(dataType.size)")
+    }
+    let n = count
+    return [T](unsafeUninitializedCapacity: n) { buf, initialized in
+      bytes.withUnsafeBytes { src in
+        if n > 0 { UnsafeMutableRawPointer(buf.baseAddress!).copyMemory(from: src.baseAddress!, byteCount: n * dataType.size) }
+      }
+      initialized = n
+    }
+  }
+}

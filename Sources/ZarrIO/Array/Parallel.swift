@@ -1,0 +1,68 @@
+import Dispatch
+import Synchronization
+
+/// Runs work items on up to `width` threads, stopping at the first error.
+///
+/// Memory stays bounded: at most `width` items are in flight at once.
+enum Parallel {
+  /// The number of cores this process may use.
+  static var processorCount: Int {
+    #if canImport(Glibc) || canImport(Musl)
+      let n = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+      return max(n, 1)
+    #else
+      return max(ProcessInfoShim.activeProcessorCount, 1)
+    #endif
+  }
+
+  static func forEach(_ count: Int, width: Int, _ body: @Sendable (Int) throws -> Void) throws {
+    if count == 0 { return }
+    let threads = max(1, min(width, count))
+    if threads == 1 {
+      for i in 0..<count { try body(i) }
+      return
+    }
+    let next = Atomic<Int>(0)
+    let failure = Mutex<(any Error)?>(nil)
+    let failed = Atomic<Bool>(false)
+    DispatchQueue.concurrentPerform(iterations: threads) { _ in
+      while !failed.load(ordering: .relaxed) {
+        let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        if i >= count { return }
+        do {
+          try body(i)
+        } catch {
+          failure.withLock { if $0 == nil { $0 = error } }
+          failed.store(true, ordering: .relaxed)
+          return
+        }
+      }
+    }
+    if let e = failure.withLock({ $0 }) { throw e }
+  }
+}
+
+/// Striped locks that serialise read-modify-write of one stored object within this process.
+enum ObjectLocks {
+  final class Stripe: Sendable {
+    let mutex = Mutex(())
+  }
+  static let stripes: [Stripe] = (0..<256).map { _ in Stripe() }
+
+  /// Runs `body` while holding the lock of `key`.
+  static func withLock<R>(_ key: String, _ body: () throws -> R) throws -> R {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    let stripe = stripes[Int(h % UInt64(stripes.count))]
+    return try stripe.mutex.withLock { _ in try body() }
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#else
+  import Foundation
+  enum ProcessInfoShim { static var activeProcessorCount: Int { ProcessInfo.processInfo.activeProcessorCount } }
+#endif

@@ -1,0 +1,290 @@
+/// A Zarr array (v3 or v2) in a store: metadata plus chunked, encoded data.
+///
+/// Reads and writes take any rectangular region. Chunks are decoded and encoded in parallel on all
+/// cores, with at most one chunk per thread in memory. Missing chunks read as the fill value; chunks
+/// equal to the fill value are not stored (unless ``writeEmptyChunks`` is set).
+///
+///     let store = try FilesystemStore(root: "data.zarr", create: true)
+///     let meta = ArrayMetadata(shape: [100, 100], dataType: .uint16, chunkShape: [32, 32])
+///     let array = try ZarrArray.create(in: store, path: "raw", metadata: meta)
+///     try array.write([UInt16](repeating: 7, count: 100), region: [0..<10, 0..<10])
+///     let values = try array.read([0..<10, 0..<10], as: UInt16.self)
+public struct ZarrArray: Sendable {
+  public let store: any Store
+  /// The node path in the store (`""` for the root).
+  public let path: String
+  public let metadata: ArrayMetadata
+  /// The codec chain for one chunk.
+  public let codecChain: CodecChain
+  /// Store chunks even when every element equals the fill value.
+  public var writeEmptyChunks = false
+  /// How many threads encode and decode chunks.
+  public var concurrency = Parallel.processorCount
+
+  /// Wraps existing metadata (validating it and building the codec chain) without touching the store.
+  public init(store: any Store, path: String, metadata: ArrayMetadata) throws(ZarrError) {
+    let path = normalizePath(path)
+    let metaKey = joinKey(path, metadata.zarrFormat == .v3 ? "zarr.json" : ".zarray")
+    do {
+      try metadata.validate()
+      let spec = ChunkSpec(shape: metadata.chunkShape, dataType: metadata.dataType, fillValue: metadata.fillValue)
+      self.codecChain = try CodecChain(metadata.codecs, spec: spec)
+    } catch {
+      throw error.at(key: metaKey)
+    }
+    self.store = store
+    self.path = path
+    self.metadata = metadata
+  }
+
+  // MARK: Create and open
+
+  /// Creates an array, writing its metadata (and any missing ancestor groups).
+  /// - Throws: `.nodeExists` if a node is already there and `overwrite` is false. With `overwrite`,
+  ///   the old node and all its data are removed first.
+  public static func create(
+    in store: any Store, path: String, metadata: ArrayMetadata, overwrite: Bool = false
+  ) throws -> ZarrArray {
+    let array = try ZarrArray(store: store, path: path, metadata: metadata)
+    if let existing = try NodeKind.detect(store, array.path) {
+      guard overwrite else {
+        throw ZarrError(.nodeExists, "a \(existing) already exists at '\(array.path)'", key: array.path)
+      }
+      try store.deletePrefix(array.path)
+    }
+    try ZarrGroup.createMissingAncestors(of: array.path, in: store, format: metadata.zarrFormat)
+    try array.writeMetadata()
+    return array
+  }
+
+  /// Opens the array at `path` (v3 `zarr.json` or v2 `.zarray`).
+  public static func open(in store: any Store, path: String = "") throws -> ZarrArray {
+    let path = normalizePath(path)
+    guard case .array(let meta) = try NodeMetadata.read(store, path) else {
+      throw ZarrError(.nodeExists, "the node at '\(path)' is a group, not an array", key: path)
+    }
+    return try ZarrArray(store: store, path: path, metadata: meta)
+  }
+
+  /// Writes the metadata document(s) of this array.
+  public func writeMetadata() throws {
+    switch metadata.zarrFormat {
+    case .v3:
+      try store.set(joinKey(path, "zarr.json"), metadata.v3JSON.serializedBytes())
+    case .v2:
+      try store.set(joinKey(path, ".zarray"), try metadata.v2JSON().serializedBytes())
+      if metadata.attributes.isEmpty {
+        try store.delete(joinKey(path, ".zattrs"))
+      } else {
+        try store.set(joinKey(path, ".zattrs"), JSONValue.object(metadata.attributes).serializedBytes())
+      }
+    }
+  }
+
+  /// Replaces the user attributes and rewrites the metadata; returns the updated array.
+  public func setAttributes(_ attributes: JSONObject) throws -> ZarrArray {
+    var meta = metadata
+    meta.attributes = attributes
+    var a = try ZarrArray(store: store, path: path, metadata: meta)
+    a.writeEmptyChunks = writeEmptyChunks
+    a.concurrency = concurrency
+    try a.writeMetadata()
+    return a
+  }
+
+  // MARK: Shape
+
+  public var shape: [Int] { metadata.shape }
+  public var dataType: DataType { metadata.dataType }
+  public var chunkShape: [Int] { metadata.chunkShape }
+  public var fillValue: FillValue { metadata.fillValue }
+  public var attributes: JSONObject { metadata.attributes }
+  public var gridShape: [Int] { metadata.gridShape }
+
+  /// The full store key of chunk `coords`.
+  public func chunkKey(_ coords: [Int]) -> String {
+    joinKey(path, metadata.chunkKeyEncoding.key(coords))
+  }
+
+  /// The whole array as a region.
+  public var fullRegion: [Range<Int>] { shape.map { 0..<$0 } }
+
+  func check(_ region: [Range<Int>]) throws(ZarrError) {
+    guard region.count == shape.count else {
+      throw ZarrError(.invalidArgument, "region has \(region.count) dimensions but the array has \(shape.count)", key: path)
+    }
+    for (r, s) in zip(region, shape) where r.lowerBound < 0 || r.upperBound > s {
+      throw ZarrError(.invalidArgument, "region \(region) lies outside the array shape \(shape)", key: path)
+    }
+  }
+
+  /// The coordinates of every chunk that intersects `region`, in C order.
+  public func chunks(intersecting region: [Range<Int>]) -> [[Int]] {
+    if region.contains(where: \.isEmpty) { return [] }
+    let ranges = zip(region, chunkShape).map { r, c in (r.lowerBound / c)...((r.upperBound - 1) / c) }
+    var out: [[Int]] = []
+    var index = ranges.map(\.lowerBound)
+    while true {
+      out.append(index)
+      var k = ranges.count - 1
+      while k >= 0 {
+        index[k] += 1
+        if index[k] <= ranges[k].upperBound { break }
+        index[k] = ranges[k].lowerBound
+        k -= 1
+      }
+      if k < 0 { return out }
+    }
+  }
+
+  // MARK: Chunks
+
+  /// The decoded chunk at `coords`, or `nil` if it is not stored.
+  public func readChunk(_ coords: [Int]) throws -> [UInt8]? {
+    let key = chunkKey(coords)
+    guard let stored = try store.get(key) else { return nil }
+    do {
+      return try codecChain.decode(stored)
+    } catch {
+      throw error.at(key: key)
+    }
+  }
+
+  /// Encodes and stores one whole chunk (or deletes it when it equals the fill value).
+  public func writeChunk(_ coords: [Int], _ chunk: [UInt8]) throws {
+    let key = chunkKey(coords)
+    if !writeEmptyChunks, chunk.withUnsafeBytes({ ElementOps.allEqual($0, to: fillValue.bytes) }) {
+      try store.delete(key)
+      return
+    }
+    let encoded: [UInt8]
+    do {
+      encoded = try codecChain.encode(chunk)
+    } catch {
+      throw error.at(key: key)
+    }
+    try store.set(key, encoded)
+  }
+
+  // MARK: Read
+
+  /// Reads `region` (the whole array by default) into a new buffer.
+  public func read(_ region: [Range<Int>]? = nil) throws -> ArrayBuffer {
+    let region = region ?? fullRegion
+    try check(region)
+    var out = ArrayBuffer(shape: region.map(\.count), dataType: dataType, fill: fillValue)
+    try read(region, into: &out.bytes)
+    return out
+  }
+
+  /// Reads `region` as typed elements in C order.
+  public func read<T: BitwiseCopyable>(_ region: [Range<Int>]? = nil, as type: T.Type) throws -> [T] {
+    try read(region).elements(as: T.self)
+  }
+
+  /// Reads `region` into `destination`, which must hold the region's elements in C order and
+  /// already contain the fill value where chunks are missing.
+  func read(_ region: [Range<Int>], into destination: inout [UInt8]) throws {
+    let chunkList = chunks(intersecting: region)
+    let elementSize = dataType.size
+    let regionShape = region.map(\.count)
+    let chunkShape = self.chunkShape
+    try destination.withUnsafeMutableBytes { dst in
+      let target = SendableRawPointer(dst.baseAddress)
+      try Parallel.forEach(chunkList.count, width: concurrency) { i in
+        let coords = chunkList[i]
+        guard let chunk = try readChunk(coords) else { return }
+        var srcOrigin: [Int] = [], dstOrigin: [Int] = [], extent: [Int] = []
+        for d in 0..<coords.count {
+          let start = coords[d] * chunkShape[d]
+          let lo = max(start, region[d].lowerBound)
+          let hi = min(start + chunkShape[d], region[d].upperBound)
+          srcOrigin.append(lo - start)
+          dstOrigin.append(lo - region[d].lowerBound)
+          extent.append(hi - lo)
+        }
+        guard let base = target.pointer else { return }
+        chunk.withUnsafeBytes { src in
+          ElementOps.copyRegion(from: src.baseAddress!, shape: chunkShape, origin: srcOrigin,
+            to: base, shape: regionShape, origin: dstOrigin, extent: extent, elementSize: elementSize)
+        }
+      }
+    }
+  }
+
+  // MARK: Write
+
+  /// Writes `buffer` with its first element at `origin` (the array origin by default).
+  ///
+  /// Chunks covered completely are encoded without reading them; partly covered chunks are
+  /// read, updated and rewritten under a per-chunk lock, so concurrent writers in one process
+  /// never lose each other's updates.
+  public func write(_ buffer: ArrayBuffer, at origin: [Int]? = nil) throws {
+    let origin = origin ?? [Int](repeating: 0, count: shape.count)
+    guard buffer.dataType == dataType else {
+      throw ZarrError(.invalidArgument, "buffer holds \(buffer.dataType) but the array is \(dataType)", key: path)
+    }
+    guard origin.count == shape.count, buffer.shape.count == shape.count else {
+      throw ZarrError(.invalidArgument, "buffer has \(buffer.shape.count) dimensions but the array has \(shape.count)", key: path)
+    }
+    let region = zip(origin, buffer.shape).map { $0..<($0 + $1) }
+    try check(region)
+    let chunkList = chunks(intersecting: region)
+    let elementSize = dataType.size
+    let chunkShape = self.chunkShape
+    let shape = self.shape
+    try buffer.bytes.withUnsafeBytes { src in
+      let source = SendableRawPointer(UnsafeMutableRawPointer(mutating: src.baseAddress))
+      try Parallel.forEach(chunkList.count, width: concurrency) { i in
+        let coords = chunkList[i]
+        var srcOrigin: [Int] = [], dstOrigin: [Int] = [], extent: [Int] = []
+        var coversChunk = true
+        for d in 0..<coords.count {
+          let start = coords[d] * chunkShape[d]
+          let lo = max(start, region[d].lowerBound)
+          let hi = min(start + chunkShape[d], region[d].upperBound)
+          srcOrigin.append(lo - region[d].lowerBound)
+          dstOrigin.append(lo - start)
+          extent.append(hi - lo)
+          // A chunk is covered when the region spans its whole in-bounds part.
+          if lo != start || hi != min(start + chunkShape[d], shape[d]) { coversChunk = false }
+        }
+        let update = { (chunk: inout [UInt8]) in
+          chunk.withUnsafeMutableBytes { dst in
+            ElementOps.copyRegion(from: source.pointer!, shape: buffer.shape, origin: srcOrigin,
+              to: dst.baseAddress!, shape: chunkShape, origin: dstOrigin, extent: extent, elementSize: elementSize)
+          }
+        }
+        if coversChunk {
+          var chunk = ArrayBuffer(shape: chunkShape, dataType: dataType, fill: fillValue).bytes
+          update(&chunk)
+          try writeChunk(coords, chunk)
+        } else {
+          try ObjectLocks.withLock(chunkKey(coords)) {
+            var chunk = try readChunk(coords) ?? ArrayBuffer(shape: chunkShape, dataType: dataType, fill: fillValue).bytes
+            update(&chunk)
+            try writeChunk(coords, chunk)
+          }
+        }
+      }
+    }
+  }
+
+  /// Writes typed elements (C order) into `region`.
+  public func write<T: BitwiseCopyable>(_ elements: [T], region: [Range<Int>]) throws {
+    let buffer = try ArrayBuffer(shape: region.map(\.count), dataType: dataType, elements: elements)
+    try write(buffer, at: region.map(\.lowerBound))
+  }
+
+  /// Fills `region` with the fill value (deleting chunks it covers completely).
+  public func erase(_ region: [Range<Int>]? = nil) throws {
+    let region = region ?? fullRegion
+    try write(ArrayBuffer(shape: region.map(\.count), dataType: dataType, fill: fillValue), at: region.map(\.lowerBound))
+  }
+}
+
+/// A raw pointer handed to worker threads that touch disjoint parts of its buffer.
+struct SendableRawPointer: @unchecked Sendable {
+  let pointer: UnsafeMutableRawPointer?
+  init(_ pointer: UnsafeMutableRawPointer?) { self.pointer = pointer }
+}

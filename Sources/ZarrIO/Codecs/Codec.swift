@@ -1,0 +1,105 @@
+/// What a codec sees at its place in the chain: a chunk's shape, data type and fill value.
+public struct ChunkSpec: Sendable, Hashable {
+  public var shape: [Int]
+  public var dataType: DataType
+  public var fillValue: FillValue
+
+  public init(shape: [Int], dataType: DataType, fillValue: FillValue) {
+    self.shape = shape
+    self.dataType = dataType
+    self.fillValue = fillValue
+  }
+
+  public var elementCount: Int { shape.reduce(1, *) }
+  public var byteCount: Int { elementCount * dataType.size }
+}
+
+/// A codec that maps an array to an array of possibly other shape (e.g. `transpose`).
+///
+/// Buffers are elements in host byte order, C order, of the spec's shape.
+public protocol ArrayToArrayCodec: Sendable {
+  /// The metadata form of this codec.
+  var configuration: NamedConfiguration { get }
+  /// The spec of the encoded array for an input of `spec`.
+  func encodedSpec(for spec: ChunkSpec) throws(ZarrError) -> ChunkSpec
+  /// Encodes `data` of `spec`.
+  func encode(_ data: [UInt8], spec: ChunkSpec) throws(ZarrError) -> [UInt8]
+  /// Decodes `data` (of the encoded spec) back to `spec`.
+  func decode(_ data: [UInt8], spec: ChunkSpec) throws(ZarrError) -> [UInt8]
+}
+
+/// The one codec of a chain that turns an array into bytes (`bytes`, `sharding_indexed`).
+public protocol ArrayToBytesCodec: Sendable {
+  var configuration: NamedConfiguration { get }
+  func encode(_ data: [UInt8], spec: ChunkSpec) throws(ZarrError) -> [UInt8]
+  func decode(_ bytes: [UInt8], spec: ChunkSpec) throws(ZarrError) -> [UInt8]
+  /// The exact encoded size for `spec`, if it is fixed (needed for a shard index).
+  func encodedSize(for spec: ChunkSpec) -> Int?
+}
+
+/// A codec that maps bytes to bytes (`gzip`, `zstd`, `blosc`, `crc32c`).
+public protocol BytesToBytesCodec: Sendable {
+  var configuration: NamedConfiguration { get }
+  func encode(_ bytes: [UInt8]) throws(ZarrError) -> [UInt8]
+  /// Decodes `bytes`; `expectedSize` is the exact decoded size when the chain knows it.
+  func decode(_ bytes: [UInt8], expectedSize: Int?) throws(ZarrError) -> [UInt8]
+  /// The exact encoded size for an input of `decodedSize` bytes, if it is fixed.
+  func encodedSize(forDecodedSize decodedSize: Int) -> Int?
+}
+
+extension BytesToBytesCodec {
+  public func encodedSize(forDecodedSize decodedSize: Int) -> Int? { nil }
+}
+
+/// A codec of any of the three kinds.
+public enum AnyCodec: Sendable {
+  case arrayToArray(any ArrayToArrayCodec)
+  case arrayToBytes(any ArrayToBytesCodec)
+  case bytesToBytes(any BytesToBytesCodec)
+
+  public var configuration: NamedConfiguration {
+    switch self {
+    case .arrayToArray(let c): return c.configuration
+    case .arrayToBytes(let c): return c.configuration
+    case .bytesToBytes(let c): return c.configuration
+    }
+  }
+}
+
+/// A codec type the registry can build from metadata.
+///
+/// Adding a codec is one new file with a type conforming to this protocol, plus its name in
+/// ``CodecRegistry`` (or a call to ``CodecRegistry/register(_:)`` from outside the package).
+public protocol RegisteredCodec: Sendable {
+  /// The names (and aliases) this codec is known by in metadata.
+  static var names: [String] { get }
+  /// Builds the codec from its configuration. `spec` is the chunk spec at the codec's input
+  /// (for bytes-to-bytes codecs: the input of the chain's array-to-bytes codec).
+  static func make(configuration: JSONObject, spec: ChunkSpec) throws(ZarrError) -> AnyCodec
+}
+
+/// Checks that a configuration has only known keys.
+func checkKeys(_ configuration: JSONObject, allowed: Set<String>, codec: String) throws(ZarrError) {
+  for key in configuration.keys where !allowed.contains(key) {
+    throw ZarrError(.unsupported, "unknown configuration field \"\(key)\" of codec '\(codec)'",
+      pointer: "/configuration/" + pointerToken(key))
+  }
+}
+
+/// Reads an integer configuration field.
+func intField(
+  _ configuration: JSONObject, _ key: String, codec: String, default value: Int? = nil, range: ClosedRange<Int>? = nil
+) throws(ZarrError) -> Int {
+  guard let v = configuration[key] else {
+    if let value { return value }
+    throw ZarrError(.invalidMetadata, "codec '\(codec)' needs \"\(key)\"", pointer: "/configuration")
+  }
+  guard let n = v.intValue else {
+    throw ZarrError(.invalidMetadata, "\"\(key)\" of codec '\(codec)' must be an integer", pointer: "/configuration/\(key)")
+  }
+  if let range, !range.contains(n) {
+    throw ZarrError(.invalidMetadata, "\"\(key)\" of codec '\(codec)' must be in \(range.lowerBound)...\(range.upperBound), got \(n)",
+      pointer: "/configuration/\(key)")
+  }
+  return n
+}

@@ -1,0 +1,123 @@
+import CZarrZlib
+
+/// `gzip`: DEFLATE in an RFC 1952 gzip container (reads zlib-wrapped data too).
+public struct GzipCodec: BytesToBytesCodec, RegisteredCodec {
+  public static let names = ["gzip"]
+  public let level: Int
+
+  public init(level: Int) { self.level = level }
+
+  public static func make(configuration: JSONObject, spec: ChunkSpec) throws(ZarrError) -> AnyCodec {
+    try checkKeys(configuration, allowed: ["level"], codec: "gzip")
+    return .bytesToBytes(GzipCodec(level: try intField(configuration, "level", codec: "gzip", range: 0...9)))
+  }
+
+  public var configuration: NamedConfiguration { Codecs.gzip(level: level) }
+
+  public func encode(_ bytes: [UInt8]) throws(ZarrError) -> [UInt8] {
+    try Deflate.compress(bytes, level: level, windowBits: 15 + 16, codec: "gzip")
+  }
+
+  public func decode(_ bytes: [UInt8], expectedSize: Int?) throws(ZarrError) -> [UInt8] {
+    try Deflate.decompress(bytes, windowBits: 15 + 32, expectedSize: expectedSize, codec: "gzip")
+  }
+}
+
+/// `zlib` (Zarr v2 / numcodecs): DEFLATE in an RFC 1950 zlib container.
+public struct ZlibCodec: BytesToBytesCodec, RegisteredCodec {
+  public static let names = ["zlib", "numcodecs.zlib"]
+  public let level: Int
+
+  public init(level: Int) { self.level = level }
+
+  public static func make(configuration: JSONObject, spec: ChunkSpec) throws(ZarrError) -> AnyCodec {
+    try checkKeys(configuration, allowed: ["level"], codec: "zlib")
+    return .bytesToBytes(ZlibCodec(level: try intField(configuration, "level", codec: "zlib", default: 1, range: -1...9)))
+  }
+
+  public var configuration: NamedConfiguration {
+    NamedConfiguration(name: "zlib", configuration: ["level": .int(Int64(level))])
+  }
+
+  public func encode(_ bytes: [UInt8]) throws(ZarrError) -> [UInt8] {
+    try Deflate.compress(bytes, level: level, windowBits: 15, codec: "zlib")
+  }
+
+  public func decode(_ bytes: [UInt8], expectedSize: Int?) throws(ZarrError) -> [UInt8] {
+    try Deflate.decompress(bytes, windowBits: 15 + 32, expectedSize: expectedSize, codec: "zlib")
+  }
+}
+
+enum Deflate {
+  static func compress(_ input: [UInt8], level: Int, windowBits: Int32, codec: String) throws(ZarrError) -> [UInt8] {
+    var stream = z_stream()
+    guard CZarrZlib_deflateInit2(&stream, Int32(level), Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY) == Z_OK else {
+      throw ZarrError(.codecFailure, "\(codec): could not initialise zlib")
+    }
+    defer { deflateEnd(&stream) }
+    let bound = Int(deflateBound(&stream, uLong(input.count))) + 32
+    var out = [UInt8](repeating: 0, count: bound)
+    let status: Int32 = input.withUnsafeBytes { src in
+      out.withUnsafeMutableBytes { dst in
+        stream.next_in = UnsafeMutablePointer(mutating: src.bindMemory(to: Bytef.self).baseAddress)
+        stream.avail_in = uInt(src.count)
+        stream.next_out = dst.bindMemory(to: Bytef.self).baseAddress
+        stream.avail_out = uInt(dst.count)
+        return deflate(&stream, Z_FINISH)
+      }
+    }
+    guard status == Z_STREAM_END else { throw ZarrError(.codecFailure, "\(codec): compression failed (\(status))") }
+    out.removeSubrange(Int(stream.total_out)...)
+    return out
+  }
+
+  static func decompress(_ input: [UInt8], windowBits: Int32, expectedSize: Int?, codec: String) throws(ZarrError) -> [UInt8] {
+    var stream = z_stream()
+    guard CZarrZlib_inflateInit2(&stream, windowBits) == Z_OK else {
+      throw ZarrError(.codecFailure, "\(codec): could not initialise zlib")
+    }
+    defer { inflateEnd(&stream) }
+    var capacity = max(expectedSize ?? input.count * 4, 64)
+    var out = [UInt8](repeating: 0, count: capacity)
+    var produced = 0
+    var consumed = 0
+    while true {
+      let (status, inUsed, outUsed): (Int32, Int, Int) = input.withUnsafeBytes { src in
+        out.withUnsafeMutableBytes { dst in
+          stream.next_in = UnsafeMutablePointer(mutating: src.bindMemory(to: Bytef.self).baseAddress.map { $0 + consumed })
+          stream.avail_in = uInt(src.count - consumed)
+          stream.next_out = dst.bindMemory(to: Bytef.self).baseAddress.map { $0 + produced }
+          stream.avail_out = uInt(dst.count - produced)
+          let inBefore = Int(stream.avail_in), outBefore = Int(stream.avail_out)
+          let s = inflate(&stream, Z_NO_FLUSH)
+          return (s, inBefore - Int(stream.avail_in), outBefore - Int(stream.avail_out))
+        }
+      }
+      consumed += inUsed
+      produced += outUsed
+      switch status {
+      case Z_STREAM_END:
+        // Concatenated gzip members are valid gzip: continue with the next member.
+        if consumed < input.count, input[consumed] == 0x1F {
+          inflateReset(&stream)
+          continue
+        }
+        out.removeSubrange(produced...)
+        return out
+      case Z_OK, Z_BUF_ERROR:
+        if produced == out.count {
+          if let expectedSize, produced >= expectedSize {
+            throw ZarrError(.corruptData, "\(codec): data decompresses to more than the expected \(expectedSize) bytes")
+          }
+          capacity *= 2
+          out.append(contentsOf: [UInt8](repeating: 0, count: capacity - out.count))
+        } else if consumed >= input.count || (status == Z_BUF_ERROR && inUsed == 0 && outUsed == 0) {
+          throw ZarrError(.corruptData, "\(codec): compressed data is truncated")
+        }
+      default:
+        let msg = stream.msg.map { String(cString: $0) } ?? "error \(status)"
+        throw ZarrError(.corruptData, "\(codec): invalid compressed data (\(msg))")
+      }
+    }
+  }
+}

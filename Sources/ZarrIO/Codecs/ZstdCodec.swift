@@ -1,0 +1,149 @@
+import CZarrZstd
+import Synchronization
+
+/// `zstd` (registered extension, zarr-python 3's default compressor): RFC 8878 frames.
+///
+/// Decoding accepts frames without a content size (streaming-encoded, as TensorStore writes them)
+/// and concatenated frames.
+public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
+  public static let names = ["zstd", "numcodecs.zstd"]
+  public let level: Int
+  public let checksum: Bool
+
+  public init(level: Int, checksum: Bool = false) {
+    self.level = level
+    self.checksum = checksum
+  }
+
+  public static func make(configuration: JSONObject, spec: ChunkSpec) throws(ZarrError) -> AnyCodec {
+    try checkKeys(configuration, allowed: ["level", "checksum"], codec: "zstd")
+    let level = try intField(configuration, "level", codec: "zstd", default: 0, range: -131072...22)
+    var checksum = false
+    if let c = configuration["checksum"] {
+      guard let b = c.boolValue else {
+        throw ZarrError(.invalidMetadata, "\"checksum\" of codec 'zstd' must be a boolean", pointer: "/configuration/checksum")
+      }
+      checksum = b
+    }
+    return .bytesToBytes(ZstdCodec(level: level, checksum: checksum))
+  }
+
+  public var configuration: NamedConfiguration { Codecs.zstd(level: level, checksum: checksum) }
+
+  /// Reusable compression and decompression contexts (a context is used by one thread at a time).
+  static let compressors = Mutex<[UnsafeSendablePointer]>([])
+  static let decompressors = Mutex<[UnsafeSendablePointer]>([])
+
+  public func encode(_ bytes: [UInt8]) throws(ZarrError) -> [UInt8] {
+    let cctx = ZstdCodec.compressors.withLock { $0.popLast() }?.pointer ?? ZSTD_createCCtx()
+    guard let cctx else { throw ZarrError(.codecFailure, "zstd: out of memory") }
+    defer {
+      ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters)
+      ZstdCodec.compressors.withLock { $0.append(UnsafeSendablePointer(pointer: cctx)) }
+    }
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, Int32(level))
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, checksum ? 1 : 0)
+    let bound = ZSTD_compressBound(bytes.count)
+    var result = 0
+    let out = [UInt8](unsafeUninitializedCapacity: bound) { buf, initialized in
+      result = bytes.withUnsafeBytes { src in
+        ZSTD_compress2(cctx, buf.baseAddress, bound, src.baseAddress, src.count)
+      }
+      initialized = ZSTD_isError(result) != 0 ? 0 : result
+    }
+    if ZSTD_isError(result) != 0 {
+      throw ZarrError(.codecFailure, "zstd: \(String(cString: ZSTD_getErrorName(result)))")
+    }
+    return out
+  }
+
+  public func decode(_ bytes: [UInt8], expectedSize: Int?) throws(ZarrError) -> [UInt8] {
+    let dctx = ZstdCodec.decompressors.withLock { $0.popLast() }?.pointer ?? ZSTD_createDCtx()
+    guard let dctx else { throw ZarrError(.codecFailure, "zstd: out of memory") }
+    defer { ZstdCodec.decompressors.withLock { $0.append(UnsafeSendablePointer(pointer: dctx)) } }
+
+    // The content size of a single frame (a frame may omit it; several frames are decoded by streaming).
+    let unknown = UInt64.max, error = UInt64.max - 1
+    let contentSize: UInt64 = bytes.withUnsafeBytes { src in
+      let size = ZSTD_getFrameContentSize(src.baseAddress, src.count)
+      if size == error || size == unknown { return size }
+      let frameLength = ZSTD_findFrameCompressedSize(src.baseAddress, src.count)
+      return ZSTD_isError(frameLength) == 0 && frameLength == src.count ? size : unknown
+    }
+    if contentSize == error {
+      throw ZarrError(.corruptData, "zstd: not a valid zstd frame")
+    }
+    if let expectedSize, contentSize != unknown, contentSize != UInt64(expectedSize) {
+      throw ZarrError(.corruptData, "zstd: frame holds \(contentSize) bytes, expected \(expectedSize)")
+    }
+    let capacity = expectedSize ?? (contentSize != unknown ? Int(clamping: contentSize) : -1)
+    if capacity >= 0 {
+      guard capacity <= 1 << 40 else { throw ZarrError(.corruptData, "zstd: frame claims \(capacity) bytes") }
+      var result = 0
+      let out = [UInt8](unsafeUninitializedCapacity: capacity) { buf, initialized in
+        result = bytes.withUnsafeBytes { src in
+          ZSTD_decompressDCtx(dctx, buf.baseAddress, capacity, src.baseAddress, src.count)
+        }
+        initialized = ZSTD_isError(result) != 0 ? 0 : result
+      }
+      if ZSTD_isError(result) != 0 {
+        throw ZarrError(.corruptData, "zstd: \(String(cString: ZSTD_getErrorName(result)))")
+      }
+      if let expectedSize, result != expectedSize {
+        throw ZarrError(.corruptData, "zstd: data decompressed to \(result) bytes, expected \(expectedSize)")
+      }
+      return out
+    }
+    return try streamingDecode(bytes, dctx: dctx)
+  }
+
+  /// Decodes frames that do not record their content size.
+  func streamingDecode(_ bytes: [UInt8], dctx: OpaquePointer) throws(ZarrError) -> [UInt8] {
+    ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only)
+    var out = [UInt8](repeating: 0, count: max(bytes.count * 4, 1 << 16))
+    var produced = 0
+    var consumed = 0
+    var lastResult = 0
+    while consumed < bytes.count {
+      if produced == out.count { out.append(contentsOf: [UInt8](repeating: 0, count: out.count)) }
+      let (r, inPos, outPos): (Int, Int, Int) = bytes.withUnsafeBytes { src in
+        out.withUnsafeMutableBytes { dst in
+          var input = ZSTD_inBuffer(src: src.baseAddress, size: src.count, pos: consumed)
+          var output = ZSTD_outBuffer(dst: dst.baseAddress, size: dst.count, pos: produced)
+          let r = ZSTD_decompressStream(dctx, &output, &input)
+          return (r, input.pos, output.pos)
+        }
+      }
+      if ZSTD_isError(r) != 0 {
+        throw ZarrError(.corruptData, "zstd: \(String(cString: ZSTD_getErrorName(r)))")
+      }
+      if inPos == consumed && outPos == produced && produced < out.count {
+        throw ZarrError(.corruptData, "zstd: compressed data is truncated")
+      }
+      consumed = inPos
+      produced = outPos
+      lastResult = r
+    }
+    // Flush whatever the decoder still holds.
+    while lastResult != 0 {
+      if produced == out.count { out.append(contentsOf: [UInt8](repeating: 0, count: out.count)) }
+      let (r, outPos): (Int, Int) = out.withUnsafeMutableBytes { dst in
+        var input = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
+        var output = ZSTD_outBuffer(dst: dst.baseAddress, size: dst.count, pos: produced)
+        let r = ZSTD_decompressStream(dctx, &output, &input)
+        return (r, output.pos)
+      }
+      if ZSTD_isError(r) != 0 { throw ZarrError(.corruptData, "zstd: \(String(cString: ZSTD_getErrorName(r)))") }
+      if outPos == produced { throw ZarrError(.corruptData, "zstd: compressed data is truncated") }
+      produced = outPos
+      lastResult = r
+    }
+    out.removeSubrange(produced...)
+    return out
+  }
+}
+
+/// A C pointer that moves between threads under a lock (never used by two threads at once).
+struct UnsafeSendablePointer: @unchecked Sendable {
+  let pointer: OpaquePointer
+}

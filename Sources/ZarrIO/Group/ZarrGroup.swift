@@ -1,0 +1,138 @@
+/// A Zarr group (v3 or v2): attributes and child nodes.
+public struct ZarrGroup: Sendable {
+  public let store: any Store
+  /// The node path in the store (`""` for the root).
+  public let path: String
+  public let metadata: GroupMetadata
+
+  public init(store: any Store, path: String, metadata: GroupMetadata) {
+    self.store = store
+    self.path = normalizePath(path)
+    self.metadata = metadata
+  }
+
+  public var attributes: JSONObject { metadata.attributes }
+  public var zarrFormat: ZarrFormat { metadata.zarrFormat }
+
+  /// Creates a group (and any missing ancestor groups).
+  /// - Throws: `.nodeExists` if a node is there and `overwrite` is false; with `overwrite` the old
+  ///   node and everything below it is removed.
+  public static func create(
+    in store: any Store, path: String = "", attributes: JSONObject = [:], format: ZarrFormat = .v3,
+    overwrite: Bool = false
+  ) throws -> ZarrGroup {
+    let path = normalizePath(path)
+    if let existing = try NodeKind.detect(store, path) {
+      guard overwrite else { throw ZarrError(.nodeExists, "a \(existing) already exists at '\(path)'", key: path) }
+      try store.deletePrefix(path)
+    }
+    try createMissingAncestors(of: path, in: store, format: format)
+    let group = ZarrGroup(store: store, path: path, metadata: GroupMetadata(zarrFormat: format, attributes: attributes))
+    try group.writeMetadata()
+    return group
+  }
+
+  /// Opens the group at `path`.
+  public static func open(in store: any Store, path: String = "") throws -> ZarrGroup {
+    let path = normalizePath(path)
+    guard case .group(let meta) = try NodeMetadata.read(store, path) else {
+      throw ZarrError(.nodeExists, "the node at '\(path)' is an array, not a group", key: path)
+    }
+    return ZarrGroup(store: store, path: path, metadata: meta)
+  }
+
+  /// Writes a group document for every ancestor of `path` that has no node yet.
+  static func createMissingAncestors(of path: String, in store: any Store, format: ZarrFormat) throws {
+    let parts = path.split(separator: "/")
+    guard !parts.isEmpty else { return }
+    for depth in 0..<parts.count {
+      let ancestor = parts[0..<depth].joined(separator: "/")
+      switch try NodeKind.detect(store, ancestor) {
+      case .group?: continue
+      case .array?: throw ZarrError(.nodeExists, "cannot create a node inside the array at '\(ancestor)'", key: ancestor)
+      case nil:
+        try ZarrGroup(store: store, path: ancestor, metadata: GroupMetadata(zarrFormat: format)).writeMetadata()
+      }
+    }
+  }
+
+  func writeMetadata() throws {
+    switch metadata.zarrFormat {
+    case .v3:
+      try store.set(joinKey(path, "zarr.json"), metadata.v3JSON.serializedBytes())
+    case .v2:
+      try store.set(joinKey(path, ".zgroup"), JSONValue.object(["zarr_format": 2]).serializedBytes())
+      if metadata.attributes.isEmpty {
+        try store.delete(joinKey(path, ".zattrs"))
+      } else {
+        try store.set(joinKey(path, ".zattrs"), JSONValue.object(metadata.attributes).serializedBytes())
+      }
+    }
+  }
+
+  /// Replaces the attributes and rewrites the metadata; returns the updated group.
+  public func setAttributes(_ attributes: JSONObject) throws -> ZarrGroup {
+    var meta = metadata
+    meta.attributes = attributes
+    meta.consolidated = nil
+    let g = ZarrGroup(store: store, path: path, metadata: meta)
+    try g.writeMetadata()
+    return g
+  }
+
+  /// The direct children: names and kinds, sorted by name.
+  ///
+  /// Lists the store; sub-directories without node metadata are skipped (v3 has no implicit groups).
+  public func children() throws -> [(name: String, kind: NodeKind)] {
+    var out: [(String, NodeKind)] = []
+    for name in try store.listDirectory(path).prefixes {
+      if let kind = try NodeKind.detect(store, joinKey(path, name)) { out.append((name, kind)) }
+    }
+    return out
+  }
+
+  /// Opens a child (or deeper descendant) by relative path.
+  public func node(_ relativePath: String) throws -> ZarrNode {
+    try ZarrNode.open(in: store, path: joinKey(path, normalizePath(relativePath)))
+  }
+
+  /// Creates an array below this group.
+  public func createArray(_ name: String, metadata: ArrayMetadata, overwrite: Bool = false) throws -> ZarrArray {
+    try ZarrArray.create(in: store, path: joinKey(path, normalizePath(name)), metadata: metadata, overwrite: overwrite)
+  }
+
+  /// Creates a group below this group, in this group's Zarr format.
+  public func createGroup(_ name: String, attributes: JSONObject = [:], overwrite: Bool = false) throws -> ZarrGroup {
+    try ZarrGroup.create(in: store, path: joinKey(path, normalizePath(name)), attributes: attributes,
+      format: metadata.zarrFormat, overwrite: overwrite)
+  }
+}
+
+/// Any Zarr node: an array or a group.
+public enum ZarrNode: Sendable {
+  case array(ZarrArray)
+  case group(ZarrGroup)
+
+  /// Opens whatever node is at `path`.
+  public static func open(in store: any Store, path: String = "") throws -> ZarrNode {
+    let path = normalizePath(path)
+    switch try NodeMetadata.read(store, path) {
+    case .array(let m): return .array(try ZarrArray(store: store, path: path, metadata: m))
+    case .group(let m): return .group(ZarrGroup(store: store, path: path, metadata: m))
+    }
+  }
+
+  public var path: String {
+    switch self {
+    case .array(let a): return a.path
+    case .group(let g): return g.path
+    }
+  }
+
+  public var attributes: JSONObject {
+    switch self {
+    case .array(let a): return a.attributes
+    case .group(let g): return g.attributes
+    }
+  }
+}

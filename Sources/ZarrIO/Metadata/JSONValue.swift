@@ -1,0 +1,120 @@
+/// A JSON value that keeps object key order and exact integers.
+///
+/// Metadata documents are parsed into `JSONValue`, typed models read from it and keep every key they do
+/// not model, so read -> write round-trips what they do not understand. Integers are kept exactly
+/// (`Int64` and `UInt64` apart from `Double`); `1.0` stays a double.
+public enum JSONValue: Sendable, Hashable {
+  case null
+  case bool(Bool)
+  /// An integer that fits `Int64`.
+  case int(Int64)
+  /// A non-negative integer above `Int64.max`.
+  case uint(UInt64)
+  case double(Double)
+  case string(String)
+  case array([JSONValue])
+  case object(JSONObject)
+}
+
+/// A JSON object: an ordered list of unique keys with their values.
+///
+/// Equality ignores key order, as JSON semantics do.
+public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+  public private(set) var entries: [(key: String, value: JSONValue)] = []
+
+  public init() {}
+  public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    for (k, v) in elements { self[k] = v }
+  }
+  public init(_ pairs: [(String, JSONValue)]) {
+    for (k, v) in pairs { self[k] = v }
+  }
+
+  public var count: Int { entries.count }
+  public var isEmpty: Bool { entries.isEmpty }
+  public var keys: [String] { entries.map(\.key) }
+
+  /// The value of `key`; setting `nil` removes the key, setting a new key appends it.
+  public subscript(key: String) -> JSONValue? {
+    get { entries.first(where: { $0.key == key })?.value }
+    set {
+      if let i = entries.firstIndex(where: { $0.key == key }) {
+        if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
+      } else if let newValue {
+        entries.append((key, newValue))
+      }
+    }
+  }
+
+  public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
+    entries.makeIterator()
+  }
+
+  public static func == (a: JSONObject, b: JSONObject) -> Bool {
+    guard a.count == b.count else { return false }
+    for (k, v) in a.entries where b[k] != v { return false }
+    return true
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    for (k, v) in entries.sorted(by: { $0.key < $1.key }) {
+      hasher.combine(k)
+      hasher.combine(v)
+    }
+  }
+}
+
+extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+  ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral,
+  ExpressibleByDictionaryLiteral
+{
+  public init(nilLiteral: ()) { self = .null }
+  public init(booleanLiteral value: Bool) { self = .bool(value) }
+  public init(integerLiteral value: Int64) { self = .int(value) }
+  public init(floatLiteral value: Double) { self = .double(value) }
+  public init(stringLiteral value: String) { self = .string(value) }
+  public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+  public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    self = .object(JSONObject(elements.map { ($0.0, $0.1) }))
+  }
+}
+
+extension JSONValue {
+  /// The integer value, if this is an integer that fits `Int` (also accepts `.uint` in range).
+  public var intValue: Int? {
+    switch self {
+    case .int(let v): return Int(exactly: v)
+    case .uint(let v): return Int(exactly: v)
+    default: return nil
+    }
+  }
+  /// A number as `Double` (integers converted).
+  public var doubleValue: Double? {
+    switch self {
+    case .int(let v): return Double(v)
+    case .uint(let v): return Double(v)
+    case .double(let v): return v
+    default: return nil
+    }
+  }
+  public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
+  public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+  public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
+  public var objectValue: JSONObject? { if case .object(let o) = self { return o } else { return nil } }
+  public var isNull: Bool { if case .null = self { return true } else { return false } }
+
+  /// Member access for objects; `nil` for other values or missing keys.
+  public subscript(key: String) -> JSONValue? { objectValue?[key] }
+
+  /// A short name of the JSON type, for error messages.
+  public var typeName: String {
+    switch self {
+    case .null: return "null"
+    case .bool: return "boolean"
+    case .int, .uint, .double: return "number"
+    case .string: return "string"
+    case .array: return "array"
+    case .object: return "object"
+    }
+  }
+}

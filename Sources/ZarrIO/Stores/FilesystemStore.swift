@@ -1,0 +1,244 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A store in a directory: key `a/b/c` is the file `<root>/a/b/c`.
+///
+/// Writes are atomic: bytes go to a temporary file beside the target (named `__tmp.*`, which no
+/// Zarr key can be) that is then renamed over it, so a reader or an interrupted writer never leaves
+/// a half-written object. Ranged reads use `pread` and never load the whole file.
+public final class FilesystemStore: Store {
+  /// The directory holding the store.
+  public let root: String
+
+  /// Opens (and with `create`, makes) the store directory `root`.
+  public init(root: String, create: Bool = false) throws {
+    var r = root
+    while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
+    self.root = r
+    if create {
+      try FilesystemStore.makeDirectories(r)
+    }
+  }
+
+  static let tempPrefix = "__tmp."
+
+  func path(_ key: String) throws -> String {
+    guard !key.hasPrefix("/"), !key.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == ".." || $0 == "." }) else {
+      throw ZarrError(.invalidArgument, "invalid store key", key: key)
+    }
+    return key.isEmpty ? root : root + "/" + key
+  }
+
+  static func errnoMessage(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+  func failure(_ what: String, _ key: String, _ code: Int32 = errno) -> ZarrError {
+    ZarrError(.storeFailure, "\(what) failed: \(FilesystemStore.errnoMessage(code)) (\(root))", key: key)
+  }
+
+  /// Opens a file for reading; `nil` when it does not exist.
+  func openForReading(_ key: String) throws -> (fd: Int32, size: Int)? {
+    let p = try path(key)
+    let fd = open(p, O_RDONLY | O_CLOEXEC)
+    if fd < 0 {
+      if errno == ENOENT || errno == ENOTDIR { return nil }
+      throw failure("open", key)
+    }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else {
+      let e = errno
+      close(fd)
+      throw failure("stat", key, e)
+    }
+    if (st.st_mode & S_IFMT) == S_IFDIR {
+      close(fd)
+      return nil
+    }
+    return (fd, Int(st.st_size))
+  }
+
+  func readFully(_ fd: Int32, range: Range<Int>, key: String) throws -> [UInt8] {
+    let count = range.count
+    var failed: Int32 = 0
+    var short = false
+    let out = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
+      var done = 0
+      while done < count {
+        let n = pread(fd, buf.baseAddress! + done, count - done, off_t(range.lowerBound + done))
+        if n < 0 {
+          if errno == EINTR { continue }
+          failed = errno
+          break
+        }
+        if n == 0 {
+          short = true
+          break
+        }
+        done += n
+      }
+      initialized = done
+    }
+    if failed != 0 { throw failure("read", key, failed) }
+    if short { throw ZarrError(.corruptData, "file shrank while being read", key: key) }
+    return out
+  }
+
+  public func get(_ key: String) throws -> [UInt8]? {
+    guard let (fd, size) = try openForReading(key) else { return nil }
+    defer { close(fd) }
+    return try readFully(fd, range: 0..<size, key: key)
+  }
+
+  public func get(_ key: String, range: ByteRange) throws -> [UInt8]? {
+    guard let (fd, size) = try openForReading(key) else { return nil }
+    defer { close(fd) }
+    guard let r = range.resolved(size: size) else {
+      throw ZarrError(.corruptData, "byte range \(range) lies outside the \(size)-byte file", key: key)
+    }
+    return try readFully(fd, range: r, key: key)
+  }
+
+  public func size(of key: String) throws -> Int? {
+    var st = stat()
+    guard stat(try path(key), &st) == 0 else {
+      if errno == ENOENT || errno == ENOTDIR { return nil }
+      throw failure("stat", key)
+    }
+    return (st.st_mode & S_IFMT) == S_IFDIR ? nil : Int(st.st_size)
+  }
+
+  public func set(_ key: String, _ value: [UInt8]) throws {
+    guard !key.isEmpty else { throw ZarrError(.invalidArgument, "empty store key") }
+    let target = try path(key)
+    let slash = target.lastIndex(of: "/")!
+    let dir = String(target[..<slash])
+    let name = target[target.index(after: slash)...]
+    try FilesystemStore.makeDirectories(dir)
+    let temp = "\(dir)/\(FilesystemStore.tempPrefix)\(name).\(UInt64.random(in: 0...UInt64.max))"
+    let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw failure("create", key) }
+    var written = 0
+    var err: Int32 = 0
+    value.withUnsafeBytes { buf in
+      while written < buf.count {
+        let n = write(fd, buf.baseAddress! + written, buf.count - written)
+        if n < 0 {
+          if errno == EINTR { continue }
+          err = errno
+          return
+        }
+        written += n
+      }
+    }
+    if close(fd) != 0 && err == 0 { err = errno }
+    if err != 0 {
+      unlink(temp)
+      throw failure("write", key, err)
+    }
+    guard rename(temp, target) == 0 else {
+      let e = errno
+      unlink(temp)
+      throw failure("rename", key, e)
+    }
+  }
+
+  public func delete(_ key: String) throws {
+    if unlink(try path(key)) != 0 && errno != ENOENT && errno != ENOTDIR {
+      throw failure("delete", key)
+    }
+  }
+
+  public func deletePrefix(_ prefix: String) throws {
+    let p = try path(prefix)
+    try FilesystemStore.removeTree(p, keepRoot: prefix.isEmpty, key: prefix, store: self)
+  }
+
+  static func removeTree(_ p: String, keepRoot: Bool, key: String, store: FilesystemStore) throws {
+    var st = stat()
+    guard lstat(p, &st) == 0 else { return }
+    if (st.st_mode & S_IFMT) == S_IFDIR {
+      for name in try store.entries(p, key: key) {
+        try removeTree(p + "/" + name.name, keepRoot: false, key: key, store: store)
+      }
+      if !keepRoot && rmdir(p) != 0 && errno != ENOENT { throw store.failure("remove directory", key) }
+    } else if unlink(p) != 0 && errno != ENOENT {
+      throw store.failure("delete", key)
+    }
+  }
+
+  /// Directory entries (without `.`, `..`), with whether each is a directory.
+  func entries(_ dirPath: String, key: String) throws -> [(name: String, isDirectory: Bool)] {
+    guard let dir = opendir(dirPath) else {
+      if errno == ENOENT || errno == ENOTDIR { return [] }
+      throw failure("list", key)
+    }
+    defer { closedir(dir) }
+    var out: [(String, Bool)] = []
+    while let ent = readdir(dir) {
+      let name = withUnsafePointer(to: ent.pointee.d_name) {
+        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+      }
+      if name == "." || name == ".." { continue }
+      var isDir = false
+      if Int32(ent.pointee.d_type) == Int32(DT_DIR) {
+        isDir = true
+      } else if Int32(ent.pointee.d_type) == Int32(DT_UNKNOWN) || Int32(ent.pointee.d_type) == Int32(DT_LNK) {
+        var st = stat()
+        if stat(dirPath + "/" + name, &st) == 0 { isDir = (st.st_mode & S_IFMT) == S_IFDIR }
+      }
+      out.append((name, isDir))
+    }
+    return out
+  }
+
+  public func list(prefix: String) throws -> [String] {
+    var out: [String] = []
+    func walk(_ rel: String) throws {
+      for e in try entries(try path(rel), key: rel) where !e.name.hasPrefix(FilesystemStore.tempPrefix) {
+        let k = rel.isEmpty ? e.name : rel + "/" + e.name
+        if e.isDirectory { try walk(k) } else { out.append(k) }
+      }
+    }
+    try walk(prefix)
+    return out.sorted()
+  }
+
+  public func listDirectory(_ prefix: String) throws -> (keys: [String], prefixes: [String]) {
+    var keys: [String] = []
+    var prefixes: [String] = []
+    for e in try entries(try path(prefix), key: prefix) where !e.name.hasPrefix(FilesystemStore.tempPrefix) {
+      if e.isDirectory { prefixes.append(e.name) } else { keys.append(e.name) }
+    }
+    return (keys.sorted(), prefixes.sorted())
+  }
+
+  /// `mkdir -p`.
+  static func makeDirectories(_ p: String) throws {
+    var st = stat()
+    if stat(p, &st) == 0 {
+      guard (st.st_mode & S_IFMT) == S_IFDIR else {
+        throw ZarrError(.storeFailure, "'\(p)' exists and is not a directory")
+      }
+      return
+    }
+    if let slash = p.lastIndex(of: "/"), slash != p.startIndex {
+      try makeDirectories(String(p[..<slash]))
+    }
+    if mkdir(p, 0o755) != 0 && errno != EEXIST {
+      throw ZarrError(.storeFailure, "cannot create directory '\(p)': \(errnoMessage(errno))")
+    }
+  }
+}
+
+extension FilesystemStore {
+  /// Whether `path` is an existing directory.
+  public static func isDirectory(_ path: String) throws -> Bool {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return false }
+    return (st.st_mode & S_IFMT) == S_IFDIR
+  }
+}

@@ -1,0 +1,47 @@
+import Synchronization
+
+/// A store in memory, safe to share between threads.
+public final class MemoryStore: Store {
+  private let values = Mutex<[String: [UInt8]]>([:])
+
+  public init() {}
+
+  public func get(_ key: String) throws -> [UInt8]? { values.withLock { $0[key] } }
+
+  public func size(of key: String) throws -> Int? { values.withLock { $0[key]?.count } }
+
+  public func set(_ key: String, _ value: [UInt8]) throws { values.withLock { $0[key] = value } }
+
+  public func delete(_ key: String) throws { _ = values.withLock { $0.removeValue(forKey: key) } }
+
+  public func deletePrefix(_ prefix: String) throws {
+    values.withLock { v in
+      for k in v.keys where prefix.isEmpty || k == prefix || k.hasPrefix(prefix + "/") { v.removeValue(forKey: k) }
+    }
+  }
+
+  public func list(prefix: String) throws -> [String] {
+    values.withLock { v in
+      v.keys.filter { prefix.isEmpty || $0.hasPrefix(prefix + "/") }.sorted()
+    }
+  }
+
+  public func listDirectory(_ prefix: String) throws -> (keys: [String], prefixes: [String]) {
+    let all = try list(prefix: prefix)
+    var keys: [String] = []
+    var prefixes = Set<String>()
+    let drop = prefix.isEmpty ? 0 : prefix.count + 1
+    for k in all {
+      let rest = k.dropFirst(drop)
+      if let slash = rest.firstIndex(of: "/") {
+        prefixes.insert(String(rest[..<slash]))
+      } else {
+        keys.append(String(rest))
+      }
+    }
+    return (keys.sorted(), prefixes.sorted())
+  }
+
+  /// Every key and its size (for tests and diagnostics).
+  public var snapshot: [String: [UInt8]] { values.withLock { $0 } }
+}

@@ -1,0 +1,73 @@
+/// A byte range of a stored value.
+public enum ByteRange: Sendable, Hashable {
+  /// `length` bytes from `offset`.
+  case range(offset: Int, length: Int)
+  /// Everything from `offset` to the end.
+  case from(offset: Int)
+  /// The last `length` bytes.
+  case suffix(length: Int)
+
+  /// The absolute bounds within a value of `size` bytes, or `nil` if the range lies outside it.
+  public func resolved(size: Int) -> Range<Int>? {
+    switch self {
+    case .range(let o, let l):
+      guard o >= 0, l >= 0, o <= size, l <= size - o else { return nil }
+      return o..<(o + l)
+    case .from(let o):
+      guard o >= 0, o <= size else { return nil }
+      return o..<size
+    case .suffix(let l):
+      guard l >= 0, l <= size else { return nil }
+      return (size - l)..<size
+    }
+  }
+}
+
+/// Key/value storage of Zarr nodes.
+///
+/// Keys use `/` as separator and never start or end with it (`"zarr.json"`, `"raw/0/c/1/2"`).
+/// Every method throws ``ZarrError`` (`.storeFailure` for I/O errors) naming the key.
+public protocol Store: Sendable {
+  /// The whole value, or `nil` if the key is absent.
+  func get(_ key: String) throws -> [UInt8]?
+  /// Part of a value, or `nil` if the key is absent.
+  /// - Throws: `.corruptData` if the range lies outside the value.
+  func get(_ key: String, range: ByteRange) throws -> [UInt8]?
+  /// The size of a value, or `nil` if the key is absent.
+  func size(of key: String) throws -> Int?
+  /// Stores a value, replacing any previous one; readers never see a partial value.
+  func set(_ key: String, _ value: [UInt8]) throws
+  /// Removes a key (no error if absent).
+  func delete(_ key: String) throws
+  /// Removes every key under `prefix` (a node path; `""` for everything).
+  func deletePrefix(_ prefix: String) throws
+  /// Every key under `prefix`, recursively, in sorted order.
+  func list(prefix: String) throws -> [String]
+  /// The direct children of `prefix`: keys stored there and names of sub-prefixes.
+  func listDirectory(_ prefix: String) throws -> (keys: [String], prefixes: [String])
+}
+
+extension Store {
+  public func get(_ key: String, range: ByteRange) throws -> [UInt8]? {
+    guard let all = try get(key) else { return nil }
+    guard let r = range.resolved(size: all.count) else {
+      throw ZarrError(.corruptData, "byte range \(range) lies outside the \(all.count) stored bytes", key: key)
+    }
+    return Array(all[r])
+  }
+
+  public func size(of key: String) throws -> Int? { try get(key)?.count }
+
+  /// Whether a key exists.
+  public func exists(_ key: String) throws -> Bool { try size(of: key) != nil }
+}
+
+/// Joins node paths and key parts with `/`, skipping empty parts.
+public func joinKey(_ parts: String...) -> String {
+  parts.filter { !$0.isEmpty }.joined(separator: "/")
+}
+
+/// Normalises a user-given node path: no leading, trailing or doubled slashes.
+public func normalizePath(_ path: String) -> String {
+  path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
+}

@@ -1,0 +1,172 @@
+import ArgumentParser
+import OMEZarr
+import ZarrIO
+
+/// `ome2zarr info PATH`: the tree of groups and arrays with their layout.
+struct Info: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show the groups and arrays of a Zarr (or OME-Zarr) hierarchy.",
+    discussion: """
+      For every node: its kind and Zarr format; for arrays the shape, data type, chunk (and shard)
+      shape, codecs, fill value and dimension names; a summary of the attributes. `--json` prints one
+      JSON object described by Schemas/info.schema.json.
+      """)
+
+  @Argument(help: "Path of a Zarr hierarchy (a directory holding zarr.json, .zgroup or .zarray).")
+  var path: String
+
+  @Flag(help: "Print JSON instead of text.")
+  var json = false
+
+  @Option(help: "How many levels of children to show (default: all).")
+  var depth: Int?
+
+  @Flag(help: "Also count the stored chunks and bytes of each array (lists the store).")
+  var stats = false
+
+  func run() throws {
+    let store = try FilesystemStore(root: path)
+    guard try FilesystemStore.isDirectory(path) else {
+      throw ZarrError(.notFound, "'\(path)' is not a directory")
+    }
+    let info = try NodeSummary.collect(ZarrNode.open(in: store), name: path, depth: depth ?? Int.max, stats: stats)
+    if json {
+      let doc: JSONValue = ["path": .string(path), "root": info.json]
+      print(doc.serialized())
+    } else {
+      var lines: [String] = []
+      info.render(into: &lines, prefix: "", isLast: true, isRoot: true)
+      print(lines.joined(separator: "\n"))
+    }
+  }
+}
+
+/// What `info` reports about one node.
+struct NodeSummary {
+  var name: String
+  var node: ZarrNode
+  var children: [NodeSummary]
+  var storedChunks: Int?
+  var storedBytes: Int?
+
+  static func collect(_ node: ZarrNode, name: String, depth: Int, stats: Bool) throws -> NodeSummary {
+    var s = NodeSummary(name: name, node: node, children: [])
+    switch node {
+    case .group(let g):
+      if depth > 0 {
+        for child in try g.children() {
+          s.children.append(try collect(try g.node(child.name), name: child.name, depth: depth - 1, stats: stats))
+        }
+      }
+    case .array(let a):
+      if stats {
+        let metaNames: Set<String> = ["zarr.json", ".zarray", ".zattrs"]
+        var n = 0, bytes = 0
+        for key in try a.store.list(prefix: a.path) where !metaNames.contains(String(key.split(separator: "/").last ?? "")) {
+          n += 1
+          bytes += try a.store.size(of: key) ?? 0
+        }
+        s.storedChunks = n
+        s.storedBytes = bytes
+      }
+    }
+    return s
+  }
+
+  var json: JSONValue {
+    var o: JSONObject = ["name": .string(name), "path": .string(node.path)]
+    let attrs = node.attributes
+    switch node {
+    case .group(let g):
+      o["node_type"] = "group"
+      o["zarr_format"] = .int(Int64(g.zarrFormat.rawValue))
+    case .array(let a):
+      let m = a.metadata
+      o["node_type"] = "array"
+      o["zarr_format"] = .int(Int64(m.zarrFormat.rawValue))
+      o["shape"] = .array(m.shape.map { .int(Int64($0)) })
+      o["data_type"] = .string(m.dataType.name)
+      let layout = ChunkLayout(a)
+      o["chunk_shape"] = .array(layout.chunkShape.map { .int(Int64($0)) })
+      o["shard_shape"] = layout.shardShape.map { .array($0.map { .int(Int64($0)) }) } ?? .null
+      o["codecs"] = .array(m.codecs.map(\.json))
+      o["fill_value"] = m.v2FillValueIsNull ? .null : m.fillValue.json(for: m.dataType)
+      o["dimension_names"] = m.dimensionNames.map { .array($0.map { $0.map(JSONValue.string) ?? .null }) } ?? .null
+      o["chunk_key_encoding"] = m.chunkKeyEncoding.json
+      if let n = storedChunks { o["stored_chunks"] = .int(Int64(n)) }
+      if let b = storedBytes { o["stored_bytes"] = .int(Int64(b)) }
+    }
+    o["attributes"] = ["keys": .array(attrs.keys.map(JSONValue.string)), "ome_version": NGFFVersion.detect(in: attrs).map { .string($0.description) } ?? .null]
+    if case .group = node { o["children"] = .array(children.map(\.json)) }
+    return .object(o)
+  }
+
+  func render(into lines: inout [String], prefix: String, isLast: Bool, isRoot: Bool) {
+    let branch = isRoot ? "" : (isLast ? "└── " : "├── ")
+    let childPrefix = isRoot ? "" : prefix + (isLast ? "    " : "│   ")
+    let attrs = node.attributes
+    var attrText = ""
+    if !attrs.isEmpty {
+      attrText = "attributes: " + attrs.keys.joined(separator: ", ")
+      if let v = NGFFVersion.detect(in: attrs) { attrText += " (OME-NGFF \(v))" }
+    }
+    switch node {
+    case .group(let g):
+      lines.append("\(prefix)\(branch)\(name)  group (Zarr v\(g.zarrFormat.rawValue))")
+      if !attrText.isEmpty { lines.append(childPrefix + (children.isEmpty ? "    " : "│   ") + attrText) }
+      for (i, c) in children.enumerated() {
+        c.render(into: &lines, prefix: childPrefix, isLast: i == children.count - 1, isRoot: false)
+      }
+    case .array(let a):
+      let m = a.metadata
+      lines.append("\(prefix)\(branch)\(name)  array (Zarr v\(m.zarrFormat.rawValue)) \(m.dataType) \(m.shape)")
+      let pad = childPrefix + "    "
+      let layout = ChunkLayout(a)
+      var chunkLine = "chunks \(layout.chunkShape)"
+      if let shard = layout.shardShape { chunkLine += "  shards \(shard)" }
+      chunkLine += "  keys \(m.chunkKeyEncoding.key([Int](repeating: 0, count: m.shape.count)))"
+      lines.append(pad + chunkLine)
+      lines.append(pad + "codecs " + m.codecs.map(NodeSummary.codecText).joined(separator: " -> "))
+      let fill = m.v2FillValueIsNull ? "null" : m.fillValue.json(for: m.dataType).serialized(pretty: false)
+      var fillLine = "fill value \(fill)"
+      if let names = m.dimensionNames {
+        fillLine += "  dimensions [" + names.map { $0 ?? "null" }.joined(separator: ", ") + "]"
+      }
+      lines.append(pad + fillLine)
+      if let n = storedChunks, let b = storedBytes {
+        let total = a.gridShape.reduce(1, *)
+        lines.append(pad + "stored \(n) of \(total) objects, \(b) bytes")
+      }
+      if !attrText.isEmpty { lines.append(pad + attrText) }
+    }
+  }
+
+  static func codecText(_ c: NamedConfiguration) -> String {
+    if c.configuration.isEmpty { return c.name }
+    if c.name == "sharding_indexed" {
+      let inner = c.configuration["codecs"]?.arrayValue?.compactMap { try? NamedConfiguration(json: $0, pointer: "") } ?? []
+      return "sharding_indexed[" + inner.map(codecText).joined(separator: " -> ") + "]"
+    }
+    let parts = c.configuration.map { "\($0.key)=\($0.value.serialized(pretty: false))" }
+    return "\(c.name)(\(parts.joined(separator: ", ")))"
+  }
+}
+
+/// Chunk and shard shape of an array (a sharded array's inner chunks are its chunks).
+struct ChunkLayout {
+  var chunkShape: [Int]
+  var shardShape: [Int]?
+
+  init(_ array: ZarrArray) {
+    let m = array.metadata
+    if let sharding = m.codecs.first(where: { $0.name == "sharding_indexed" }),
+      let inner = sharding.configuration["chunk_shape"]?.arrayValue?.compactMap(\.intValue)
+    {
+      chunkShape = inner
+      shardShape = m.chunkShape
+    } else {
+      chunkShape = m.chunkShape
+      shardShape = nil
+    }
+  }
+}
