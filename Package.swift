@@ -38,6 +38,6 @@ let package = Package(
     .executableTarget(name: "sample-array", dependencies: ["ZarrIO"], path: "Examples/SampleArray"),
 
     .testTarget(name: "ZarrIOTests", dependencies: ["ZarrIO"]),
-    .testTarget(name: "InteropTests", dependencies: ["ZarrIO"], resources: [.copy("Python")]),
+    .testTarget(name: "InteropTests", dependencies: ["ZarrIO"]),
   ]
 )

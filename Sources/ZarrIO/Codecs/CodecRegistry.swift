@@ -205,7 +205,10 @@ public enum Codecs {
     case "gzip", "zlib":
       return ["id": .string(c.name), "level": c.configuration["level"] ?? .int(1)]
     case "zstd":
-      return ["id": "zstd", "level": c.configuration["level"] ?? .int(0), "checksum": c.configuration["checksum"] ?? .bool(false)]
+      // TensorStore rejects a "checksum" member in v2 metadata (zarr-python#2647): write it only when on.
+      var o: JSONObject = ["id": "zstd", "level": c.configuration["level"] ?? .int(0)]
+      if c.configuration["checksum"] == .bool(true) { o["checksum"] = .bool(true) }
+      return .object(o)
     case "blosc":
       let shuffle: Int64
       switch c.configuration["shuffle"]?.stringValue {
