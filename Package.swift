@@ -37,7 +37,7 @@ let package = Package(
       ]),
     .executableTarget(name: "sample-array", dependencies: ["ZarrIO"], path: "Examples/SampleArray"),
 
-    .testTarget(name: "ZarrIOTests", dependencies: ["ZarrIO"]),
+    .testTarget(name: "ZarrIOTests", dependencies: ["ZarrIO", "CZarrZstd"]),
     .testTarget(name: "InteropTests", dependencies: ["ZarrIO"]),
   ]
 )

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+@testable import ZarrIO
+
+@Suite("Stores")
+struct StoreTests {
+  @Test(arguments: StoreKind.allCases)
+  func getSetDeleteAndRanges(_ kind: StoreKind) throws {
+    let s = try kind.make()
+    #expect(try s.get("a/b") == nil)
+    try s.set("a/b", Array(0..<100))
+    #expect(try s.get("a/b") == Array(0..<100))
+    #expect(try s.size(of: "a/b") == 100)
+    #expect(try s.get("a/b", range: .range(offset: 10, length: 5)) == [10, 11, 12, 13, 14])
+    #expect(try s.get("a/b", range: .suffix(length: 3)) == [97, 98, 99])
+    #expect(try s.get("a/b", range: .from(offset: 98)) == [98, 99])
+    #expect(try s.get("a/b", range: .range(offset: 0, length: 0)) == [])
+    #expect(throws: ZarrError.self) { try s.get("a/b", range: .range(offset: 95, length: 10)) }
+    #expect(throws: ZarrError.self) { try s.get("a/b", range: .suffix(length: 101)) }
+    #expect(try s.get("missing", range: .suffix(length: 1)) == nil)
+    try s.set("a/b", [1])
+    #expect(try s.get("a/b") == [1])
+    try s.delete("a/b")
+    try s.delete("a/b")
+    #expect(try s.get("a/b") == nil)
+  }
+
+  @Test(arguments: StoreKind.allCases)
+  func listing(_ kind: StoreKind) throws {
+    let s = try kind.make()
+    for k in ["zarr.json", "x/zarr.json", "x/c/0/0", "x/c/0/1", "y/.zgroup", "y/z/.zarray"] { try s.set(k, [0]) }
+    #expect(try s.list(prefix: "") == ["x/c/0/0", "x/c/0/1", "x/zarr.json", "y/.zgroup", "y/z/.zarray", "zarr.json"])
+    #expect(try s.list(prefix: "x") == ["x/c/0/0", "x/c/0/1", "x/zarr.json"])
+    let d = try s.listDirectory("")
+    #expect(d.keys == ["zarr.json"] && d.prefixes == ["x", "y"])
+    #expect(try s.listDirectory("x").prefixes == ["c"])
+    #expect(try s.listDirectory("nothing").keys.isEmpty)
+    try s.deletePrefix("x")
+    #expect(try s.list(prefix: "") == ["y/.zgroup", "y/z/.zarray", "zarr.json"])
+  }
+
+  @Test func filesystemWritesAreAtomicAndKeysAreChecked() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fs-\(UUID().uuidString)").path
+    let s = try FilesystemStore(root: dir, create: true)
+    try s.set("a/c/0", [UInt8](repeating: 1, count: 1 << 20))
+    let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/a/c")
+    #expect(names == ["0"])  // no temporary file left behind
+    #expect(throws: ZarrError.self) { try s.set("../escape", [1]) }
+    #expect(throws: ZarrError.self) { try s.get("a/../../etc/passwd") }
+    #expect(throws: ZarrError.self) { try s.set("/abs", [1]) }
+    // A temporary file of an interrupted write is never listed as a key.
+    FileManager.default.createFile(atPath: dir + "/a/c/__tmp.1.123", contents: Data([1]))
+    #expect(try s.list(prefix: "a") == ["a/c/0"])
+  }
+}
+
+@Suite("Groups")
+struct GroupTests {
+  @Test func createsAncestorsAndListsChildren() throws {
+    let store = MemoryStore()
+    _ = try ZarrArray.create(in: store, path: "a/b/arr", metadata: ArrayMetadata(shape: [2], dataType: .int8, chunkShape: [2]))
+    #expect(try store.exists("zarr.json") && store.exists("a/zarr.json") && store.exists("a/b/zarr.json"))
+    let root = try ZarrGroup.open(in: store)
+    #expect(try root.children().map(\.name) == ["a"])
+    let b = try ZarrGroup.open(in: store, path: "a/b")
+    #expect(try b.children().map { "\($0.name):\($0.kind)" } == ["arr:array"])
+    _ = try b.createGroup("sub", attributes: ["k": "v"])
+    #expect(try b.children().map(\.name) == ["arr", "sub"])
+    guard case .group(let sub) = try b.node("sub") else {
+      Issue.record("sub is not a group")
+      return
+    }
+    #expect(sub.attributes["k"] == "v")
+    let updated = try sub.setAttributes(["k": 2])
+    #expect(try ZarrGroup.open(in: store, path: "a/b/sub").attributes == updated.attributes)
+  }
+
+  @Test func refusesToClobberOrNestInArrays() throws {
+    let store = MemoryStore()
+    let meta = ArrayMetadata(shape: [2], dataType: .int8, chunkShape: [2])
+    _ = try ZarrArray.create(in: store, path: "x", metadata: meta)
+    #expect(throws: ZarrError.self) { try ZarrArray.create(in: store, path: "x", metadata: meta) }
+    #expect(throws: ZarrError.self) { try ZarrGroup.create(in: store, path: "x/inner") }
+    #expect(throws: ZarrError.self) { try ZarrGroup.open(in: store, path: "x") }
+    _ = try ZarrArray.create(in: store, path: "x", metadata: meta, overwrite: true)
+  }
+
+  @Test func v2Groups() throws {
+    let store = MemoryStore()
+    let g = try ZarrGroup.create(in: store, path: "root", attributes: ["multiscales": []], format: .v2)
+    #expect(try store.exists("root/.zgroup") && store.exists("root/.zattrs"))
+    let opened = try ZarrGroup.open(in: store, path: "root")
+    #expect(opened.zarrFormat == .v2 && opened.attributes == g.attributes)
+  }
+}
