@@ -39,5 +39,6 @@ let package = Package(
 
     .testTarget(name: "ZarrIOTests", dependencies: ["ZarrIO", "CZarrZstd"]),
     .testTarget(name: "InteropTests", dependencies: ["ZarrIO"]),
+    .testTarget(name: "CLITests", dependencies: ["ZarrIO"]),
   ]
 )
