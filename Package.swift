@@ -38,7 +38,7 @@ let package = Package(
     .executableTarget(name: "sample-array", dependencies: ["ZarrIO"], path: "Examples/SampleArray"),
 
     .testTarget(name: "ZarrIOTests", dependencies: ["ZarrIO", "CZarrZstd"]),
-    .testTarget(name: "InteropTests", dependencies: ["ZarrIO"]),
+    .testTarget(name: "InteropTests", dependencies: ["ZarrIO"], exclude: ["Python"]),
     .testTarget(name: "CLITests", dependencies: ["ZarrIO"]),
   ]
 )

@@ -49,7 +49,7 @@ struct StoreTests {
     #expect(throws: ZarrError.self) { try s.get("a/../../etc/passwd") }
     #expect(throws: ZarrError.self) { try s.set("/abs", [1]) }
     // A temporary file of an interrupted write is never listed as a key.
-    FileManager.default.createFile(atPath: dir + "/a/c/__tmp.1.123", contents: Data([1]))
+    _ = FileManager.default.createFile(atPath: dir + "/a/c/__tmp.1.123", contents: Data([1]))
     #expect(try s.list(prefix: "a") == ["a/c/0"])
   }
 }

@@ -107,12 +107,7 @@ extension FillValue {
 
   static func floatBits(_ d: Double, size: Int) -> UInt64 {
     switch size {
-    case 2:
-      #if arch(x86_64) || arch(arm64)
-        return UInt64(Float16(d).bitPattern)
-      #else
-        return UInt64(Float16Bits.fromDouble(d))
-      #endif
+    case 2: return UInt64(Float16Bits.fromDouble(d))
     case 4: return UInt64(Float(d).bitPattern)
     default: return d.bitPattern
     }
