@@ -9,6 +9,8 @@ struct WriteCase {
   /// Only this region is written (the rest stays the fill value); `nil` writes everything.
   var region: [Range<Int>]? = nil
   var tensorstore = true
+  /// zarr-python may warn (e.g. about a layout that disables its partial reads).
+  var allowWarnings = false
 }
 
 enum WriteMatrix {
@@ -80,6 +82,27 @@ enum WriteMatrix {
       shape: [40, 50], dataType: .bool, chunkShape: [8, 10], fillValue: FillValue(bytes: [1])), region: sparse))
     out.append(WriteCase(name: "sw_zero_d", metadata: ArrayMetadata(shape: [], dataType: .float64, chunkShape: [])))
     out.append(WriteCase(name: "sw_1d_one_chunk", metadata: ArrayMetadata(shape: [5], dataType: .int8, chunkShape: [100])))
+    // Sharding: index at the end and start, with and without crc32c, nested, ragged last shards,
+    // partly empty shards, blosc and transpose inside shards.
+    let svol = [13, 22, 14], sshard = [8, 10, 6]
+    out.append(WriteCase(name: "sw_shard_end_crc", metadata: ArrayMetadata(shape: svol, dataType: .int32, chunkShape: sshard,
+      codecs: [Codecs.sharding(chunkShape: [4, 5, 3])])))
+    out.append(WriteCase(name: "sw_shard_start_nocrc", metadata: ArrayMetadata(shape: svol, dataType: .int32, chunkShape: sshard,
+      codecs: [Codecs.sharding(chunkShape: [4, 5, 3], codecs: [Codecs.bytes(endian: .big), Codecs.gzip(level: 2)],
+        indexCodecs: [Codecs.bytes()], indexLocation: .start)])))
+    out.append(WriteCase(name: "sw_shard_start_crc", metadata: ArrayMetadata(shape: svol, dataType: .float64, chunkShape: sshard,
+      codecs: [Codecs.sharding(chunkShape: [2, 5, 6], indexLocation: .start)])))
+    out.append(WriteCase(name: "sw_shard_nested", metadata: ArrayMetadata(shape: svol, dataType: .uint16, chunkShape: sshard,
+      codecs: [Codecs.sharding(chunkShape: [4, 10, 6], codecs: [Codecs.sharding(chunkShape: [2, 5, 3],
+        codecs: [Codecs.bytes(), Codecs.blosc(cname: "zstd", clevel: 3, shuffle: .shuffle, typesize: 2)])])])))
+    out.append(WriteCase(name: "sw_shard_transpose_blosc", metadata: ArrayMetadata(shape: svol, dataType: .float32, chunkShape: sshard,
+      codecs: [Codecs.sharding(chunkShape: [4, 5, 3], codecs: [Codecs.transpose(order: [2, 0, 1]), Codecs.bytes(),
+        Codecs.blosc(cname: "lz4", clevel: 5, shuffle: .bitshuffle, typesize: 4), Codecs.crc32c()])])))
+    out.append(WriteCase(name: "sw_shard_partly_empty", metadata: ArrayMetadata.sharded(shape: [40, 50], dataType: .uint16,
+      shardShape: [16, 20], chunkShape: [4, 5], fillValue: FillValue(UInt16(9))), region: [5..<9, 12..<30]))
+    out.append(WriteCase(name: "sw_shard_defaults_3d", metadata: ArrayMetadata.sharded(shape: [70, 130, 90], dataType: .uint8)))
+    out.append(WriteCase(name: "sw_shard_crc_outside", metadata: ArrayMetadata(shape: svol, dataType: .int32, chunkShape: sshard,
+      codecs: [Codecs.sharding(chunkShape: [4, 5, 3]), Codecs.crc32c()]), tensorstore: false, allowWarnings: true))
     // Zarr v2: each compressor, order F, big-endian, null fill, "/" separator.
     let v2Compressors: [(String, NamedConfiguration?)] = [
       ("blosc", Codecs.blosc(cname: "lz4", clevel: 5, shuffle: .shuffle, typesize: 2)),
@@ -135,7 +158,7 @@ struct InteropTests {
       manifest.append([
         "name": .string(c.name), "path": .string(c.name + ".zarr"), "dtype": .string(TestData.numpyDtype(m.dataType)),
         "shape": .array(m.shape.map { .int(Int64($0)) }), "zarr_format": .int(Int64(m.zarrFormat.rawValue)),
-        "tensorstore": .bool(c.tensorstore),
+        "tensorstore": .bool(c.tensorstore), "allow_warnings": .bool(c.allowWarnings),
       ])
     }
     try Data(JSONValue.array(manifest).serializedBytes()).write(to: dir.appendingPathComponent("manifest.json"))

@@ -42,6 +42,17 @@ enum Parallel {
   }
 }
 
+/// One result slot per work item, filled by parallel workers.
+final class ResultSlots<T: Sendable>: Sendable {
+  private let storage: Mutex<[T?]>
+
+  init(count: Int) { storage = Mutex([T?](repeating: nil, count: count)) }
+
+  func set(_ i: Int, _ value: T) { storage.withLock { $0[i] = value } }
+
+  var values: [T?] { storage.withLock { $0 } }
+}
+
 /// Striped locks that serialise read-modify-write of one stored object within this process.
 enum ObjectLocks {
   final class Stripe: Sendable {

@@ -20,6 +20,10 @@ public struct ZarrArray: Sendable {
   public var writeEmptyChunks = false
   /// How many threads encode and decode chunks.
   public var concurrency = Parallel.processorCount
+  /// The sharding codec when it is the whole chain (then reads touch only what they need).
+  let sharding: ShardingCodec?
+  /// Decoded shard indexes, shared by copies of this value.
+  let indexCache = ShardIndexCache()
 
   /// Wraps existing metadata (validating it and building the codec chain) without touching the store.
   public init(store: any Store, path: String, metadata: ArrayMetadata) throws(ZarrError) {
@@ -35,6 +39,11 @@ public struct ZarrArray: Sendable {
     self.store = store
     self.path = path
     self.metadata = metadata
+    if codecChain.arrayToArray.isEmpty, codecChain.bytesToBytes.isEmpty, let s = codecChain.arrayToBytes as? ShardingCodec {
+      self.sharding = s
+    } else {
+      self.sharding = nil
+    }
   }
 
   // MARK: Create and open
@@ -185,6 +194,12 @@ public struct ZarrArray: Sendable {
   /// Reads `region` into `destination`, which must hold the region's elements in C order and
   /// already contain the fill value where chunks are missing.
   func read(_ region: [Range<Int>], into destination: inout [UInt8]) throws {
+    if let sharding {
+      try destination.withUnsafeMutableBytes { dst in
+        if let base = dst.baseAddress { try readSharded(region, into: base, sharding: sharding) }
+      }
+      return
+    }
     let chunkList = chunks(intersecting: region)
     let elementSize = dataType.size
     let regionShape = region.map(\.count)
@@ -229,6 +244,12 @@ public struct ZarrArray: Sendable {
     }
     let region = zip(origin, buffer.shape).map { $0..<($0 + $1) }
     try check(region)
+    if let sharding {
+      try buffer.bytes.withUnsafeBytes { src in
+        if let base = src.baseAddress { try writeSharded(region, from: base, sharding: sharding) }
+      }
+      return
+    }
     let chunkList = chunks(intersecting: region)
     let elementSize = dataType.size
     let chunkShape = self.chunkShape

@@ -4,7 +4,7 @@ import Synchronization
 public enum CodecRegistry {
   static let builtins: [any RegisteredCodec.Type] = [
     BytesCodec.self, TransposeCodec.self, GzipCodec.self, ZlibCodec.self, ZstdCodec.self, BloscCodec.self,
-    Crc32cCodec.self,
+    Crc32cCodec.self, ShardingCodec.self,
   ]
 
   static let table = Mutex<[String: any RegisteredCodec.Type]>(

@@ -102,6 +102,19 @@ public final class FilesystemStore: Store {
     return try readFully(fd, range: r, key: key)
   }
 
+  public func get(_ key: String, ranges: [ByteRange]) throws -> (parts: [[UInt8]], size: Int)? {
+    guard let (fd, size) = try openForReading(key) else { return nil }
+    defer { close(fd) }
+    var parts: [[UInt8]] = []
+    for range in ranges {
+      guard let r = range.resolved(size: size) else {
+        throw ZarrError(.corruptData, "byte range \(range) lies outside the \(size)-byte file", key: key)
+      }
+      parts.append(try readFully(fd, range: r, key: key))
+    }
+    return (parts, size)
+  }
+
   public func size(of key: String) throws -> Int? {
     var st = stat()
     guard stat(try path(key), &st) == 0 else {
@@ -112,6 +125,10 @@ public final class FilesystemStore: Store {
   }
 
   public func set(_ key: String, _ value: [UInt8]) throws {
+    try set(key, parts: [value])
+  }
+
+  public func set(_ key: String, parts: [[UInt8]]) throws {
     guard !key.isEmpty else { throw ZarrError(.invalidArgument, "empty store key") }
     let target = try path(key)
     let slash = target.lastIndex(of: "/")!
@@ -121,17 +138,19 @@ public final class FilesystemStore: Store {
     let temp = "\(dir)/\(FilesystemStore.tempPrefix)\(name).\(UInt64.random(in: 0...UInt64.max))"
     let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw failure("create", key) }
-    var written = 0
     var err: Int32 = 0
-    value.withUnsafeBytes { buf in
-      while written < buf.count {
-        let n = write(fd, buf.baseAddress! + written, buf.count - written)
-        if n < 0 {
-          if errno == EINTR { continue }
-          err = errno
-          return
+    for value in parts where err == 0 {
+      var written = 0
+      value.withUnsafeBytes { buf in
+        while written < buf.count {
+          let n = write(fd, buf.baseAddress! + written, buf.count - written)
+          if n < 0 {
+            if errno == EINTR { continue }
+            err = errno
+            return
+          }
+          written += n
         }
-        written += n
       }
     }
     if close(fd) != 0 && err == 0 { err = errno }

@@ -33,10 +33,15 @@ public protocol Store: Sendable {
   /// Part of a value, or `nil` if the key is absent.
   /// - Throws: `.corruptData` if the range lies outside the value.
   func get(_ key: String, range: ByteRange) throws -> [UInt8]?
+  /// Several ranges of one value with the value's total size, or `nil` if the key is absent.
+  /// - Throws: `.corruptData` if a range lies outside the value.
+  func get(_ key: String, ranges: [ByteRange]) throws -> (parts: [[UInt8]], size: Int)?
   /// The size of a value, or `nil` if the key is absent.
   func size(of key: String) throws -> Int?
   /// Stores a value, replacing any previous one; readers never see a partial value.
   func set(_ key: String, _ value: [UInt8]) throws
+  /// Stores the concatenation of `parts` (without the caller concatenating them).
+  func set(_ key: String, parts: [[UInt8]]) throws
   /// Removes a key (no error if absent).
   func delete(_ key: String) throws
   /// Removes every key under `prefix` (a node path; `""` for everything).
@@ -56,7 +61,26 @@ extension Store {
     return Array(all[r])
   }
 
+  public func get(_ key: String, ranges: [ByteRange]) throws -> (parts: [[UInt8]], size: Int)? {
+    guard let all = try get(key) else { return nil }
+    var parts: [[UInt8]] = []
+    for range in ranges {
+      guard let r = range.resolved(size: all.count) else {
+        throw ZarrError(.corruptData, "byte range \(range) lies outside the \(all.count) stored bytes", key: key)
+      }
+      parts.append(Array(all[r]))
+    }
+    return (parts, all.count)
+  }
+
   public func size(of key: String) throws -> Int? { try get(key)?.count }
+
+  public func set(_ key: String, parts: [[UInt8]]) throws {
+    var all: [UInt8] = []
+    all.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+    for p in parts { all.append(contentsOf: p) }
+    try set(key, all)
+  }
 
   /// Whether a key exists.
   public func exists(_ key: String) throws -> Bool { try size(of: key) != nil }
