@@ -36,6 +36,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "sample-array", dependencies: ["ZarrIO"], path: "Examples/SampleArray"),
+    .executableTarget(name: "zarr-bench", dependencies: ["ZarrIO"], path: "Benchmarks/zarr-bench"),
 
     .testTarget(name: "ZarrIOTests", dependencies: ["ZarrIO", "CZarrZstd"]),
     .testTarget(name: "InteropTests", dependencies: ["ZarrIO"], exclude: ["Python"]),

@@ -174,6 +174,51 @@ enum ElementOps {
     }
   }
 
+  /// Fills the box `extent` at `origin` of a C-order array of `shape` with `element`.
+  static func fillRegion(
+    _ dst: UnsafeMutableRawPointer, shape: [Int], origin: [Int], extent: [Int], element: [UInt8]
+  ) {
+    let n = extent.count
+    let size = element.count
+    if n == 0 {
+      fill(UnsafeMutableRawBufferPointer(start: dst, count: size), with: element)
+      return
+    }
+    if extent.contains(0) { return }
+    var runDims = 1
+    var run = extent[n - 1]
+    while runDims < n {
+      let d = n - runDims
+      guard extent[d] == shape[d], origin[d] == 0 else { break }
+      run *= extent[d - 1]
+      runDims += 1
+    }
+    let runBytes = run * size
+    let st = strides(shape)
+    var offset = 0
+    for i in 0..<n { offset += origin[i] * st[i] }
+    offset *= size
+    let outer = n - runDims
+    if outer == 0 {
+      fill(UnsafeMutableRawBufferPointer(start: dst + offset, count: runBytes), with: element)
+      return
+    }
+    var index = [Int](repeating: 0, count: outer)
+    while true {
+      fill(UnsafeMutableRawBufferPointer(start: dst + offset, count: runBytes), with: element)
+      var k = outer - 1
+      while k >= 0 {
+        index[k] += 1
+        offset += st[k] * size
+        if index[k] < extent[k] { break }
+        offset -= st[k] * size * extent[k]
+        index[k] = 0
+        k -= 1
+      }
+      if k < 0 { return }
+    }
+  }
+
   /// Fills a buffer with repeated copies of one element.
   static func fill(_ buf: UnsafeMutableRawBufferPointer, with element: [UInt8]) {
     guard let base = buf.baseAddress, !element.isEmpty else { return }

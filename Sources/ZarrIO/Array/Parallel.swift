@@ -16,21 +16,27 @@ enum Parallel {
   }
 
   static func forEach(_ count: Int, width: Int, _ body: @Sendable (Int) throws -> Void) throws {
+    try forEachWorker(count, width: width) { _, i in try body(i) }
+  }
+
+  /// Like ``forEach(_:width:_:)``, also passing the worker number (`0..<width`): a worker runs its
+  /// items one after another, so per-worker scratch space needs no lock.
+  static func forEachWorker(_ count: Int, width: Int, _ body: @Sendable (_ worker: Int, _ item: Int) throws -> Void) throws {
     if count == 0 { return }
     let threads = max(1, min(width, count))
     if threads == 1 {
-      for i in 0..<count { try body(i) }
+      for i in 0..<count { try body(0, i) }
       return
     }
     let next = Atomic<Int>(0)
     let failure = Mutex<(any Error)?>(nil)
     let failed = Atomic<Bool>(false)
-    DispatchQueue.concurrentPerform(iterations: threads) { _ in
+    DispatchQueue.concurrentPerform(iterations: threads) { worker in
       while !failed.load(ordering: .relaxed) {
         let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
         if i >= count { return }
         do {
-          try body(i)
+          try body(worker, i)
         } catch {
           failure.withLock { if $0 == nil { $0 = error } }
           failed.store(true, ordering: .relaxed)
@@ -39,6 +45,29 @@ enum Parallel {
       }
     }
     if let e = failure.withLock({ $0 }) { throw e }
+  }
+}
+
+/// Grow-only byte buffers, one per worker, reused across the items of one parallel loop.
+final class WorkerBuffers: @unchecked Sendable {
+  private var buffers: [UnsafeMutableRawBufferPointer]
+
+  init(workers: Int) {
+    buffers = [UnsafeMutableRawBufferPointer](repeating: UnsafeMutableRawBufferPointer(start: nil, count: 0), count: max(workers, 1))
+  }
+
+  /// Worker `worker`'s buffer with at least `count` bytes (contents undefined).
+  /// Only that worker may call this for its number while the loop runs.
+  func buffer(_ worker: Int, count: Int) -> UnsafeMutableRawBufferPointer {
+    if buffers[worker].count < count {
+      buffers[worker].deallocate()
+      buffers[worker] = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 64)
+    }
+    return UnsafeMutableRawBufferPointer(rebasing: buffers[worker][0..<count])
+  }
+
+  deinit {
+    for b in buffers { b.deallocate() }
   }
 }
 

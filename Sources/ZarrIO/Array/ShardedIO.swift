@@ -53,16 +53,36 @@ extension ZarrArray {
   }
 
   /// Reads `region` of a sharded array: only shard indexes and the inner chunks the region needs.
+  ///
+  /// `destination` (the region's elements, C order) need not be initialised: parts without stored
+  /// data are filled with the fill value. Shards go in batches so that memory stays bounded: per
+  /// worker one merged byte range (at most a few MiB) and one decoded inner chunk.
   func readSharded(_ region: [Range<Int>], into destination: UnsafeMutableRawPointer, sharding: ShardingCodec) throws {
     let shards = chunks(intersecting: region)
     let regionShape = region.map(\.count)
     let elementSize = dataType.size
     let innerShape = sharding.chunkShape
+    let innerBytes = sharding.inner.spec.byteCount
     let shardShape = chunkShape
+    let fill = fillValue.bytes
     let target = SendableRawPointer(destination)
-    // Shards are handled in batches so that the compressed bytes in memory stay bounded.
-    let batchShards = max(2 * concurrency, 8)
-    let maxBatchBytes = 64 << 20
+    let width = concurrency
+    let fetchBuffers = WorkerBuffers(workers: width)
+    let chunkBuffers = WorkerBuffers(workers: width)
+    // The part of the box at `origin` (array coordinates) of `extent` inside the region.
+    @Sendable func clip(_ origin: [Int], _ extent: [Int]) -> (dst: [Int], src: [Int], extent: [Int])? {
+      var dst: [Int] = [], src: [Int] = [], ext: [Int] = []
+      for d in 0..<origin.count {
+        let lo = max(origin[d], region[d].lowerBound)
+        let hi = min(origin[d] + extent[d], region[d].upperBound)
+        if hi <= lo { return nil }
+        dst.append(lo - region[d].lowerBound)
+        src.append(lo - origin[d])
+        ext.append(hi - lo)
+      }
+      return (dst, src, ext)
+    }
+    let batchShards = max(2 * width, 8)
     var start = 0
     while start < shards.count {
       let batch = Array(shards[start..<min(start + batchShards, shards.count)])
@@ -70,25 +90,31 @@ extension ZarrArray {
       let keys = batch.map(chunkKey)
       // 1. Indexes (cached after the first read).
       let indexSlots = ResultSlots<ShardIndexCache.Entry>(count: batch.count)
-      try Parallel.forEach(batch.count, width: concurrency) { i in
+      try Parallel.forEach(batch.count, width: width) { i in
         if let e = try shardIndex(keys[i], sharding) { indexSlots.set(i, e) }
       }
       let indexes = indexSlots.values
-      // 2. The inner chunks each shard must provide.
-      var reads: [InnerRead] = []
+      // 2. The inner chunks to read, and the boxes without stored data.
+      var readList: [InnerRead] = []
+      var fillList: [(origin: [Int], extent: [Int])] = []
       for (s, coords) in batch.enumerated() {
-        guard let entry = indexes[s] else { continue }
+        let shardOrigin = zip(coords, shardShape).map(*)
+        guard let entry = indexes[s] else {
+          fillList.append((shardOrigin, shardShape))
+          continue
+        }
         var lo: [Int] = [], hi: [Int] = []
         for d in 0..<coords.count {
-          let shardStart = coords[d] * shardShape[d]
-          lo.append((max(region[d].lowerBound, shardStart) - shardStart) / innerShape[d])
-          hi.append((min(region[d].upperBound, shardStart + shardShape[d]) - 1 - shardStart) / innerShape[d])
+          lo.append((max(region[d].lowerBound, shardOrigin[d]) - shardOrigin[d]) / innerShape[d])
+          hi.append((min(region[d].upperBound, shardOrigin[d] + shardShape[d]) - 1 - shardOrigin[d]) / innerShape[d])
         }
         var inner = lo
         while true {
+          let origin = (0..<coords.count).map { shardOrigin[$0] + inner[$0] * innerShape[$0] }
           if let r = entry.index.range(ShardIndex.linear(inner, grid: sharding.chunksPerShard)) {
-            let origin = (0..<coords.count).map { coords[$0] * shardShape[$0] + inner[$0] * innerShape[$0] }
-            reads.append(InnerRead(shard: s, chunkOrigin: origin, bytes: r))
+            readList.append(InnerRead(shard: s, chunkOrigin: origin, bytes: r))
+          } else {
+            fillList.append((origin, innerShape))
           }
           var k = coords.count - 1
           while k >= 0 {
@@ -100,66 +126,50 @@ extension ZarrArray {
           if k < 0 { break }
         }
       }
-      // 3. Read merged byte ranges, then decode every inner chunk in parallel, in sub-batches.
-      var first = 0
-      while first < reads.count {
-        var last = first
-        var bytes = 0
-        while last < reads.count && (last == first || bytes + reads[last].bytes.count <= maxBatchBytes) {
-          bytes += reads[last].bytes.count
-          last += 1
-        }
-        let part = Array(reads[first..<last])
-        first = last
-        let groups = ZarrArray.mergeRanges(part)
-        let fetched = ResultSlots<[UInt8]>(count: groups.count)
-        try Parallel.forEach(groups.count, width: concurrency) { g in
-          let key = keys[groups[g].shard]
-          guard let (parts, size) = try store.get(key, ranges: [.range(offset: groups[g].range.lowerBound, length: groups[g].range.count)]),
-            size == indexes[groups[g].shard]?.shardSize
-          else {
-            indexCache.invalidate(key)
-            throw ZarrError(.corruptData, "shard changed while being read (another writer?); read again", key: key)
+      // 3. Each worker reads a merged byte range and decodes its chunks, or fills a box.
+      let reads = readList, fills = fillList
+      let groups = ZarrArray.mergeRanges(reads)
+      try Parallel.forEachWorker(groups.count + fills.count, width: width) { worker, item in
+        guard item < groups.count else {
+          let f = fills[item - groups.count]
+          if let c = clip(f.origin, f.extent) {
+            ElementOps.fillRegion(target.pointer!, shape: regionShape, origin: c.dst, extent: c.extent, element: fill)
           }
-          fetched.set(g, parts[0])
+          return
         }
-        let data = fetched.values
-        // Which group holds each read.
-        var owners = [Int](repeating: 0, count: part.count)
-        for (g, grp) in groups.enumerated() { for r in grp.members { owners[r] = g } }
-        let owner = owners
-        try Parallel.forEach(part.count, width: concurrency) { r in
-          let read = part[r]
-          let g = owner[r]
-          let base = groups[g].range.lowerBound
-          let key = keys[read.shard]
-          guard let blob = data[g] else { return }
-          let chunk: [UInt8]
+        let group = groups[item]
+        let key = keys[group.shard]
+        let blob = fetchBuffers.buffer(worker, count: group.range.count)
+        let size = try store.read(key, range: group.range, into: blob)
+        guard size == indexes[group.shard]?.shardSize else {
+          indexCache.invalidate(key)
+          throw ZarrError(.corruptData, "shard changed while being read (another writer?); read again", key: key)
+        }
+        for m in group.members {
+          let read = reads[m]
+          let input = UnsafeRawBufferPointer(rebasing: blob[(read.bytes.lowerBound - group.range.lowerBound)..<(read.bytes.upperBound - group.range.lowerBound)])
+          guard let c = clip(read.chunkOrigin, innerShape) else { continue }
           do {
-            chunk = try sharding.inner.decode(Array(blob[(read.bytes.lowerBound - base)..<(read.bytes.upperBound - base)]))
+            if c.extent == innerShape && regionShape == innerShape {
+              // The region is exactly this chunk: decode in place.
+              try sharding.inner.decode(input, into: UnsafeMutableRawBufferPointer(start: target.pointer!, count: innerBytes))
+            } else {
+              let chunk = chunkBuffers.buffer(worker, count: innerBytes)
+              try sharding.inner.decode(input, into: chunk)
+              ElementOps.copyRegion(from: chunk.baseAddress!, shape: innerShape, origin: c.src,
+                to: target.pointer!, shape: regionShape, origin: c.dst, extent: c.extent, elementSize: elementSize)
+            }
           } catch {
             throw error.at(key: key)
-          }
-          var srcOrigin: [Int] = [], dstOrigin: [Int] = [], extent: [Int] = []
-          for d in 0..<read.chunkOrigin.count {
-            let lo = max(read.chunkOrigin[d], region[d].lowerBound)
-            let hi = min(read.chunkOrigin[d] + innerShape[d], region[d].upperBound)
-            srcOrigin.append(lo - read.chunkOrigin[d])
-            dstOrigin.append(lo - region[d].lowerBound)
-            extent.append(hi - lo)
-          }
-          chunk.withUnsafeBytes { src in
-            ElementOps.copyRegion(from: src.baseAddress!, shape: innerShape, origin: srcOrigin,
-              to: target.pointer!, shape: regionShape, origin: dstOrigin, extent: extent, elementSize: elementSize)
           }
         }
       }
     }
   }
 
-  /// Groups reads of one shard whose byte ranges are close into single ranged reads.
+  /// Groups reads of one shard whose byte ranges are close into single ranged reads of at most 4 MiB.
   private static func mergeRanges(_ reads: [InnerRead]) -> [(shard: Int, range: Range<Int>, members: [Int])] {
-    let maxGap = 1 << 20, maxLength = 16 << 20
+    let maxGap = 256 << 10, maxLength = 4 << 20
     let order = reads.indices.sorted {
       (reads[$0].shard, reads[$0].bytes.lowerBound) < (reads[$1].shard, reads[$1].bytes.lowerBound)
     }

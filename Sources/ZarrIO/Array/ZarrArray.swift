@@ -181,9 +181,18 @@ public struct ZarrArray: Sendable {
   public func read(_ region: [Range<Int>]? = nil) throws -> ArrayBuffer {
     let region = region ?? fullRegion
     try check(region)
-    var out = ArrayBuffer(shape: region.map(\.count), dataType: dataType, fill: fillValue)
-    try read(region, into: &out.bytes)
-    return out
+    let count = region.map(\.count).reduce(dataType.size, *)
+    var failure: (any Error)? = nil
+    let bytes = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
+      do {
+        if let base = buf.baseAddress { try read(region, into: UnsafeMutableRawPointer(base)) }
+      } catch {
+        failure = error
+      }
+      initialized = count
+    }
+    if let failure { throw failure }
+    return try ArrayBuffer(shape: region.map(\.count), dataType: dataType, bytes: bytes)
   }
 
   /// Reads `region` as typed elements in C order.
@@ -191,38 +200,37 @@ public struct ZarrArray: Sendable {
     try read(region).elements(as: T.self)
   }
 
-  /// Reads `region` into `destination`, which must hold the region's elements in C order and
-  /// already contain the fill value where chunks are missing.
-  func read(_ region: [Range<Int>], into destination: inout [UInt8]) throws {
+  /// Reads `region` into `destination` (the region's elements in C order; need not be initialised).
+  public func read(_ region: [Range<Int>], into destination: UnsafeMutableRawPointer) throws {
+    try check(region)
     if let sharding {
-      try destination.withUnsafeMutableBytes { dst in
-        if let base = dst.baseAddress { try readSharded(region, into: base, sharding: sharding) }
-      }
+      try readSharded(region, into: destination, sharding: sharding)
       return
     }
     let chunkList = chunks(intersecting: region)
     let elementSize = dataType.size
     let regionShape = region.map(\.count)
     let chunkShape = self.chunkShape
-    try destination.withUnsafeMutableBytes { dst in
-      let target = SendableRawPointer(dst.baseAddress)
-      try Parallel.forEach(chunkList.count, width: concurrency) { i in
-        let coords = chunkList[i]
-        guard let chunk = try readChunk(coords) else { return }
-        var srcOrigin: [Int] = [], dstOrigin: [Int] = [], extent: [Int] = []
-        for d in 0..<coords.count {
-          let start = coords[d] * chunkShape[d]
-          let lo = max(start, region[d].lowerBound)
-          let hi = min(start + chunkShape[d], region[d].upperBound)
-          srcOrigin.append(lo - start)
-          dstOrigin.append(lo - region[d].lowerBound)
-          extent.append(hi - lo)
-        }
-        guard let base = target.pointer else { return }
-        chunk.withUnsafeBytes { src in
-          ElementOps.copyRegion(from: src.baseAddress!, shape: chunkShape, origin: srcOrigin,
-            to: base, shape: regionShape, origin: dstOrigin, extent: extent, elementSize: elementSize)
-        }
+    let fill = fillValue.bytes
+    let target = SendableRawPointer(destination)
+    try Parallel.forEach(chunkList.count, width: concurrency) { i in
+      let coords = chunkList[i]
+      var srcOrigin: [Int] = [], dstOrigin: [Int] = [], extent: [Int] = []
+      for d in 0..<coords.count {
+        let start = coords[d] * chunkShape[d]
+        let lo = max(start, region[d].lowerBound)
+        let hi = min(start + chunkShape[d], region[d].upperBound)
+        srcOrigin.append(lo - start)
+        dstOrigin.append(lo - region[d].lowerBound)
+        extent.append(hi - lo)
+      }
+      guard let chunk = try readChunk(coords) else {
+        ElementOps.fillRegion(target.pointer!, shape: regionShape, origin: dstOrigin, extent: extent, element: fill)
+        return
+      }
+      chunk.withUnsafeBytes { src in
+        ElementOps.copyRegion(from: src.baseAddress!, shape: chunkShape, origin: srcOrigin,
+          to: target.pointer!, shape: regionShape, origin: dstOrigin, extent: extent, elementSize: elementSize)
       }
     }
   }

@@ -83,6 +83,20 @@ public struct BloscCodec: BytesToBytesCodec, RegisteredCodec {
     return out
   }
 
+  public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) {
+    var nbytes = 0
+    guard input.count >= Int(BLOSC_MIN_HEADER_LENGTH), blosc_cbuffer_validate(input.baseAddress, input.count, &nbytes) == 0 else {
+      throw ZarrError(.corruptData, "blosc: not a valid blosc frame (\(input.count) bytes)")
+    }
+    guard nbytes == output.count else {
+      throw ZarrError(.corruptData, "blosc: frame holds \(nbytes) bytes, expected \(output.count)")
+    }
+    let result = blosc_decompress_ctx(input.baseAddress, output.baseAddress, output.count, 1)
+    guard result >= 0, Int(result) == nbytes else {
+      throw ZarrError(.corruptData, "blosc: invalid compressed data (\(result))")
+    }
+  }
+
   public func decode(_ bytes: [UInt8], expectedSize: Int?) throws(ZarrError) -> [UInt8] {
     var nbytes = 0
     let valid = bytes.withUnsafeBytes { src in

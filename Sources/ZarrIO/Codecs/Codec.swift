@@ -45,10 +45,22 @@ public protocol BytesToBytesCodec: Sendable {
   func decode(_ bytes: [UInt8], expectedSize: Int?) throws(ZarrError) -> [UInt8]
   /// The exact encoded size for an input of `decodedSize` bytes, if it is fixed.
   func encodedSize(forDecodedSize decodedSize: Int) -> Int?
+  /// Decodes `input` into `output`, which the decoded bytes must fill exactly.
+  ///
+  /// The default decodes into a new array and copies; compressors decode in place.
+  func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError)
 }
 
 extension BytesToBytesCodec {
   public func encodedSize(forDecodedSize decodedSize: Int) -> Int? { nil }
+
+  public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) {
+    let decoded = try decode(Array(input), expectedSize: output.count)
+    guard decoded.count == output.count else {
+      throw ZarrError(.corruptData, "\(configuration.name): data decoded to \(decoded.count) bytes, expected \(output.count)")
+    }
+    decoded.withUnsafeBytes { if let b = $0.baseAddress, output.count > 0 { output.baseAddress!.copyMemory(from: b, byteCount: output.count) } }
+  }
 }
 
 /// A codec of any of the three kinds.

@@ -123,6 +123,43 @@ public struct CodecChain: Sendable {
     return data
   }
 
+  /// Decodes stored bytes straight into `output` (one chunk of ``spec``), without intermediate
+  /// arrays for the common chains: `bytes` + at most one compressor, with any trailing `crc32c`.
+  public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) {
+    guard output.count == spec.byteCount else {
+      throw ZarrError(.invalidArgument, "output of \(output.count) bytes does not hold a chunk of \(spec.byteCount)")
+    }
+    guard arrayToArray.isEmpty, let bytesCodec = arrayToBytes as? BytesCodec else {
+      return try copyDecoded(input, into: output)
+    }
+    // Verify and strip trailing checksums without copying.
+    var data = input
+    var rest = bytesToBytes[...]
+    while let last = rest.last as? Crc32cCodec {
+      data = try last.verify(data)
+      rest = rest.dropLast()
+    }
+    switch rest.count {
+    case 0:
+      guard data.count == output.count else {
+        throw ZarrError(.corruptData, "chunk has \(data.count) bytes, expected \(output.count) for shape \(spec.shape) of \(spec.dataType)")
+      }
+      if data.count > 0 { output.baseAddress!.copyMemory(from: data.baseAddress!, byteCount: data.count) }
+    case 1:
+      try rest[rest.startIndex].decode(data, into: output)
+    default:
+      return try copyDecoded(input, into: output)
+    }
+    if bytesCodec.needsSwap, spec.dataType.swapUnit > 1 {
+      ElementOps.byteSwap(output, unit: spec.dataType.swapUnit)
+    }
+  }
+
+  private func copyDecoded(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) {
+    let decoded = try decode(Array(input))
+    decoded.withUnsafeBytes { if output.count > 0 { output.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: output.count) } }
+  }
+
   /// The exact stored size of a chunk, when every codec has a fixed size (no compression).
   public var encodedSize: Int? {
     var size = arrayToBytes.encodedSize(for: arrayToBytesSpec)

@@ -97,6 +97,20 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
     return try streamingDecode(bytes, dctx: dctx)
   }
 
+  public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) {
+    let dctx = ZstdCodec.decompressors.withLock { $0.popLast() }?.pointer ?? ZSTD_createDCtx()
+    guard let dctx else { throw ZarrError(.codecFailure, "zstd: out of memory") }
+    defer { ZstdCodec.decompressors.withLock { $0.append(UnsafeSendablePointer(pointer: dctx)) } }
+    // Decompresses every frame (with or without a content size) as long as the output holds them.
+    let result = ZSTD_decompressDCtx(dctx, output.baseAddress, output.count, input.baseAddress, input.count)
+    if ZSTD_isError(result) != 0 {
+      throw ZarrError(.corruptData, "zstd: \(String(cString: ZSTD_getErrorName(result)))")
+    }
+    guard result == output.count else {
+      throw ZarrError(.corruptData, "zstd: data decompressed to \(result) bytes, expected \(output.count)")
+    }
+  }
+
   /// Decodes frames that do not record their content size.
   func streamingDecode(_ bytes: [UInt8], dctx: OpaquePointer) throws(ZarrError) -> [UInt8] {
     ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only)

@@ -63,28 +63,42 @@ public final class FilesystemStore: Store {
 
   func readFully(_ fd: Int32, range: Range<Int>, key: String) throws -> [UInt8] {
     let count = range.count
-    var failed: Int32 = 0
-    var short = false
+    var failure: (any Error)? = nil
     let out = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
-      var done = 0
-      while done < count {
-        let n = pread(fd, buf.baseAddress! + done, count - done, off_t(range.lowerBound + done))
-        if n < 0 {
-          if errno == EINTR { continue }
-          failed = errno
-          break
-        }
-        if n == 0 {
-          short = true
-          break
-        }
-        done += n
+      do {
+        try readFully(fd, range: range, into: UnsafeMutableRawBufferPointer(buf), key: key)
+        initialized = count
+      } catch {
+        failure = error
+        initialized = 0
       }
-      initialized = done
     }
-    if failed != 0 { throw failure("read", key, failed) }
-    if short { throw ZarrError(.corruptData, "file shrank while being read", key: key) }
+    if let failure { throw failure }
     return out
+  }
+
+  func readFully(_ fd: Int32, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer, key: String) throws {
+    let count = range.count
+    var done = 0
+    while done < count {
+      let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(range.lowerBound + done))
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw failure("read", key)
+      }
+      if n == 0 { throw ZarrError(.corruptData, "file shrank while being read", key: key) }
+      done += n
+    }
+  }
+
+  public func read(_ key: String, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+    guard let (fd, size) = try openForReading(key) else { return nil }
+    defer { close(fd) }
+    guard range.lowerBound >= 0, range.upperBound <= size else {
+      throw ZarrError(.corruptData, "byte range \(range) lies outside the \(size)-byte file", key: key)
+    }
+    try readFully(fd, range: range, into: buffer, key: key)
+    return size
   }
 
   public func get(_ key: String) throws -> [UInt8]? {

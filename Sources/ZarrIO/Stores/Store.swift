@@ -36,6 +36,10 @@ public protocol Store: Sendable {
   /// Several ranges of one value with the value's total size, or `nil` if the key is absent.
   /// - Throws: `.corruptData` if a range lies outside the value.
   func get(_ key: String, ranges: [ByteRange]) throws -> (parts: [[UInt8]], size: Int)?
+  /// Reads `range` of a value into `buffer` (which holds exactly `range.count` bytes) and returns the
+  /// value's total size, or `nil` if the key is absent.
+  /// - Throws: `.corruptData` if the range lies outside the value.
+  func read(_ key: String, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int?
   /// The size of a value, or `nil` if the key is absent.
   func size(of key: String) throws -> Int?
   /// Stores a value, replacing any previous one; readers never see a partial value.
@@ -74,6 +78,12 @@ extension Store {
   }
 
   public func size(of key: String) throws -> Int? { try get(key)?.count }
+
+  public func read(_ key: String, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+    guard let (parts, size) = try get(key, ranges: [.range(offset: range.lowerBound, length: range.count)]) else { return nil }
+    parts[0].withUnsafeBytes { if $0.count > 0 { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+    return size
+  }
 
   public func set(_ key: String, parts: [[UInt8]]) throws {
     var all: [UInt8] = []

@@ -1,0 +1,140 @@
+// zarr-bench: the ZarrIO side of the sharding benchmark (Benchmarks/run drives it).
+//
+//   zarr-bench generate RAW               write the standard volume as raw little-endian uint16
+//   zarr-bench write RAW DIR              load RAW, time writing it as the standard sharded array
+//   zarr-bench read DIR                   time reading the whole array
+//   zarr-bench random DIR COORDS          time reading the 64^3 chunks listed in COORDS (z y x per line)
+//
+// Each command prints one JSON object: seconds, bytes, checksum (sum of all values read or written)
+// and peak_rss_mb (VmHWM of this process).
+import Dispatch
+import Foundation
+import ZarrIO
+
+let shape = [256, 1024, 1024]
+let shardShape = [128, 512, 512]
+let chunkShape = [64, 64, 64]
+let elementCount = shape.reduce(1, *)
+
+func peakRSSMB() -> Double {
+  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+  for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+    let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? -1
+    return kb / 1024
+  }
+  return -1
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+func checksum(_ bytes: [UInt8]) -> UInt64 {
+  bytes.withUnsafeBytes { raw in
+    let v = raw.bindMemory(to: UInt16.self)
+    var s: UInt64 = 0
+    for x in v { s &+= UInt64(x) }
+    return s
+  }
+}
+
+func report(_ fields: [String: Any]) {
+  var parts: [String] = []
+  for (k, v) in fields.sorted(by: { $0.key < $1.key }) {
+    switch v {
+    case let s as String: parts.append("\"\(k)\": \"\(s)\"")
+    default: parts.append("\"\(k)\": \(v)")
+    }
+  }
+  print("{" + parts.joined(separator: ", ") + "}")
+}
+
+func metadata() -> ArrayMetadata {
+  ArrayMetadata.sharded(shape: shape, dataType: .uint16, shardShape: shardShape, chunkShape: chunkShape,
+    compressor: .zstd(level: 1), dimensionNames: ["z", "y", "x"])
+}
+
+/// Smooth signal plus noise, deterministic.
+func generate() -> [UInt8] {
+  var out = [UInt16](repeating: 0, count: elementCount)
+  let planes = shape[0], rows = shape[1], cols = shape[2]
+  out.withUnsafeMutableBufferPointer { buf in
+    let base = SendablePointer(buf.baseAddress!)
+    DispatchQueue.concurrentPerform(iterations: planes) { z in
+      var state = UInt64(z) &* 0x9E37_79B9_7F4A_7C15 &+ 1
+      let sz = sin(Double(z) / 23)
+      for y in 0..<rows {
+        let cy = cos(Double(y) / 71)
+        let row = base.pointer + (z * rows + y) * cols
+        for x in 0..<cols {
+          state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+          let noise = Double((state >> 58) & 63)
+          let signal = 2000 + 1500 * sz * cy * sin(Double(x) / 53)
+          row[x] = UInt16(signal + noise)
+        }
+      }
+    }
+  }
+  return out.withUnsafeBytes { Array($0) }
+}
+
+struct SendablePointer: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<UInt16>
+  init(_ p: UnsafeMutablePointer<UInt16>) { pointer = p }
+}
+
+let args = CommandLine.arguments
+guard args.count >= 3 else {
+  FileHandle.standardError.write(Data("usage: zarr-bench generate|write|read|random ...\n".utf8))
+  exit(2)
+}
+
+do {
+  switch args[1] {
+  case "generate":
+    let data = generate()
+    try Data(data).write(to: URL(fileURLWithPath: args[2]))
+    report(["task": "generate", "bytes": data.count, "checksum": checksum(data)])
+  case "write":
+    // Read straight into one buffer (Data + copy would double the peak memory).
+    let url = URL(fileURLWithPath: args[2])
+    guard let raw = try FilesystemStore(root: url.deletingLastPathComponent().path).get(url.lastPathComponent) else {
+      throw ZarrError(.notFound, "no volume at \(args[2])")
+    }
+    let buffer = try ArrayBuffer(shape: shape, dataType: .uint16, bytes: raw)
+    let store = try FilesystemStore(root: args[3], create: true)
+    let t0 = now()
+    let array = try ZarrArray.create(in: store, path: "", metadata: metadata(), overwrite: true)
+    try array.write(buffer)
+    let seconds = now() - t0
+    report(["task": "write_all", "seconds": seconds, "bytes": raw.count, "checksum": checksum(raw), "peak_rss_mb": peakRSSMB()])
+  case "read":
+    let store = try FilesystemStore(root: args[2])
+    let t0 = now()
+    let array = try ZarrArray.open(in: store)
+    let data = try array.read()
+    let seconds = now() - t0
+    report(["task": "read_all", "seconds": seconds, "bytes": data.bytes.count, "checksum": checksum(data.bytes), "peak_rss_mb": peakRSSMB()])
+  case "random":
+    let coords = try String(contentsOfFile: args[3], encoding: .utf8).split(separator: "\n").map {
+      $0.split(separator: " ").compactMap { Int($0) }
+    }
+    let store = try FilesystemStore(root: args[2])
+    var sum: UInt64 = 0
+    var bytes = 0
+    let t0 = now()
+    let array = try ZarrArray.open(in: store)
+    for c in coords where c.count == 3 {
+      let region = (0..<3).map { (c[$0] * chunkShape[$0])..<((c[$0] + 1) * chunkShape[$0]) }
+      let data = try array.read(region)
+      bytes += data.bytes.count
+      sum &+= checksum(data.bytes)
+    }
+    let seconds = now() - t0
+    report(["task": "random_chunks", "seconds": seconds, "bytes": bytes, "checksum": sum, "peak_rss_mb": peakRSSMB(), "reads": coords.count])
+  default:
+    FileHandle.standardError.write(Data("unknown command \(args[1])\n".utf8))
+    exit(2)
+  }
+} catch {
+  FileHandle.standardError.write(Data("zarr-bench: \(error)\n".utf8))
+  exit(1)
+}
