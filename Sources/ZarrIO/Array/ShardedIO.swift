@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// Decoded shard indexes of one array, with the size of the shard object they were read from.
@@ -206,7 +207,10 @@ extension ZarrArray {
     // the inner chunks of one shard at a time (memory: one shard's encoded chunks).
     let outerWidth = sharding.chunkCount >= concurrency ? 1 : concurrency
     let innerWidth = outerWidth == 1 ? concurrency : 1
-    try Parallel.forEach(shards.count, width: outerWidth) { s in
+    let scratch = WorkerBuffers(workers: concurrency)
+    let innerBytes = sharding.inner.spec.byteCount
+    let writeBehind = WriteBehind()
+    try Parallel.forEachWorker(shards.count, width: outerWidth) { outer, s in
       let coords = shards[s]
       let key = chunkKey(coords)
       let shardStart = zip(coords, shardShape).map(*)
@@ -217,36 +221,37 @@ extension ZarrArray {
         if lo != shardStart[d] || hi != min(shardStart[d] + shardShape[d], shape[d]) { covered = false }
       }
       // Encodes inner chunk `i`, given the existing encoded bytes (nil: absent) for partial updates.
-      let encodeChunk = { @Sendable (i: Int, existing: [UInt8]?) throws -> [UInt8]? in
+      // Encodes inner chunk `i` using scratch buffer `slot`, given the existing encoded bytes
+      // (nil: absent) for partial updates; nil result: the chunk equals the fill value.
+      let encodeChunk = { @Sendable (i: Int, slot: Int, existing: [UInt8]?) throws -> [UInt8]? in
         let inner = ShardIndex.coordinates(i, grid: sharding.chunksPerShard)
         let origin = (0..<inner.count).map { shardStart[$0] + inner[$0] * innerShape[$0] }
         var srcOrigin: [Int] = [], dstOrigin: [Int] = [], extent: [Int] = []
-        var touched = true, whole = true
+        var touched = true, whole = true, edge = false
         for d in 0..<inner.count {
           let lo = max(origin[d], region[d].lowerBound)
           let hi = min(origin[d] + innerShape[d], region[d].upperBound)
           if hi <= lo { touched = false; break }
           if lo != origin[d] || hi != min(origin[d] + innerShape[d], shape[d]) { whole = false }
+          if origin[d] + innerShape[d] > shape[d] { edge = true }
           srcOrigin.append(lo - region[d].lowerBound)
           dstOrigin.append(lo - origin[d])
           extent.append(hi - lo)
         }
         if !touched { return existing }
-        var chunk: [UInt8]
+        let chunk = scratch.buffer(slot, count: innerBytes)
         if !whole, let existing {
-          chunk = try sharding.inner.decode(existing)
-        } else {
-          chunk = ArrayBuffer(shape: innerShape, dataType: dataType, fill: fill).bytes
+          try existing.withUnsafeBytes { try sharding.inner.decode($0, into: chunk) }
+        } else if !whole || edge {
+          ElementOps.fill(chunk, with: fill.bytes)
         }
-        chunk.withUnsafeMutableBytes { dst in
-          ElementOps.copyRegion(from: src.pointer!, shape: sourceShape, origin: srcOrigin,
-            to: dst.baseAddress!, shape: innerShape, origin: dstOrigin, extent: extent, elementSize: elementSize)
-        }
-        if !writeEmptyChunks, chunk.withUnsafeBytes({ ElementOps.allEqual($0, to: fill.bytes) }) { return nil }
-        return try sharding.inner.encode(chunk)
+        ElementOps.copyRegion(from: src.pointer!, shape: sourceShape, origin: srcOrigin,
+          to: chunk.baseAddress!, shape: innerShape, origin: dstOrigin, extent: extent, elementSize: elementSize)
+        if !writeEmptyChunks, ElementOps.allEqual(UnsafeRawBufferPointer(chunk), to: fill.bytes) { return nil }
+        return try sharding.inner.encode(UnsafeRawBufferPointer(chunk))
       }
       let store = self.store
-      let writeShard = { (encoded: [[UInt8]?]) throws in
+      let writeShard = { @Sendable (encoded: [[UInt8]?]) throws in
         if encoded.allSatisfy({ $0 == nil }) {
           try store.delete(key)
         } else {
@@ -257,10 +262,16 @@ extension ZarrArray {
       do {
         if covered {
           let slots = ResultSlots<[UInt8]>(count: sharding.chunkCount)
-          try Parallel.forEach(sharding.chunkCount, width: innerWidth) { i in
-            if let e = try encodeChunk(i, nil) { slots.set(i, e) }
+          try Parallel.forEachWorker(sharding.chunkCount, width: innerWidth) { w, i in
+            if let e = try encodeChunk(i, outerWidth > 1 ? outer : w, nil) { slots.set(i, e) }
           }
-          try writeShard(slots.values)
+          let encoded = slots.values
+          if outerWidth == 1 {
+            // Write this shard while the next one is encoded.
+            try writeBehind.submit { try writeShard(encoded) }
+          } else {
+            try writeShard(encoded)
+          }
         } else {
           try ObjectLocks.withLock(key) {
             let existing = try store.get(key)
@@ -275,9 +286,9 @@ extension ZarrArray {
             }
             let oldIndex = index
             let slots = ResultSlots<[UInt8]>(count: sharding.chunkCount)
-            try Parallel.forEach(sharding.chunkCount, width: innerWidth) { i in
+            try Parallel.forEachWorker(sharding.chunkCount, width: innerWidth) { w, i in
               let old = oldIndex?.range(i).flatMap { r in existing.map { Array($0[r]) } }
-              if let e = try encodeChunk(i, old) { slots.set(i, e) }
+              if let e = try encodeChunk(i, outerWidth > 1 ? outer : w, old) { slots.set(i, e) }
             }
             try writeShard(slots.values)
           }
@@ -286,5 +297,40 @@ extension ZarrArray {
         throw error.at(key: key)
       }
     }
+    try writeBehind.finish()
+  }
+}
+
+/// Runs writes on a background queue, one at a time, so that encoding the next shard overlaps
+/// writing the previous one (memory: one extra encoded shard).
+final class WriteBehind: Sendable {
+  private let queue = DispatchQueue(label: "ZarrIO.write-behind")
+  private let slot = DispatchSemaphore(value: 1)
+  private let failure = Mutex<(any Error)?>(nil)
+
+  /// Waits for the previous write, then starts `work`; rethrows an earlier write's error.
+  func submit(_ work: @escaping @Sendable () throws -> Void) throws {
+    slot.wait()
+    if let e = failure.withLock({ $0 }) {
+      slot.signal()
+      throw e
+    }
+    queue.async {
+      do { try work() } catch { self.failure.withLock { if $0 == nil { $0 = error } } }
+      self.slot.signal()
+    }
+  }
+
+  /// Waits for the last write; rethrows any write's error.
+  func finish() throws {
+    slot.wait()
+    slot.signal()
+    if let e = failure.withLock({ $0 }) { throw e }
+  }
+
+  deinit {
+    // Never leave a write running past the call that started it.
+    slot.wait()
+    slot.signal()
   }
 }

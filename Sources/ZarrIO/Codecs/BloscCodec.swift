@@ -67,16 +67,19 @@ public struct BloscCodec: BytesToBytesCodec, RegisteredCodec {
   }
 
   public func encode(_ bytes: [UInt8]) throws(ZarrError) -> [UInt8] {
+    let r: Result<[UInt8], ZarrError> = bytes.withUnsafeBytes { b in Result { () throws(ZarrError) in try encode(b) } }
+    return try r.get()
+  }
+
+  public func encode(_ bytes: UnsafeRawBufferPointer) throws(ZarrError) -> [UInt8] {
     guard bytes.count <= BloscCodec.maxBufferSize else {
       throw ZarrError(.codecFailure, "blosc: chunks over \(BloscCodec.maxBufferSize) bytes cannot be compressed")
     }
     let capacity = bytes.count + Int(BLOSC_MAX_OVERHEAD)
     var result: Int32 = 0
     let out = [UInt8](unsafeUninitializedCapacity: capacity) { buf, initialized in
-      result = bytes.withUnsafeBytes { src in
-        blosc_compress_ctx(Int32(clevel), shuffle.cValue, typesize <= 255 ? typesize : 1, src.count, src.baseAddress,
-          buf.baseAddress, capacity, cname, blocksize, 1)
-      }
+      result = blosc_compress_ctx(Int32(clevel), shuffle.cValue, typesize <= 255 ? typesize : 1, bytes.count, bytes.baseAddress,
+        buf.baseAddress, capacity, cname, blocksize, 1)
       initialized = max(Int(result), 0)
     }
     guard result > 0 else { throw ZarrError(.codecFailure, "blosc: compression failed (\(result))") }

@@ -49,10 +49,14 @@ public protocol BytesToBytesCodec: Sendable {
   ///
   /// The default decodes into a new array and copies; compressors decode in place.
   func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError)
+  /// Encodes bytes given by pointer (the default copies them into an array first).
+  func encode(_ input: UnsafeRawBufferPointer) throws(ZarrError) -> [UInt8]
 }
 
 extension BytesToBytesCodec {
   public func encodedSize(forDecodedSize decodedSize: Int) -> Int? { nil }
+
+  public func encode(_ input: UnsafeRawBufferPointer) throws(ZarrError) -> [UInt8] { try encode(Array(input)) }
 
   public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) {
     let decoded = try decode(Array(input), expectedSize: output.count)

@@ -102,6 +102,22 @@ public struct CodecChain: Sendable {
     return data
   }
 
+  /// Encodes one chunk given by pointer, without copying it first for the common chains
+  /// (`bytes` in host order followed by bytes-to-bytes codecs).
+  public func encode(_ input: UnsafeRawBufferPointer) throws(ZarrError) -> [UInt8] {
+    guard arrayToArray.isEmpty, let bytesCodec = arrayToBytes as? BytesCodec,
+      !(bytesCodec.needsSwap && spec.dataType.swapUnit > 1), let first = bytesToBytes.first
+    else {
+      return try encode(Array(input))
+    }
+    guard input.count == spec.byteCount else {
+      throw ZarrError(.invalidArgument, "chunk has \(input.count) bytes, expected \(spec.byteCount)")
+    }
+    var data = try first.encode(input)
+    for c in bytesToBytes.dropFirst() { data = try c.encode(data) }
+    return data
+  }
+
   /// Decodes stored bytes into one chunk, checking its size.
   public func decode(_ bytes: [UInt8]) throws(ZarrError) -> [UInt8] {
     var data = bytes

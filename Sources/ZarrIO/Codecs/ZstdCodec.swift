@@ -35,6 +35,11 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
   static let decompressors = Mutex<[UnsafeSendablePointer]>([])
 
   public func encode(_ bytes: [UInt8]) throws(ZarrError) -> [UInt8] {
+    let r: Result<[UInt8], ZarrError> = bytes.withUnsafeBytes { b in Result { () throws(ZarrError) in try encode(b) } }
+    return try r.get()
+  }
+
+  public func encode(_ bytes: UnsafeRawBufferPointer) throws(ZarrError) -> [UInt8] {
     let cctx = ZstdCodec.compressors.withLock { $0.popLast() }?.pointer ?? ZSTD_createCCtx()
     guard let cctx else { throw ZarrError(.codecFailure, "zstd: out of memory") }
     defer {
@@ -46,9 +51,7 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
     let bound = ZSTD_compressBound(bytes.count)
     var result = 0
     let out = [UInt8](unsafeUninitializedCapacity: bound) { buf, initialized in
-      result = bytes.withUnsafeBytes { src in
-        ZSTD_compress2(cctx, buf.baseAddress, bound, src.baseAddress, src.count)
-      }
+      result = ZSTD_compress2(cctx, buf.baseAddress, bound, bytes.baseAddress, bytes.count)
       initialized = ZSTD_isError(result) != 0 ? 0 : result
     }
     if ZSTD_isError(result) != 0 {
