@@ -189,113 +189,137 @@ extension ZarrArray {
     return out
   }
 
-  /// Writes `source` (of `sourceShape`, placed at `region`) into a sharded array.
+  /// Writes `source` (the elements of `region`, C order) into a sharded array.
   ///
   /// Shards the region covers are encoded once and written without being read; partly covered
   /// shards are read, updated and rewritten under a per-shard lock, keeping the encoded bytes of
-  /// inner chunks the write does not touch.
+  /// inner chunks the write does not touch. Inner chunks equal to the fill value are left out; a
+  /// shard left without chunks is deleted.
   func writeSharded(_ region: [Range<Int>], from source: UnsafeRawPointer, sharding: ShardingCodec) throws {
     let shards = chunks(intersecting: region)
     let sourceShape = region.map(\.count)
     let elementSize = dataType.size
     let innerShape = sharding.chunkShape
+    let innerBytes = sharding.inner.spec.byteCount
     let shardShape = chunkShape
     let shape = self.shape
     let fill = fillValue
+    let keepEmpty = writeEmptyChunks
     let src = SendableRawPointer(UnsafeMutableRawPointer(mutating: source))
-    // Parallel over shards when a shard has fewer inner chunks than there are threads, else over
-    // the inner chunks of one shard at a time (memory: one shard's encoded chunks).
+    // Parallel over shards when a shard has fewer inner chunks than there are threads; else over the
+    // inner chunks of one shard at a time, writing each shard while the next is encoded.
     let outerWidth = sharding.chunkCount >= concurrency ? 1 : concurrency
     let innerWidth = outerWidth == 1 ? concurrency : 1
     let scratch = WorkerBuffers(workers: concurrency)
-    let innerBytes = sharding.inner.spec.byteCount
+    let arenas = (0..<(outerWidth == 1 ? 2 : outerWidth)).map { _ in ShardArena(sharding) }
     let writeBehind = WriteBehind()
-    try Parallel.forEachWorker(shards.count, width: outerWidth) { outer, s in
-      let coords = shards[s]
-      let key = chunkKey(coords)
-      let shardStart = zip(coords, shardShape).map(*)
-      var covered = true
-      for d in 0..<coords.count {
-        let lo = max(region[d].lowerBound, shardStart[d])
-        let hi = min(region[d].upperBound, shardStart[d] + shardShape[d])
-        if lo != shardStart[d] || hi != min(shardStart[d] + shardShape[d], shape[d]) { covered = false }
+
+    // Builds inner chunk `i` of the shard at `shardStart` in `chunk`: from the source where the
+    // region covers it, else from `existing` (the decoded old chunk) or the fill value.
+    // Returns false when the region does not touch the chunk.
+    @Sendable func build(_ i: Int, _ shardStart: [Int], _ chunk: UnsafeMutableRawBufferPointer, existing: [UInt8]?) throws -> Bool {
+      let inner = ShardIndex.coordinates(i, grid: sharding.chunksPerShard)
+      let origin = (0..<inner.count).map { shardStart[$0] + inner[$0] * innerShape[$0] }
+      var srcOrigin: [Int] = [], dstOrigin: [Int] = [], extent: [Int] = []
+      var whole = true, edge = false
+      for d in 0..<inner.count {
+        let lo = max(origin[d], region[d].lowerBound)
+        let hi = min(origin[d] + innerShape[d], region[d].upperBound)
+        if hi <= lo { return false }
+        if lo != origin[d] || hi != min(origin[d] + innerShape[d], shape[d]) { whole = false }
+        if origin[d] + innerShape[d] > shape[d] { edge = true }
+        srcOrigin.append(lo - region[d].lowerBound)
+        dstOrigin.append(lo - origin[d])
+        extent.append(hi - lo)
       }
-      // Encodes inner chunk `i`, given the existing encoded bytes (nil: absent) for partial updates.
-      // Encodes inner chunk `i` using scratch buffer `slot`, given the existing encoded bytes
-      // (nil: absent) for partial updates; nil result: the chunk equals the fill value.
-      let encodeChunk = { @Sendable (i: Int, slot: Int, existing: [UInt8]?) throws -> [UInt8]? in
-        let inner = ShardIndex.coordinates(i, grid: sharding.chunksPerShard)
-        let origin = (0..<inner.count).map { shardStart[$0] + inner[$0] * innerShape[$0] }
-        var srcOrigin: [Int] = [], dstOrigin: [Int] = [], extent: [Int] = []
-        var touched = true, whole = true, edge = false
-        for d in 0..<inner.count {
-          let lo = max(origin[d], region[d].lowerBound)
-          let hi = min(origin[d] + innerShape[d], region[d].upperBound)
-          if hi <= lo { touched = false; break }
-          if lo != origin[d] || hi != min(origin[d] + innerShape[d], shape[d]) { whole = false }
-          if origin[d] + innerShape[d] > shape[d] { edge = true }
-          srcOrigin.append(lo - region[d].lowerBound)
-          dstOrigin.append(lo - origin[d])
-          extent.append(hi - lo)
-        }
-        if !touched { return existing }
-        let chunk = scratch.buffer(slot, count: innerBytes)
-        if !whole, let existing {
-          try existing.withUnsafeBytes { try sharding.inner.decode($0, into: chunk) }
-        } else if !whole || edge {
-          ElementOps.fill(chunk, with: fill.bytes)
-        }
-        ElementOps.copyRegion(from: src.pointer!, shape: sourceShape, origin: srcOrigin,
-          to: chunk.baseAddress!, shape: innerShape, origin: dstOrigin, extent: extent, elementSize: elementSize)
-        if !writeEmptyChunks, ElementOps.allEqual(UnsafeRawBufferPointer(chunk), to: fill.bytes) { return nil }
-        return try sharding.inner.encode(UnsafeRawBufferPointer(chunk))
+      if !whole, let existing {
+        try existing.withUnsafeBytes { try sharding.inner.decode($0, into: chunk) }
+      } else if !whole || edge {
+        ElementOps.fill(chunk, with: fill.bytes)
       }
-      let store = self.store
-      let writeShard = { @Sendable (encoded: [[UInt8]?]) throws in
-        if encoded.allSatisfy({ $0 == nil }) {
-          try store.delete(key)
-        } else {
-          try store.set(key, parts: try sharding.assembleParts(encoded))
+      ElementOps.copyRegion(from: src.pointer!, shape: sourceShape, origin: srcOrigin,
+        to: chunk.baseAddress!, shape: innerShape, origin: dstOrigin, extent: extent, elementSize: elementSize)
+      return true
+    }
+    @Sendable func isEmpty(_ chunk: UnsafeMutableRawBufferPointer) -> Bool {
+      !keepEmpty && ElementOps.allEqual(UnsafeRawBufferPointer(chunk), to: fill.bytes)
+    }
+    let store = self.store
+    let cache = indexCache
+    @Sendable func put(_ key: String, _ shard: UnsafeRawBufferPointer?) throws {
+      if let shard { try store.set(key, bytes: shard) } else { try store.delete(key) }
+      cache.invalidate(key)
+    }
+
+    do {
+      try Parallel.forEachWorker(shards.count, width: outerWidth) { outer, s in
+        let coords = shards[s]
+        let key = chunkKey(coords)
+        let shardStart = zip(coords, shardShape).map(*)
+        var covered = true
+        for d in 0..<coords.count {
+          let lo = max(region[d].lowerBound, shardStart[d])
+          let hi = min(region[d].upperBound, shardStart[d] + shardShape[d])
+          if lo != shardStart[d] || hi != min(shardStart[d] + shardShape[d], shape[d]) { covered = false }
         }
-        indexCache.invalidate(key)
-      }
-      do {
-        if covered {
-          let slots = ResultSlots<[UInt8]>(count: sharding.chunkCount)
-          try Parallel.forEachWorker(sharding.chunkCount, width: innerWidth) { w, i in
-            if let e = try encodeChunk(i, outerWidth > 1 ? outer : w, nil) { slots.set(i, e) }
+        let slotOf = { @Sendable (w: Int) in outerWidth > 1 ? outer : w }
+        do {
+          if covered, let arena = arenas[outerWidth == 1 ? s % 2 : outer] {
+            // Fast path: encode every chunk into the arena, pack, write (in the background).
+            arena.reset()
+            try Parallel.forEachWorker(sharding.chunkCount, width: innerWidth) { w, i in
+              let chunk = scratch.buffer(slotOf(w), count: innerBytes)
+              guard try build(i, shardStart, chunk, existing: nil), !isEmpty(chunk) else { return }
+              try arena.encode(i, UnsafeRawBufferPointer(chunk))
+            }
+            // The shard lock orders this write with concurrent partial updates of the same shard.
+            if outerWidth == 1 {
+              try writeBehind.submit { try ObjectLocks.withLock(key) { try arena.pack { try put(key, $0) } } }
+            } else {
+              try ObjectLocks.withLock(key) { try arena.pack { try put(key, $0) } }
+            }
+            return
           }
-          let encoded = slots.values
-          if outerWidth == 1 {
-            // Write this shard while the next one is encoded.
-            try writeBehind.submit { try writeShard(encoded) }
-          } else {
-            try writeShard(encoded)
-          }
-        } else {
+          // General path: the shard's chunks as arrays; partial updates read the shard first.
+          // (Background writes finish first, so an arena is never reused while being written.)
+          try writeBehind.finish()
           try ObjectLocks.withLock(key) {
-            let existing = try store.get(key)
+            var existing: [UInt8]? = nil
             var index: ShardIndex? = nil
-            if let bytes = existing {
+            if !covered, let bytes = try store.get(key) {
               guard bytes.count >= sharding.indexSize else {
                 throw ZarrError(.corruptData, "shard of \(bytes.count) bytes is smaller than its \(sharding.indexSize)-byte index")
               }
               let indexBytes = sharding.indexLocation == .start
                 ? Array(bytes[0..<sharding.indexSize]) : Array(bytes[(bytes.count - sharding.indexSize)...])
               index = try sharding.decodeIndex(indexBytes, shardSize: bytes.count)
+              existing = bytes
             }
-            let oldIndex = index
+            let (old, oldIndex) = (existing, index)
             let slots = ResultSlots<[UInt8]>(count: sharding.chunkCount)
             try Parallel.forEachWorker(sharding.chunkCount, width: innerWidth) { w, i in
-              let old = oldIndex?.range(i).flatMap { r in existing.map { Array($0[r]) } }
-              if let e = try encodeChunk(i, outerWidth > 1 ? outer : w, old) { slots.set(i, e) }
+              let previous = oldIndex?.range(i).flatMap { r in old.map { Array($0[r]) } }
+              let chunk = scratch.buffer(slotOf(w), count: innerBytes)
+              guard try build(i, shardStart, chunk, existing: previous) else {
+                if let previous { slots.set(i, previous) }  // untouched: keep the encoded bytes
+                return
+              }
+              if !isEmpty(chunk) { slots.set(i, try sharding.inner.encode(UnsafeRawBufferPointer(chunk))) }
             }
-            try writeShard(slots.values)
+            let encoded = slots.values
+            if encoded.allSatisfy({ $0 == nil }) {
+              try put(key, nil)
+            } else {
+              try sharding.assemble(encoded).withUnsafeBytes { try put(key, $0) }
+            }
           }
+        } catch {
+          throw error.at(key: key)
         }
-      } catch {
-        throw error.at(key: key)
       }
+    } catch {
+      try? writeBehind.finish()
+      throw error
     }
     try writeBehind.finish()
   }

@@ -71,6 +71,18 @@ public struct BloscCodec: BytesToBytesCodec, RegisteredCodec {
     return try r.get()
   }
 
+  public func maxEncodedSize(forDecodedSize decodedSize: Int) -> Int? { decodedSize + Int(BLOSC_MAX_OVERHEAD) }
+
+  public func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) -> Int {
+    guard input.count <= BloscCodec.maxBufferSize else {
+      throw ZarrError(.codecFailure, "blosc: chunks over \(BloscCodec.maxBufferSize) bytes cannot be compressed")
+    }
+    let result = blosc_compress_ctx(Int32(clevel), shuffle.cValue, typesize <= 255 ? typesize : 1, input.count,
+      input.baseAddress, output.baseAddress, output.count, cname, blocksize, 1)
+    guard result > 0 else { throw ZarrError(.codecFailure, "blosc: compression failed (\(result))") }
+    return Int(result)
+  }
+
   public func encode(_ bytes: UnsafeRawBufferPointer) throws(ZarrError) -> [UInt8] {
     guard bytes.count <= BloscCodec.maxBufferSize else {
       throw ZarrError(.codecFailure, "blosc: chunks over \(BloscCodec.maxBufferSize) bytes cannot be compressed")

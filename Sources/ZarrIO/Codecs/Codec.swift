@@ -51,12 +51,27 @@ public protocol BytesToBytesCodec: Sendable {
   func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError)
   /// Encodes bytes given by pointer (the default copies them into an array first).
   func encode(_ input: UnsafeRawBufferPointer) throws(ZarrError) -> [UInt8]
+  /// An upper bound of the encoded size for `decodedSize` input bytes, if the codec has one.
+  func maxEncodedSize(forDecodedSize decodedSize: Int) -> Int?
+  /// Encodes into `output` (at least ``maxEncodedSize(forDecodedSize:)`` bytes); returns the length.
+  func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) -> Int
 }
 
 extension BytesToBytesCodec {
   public func encodedSize(forDecodedSize decodedSize: Int) -> Int? { nil }
 
   public func encode(_ input: UnsafeRawBufferPointer) throws(ZarrError) -> [UInt8] { try encode(Array(input)) }
+
+  public func maxEncodedSize(forDecodedSize decodedSize: Int) -> Int? { encodedSize(forDecodedSize: decodedSize) }
+
+  public func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) -> Int {
+    let encoded = try encode(input)
+    guard encoded.count <= output.count else {
+      throw ZarrError(.codecFailure, "\(configuration.name): \(encoded.count) encoded bytes exceed the \(output.count)-byte buffer")
+    }
+    encoded.withUnsafeBytes { if $0.count > 0 { output.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+    return encoded.count
+  }
 
   public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) {
     let decoded = try decode(Array(input), expectedSize: output.count)

@@ -118,6 +118,57 @@ public struct CodecChain: Sendable {
     return data
   }
 
+  /// An upper bound of the stored size of one chunk, when every codec can state one.
+  public var maxEncodedSize: Int? {
+    var size = arrayToBytes.encodedSize(for: arrayToBytesSpec)
+    for c in bytesToBytes { size = size.flatMap { c.maxEncodedSize(forDecodedSize: $0) } }
+    return size
+  }
+
+  /// Encodes one chunk given by pointer into `output` (at least ``maxEncodedSize`` bytes) and
+  /// returns the encoded length.
+  public func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) -> Int {
+    guard arrayToArray.isEmpty, let bytesCodec = arrayToBytes as? BytesCodec,
+      !(bytesCodec.needsSwap && spec.dataType.swapUnit > 1)
+    else {
+      return try copyEncoded(Array(input), into: output)
+    }
+    guard input.count == spec.byteCount else {
+      throw ZarrError(.invalidArgument, "chunk has \(input.count) bytes, expected \(spec.byteCount)")
+    }
+    // One optional compressor, then any number of crc32c.
+    var rest = bytesToBytes[...]
+    var n: Int
+    if let first = rest.first, !(first is Crc32cCodec) {
+      n = try first.encode(input, into: output)
+      rest = rest.dropFirst()
+    } else {
+      guard input.count <= output.count else { throw ZarrError(.codecFailure, "encode buffer too small") }
+      if input.count > 0 { output.baseAddress!.copyMemory(from: input.baseAddress!, byteCount: input.count) }
+      n = input.count
+    }
+    for c in rest {
+      guard c is Crc32cCodec, n + 4 <= output.count else {
+        var data = Array(UnsafeRawBufferPointer(rebasing: output[0..<n]))
+        for c2 in rest { data = try c2.encode(data) }
+        return try copyEncoded(data, into: output, encodedAlready: true)
+      }
+      let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: output[0..<n]))
+      for k in 0..<4 { output[n + k] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(k))) }
+      n += 4
+    }
+    return n
+  }
+
+  private func copyEncoded(_ data: [UInt8], into output: UnsafeMutableRawBufferPointer, encodedAlready: Bool = false) throws(ZarrError) -> Int {
+    let encoded = encodedAlready ? data : try encode(data)
+    guard encoded.count <= output.count else {
+      throw ZarrError(.codecFailure, "\(encoded.count) encoded bytes exceed the \(output.count)-byte buffer")
+    }
+    encoded.withUnsafeBytes { if $0.count > 0 { output.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+    return encoded.count
+  }
+
   /// Decodes stored bytes into one chunk, checking its size.
   public func decode(_ bytes: [UInt8]) throws(ZarrError) -> [UInt8] {
     var data = bytes

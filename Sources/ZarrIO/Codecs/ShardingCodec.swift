@@ -175,28 +175,21 @@ public struct ShardingCodec: ArrayToBytesCodec, RegisteredCodec {
 
   /// Builds a shard object from encoded inner chunks (`nil` = empty), in C order of the chunks.
   public func assemble(_ chunks: [[UInt8]?]) throws(ZarrError) -> [UInt8] {
-    let parts = try assembleParts(chunks)
-    var out: [UInt8] = []
-    out.reserveCapacity(parts.reduce(0) { $0 + $1.count })
-    for p in parts { out.append(contentsOf: p) }
-    return out
-  }
-
-  /// The pieces of a shard object, in order (index and chunks), so a store can write them without
-  /// concatenating them first.
-  public func assembleParts(_ chunks: [[UInt8]?]) throws(ZarrError) -> [[UInt8]] {
     var entries = [UInt64](repeating: Self.empty, count: 2 * chunkCount)
     var offset = indexLocation == .start ? indexSize : 0
-    var parts: [[UInt8]] = []
     for (i, c) in chunks.enumerated() {
       guard let c else { continue }
       entries[2 * i] = UInt64(offset)
       entries[2 * i + 1] = UInt64(c.count)
       offset += c.count
-      parts.append(c)
     }
     let indexBytes = try encodeIndex(ShardIndex(entries: entries))
-    return indexLocation == .start ? [indexBytes] + parts : parts + [indexBytes]
+    var out: [UInt8] = []
+    out.reserveCapacity(offset + (indexLocation == .end ? indexSize : 0))
+    if indexLocation == .start { out += indexBytes }
+    for c in chunks { if let c { out += c } }
+    if indexLocation == .end { out += indexBytes }
+    return out
   }
 
   /// Decodes a whole shard object into elements of ``shardShape``.

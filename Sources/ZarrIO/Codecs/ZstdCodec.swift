@@ -39,6 +39,31 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
     return try r.get()
   }
 
+  public func maxEncodedSize(forDecodedSize decodedSize: Int) -> Int? { ZSTD_compressBound(decodedSize) }
+
+  public func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) -> Int {
+    try withCompressor { cctx throws(ZarrError) in
+      let result = ZSTD_compress2(cctx, output.baseAddress, output.count, input.baseAddress, input.count)
+      if ZSTD_isError(result) != 0 {
+        throw ZarrError(.codecFailure, "zstd: \(String(cString: ZSTD_getErrorName(result)))")
+      }
+      return result
+    }
+  }
+
+  /// Runs `body` with a pooled compression context set to this codec's parameters.
+  func withCompressor<R>(_ body: (OpaquePointer) throws(ZarrError) -> R) throws(ZarrError) -> R {
+    let cctx = ZstdCodec.compressors.withLock { $0.popLast() }?.pointer ?? ZSTD_createCCtx()
+    guard let cctx else { throw ZarrError(.codecFailure, "zstd: out of memory") }
+    defer {
+      ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters)
+      ZstdCodec.compressors.withLock { $0.append(UnsafeSendablePointer(pointer: cctx)) }
+    }
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, Int32(level))
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, checksum ? 1 : 0)
+    return try body(cctx)
+  }
+
   public func encode(_ bytes: UnsafeRawBufferPointer) throws(ZarrError) -> [UInt8] {
     let cctx = ZstdCodec.compressors.withLock { $0.popLast() }?.pointer ?? ZSTD_createCCtx()
     guard let cctx else { throw ZarrError(.codecFailure, "zstd: out of memory") }

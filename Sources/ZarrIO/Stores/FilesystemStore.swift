@@ -139,10 +139,10 @@ public final class FilesystemStore: Store {
   }
 
   public func set(_ key: String, _ value: [UInt8]) throws {
-    try set(key, parts: [value])
+    try value.withUnsafeBytes { try set(key, bytes: $0) }
   }
 
-  public func set(_ key: String, parts: [[UInt8]]) throws {
+  public func set(_ key: String, bytes value: UnsafeRawBufferPointer) throws {
     guard !key.isEmpty else { throw ZarrError(.invalidArgument, "empty store key") }
     let target = try path(key)
     let slash = target.lastIndex(of: "/")!
@@ -153,19 +153,15 @@ public final class FilesystemStore: Store {
     let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw failure("create", key) }
     var err: Int32 = 0
-    for value in parts where err == 0 {
-      var written = 0
-      value.withUnsafeBytes { buf in
-        while written < buf.count {
-          let n = write(fd, buf.baseAddress! + written, buf.count - written)
-          if n < 0 {
-            if errno == EINTR { continue }
-            err = errno
-            return
-          }
-          written += n
-        }
+    var written = 0
+    while written < value.count {
+      let n = write(fd, value.baseAddress! + written, value.count - written)
+      if n < 0 {
+        if errno == EINTR { continue }
+        err = errno
+        break
       }
+      written += n
     }
     if close(fd) != 0 && err == 0 { err = errno }
     if err != 0 {

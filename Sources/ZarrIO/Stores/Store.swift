@@ -44,8 +44,8 @@ public protocol Store: Sendable {
   func size(of key: String) throws -> Int?
   /// Stores a value, replacing any previous one; readers never see a partial value.
   func set(_ key: String, _ value: [UInt8]) throws
-  /// Stores the concatenation of `parts` (without the caller concatenating them).
-  func set(_ key: String, parts: [[UInt8]]) throws
+  /// Stores the bytes of a buffer (without copying them into an array first).
+  func set(_ key: String, bytes: UnsafeRawBufferPointer) throws
   /// Removes a key (no error if absent).
   func delete(_ key: String) throws
   /// Removes every key under `prefix` (a node path; `""` for everything).
@@ -85,11 +85,8 @@ extension Store {
     return size
   }
 
-  public func set(_ key: String, parts: [[UInt8]]) throws {
-    var all: [UInt8] = []
-    all.reserveCapacity(parts.reduce(0) { $0 + $1.count })
-    for p in parts { all.append(contentsOf: p) }
-    try set(key, all)
+  public func set(_ key: String, bytes: UnsafeRawBufferPointer) throws {
+    try set(key, Array(bytes))
   }
 
   /// Whether a key exists.
