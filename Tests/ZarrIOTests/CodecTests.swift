@@ -25,6 +25,22 @@ struct CodecTests {
     let c = try chain(codecs)
     let encoded = try c.encode(Self.sample)
     #expect(try c.decode(encoded) == Self.sample)
+    // The pointer forms (used by sharded I/O) agree with the array forms.
+    var decoded = [UInt8](repeating: 0, count: Self.sample.count)
+    try encoded.withUnsafeBytes { src in try decoded.withUnsafeMutableBytes { try c.decode(src, into: $0) } }
+    #expect(decoded == Self.sample)
+    let viaPointer = try Self.sample.withUnsafeBytes { try c.encode($0) }
+    #expect(try c.decode(viaPointer) == Self.sample)
+    if let bound = c.maxEncodedSize {
+      var out = [UInt8](repeating: 0, count: bound)
+      let n = try Self.sample.withUnsafeBytes { src in try out.withUnsafeMutableBytes { try c.encode(src, into: $0) } }
+      #expect(try c.decode(Array(out[0..<n])) == Self.sample)
+    }
+    // Decoding into a buffer of the wrong size is an error, not an overrun.
+    var small = [UInt8](repeating: 0, count: Self.sample.count - 8)
+    #expect(throws: ZarrError.self) {
+      try encoded.withUnsafeBytes { src in try small.withUnsafeMutableBytes { try c.decode(src, into: $0) } }
+    }
   }
 
   @Test func bytesCodecSwapsEveryType() throws {

@@ -21,6 +21,13 @@ public struct GzipCodec: BytesToBytesCodec, RegisteredCodec {
   public func decode(_ bytes: [UInt8], expectedSize: Int?) throws(ZarrError) -> [UInt8] {
     try Deflate.decompress(bytes, windowBits: 15 + 32, expectedSize: expectedSize, codec: "gzip")
   }
+
+  public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) {
+    try Deflate.decompress(input, into: output, windowBits: 15 + 32, codec: "gzip")
+  }
+
+  /// zlib's bound plus the larger gzip header and trailer.
+  public func maxEncodedSize(forDecodedSize decodedSize: Int) -> Int? { Int(compressBound(uLong(decodedSize))) + 18 }
 }
 
 /// `zlib` (Zarr v2 / numcodecs): DEFLATE in an RFC 1950 zlib container.
@@ -46,6 +53,12 @@ public struct ZlibCodec: BytesToBytesCodec, RegisteredCodec {
   public func decode(_ bytes: [UInt8], expectedSize: Int?) throws(ZarrError) -> [UInt8] {
     try Deflate.decompress(bytes, windowBits: 15 + 32, expectedSize: expectedSize, codec: "zlib")
   }
+
+  public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) {
+    try Deflate.decompress(input, into: output, windowBits: 15 + 32, codec: "zlib")
+  }
+
+  public func maxEncodedSize(forDecodedSize decodedSize: Int) -> Int? { Int(compressBound(uLong(decodedSize))) }
 }
 
 enum Deflate {
@@ -69,6 +82,47 @@ enum Deflate {
     guard status == Z_STREAM_END else { throw ZarrError(.codecFailure, "\(codec): compression failed (\(status))") }
     out.removeSubrange(Int(stream.total_out)...)
     return out
+  }
+
+  /// Inflates `input` into `output`, which the data must fill exactly (one stream or gzip members).
+  static func decompress(
+    _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, windowBits: Int32, codec: String
+  ) throws(ZarrError) {
+    var stream = z_stream()
+    guard CZarrZlib_inflateInit2(&stream, windowBits) == Z_OK else {
+      throw ZarrError(.codecFailure, "\(codec): could not initialise zlib")
+    }
+    defer { inflateEnd(&stream) }
+    var consumed = 0, produced = 0
+    while true {
+      stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self)).map { $0 + consumed }
+      stream.avail_in = uInt(input.count - consumed)
+      stream.next_out = output.baseAddress?.assumingMemoryBound(to: Bytef.self).advanced(by: produced)
+      stream.avail_out = uInt(output.count - produced)
+      let inBefore = Int(stream.avail_in), outBefore = Int(stream.avail_out)
+      let status = inflate(&stream, Z_FINISH)
+      consumed += inBefore - Int(stream.avail_in)
+      produced += outBefore - Int(stream.avail_out)
+      switch status {
+      case Z_STREAM_END:
+        if consumed < input.count, input[consumed] == 0x1F {
+          inflateReset(&stream)
+          continue
+        }
+        guard produced == output.count else {
+          throw ZarrError(.corruptData, "\(codec): data decompressed to \(produced) bytes, expected \(output.count)")
+        }
+        return
+      case Z_BUF_ERROR, Z_OK:
+        if produced == output.count {
+          throw ZarrError(.corruptData, "\(codec): data decompresses to more than the expected \(output.count) bytes")
+        }
+        throw ZarrError(.corruptData, "\(codec): compressed data is truncated")
+      default:
+        let msg = stream.msg.map { String(cString: $0) } ?? "error \(status)"
+        throw ZarrError(.corruptData, "\(codec): invalid compressed data (\(msg))")
+      }
+    }
   }
 
   static func decompress(_ input: [UInt8], windowBits: Int32, expectedSize: Int?, codec: String) throws(ZarrError) -> [UInt8] {
