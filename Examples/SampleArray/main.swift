@@ -1,4 +1,5 @@
-// Writes a small sample volume with ZarrIO, reads it back and checks every value.
+// Writes a small sample volume as a sharded Zarr v3 array with ZarrIO, reads it back and checks
+// every value and a region.
 //
 //   swift run sample-array [OUTPUT]      (default: sample.zarr)
 import ZarrIO
@@ -31,10 +32,10 @@ extension Double {
 do {
   let store = try FilesystemStore(root: output, create: true)
   let root = try ZarrGroup.create(in: store, attributes: ["description": "ome-zarr-swift sample volume"], overwrite: true)
-  let meta = ArrayMetadata(
-    shape: shape, dataType: .uint16, chunkShape: [16, 128, 128],
-    codecs: [Codecs.bytes(), Codecs.zstd(level: 3, checksum: true)],
-    dimensionNames: ["z", "y", "x"], attributes: ["units": "arbitrary"])
+  // Sharded as OME-Zarr 0.5 stores it: shards of 16 x 128 x 128 holding 16 x 64 x 64 chunks.
+  let meta = ArrayMetadata.sharded(
+    shape: shape, dataType: .uint16, shardShape: [16, 128, 128], chunkShape: [16, 64, 64],
+    compressor: .zstd(level: 3), dimensionNames: ["z", "y", "x"], attributes: ["units": "arbitrary"])
   let array = try root.createArray("volume", metadata: meta)
   try array.write(values, region: array.fullRegion)
 

@@ -52,6 +52,9 @@ enum CLI {
       shape: [10, 20], dataType: .float32, chunkShape: [5, 5], fillValue: FillValue(Float.nan),
       codecs: [Codecs.bytes(), Codecs.blosc(cname: "zstd", typesize: 4)], dimensionNames: ["y", nil]))
     try a.write([Float](repeating: 1, count: 25), region: [0..<5, 0..<5])
+    let sharded = try ZarrArray.create(in: store, path: "labels/seg", metadata: .sharded(
+      shape: [40, 40], dataType: .uint32, shardShape: [32, 32], chunkShape: [16, 16]))
+    try sharded.write([UInt32](repeating: 3, count: 40 * 40), region: sharded.fullRegion)
     let legacy = try FilesystemStore(root: dir.appendingPathComponent("legacy").path, create: true)
     _ = try ZarrArray.create(in: legacy, path: "old", metadata: ArrayMetadata(
       shape: [4], dataType: .int16, chunkShape: [2], codecs: [Codecs.bytes(endian: .big)],
@@ -75,6 +78,8 @@ struct InfoCommandTests {
     #expect(r.stdout.contains("stored 1 of 8 objects"))
     // The v3 root has no zarr.json for "legacy", which is a v2 group: it is still listed.
     #expect(r.stdout.contains("old  array (Zarr v2) int16 [4]"))
+    #expect(r.stdout.contains("chunks [16, 16]  shards [32, 32]"))
+    #expect(r.stdout.contains("sharding_indexed[bytes(endian=\"little\") -> zstd(level=1, checksum=false)]"))
   }
 
   @Test func jsonOutputFollowsTheSchema() throws {
@@ -88,6 +93,8 @@ struct InfoCommandTests {
     #expect(raw?["dimension_names"] == ["y", .null])
     #expect(raw?["stored_chunks"] == 1)
     #expect(doc["root"]?["attributes"]?["ome_version"] == "0.5")
+    let seg = doc["root"]?["children"]?.arrayValue?.first { $0["name"] == "labels" }?["children"]?.arrayValue?.first
+    #expect(seg?["chunk_shape"] == [16, 16] && seg?["shard_shape"] == [32, 32] && seg?["stored_chunks"] == 4)
     // Validate against Schemas/info.schema.json with Python's jsonschema (in the test venv).
     let python = ProcessInfo.processInfo.environment["OME2ZARR_PYTHON"]
       ?? CLI.packageRoot.appendingPathComponent(".venv/bin/python").path
