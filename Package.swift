@@ -38,8 +38,9 @@ let package = Package(
     .executableTarget(name: "sample-array", dependencies: ["ZarrIO"], path: "Examples/SampleArray"),
     .executableTarget(name: "zarr-bench", dependencies: ["ZarrIO"], path: "Benchmarks/zarr-bench"),
 
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "ZarrIOTests", dependencies: ["ZarrIO", "CZarrZstd"]),
-    .testTarget(name: "InteropTests", dependencies: ["ZarrIO"], exclude: ["Python"]),
-    .testTarget(name: "CLITests", dependencies: ["ZarrIO"]),
+    .testTarget(name: "InteropTests", dependencies: ["ZarrIO", "TestSupport"], exclude: ["Python"]),
+    .testTarget(name: "CLITests", dependencies: ["ZarrIO", "TestSupport"]),
   ]
 )

@@ -1,14 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 import ZarrIO
 
 /// Runs the built `ome2zarr` binary (it sits beside the test bundle).
 enum CLI {
-  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
-
-  static var binary: URL {
-    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ome2zarr")
+  static var binary: String {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ome2zarr").path
   }
 
   struct Result {
@@ -17,31 +15,12 @@ enum CLI {
     var stderr: String
   }
 
-  static func run(_ executable: URL, _ arguments: [String]) throws -> Result {
-    let p = Process()
-    p.executableURL = executable
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    nonisolated(unsafe) var errData = Data()
-    let t = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    t.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    while !t.isFinished { usleep(1000) }
-    return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self))
+  static func ome2zarr(_ arguments: String...) throws -> Result {
+    let r = try runProcess(binary, arguments)
+    return Result(status: r.status, stdout: r.stdoutText, stderr: r.stderrText)
   }
 
-  static func ome2zarr(_ arguments: String...) throws -> Result { try run(binary, arguments) }
-
-  static func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ome2zarr-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }
+  static func temporaryDirectory() throws -> URL { try makeTemporaryDirectory("cli") }
 
   /// A hierarchy with a v3 group, a v3 array, a v2 group with a v2 array.
   static func sampleHierarchy() throws -> URL {
@@ -96,17 +75,16 @@ struct InfoCommandTests {
     let seg = doc["root"]?["children"]?.arrayValue?.first { $0["name"] == "labels" }?["children"]?.arrayValue?.first
     #expect(seg?["chunk_shape"] == [16, 16] && seg?["shard_shape"] == [32, 32] && seg?["stored_chunks"] == 4)
     // Validate against Schemas/info.schema.json with Python's jsonschema (in the test venv).
-    let python = ProcessInfo.processInfo.environment["OME2ZARR_PYTHON"]
-      ?? CLI.packageRoot.appendingPathComponent(".venv/bin/python").path
+    let python = try #require(testPython, "no Python test venv: run scripts/test")
     let out = dir.deletingLastPathComponent().appendingPathComponent("info.json")
     try Data(r.stdout.utf8).write(to: out)
-    let check = try CLI.run(URL(fileURLWithPath: python), ["-c", """
+    let check = try runProcess(python, ["-c", """
       import json, sys, jsonschema
       schema = json.load(open(sys.argv[1]))
       jsonschema.Draft202012Validator.check_schema(schema)
       jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
-      """, CLI.packageRoot.appendingPathComponent("Schemas/info.schema.json").path, out.path])
-    #expect(check.status == 0, "\(check.stderr)")
+      """, packageRoot.appendingPathComponent("Schemas/info.schema.json").path, out.path])
+    #expect(check.status == 0, "\(check.stderrText)")
   }
 
   @Test func exitCodes() throws {

@@ -70,18 +70,9 @@ extension ZarrArray {
     let width = concurrency
     let fetchBuffers = WorkerBuffers(workers: width)
     let chunkBuffers = WorkerBuffers(workers: width)
-    // The part of the box at `origin` (array coordinates) of `extent` inside the region.
-    @Sendable func clip(_ origin: [Int], _ extent: [Int]) -> (dst: [Int], src: [Int], extent: [Int])? {
-      var dst: [Int] = [], src: [Int] = [], ext: [Int] = []
-      for d in 0..<origin.count {
-        let lo = max(origin[d], region[d].lowerBound)
-        let hi = min(origin[d] + extent[d], region[d].upperBound)
-        if hi <= lo { return nil }
-        dst.append(lo - region[d].lowerBound)
-        src.append(lo - origin[d])
-        ext.append(hi - lo)
-      }
-      return (dst, src, ext)
+    let shape = self.shape
+    @Sendable func clip(_ origin: [Int], _ extent: [Int]) -> Overlap? {
+      Overlap(box: origin, shape: extent, region: region, arrayShape: shape)
     }
     let batchShards = max(2 * width, 8)
     var start = 0
@@ -134,7 +125,7 @@ extension ZarrArray {
         guard item < groups.count else {
           let f = fills[item - groups.count]
           if let c = clip(f.origin, f.extent) {
-            ElementOps.fillRegion(target.pointer!, shape: regionShape, origin: c.dst, extent: c.extent, element: fill)
+            ElementOps.fillRegion(target.pointer!, shape: regionShape, origin: c.inRegion, extent: c.extent, element: fill)
           }
           return
         }
@@ -157,8 +148,8 @@ extension ZarrArray {
             } else {
               let chunk = chunkBuffers.buffer(worker, count: innerBytes)
               try sharding.inner.decode(input, into: chunk)
-              ElementOps.copyRegion(from: chunk.baseAddress!, shape: innerShape, origin: c.src,
-                to: target.pointer!, shape: regionShape, origin: c.dst, extent: c.extent, elementSize: elementSize)
+              ElementOps.copyRegion(from: chunk.baseAddress!, shape: innerShape, origin: c.inBox,
+                to: target.pointer!, shape: regionShape, origin: c.inRegion, extent: c.extent, elementSize: elementSize)
             }
           } catch {
             throw error.at(key: key)
@@ -220,25 +211,15 @@ extension ZarrArray {
     @Sendable func build(_ i: Int, _ shardStart: [Int], _ chunk: UnsafeMutableRawBufferPointer, existing: [UInt8]?) throws -> Bool {
       let inner = ShardIndex.coordinates(i, grid: sharding.chunksPerShard)
       let origin = (0..<inner.count).map { shardStart[$0] + inner[$0] * innerShape[$0] }
-      var srcOrigin: [Int] = [], dstOrigin: [Int] = [], extent: [Int] = []
-      var whole = true, edge = false
-      for d in 0..<inner.count {
-        let lo = max(origin[d], region[d].lowerBound)
-        let hi = min(origin[d] + innerShape[d], region[d].upperBound)
-        if hi <= lo { return false }
-        if lo != origin[d] || hi != min(origin[d] + innerShape[d], shape[d]) { whole = false }
-        if origin[d] + innerShape[d] > shape[d] { edge = true }
-        srcOrigin.append(lo - region[d].lowerBound)
-        dstOrigin.append(lo - origin[d])
-        extent.append(hi - lo)
-      }
+      guard let o = Overlap(box: origin, shape: innerShape, region: region, arrayShape: shape) else { return false }
+      let whole = o.coversBox, edge = o.boxCrossesEdge
       if !whole, let existing {
         try existing.withUnsafeBytes { try sharding.inner.decode($0, into: chunk) }
       } else if !whole || edge {
         ElementOps.fill(chunk, with: fill.bytes)
       }
-      ElementOps.copyRegion(from: src.pointer!, shape: sourceShape, origin: srcOrigin,
-        to: chunk.baseAddress!, shape: innerShape, origin: dstOrigin, extent: extent, elementSize: elementSize)
+      ElementOps.copyRegion(from: src.pointer!, shape: sourceShape, origin: o.inRegion,
+        to: chunk.baseAddress!, shape: innerShape, origin: o.inBox, extent: o.extent, elementSize: elementSize)
       return true
     }
     @Sendable func isEmpty(_ chunk: UnsafeMutableRawBufferPointer) -> Bool {
@@ -256,12 +237,7 @@ extension ZarrArray {
         let coords = shards[s]
         let key = chunkKey(coords)
         let shardStart = zip(coords, shardShape).map(*)
-        var covered = true
-        for d in 0..<coords.count {
-          let lo = max(region[d].lowerBound, shardStart[d])
-          let hi = min(region[d].upperBound, shardStart[d] + shardShape[d])
-          if lo != shardStart[d] || hi != min(shardStart[d] + shardShape[d], shape[d]) { covered = false }
-        }
+        let covered = Overlap(box: shardStart, shape: shardShape, region: region, arrayShape: shape)?.coversBox ?? false
         let slotOf = { @Sendable (w: Int) in outerWidth > 1 ? outer : w }
         do {
           if covered, let arena = arenas[outerWidth == 1 ? s % 2 : outer] {

@@ -55,13 +55,7 @@ public struct ZarrArray: Sendable {
     in store: any Store, path: String, metadata: ArrayMetadata, overwrite: Bool = false
   ) throws -> ZarrArray {
     let array = try ZarrArray(store: store, path: path, metadata: metadata)
-    if let existing = try NodeKind.detect(store, array.path) {
-      guard overwrite else {
-        throw ZarrError(.nodeExists, "a \(existing) already exists at '\(array.path)'", key: array.path)
-      }
-      try store.deletePrefix(array.path)
-    }
-    try ZarrGroup.createMissingAncestors(of: array.path, in: store, format: metadata.zarrFormat)
+    try ZarrGroup.prepareNode(at: array.path, in: store, format: metadata.zarrFormat, overwrite: overwrite)
     try array.writeMetadata()
     return array
   }
@@ -82,11 +76,7 @@ public struct ZarrArray: Sendable {
       try store.set(joinKey(path, "zarr.json"), metadata.v3JSON.serializedBytes())
     case .v2:
       try store.set(joinKey(path, ".zarray"), try metadata.v2JSON().serializedBytes())
-      if metadata.attributes.isEmpty {
-        try store.delete(joinKey(path, ".zattrs"))
-      } else {
-        try store.set(joinKey(path, ".zattrs"), JSONValue.object(metadata.attributes).serializedBytes())
-      }
+      try ZarrGroup.writeV2Attributes(metadata.attributes, at: path, in: store)
     }
   }
 
@@ -213,24 +203,19 @@ public struct ZarrArray: Sendable {
     let chunkShape = self.chunkShape
     let fill = fillValue.bytes
     let target = SendableRawPointer(destination)
+    let shape = self.shape
     try Parallel.forEach(chunkList.count, width: concurrency) { i in
       let coords = chunkList[i]
-      var srcOrigin: [Int] = [], dstOrigin: [Int] = [], extent: [Int] = []
-      for d in 0..<coords.count {
-        let start = coords[d] * chunkShape[d]
-        let lo = max(start, region[d].lowerBound)
-        let hi = min(start + chunkShape[d], region[d].upperBound)
-        srcOrigin.append(lo - start)
-        dstOrigin.append(lo - region[d].lowerBound)
-        extent.append(hi - lo)
+      guard let o = Overlap(box: zip(coords, chunkShape).map(*), shape: chunkShape, region: region, arrayShape: shape) else {
+        return
       }
       guard let chunk = try readChunk(coords) else {
-        ElementOps.fillRegion(target.pointer!, shape: regionShape, origin: dstOrigin, extent: extent, element: fill)
+        ElementOps.fillRegion(target.pointer!, shape: regionShape, origin: o.inRegion, extent: o.extent, element: fill)
         return
       }
       chunk.withUnsafeBytes { src in
-        ElementOps.copyRegion(from: src.baseAddress!, shape: chunkShape, origin: srcOrigin,
-          to: target.pointer!, shape: regionShape, origin: dstOrigin, extent: extent, elementSize: elementSize)
+        ElementOps.copyRegion(from: src.baseAddress!, shape: chunkShape, origin: o.inBox,
+          to: target.pointer!, shape: regionShape, origin: o.inRegion, extent: o.extent, elementSize: elementSize)
       }
     }
   }
@@ -266,25 +251,16 @@ public struct ZarrArray: Sendable {
       let source = SendableRawPointer(UnsafeMutableRawPointer(mutating: src.baseAddress))
       try Parallel.forEach(chunkList.count, width: concurrency) { i in
         let coords = chunkList[i]
-        var srcOrigin: [Int] = [], dstOrigin: [Int] = [], extent: [Int] = []
-        var coversChunk = true
-        for d in 0..<coords.count {
-          let start = coords[d] * chunkShape[d]
-          let lo = max(start, region[d].lowerBound)
-          let hi = min(start + chunkShape[d], region[d].upperBound)
-          srcOrigin.append(lo - region[d].lowerBound)
-          dstOrigin.append(lo - start)
-          extent.append(hi - lo)
-          // A chunk is covered when the region spans its whole in-bounds part.
-          if lo != start || hi != min(start + chunkShape[d], shape[d]) { coversChunk = false }
+        guard let o = Overlap(box: zip(coords, chunkShape).map(*), shape: chunkShape, region: region, arrayShape: shape) else {
+          return
         }
         let update = { (chunk: inout [UInt8]) in
           chunk.withUnsafeMutableBytes { dst in
-            ElementOps.copyRegion(from: source.pointer!, shape: buffer.shape, origin: srcOrigin,
-              to: dst.baseAddress!, shape: chunkShape, origin: dstOrigin, extent: extent, elementSize: elementSize)
+            ElementOps.copyRegion(from: source.pointer!, shape: buffer.shape, origin: o.inRegion,
+              to: dst.baseAddress!, shape: chunkShape, origin: o.inBox, extent: o.extent, elementSize: elementSize)
           }
         }
-        if coversChunk {
+        if o.coversBox {
           var chunk = ArrayBuffer(shape: chunkShape, dataType: dataType, fill: fillValue).bytes
           update(&chunk)
           try writeChunk(coords, chunk)

@@ -65,23 +65,17 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
   }
 
   public func encode(_ bytes: UnsafeRawBufferPointer) throws(ZarrError) -> [UInt8] {
-    let cctx = ZstdCodec.compressors.withLock { $0.popLast() }?.pointer ?? ZSTD_createCCtx()
-    guard let cctx else { throw ZarrError(.codecFailure, "zstd: out of memory") }
-    defer {
-      ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters)
-      ZstdCodec.compressors.withLock { $0.append(UnsafeSendablePointer(pointer: cctx)) }
-    }
-    ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, Int32(level))
-    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, checksum ? 1 : 0)
     let bound = ZSTD_compressBound(bytes.count)
-    var result = 0
+    var failure: ZarrError? = nil
     let out = [UInt8](unsafeUninitializedCapacity: bound) { buf, initialized in
-      result = ZSTD_compress2(cctx, buf.baseAddress, bound, bytes.baseAddress, bytes.count)
-      initialized = ZSTD_isError(result) != 0 ? 0 : result
+      do throws(ZarrError) {
+        initialized = try encode(bytes, into: UnsafeMutableRawBufferPointer(buf))
+      } catch {
+        failure = error
+        initialized = 0
+      }
     }
-    if ZSTD_isError(result) != 0 {
-      throw ZarrError(.codecFailure, "zstd: \(String(cString: ZSTD_getErrorName(result)))")
-    }
+    if let failure { throw failure }
     return out
   }
 

@@ -22,11 +22,7 @@ public struct ZarrGroup: Sendable {
     overwrite: Bool = false
   ) throws -> ZarrGroup {
     let path = normalizePath(path)
-    if let existing = try NodeKind.detect(store, path) {
-      guard overwrite else { throw ZarrError(.nodeExists, "a \(existing) already exists at '\(path)'", key: path) }
-      try store.deletePrefix(path)
-    }
-    try createMissingAncestors(of: path, in: store, format: format)
+    try prepareNode(at: path, in: store, format: format, overwrite: overwrite)
     let group = ZarrGroup(store: store, path: path, metadata: GroupMetadata(zarrFormat: format, attributes: attributes))
     try group.writeMetadata()
     return group
@@ -39,6 +35,25 @@ public struct ZarrGroup: Sendable {
       throw ZarrError(.nodeExists, "the node at '\(path)' is an array, not a group", key: path)
     }
     return ZarrGroup(store: store, path: path, metadata: meta)
+  }
+
+  /// Makes room for a new node at `path`: refuses (or with `overwrite` removes) an existing node,
+  /// and writes a group document for every ancestor that has no node yet.
+  static func prepareNode(at path: String, in store: any Store, format: ZarrFormat, overwrite: Bool) throws {
+    if let existing = try NodeKind.detect(store, path) {
+      guard overwrite else { throw ZarrError(.nodeExists, "a \(existing) already exists at '\(path)'", key: path) }
+      try store.deletePrefix(path)
+    }
+    try createMissingAncestors(of: path, in: store, format: format)
+  }
+
+  /// Writes the `.zattrs` of a v2 node (removing it when there are no attributes).
+  static func writeV2Attributes(_ attributes: JSONObject, at path: String, in store: any Store) throws {
+    if attributes.isEmpty {
+      try store.delete(joinKey(path, ".zattrs"))
+    } else {
+      try store.set(joinKey(path, ".zattrs"), JSONValue.object(attributes).serializedBytes())
+    }
   }
 
   /// Writes a group document for every ancestor of `path` that has no node yet.
@@ -62,11 +77,7 @@ public struct ZarrGroup: Sendable {
       try store.set(joinKey(path, "zarr.json"), metadata.v3JSON.serializedBytes())
     case .v2:
       try store.set(joinKey(path, ".zgroup"), JSONValue.object(["zarr_format": 2]).serializedBytes())
-      if metadata.attributes.isEmpty {
-        try store.delete(joinKey(path, ".zattrs"))
-      } else {
-        try store.set(joinKey(path, ".zattrs"), JSONValue.object(metadata.attributes).serializedBytes())
-      }
+      try ZarrGroup.writeV2Attributes(metadata.attributes, at: path, in: store)
     }
   }
 

@@ -8,18 +8,6 @@ public final class MemoryStore: Store {
 
   public func get(_ key: String) throws -> [UInt8]? { values.withLock { $0[key] } }
 
-  public func get(_ key: String, ranges: [ByteRange]) throws -> (parts: [[UInt8]], size: Int)? {
-    guard let all = try get(key) else { return nil }
-    var parts: [[UInt8]] = []
-    for range in ranges {
-      guard let r = range.resolved(size: all.count) else {
-        throw ZarrError(.corruptData, "byte range \(range) lies outside the \(all.count) stored bytes", key: key)
-      }
-      parts.append(Array(all[r]))
-    }
-    return (parts, all.count)
-  }
-
   public func size(of key: String) throws -> Int? { values.withLock { $0[key]?.count } }
 
   public func set(_ key: String, _ value: [UInt8]) throws { values.withLock { $0[key] = value } }

@@ -1,0 +1,48 @@
+import Foundation
+
+/// What a finished child process left.
+public struct ProcessResult: Sendable {
+  public var status: Int32
+  public var stdout: Data
+  public var stderr: Data
+
+  public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+  public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+}
+
+/// Runs `executable` with `arguments` to completion, collecting both output streams.
+public func runProcess(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: executable)
+  p.arguments = arguments
+  let out = Pipe(), err = Pipe()
+  p.standardOutput = out
+  p.standardError = err
+  try p.run()
+  // Drain stderr on another thread so that a chatty child can never block on a full pipe.
+  nonisolated(unsafe) var errData = Data()
+  let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+  reader.start()
+  let outData = out.fileHandleForReading.readDataToEndOfFile()
+  p.waitUntilExit()
+  while !reader.isFinished { usleep(1000) }
+  return ProcessResult(status: p.terminationStatus, stdout: outData, stderr: errData)
+}
+
+/// A new empty directory under the system's temporary directory.
+public func makeTemporaryDirectory(_ label: String) throws -> URL {
+  let url = FileManager.default.temporaryDirectory.appendingPathComponent("ome-zarr-swift-\(label)-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  return url
+}
+
+/// The package's root directory (for files the tests use, such as Schemas/).
+public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .deletingLastPathComponent().deletingLastPathComponent()
+
+/// The Python of the test venv: `$OME2ZARR_PYTHON`, else `<package>/.venv/bin/python` if present.
+public var testPython: String? {
+  if let p = ProcessInfo.processInfo.environment["OME2ZARR_PYTHON"], !p.isEmpty { return p }
+  let venv = packageRoot.appendingPathComponent(".venv/bin/python").path
+  return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
+}
