@@ -36,6 +36,8 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "sample-array", dependencies: ["ZarrIO"], path: "Examples/SampleArray"),
+    .executableTarget(name: "write-image", dependencies: ["OMEZarr", "ZarrIO"], path: "Examples/WriteImage"),
+    .executableTarget(name: "read-region", dependencies: ["OMEZarr", "ZarrIO"], path: "Examples/ReadRegion"),
     .executableTarget(name: "zarr-bench", dependencies: ["ZarrIO"], path: "Benchmarks/zarr-bench"),
 
     .target(name: "TestSupport", path: "Tests/TestSupport"),

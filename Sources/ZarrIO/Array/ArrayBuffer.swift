@@ -64,3 +64,41 @@ public struct ArrayBuffer: Sendable, Hashable {
     }
   }
 }
+
+extension ArrayBuffer {
+  /// A copy of the box `region` of this buffer.
+  public func region(_ region: [Range<Int>]) throws(ZarrError) -> ArrayBuffer {
+    guard region.count == shape.count, zip(region, shape).allSatisfy({ $0.lowerBound >= 0 && $0.upperBound <= $1 }) else {
+      throw ZarrError(.invalidArgument, "region \(region) lies outside the buffer shape \(shape)")
+    }
+    var out = ArrayBuffer(shape: region.map(\.count), dataType: dataType)
+    guard out.count > 0 else { return out }
+    let elementSize = dataType.size
+    bytes.withUnsafeBytes { src in
+      out.bytes.withUnsafeMutableBytes { dst in
+        ElementOps.copyRegion(from: src.baseAddress!, shape: shape, origin: region.map(\.lowerBound),
+          to: dst.baseAddress!, shape: out.shape, origin: [Int](repeating: 0, count: shape.count),
+          extent: out.shape, elementSize: elementSize)
+      }
+    }
+    return out
+  }
+
+  /// Copies `other` into this buffer with its first element at `origin`.
+  public mutating func paste(_ other: ArrayBuffer, at origin: [Int]) throws(ZarrError) {
+    guard other.dataType == dataType, origin.count == shape.count, other.shape.count == shape.count,
+      (0..<shape.count).allSatisfy({ origin[$0] >= 0 && origin[$0] + other.shape[$0] <= shape[$0] })
+    else {
+      throw ZarrError(.invalidArgument, "a \(other.dataType) buffer of shape \(other.shape) does not fit at \(origin) in \(shape)")
+    }
+    guard other.count > 0 else { return }
+    let elementSize = dataType.size
+    let myShape = shape
+    other.bytes.withUnsafeBytes { src in
+      bytes.withUnsafeMutableBytes { dst in
+        ElementOps.copyRegion(from: src.baseAddress!, shape: other.shape, origin: [Int](repeating: 0, count: myShape.count),
+          to: dst.baseAddress!, shape: myShape, origin: origin, extent: other.shape, elementSize: elementSize)
+      }
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import ZarrIO
+
+/// What an OME-Zarr node is, decided from its metadata keys.
+public enum OMENodeKind: String, Sendable, Hashable, CustomStringConvertible {
+  /// A multiscale image (`multiscales`).
+  case image
+  /// A label image (`image-label` with `multiscales`).
+  case labelImage = "label-image"
+  /// A labels group (`labels`: a list of label images).
+  case labels
+  /// A high-content-screening plate (`plate`).
+  case plate
+  /// A well of a plate (`well`).
+  case well
+  /// A bioformats2raw root (`bioformats2raw.layout`) holding several images.
+  case bioformats2raw
+  /// The `OME/` group of a bioformats2raw root (`series`).
+  case series
+  /// A 0.6 scene relating images (`scene`).
+  case scene
+  /// An RFC-8 collection (`ome.type == "collection"`).
+  case collection
+  /// A Zarr array.
+  case array
+  /// A group without OME metadata.
+  case group
+
+  public var description: String { rawValue }
+
+  /// The kind for `attributes`; `plate` takes precedence over `bioformats2raw.layout` (the spec's rule).
+  static func classify(_ ome: OMEAttributes) -> OMENodeKind {
+    if ome.extra["type"] == .string("collection") { return .collection }
+    if ome.plate != nil { return .plate }
+    if ome.well != nil { return .well }
+    if ome.bioformats2rawLayout != nil { return .bioformats2raw }
+    if ome.multiscales != nil { return ome.imageLabel != nil ? .labelImage : .image }
+    if ome.labels != nil { return .labels }
+    if ome.series != nil { return .series }
+    if ome.scene != nil { return .scene }
+    return .group
+  }
+}
+
+/// An opened OME-Zarr node: its kind, version, OME metadata and the Zarr node underneath.
+///
+///     let node = try OMENode.open(path: "image.ome.zarr")
+///     if let image = try node.image() {
+///       let level0 = image.levels[0]                  // a ZarrArray
+///       let tile = try level0.read([0..<1, 0..<1, 0..<256, 0..<256])
+///     }
+public struct OMENode: Sendable {
+  public let zarr: ZarrNode
+  public let kind: OMENodeKind
+  public let metadata: OMEAttributes
+
+  public var store: any Store {
+    switch zarr {
+    case .array(let a): return a.store
+    case .group(let g): return g.store
+    }
+  }
+  public var path: String { zarr.path }
+  /// The NGFF version (declared, else 0.4 for unversioned top-level metadata, `nil` for plain Zarr).
+  public var version: NGFFVersion? {
+    metadata.ngffVersion ?? (metadata.isEmpty ? nil : .v04(metadata.version ?? "0.4"))
+  }
+
+  /// Opens the node at `path` in `store`.
+  public static func open(in store: any Store, path: String = "") throws -> OMENode {
+    let zarr = try ZarrNode.open(in: store, path: path)
+    let meta: OMEAttributes
+    do {
+      meta = try OMEAttributes(attributes: zarr.attributes)
+    } catch {
+      throw error.omeAt(path: zarr.path)
+    }
+    let kind: OMENodeKind
+    if case .array = zarr { kind = .array } else { kind = OMENodeKind.classify(meta) }
+    return OMENode(zarr: zarr, kind: kind, metadata: meta)
+  }
+
+  /// Opens the node in the directory `path`.
+  public static func open(path: String) throws -> OMENode {
+    try open(in: try FilesystemStore(root: path))
+  }
+
+  /// A node below this one (a relative path; `..` is resolved against this node's path).
+  public func child(_ relative: String) throws -> OMENode {
+    try OMENode.open(in: store, path: resolve(relative))
+  }
+
+  /// `relative` resolved against this node's path (`"../../"` from `a/b/c` is `a`).
+  public func resolve(_ relative: String) -> String {
+    var parts = path.split(separator: "/").map(String.init)
+    for p in relative.split(separator: "/") {
+      if p == "." { continue }
+      if p == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(String(p)) }
+    }
+    return parts.joined(separator: "/")
+  }
+
+  /// The multiscale image of this node (image or label image), with its levels opened.
+  public func image(multiscale index: Int = 0) throws -> OMEImage? {
+    guard let list = metadata.multiscales, list.indices.contains(index) else { return nil }
+    return try OMEImage(node: self, multiscale: list[index])
+  }
+
+  /// The label images named by this image's `labels` group, if it has one.
+  public func labelNames() throws -> [String] {
+    guard let labels = try? child("labels"), labels.kind == .labels else { return [] }
+    return labels.metadata.labels ?? []
+  }
+}
+
+
+/// A multiscale image with its levels as ZarrIO arrays.
+public struct OMEImage: Sendable {
+  public let node: OMENode
+  public let multiscale: Multiscale
+  /// Level 0 (full resolution) first.
+  public let levels: [ZarrArray]
+
+  init(node: OMENode, multiscale: Multiscale) throws {
+    self.node = node
+    self.multiscale = multiscale
+    var levels: [ZarrArray] = []
+    for (i, d) in multiscale.datasets.enumerated() {
+      do {
+        levels.append(try ZarrArray.open(in: node.store, path: node.resolve(d.path)))
+      } catch let e as ZarrError where e.code == .notFound {
+        throw OMEZarrError(.inconsistent, "level \(i) (path '\(d.path)') has no array", path: node.path,
+          pointer: "/multiscales/0/datasets/\(i)/path")
+      }
+    }
+    self.levels = levels
+  }
+
+  public var axes: [Axis] { multiscale.levelAxes }
+  public var omero: Omero? { node.metadata.omero }
+
+  /// Scale (pixel size) of level `i` per axis.
+  public func scale(level i: Int) -> [Double]? { multiscale.scaleAndTranslation(level: i)?.scale }
+  /// Translation (position of the first pixel's centre) of level `i` per axis.
+  public func translation(level i: Int) -> [Double]? { multiscale.scaleAndTranslation(level: i)?.translation }
+}

@@ -1,0 +1,227 @@
+import ZarrIO
+
+/// How a block of voxels becomes one voxel of the next level.
+public enum DownsamplingMethod: String, Sendable, Hashable, CaseIterable {
+  /// The average of the block (intensities; the default). Integer results are rounded.
+  case mean
+  /// The block's first voxel (fast; no new values).
+  case nearest
+  /// The most frequent value (labels: never invents a label). Ties go to the smallest value.
+  case mode
+  case min
+  case max
+  /// The median (for an even count, the lower middle value: never invents a value).
+  case median
+
+  /// Whether the output voxel is centred on its block (all but `nearest`), which decides the
+  /// level's translation: t_n = t_0 + (s_n - s_0) / 2.
+  public var isBlockCentred: Bool { self != .nearest }
+}
+
+/// Downsampling kernels: integer factors per axis, output shape `ceil(n / f)`; blocks at the edge
+/// use only the voxels that exist.
+public enum Downsample {
+  /// Downsamples `input` by `factors` (one per dimension, >= 1).
+  public static func apply(_ input: ArrayBuffer, factors: [Int], method: DownsamplingMethod) throws -> ArrayBuffer {
+    guard factors.count == input.shape.count, factors.allSatisfy({ $0 >= 1 }) else {
+      throw OMEZarrError(.invalidArgument, "downsampling factors \(factors) do not fit shape \(input.shape)")
+    }
+    let outShape = zip(input.shape, factors).map { ($0 + $1 - 1) / $1 }
+    if factors.allSatisfy({ $0 == 1 }) { return input }
+    var out = ArrayBuffer(shape: outShape, dataType: input.dataType)
+    let ctx = Context(inShape: input.shape, outShape: outShape, factors: factors, method: method)
+    try input.bytes.withUnsafeBytes { src in
+      try out.bytes.withUnsafeMutableBytes { dst in
+        switch input.dataType {
+        case .bool, .uint8: run(src, dst, UInt8.self, ctx)
+        case .int8: run(src, dst, Int8.self, ctx)
+        case .int16: run(src, dst, Int16.self, ctx)
+        case .uint16: run(src, dst, UInt16.self, ctx)
+        case .int32: run(src, dst, Int32.self, ctx)
+        case .uint32: run(src, dst, UInt32.self, ctx)
+        case .int64: run(src, dst, Int64.self, ctx)
+        case .uint64: run(src, dst, UInt64.self, ctx)
+        case .float16:
+          #if arch(x86_64) || arch(arm64)
+            run(src, dst, Float16.self, ctx)
+          #else
+            throw OMEZarrError(.unsupported, "float16 downsampling needs Float16 support")
+          #endif
+        case .float32: run(src, dst, Float.self, ctx)
+        case .float64: run(src, dst, Double.self, ctx)
+        case .complex64, .complex128, .raw:
+          guard method == .nearest else {
+            throw OMEZarrError(.unsupported, "\(method.rawValue) downsampling of \(input.dataType) is not defined; use nearest")
+          }
+          runNearestRaw(src, dst, ctx, elementSize: input.dataType.size)
+        }
+      }
+    }
+    return out
+  }
+
+  struct Context {
+    let inShape: [Int]
+    let outShape: [Int]
+    let factors: [Int]
+    let method: DownsamplingMethod
+    var inStrides: [Int] { strides(inShape) }
+  }
+
+  static func strides(_ shape: [Int]) -> [Int] {
+    var s = [Int](repeating: 1, count: shape.count)
+    var acc = 1
+    for i in stride(from: shape.count - 1, through: 0, by: -1) {
+      s[i] = acc
+      acc *= shape[i]
+    }
+    return s
+  }
+
+  /// Visits every output voxel with the input offsets of its block.
+  static func forEachBlock(_ ctx: Context, _ body: (_ outIndex: Int, _ offsets: UnsafeBufferPointer<Int>) -> Void) {
+    let n = ctx.inShape.count
+    let inStrides = ctx.inStrides
+    let maxBlock = ctx.factors.reduce(1, *)
+    var offsets = [Int](repeating: 0, count: maxBlock)
+    var index = [Int](repeating: 0, count: n)
+    let total = ctx.outShape.reduce(1, *)
+    guard total > 0 else { return }
+    offsets.withUnsafeMutableBufferPointer { off in
+      var inner = [Int](repeating: 0, count: n)
+      for o in 0..<total {
+        // Block bounds per dimension.
+        var base = 0
+        var count = 1
+        var lens = [Int](repeating: 0, count: n)
+        for d in 0..<n {
+          let start = index[d] * ctx.factors[d]
+          lens[d] = min(ctx.factors[d], ctx.inShape[d] - start)
+          base += start * inStrides[d]
+          count *= lens[d]
+        }
+        // Enumerate block offsets.
+        for d in 0..<n { inner[d] = 0 }
+        var k = 0
+        var offset = base
+        while true {
+          off[k] = offset
+          k += 1
+          var d = n - 1
+          while d >= 0 {
+            inner[d] += 1
+            offset += inStrides[d]
+            if inner[d] < lens[d] { break }
+            offset -= inStrides[d] * lens[d]
+            inner[d] = 0
+            d -= 1
+          }
+          if d < 0 { break }
+        }
+        body(o, UnsafeBufferPointer(rebasing: off[0..<count]))
+        // Next output index.
+        var d = n - 1
+        while d >= 0 {
+          index[d] += 1
+          if index[d] < ctx.outShape[d] { break }
+          index[d] = 0
+          d -= 1
+        }
+      }
+    }
+  }
+
+  static func run<T: DownsampleElement>(_ src: UnsafeRawBufferPointer, _ dst: UnsafeMutableRawBufferPointer, _: T.Type, _ ctx: Context) {
+    let input = src.bindMemory(to: T.self)
+    let output = dst.bindMemory(to: T.self)
+    var scratch = [T](repeating: T.zero, count: ctx.factors.reduce(1, *))
+    scratch.withUnsafeMutableBufferPointer { values in
+      forEachBlock(ctx) { o, offsets in
+        switch ctx.method {
+        case .nearest:
+          output[o] = input[offsets[0]]
+        case .mean:
+          var sum = 0.0
+          for off in offsets { sum += input[off].doubleValue }
+          output[o] = T(rounding: sum / Double(offsets.count))
+        case .min:
+          var m = input[offsets[0]]
+          for off in offsets where input[off] < m { m = input[off] }
+          output[o] = m
+        case .max:
+          var m = input[offsets[0]]
+          for off in offsets where input[off] > m { m = input[off] }
+          output[o] = m
+        case .median, .mode:
+          let n = offsets.count
+          for (i, off) in offsets.enumerated() { values[i] = input[off] }
+          var part = UnsafeMutableBufferPointer(rebasing: values[0..<n])
+          part.sort()
+          if ctx.method == .median {
+            output[o] = part[(n - 1) / 2]
+          } else {
+            var best = part[0], bestCount = 1, run = 1
+            for i in 1..<max(n, 1) {
+              run = part[i] == part[i - 1] ? run + 1 : 1
+              if run > bestCount {
+                bestCount = run
+                best = part[i]
+              }
+            }
+            output[o] = best
+          }
+        }
+      }
+    }
+  }
+
+  static func runNearestRaw(_ src: UnsafeRawBufferPointer, _ dst: UnsafeMutableRawBufferPointer, _ ctx: Context, elementSize: Int) {
+    forEachBlock(ctx) { o, offsets in
+      (dst.baseAddress! + o * elementSize).copyMemory(from: src.baseAddress! + offsets[0] * elementSize, byteCount: elementSize)
+    }
+  }
+}
+
+/// Element types the kernels work on.
+protocol DownsampleElement: Comparable {
+  static var zero: Self { get }
+  var doubleValue: Double { get }
+  /// The value nearest to `d` (integers rounded half away from zero and clamped to their range).
+  init(rounding d: Double)
+}
+
+extension DownsampleElement where Self: FixedWidthInteger {
+  static var zero: Self { 0 }
+  var doubleValue: Double { Double(self) }
+  init(rounding d: Double) {
+    let r = d.rounded()
+    if r <= Double(Self.min) { self = .min } else if r >= Double(Self.max) { self = .max } else { self = Self(r) }
+  }
+}
+
+extension UInt8: DownsampleElement {}
+extension Int8: DownsampleElement {}
+extension UInt16: DownsampleElement {}
+extension Int16: DownsampleElement {}
+extension UInt32: DownsampleElement {}
+extension Int32: DownsampleElement {}
+extension UInt64: DownsampleElement {}
+extension Int64: DownsampleElement {}
+
+extension Float: DownsampleElement {
+  static var zero: Float { 0 }
+  var doubleValue: Double { Double(self) }
+  init(rounding d: Double) { self = Float(d) }
+}
+extension Double: DownsampleElement {
+  static var zero: Double { 0 }
+  var doubleValue: Double { self }
+  init(rounding d: Double) { self = d }
+}
+#if arch(x86_64) || arch(arm64)
+  extension Float16: DownsampleElement {
+    static var zero: Float16 { 0 }
+    var doubleValue: Double { Double(self) }
+    init(rounding d: Double) { self = Float16(d) }
+  }
+#endif

@@ -1,0 +1,363 @@
+import ZarrIO
+
+/// How an image is written: version, axes, physical size, layout and pyramid.
+public struct ImageOptions: Sendable {
+  /// The NGFF version (0.5 by default: Zarr v3, sharded).
+  public var version: NGFFVersion = .latest05
+  public var name: String?
+  /// One axis per dimension (e.g. `[.channel(), .space("z"), .space("y"), .space("x")]`).
+  public var axes: [Axis]
+  /// Level-0 pixel size per axis (default 1).
+  public var scale: [Double]?
+  /// Position of level 0's first pixel centre per axis (default 0).
+  public var translation: [Double]?
+  /// Chunk shape of every level (clamped to the level shape); default: 64³ for volumes,
+  /// 512² (256² over 2-byte types) for planes, 1 along non-space axes.
+  public var chunkShape: [Int]?
+  /// Shard shape (Zarr v3 only); default: ``ZarrIO/ArrayMetadata/defaultShardShape(shape:chunkShape:dataType:)``.
+  public var shardShape: [Int]?
+  /// Shard the arrays (Zarr v3 only).
+  public var sharded = true
+  public var compressor: Compressor = .zstd(level: 3)
+  /// Exact number of levels; default: until the largest space dimension fits one chunk.
+  public var levels: Int?
+  public var method: DownsamplingMethod = .mean
+  /// Never downsample z.
+  public var xyOnly = false
+  /// Channel rendering; default: computed from the data when there is a channel axis or one channel.
+  public var channels: [Omero.Channel]?
+  /// Extra keys for the multiscale's `metadata` object.
+  public var metadata: JSONObject = [:]
+  /// Replace an existing node.
+  public var overwrite = false
+
+  public init(axes: [Axis], scale: [Double]? = nil, translation: [Double]? = nil, version: NGFFVersion = .latest05) {
+    self.axes = axes
+    self.scale = scale
+    self.translation = translation
+    self.version = version
+  }
+
+  /// Default axes for an image of `ndim` dimensions: `[c,] [z,] y, x` style (t, c, z, y, x for 5).
+  public static func defaultAxes(ndim: Int) -> [Axis] {
+    let all: [Axis] = [.time(), .channel(), .space("z"), .space("y"), .space("x")]
+    return Array(all.suffix(max(2, min(ndim, 5))))
+  }
+}
+
+/// Writes multiscale images (with their pyramid), label images and plates.
+public enum ImageWriter {
+  /// Writes `source` as a multiscale image at `path`, computing its pyramid.
+  ///
+  /// Levels are written block by block (one shard at a time), each level computed from the one
+  /// before, so memory stays bounded by a few shards whatever the image size. The group's OME
+  /// metadata is written last: an interrupted write never looks like a complete image.
+  @discardableResult
+  public static func write(
+    _ source: any LevelSource, to store: any Store, at path: String = "", options: ImageOptions,
+    imageLabel: ImageLabel? = nil, plan given: PyramidPlan? = nil
+  ) throws -> OMENode {
+    let shape = source.shape
+    let n = shape.count
+    var axes = options.axes
+    guard axes.count == n else {
+      throw OMEZarrError(.invalidArgument, "\(axes.count) axes given for an image of \(n) dimensions (shape \(shape))")
+    }
+    guard Set(axes.map(\.name)).count == n else {
+      throw OMEZarrError(.invalidArgument, "axis names must be unique: \(axes.map(\.name))")
+    }
+    for i in axes.indices {
+      if let u = axes[i].unit, let c = Units.canonical(u) { axes[i].unit = c }
+    }
+    if let s = options.scale, s.count != n {
+      throw OMEZarrError(.invalidArgument, "scale has \(s.count) values for \(n) axes")
+    }
+    if let t = options.translation, t.count != n {
+      throw OMEZarrError(.invalidArgument, "translation has \(t.count) values for \(n) axes")
+    }
+    let version = options.version
+    let dataType = source.dataType
+    let chunkShape = options.chunkShape ?? defaultChunkShape(shape: shape, axes: axes, dataType: dataType)
+    guard chunkShape.count == n, chunkShape.allSatisfy({ $0 > 0 }) else {
+      throw OMEZarrError(.invalidArgument, "chunk shape \(chunkShape) does not fit \(n) dimensions")
+    }
+    let plan = given ?? PyramidPlan.make(shape: shape, axes: axes, scale: options.scale, translation: options.translation,
+      chunkShape: chunkShape, levels: options.levels, xyOnly: options.xyOnly, method: options.method)
+
+    let root = try ZarrGroup.create(in: store, path: path, format: version.zarrFormat, overwrite: options.overwrite)
+    var levels: [ZarrArray] = []
+    for (i, levelShape) in plan.shapes.enumerated() {
+      let meta = levelMetadata(shape: levelShape, dataType: dataType, axes: axes, chunkShape: chunkShape, options: options)
+      let array = try root.createArray(String(i), metadata: meta)
+      if i == 0 {
+        try copy(source, into: array)
+      } else {
+        try downsample(levels[i - 1], into: array, factors: plan.factors[i], method: options.method)
+      }
+      levels.append(array)
+    }
+
+    // Metadata last.
+    var ome = OMEAttributes()
+    ome.version = version.description
+    ome.multiscales = [multiscale(plan: plan, axes: axes, options: options)]
+    if imageLabel == nil {
+      ome.omero = try options.channels.map { Omero(channels: $0) } ?? defaultOmero(levels.last!, axes: axes)
+      if var o = ome.omero, case .v04 = version { o.version = version.description; ome.omero = o }
+    } else if var label = imageLabel {
+      if case .v04 = version { label.version = version.description }
+      ome.imageLabel = label
+    }
+    let g = try root.setAttributes(ome.applied(to: root.attributes))
+    return OMENode(zarr: .group(g), kind: imageLabel == nil ? .image : .labelImage, metadata: ome)
+  }
+
+  /// Writes `labels` (integer data of the image's shape) as label image `name` of the image at
+  /// `image`, with as many levels as the image (mode downsampling), and lists it in the image's
+  /// `labels` group.
+  @discardableResult
+  public static func writeLabels(
+    _ labels: any LevelSource, name: String, of image: OMENode, colors: [ImageLabel.Color]? = nil,
+    properties: [JSONObject]? = nil, options: ImageOptions? = nil
+  ) throws -> OMENode {
+    guard labels.dataType.isInteger else {
+      throw OMEZarrError(.invalidArgument, "label images must have an integer data type, not \(labels.dataType)")
+    }
+    guard let img = try image.image() else {
+      throw OMEZarrError(.wrongKind, "labels belong to an image; this node is a \(image.kind)", path: image.path)
+    }
+    guard labels.shape == img.levels[0].shape else {
+      throw OMEZarrError(.invalidArgument, "labels of shape \(labels.shape) do not match the image's \(img.levels[0].shape)")
+    }
+    let version = image.version?.canonical ?? .latest05
+    var opts = options ?? ImageOptions(axes: img.axes, version: version)
+    opts.version = version
+    opts.axes = img.axes
+    opts.method = .mode
+    opts.scale = img.scale(level: 0)
+    opts.translation = img.translation(level: 0)
+    opts.overwrite = true
+    // The same levels as the image: shapes and factors from its arrays.
+    var plan = PyramidPlan(shapes: [], factors: [], scales: [], translations: [])
+    for (i, level) in img.levels.enumerated() {
+      plan.shapes.append(level.shape)
+      plan.factors.append(i == 0 ? [Int](repeating: 1, count: level.shape.count)
+        : zip(img.levels[i - 1].shape, level.shape).map { prev, cur in cur == 0 ? 1 : max(1, (prev + cur - 1) / cur) })
+      plan.scales.append(img.scale(level: i) ?? [Double](repeating: 1, count: level.shape.count))
+      plan.translations.append(img.translation(level: i) ?? [Double](repeating: 0, count: level.shape.count))
+    }
+    let store = image.store
+    let labelsPath = joinKey(image.path, "labels")
+    // The labels group lists every label image.
+    var list = (try? OMENode.open(in: store, path: labelsPath))?.metadata.labels ?? []
+    if !list.contains(name) { list.append(name) }
+    var labelsMeta = OMEAttributes()
+    labelsMeta.version = version.description
+    labelsMeta.labels = list
+    let node = try write(labels, to: store, at: joinKey(labelsPath, name), options: opts,
+      imageLabel: ImageLabel(colors: colors, properties: properties, sourceImage: "../../"), plan: plan)
+    let group: ZarrGroup
+    if case .group(let g)? = try? ZarrNode.open(in: store, path: labelsPath) { group = g } else {
+      group = try ZarrGroup.create(in: store, path: labelsPath, format: version.zarrFormat)
+    }
+    _ = try group.setAttributes(labelsMeta.applied(to: group.attributes))
+    return node
+  }
+
+  // MARK: Pieces
+
+  /// 64³ chunks over three space axes, 512² (256² for types over 2 bytes) over two, 1 elsewhere.
+  public static func defaultChunkShape(shape: [Int], axes: [Axis], dataType: DataType) -> [Int] {
+    let space = axes.indices.filter { axes[$0].isSpace }
+    let side = space.count >= 3 ? 64 : (dataType.size <= 2 ? 512 : 256)
+    return shape.indices.map { d in space.contains(d) ? max(1, min(side, shape[d])) : 1 }
+  }
+
+  static func levelMetadata(shape: [Int], dataType: DataType, axes: [Axis], chunkShape: [Int], options: ImageOptions) -> ArrayMetadata {
+    let chunks = zip(chunkShape, shape).map { max(1, min($0, $1)) }
+    let names: [String?] = axes.map(\.name)
+    switch options.version.zarrFormat {
+    case .v2:
+      return ArrayMetadata(shape: shape, dataType: dataType, chunkShape: chunks,
+        codecs: [Codecs.bytes(endian: dataType.hasEndianness ? .little : nil)] + options.compressor.codecs(for: dataType),
+        chunkKeyEncoding: .v2(separator: .slash), zarrFormat: .v2)
+    case .v3:
+      guard options.sharded else {
+        return ArrayMetadata(shape: shape, dataType: dataType, chunkShape: chunks,
+          codecs: [Codecs.bytes(endian: dataType.hasEndianness ? .little : nil)] + options.compressor.codecs(for: dataType),
+          dimensionNames: names)
+      }
+      let wanted = options.shardShape ?? ArrayMetadata.defaultShardShape(shape: shape, chunkShape: chunks, dataType: dataType)
+      // A shard is a whole number of chunks and no larger than the level needs.
+      let shards = (0..<shape.count).map { d -> Int in
+        let limit = (shape[d] + chunks[d] - 1) / chunks[d] * chunks[d]
+        let s = max(chunks[d], min(wanted[d], limit))
+        return (s + chunks[d] - 1) / chunks[d] * chunks[d]
+      }
+      return .sharded(shape: shape, dataType: dataType, shardShape: shards, chunkShape: chunks,
+        compressor: options.compressor, dimensionNames: names)
+    }
+  }
+
+  /// Copies a source into a level-0 array one shard (or chunk) at a time.
+  static func copy(_ source: any LevelSource, into array: ZarrArray) throws {
+    if let buffer = source as? ArrayBuffer {
+      try array.write(buffer)
+      return
+    }
+    for box in gridBoxes(shape: array.shape, cell: array.chunkShape) {
+      try array.write(try source.readRegion(box), at: box.map(\.lowerBound))
+    }
+  }
+
+  /// Computes a level from the previous one, one output shard at a time, each assembled from
+  /// slabs so that at most a few shards are in memory.
+  static func downsample(_ previous: ZarrArray, into array: ZarrArray, factors: [Int], method: DownsamplingMethod) throws {
+    let inner = ChunkGeometry(array).chunkShape
+    for box in gridBoxes(shape: array.shape, cell: array.chunkShape) {
+      var block = ArrayBuffer(shape: box.map(\.count), dataType: array.dataType)
+      // Slabs along the first dimension, one chunk deep.
+      let depth = max(1, inner.first ?? 1)
+      var z = box.first?.lowerBound ?? 0
+      let end = box.first?.upperBound ?? 1
+      repeat {
+        var slab = box
+        if !slab.isEmpty { slab[0] = z..<min(z + depth, end) }
+        let input = (0..<slab.count).map { d in
+          (slab[d].lowerBound * factors[d])..<min(slab[d].upperBound * factors[d], previous.shape[d])
+        }
+        let reduced = try Downsample.apply(try previous.read(input), factors: factors, method: method)
+        try block.paste(reduced, at: (0..<slab.count).map { slab[$0].lowerBound - box[$0].lowerBound })
+        z += depth
+      } while z < end
+      try array.write(block, at: box.map(\.lowerBound))
+    }
+  }
+
+  static func multiscale(plan: PyramidPlan, axes: [Axis], options: ImageOptions) -> Multiscale {
+    var meta = options.metadata
+    meta["method"] = .string("ome-zarr-swift \(options.method.rawValue) downsampling")
+    if meta["description"] == nil { meta["description"] = .string("Levels computed with \(options.method.rawValue) of 2x blocks") }
+    let isV06: Bool
+    if case .v06 = options.version { isV06 = true } else { isV06 = false }
+    let systemName = "physical"
+    var datasets: [Dataset] = []
+    for i in 0..<plan.count {
+      let s = plan.scales[i], t = plan.translations[i]
+      let path = String(i)
+      if isV06 {
+        let tr: Transformation
+        if t.allSatisfy({ $0 == 0 }) {
+          tr = Transformation(.scale(s), input: CoordinateSystemRef(path: path), output: CoordinateSystemRef(name: systemName))
+        } else {
+          tr = Transformation(.sequence([.scale(s), .translation(t)]), input: CoordinateSystemRef(path: path),
+            output: CoordinateSystemRef(name: systemName))
+        }
+        datasets.append(Dataset(path: path, coordinateTransformations: [tr]))
+      } else {
+        var list: [Transformation] = [.scale(s)]
+        if !t.allSatisfy({ $0 == 0 }) { list.append(.translation(t)) }
+        datasets.append(Dataset(path: path, coordinateTransformations: list))
+      }
+    }
+    var m = Multiscale(name: options.name, datasets: datasets, type: options.method.rawValue, metadata: .object(meta))
+    switch options.version {
+    case .v04(let v):
+      m.version = v
+      m.axes = axes
+    case .v05: m.axes = axes
+    case .v06: m.coordinateSystems = [CoordinateSystem(name: systemName, axes: axes)]
+    }
+    return m
+  }
+
+  /// Channels with windows from the coarsest level's data and default colors.
+  static func defaultOmero(_ level: ZarrArray, axes: [Axis]) throws -> Omero? {
+    let channelAxis = axes.firstIndex { $0.type == "channel" }
+    let count = channelAxis.map { level.shape[$0] } ?? 1
+    guard count <= 64, !level.dataType.isComplex, level.dataType != .bool, !level.dataType.isRaw else { return nil }
+    let data = try level.read()
+    let values = try doubles(data)
+    let colors = count == 1 ? ["FFFFFF"] : count == 2 ? ["00FF00", "FF00FF"] : count == 3 ? ["FF0000", "00FF00", "0000FF"]
+      : ["FF0000", "00FF00", "0000FF", "FF00FF", "00FFFF", "FFFF00", "FFFFFF"]
+    var channels: [Omero.Channel] = []
+    let strides = shapeStrides(data.shape)
+    for c in 0..<count {
+      var lo = Double.infinity, hi = -Double.infinity
+      for (i, v) in values.enumerated() where v.isFinite {
+        if let a = channelAxis, (i / strides[a]) % data.shape[a] != c { continue }
+        lo = min(lo, v)
+        hi = max(hi, v)
+      }
+      if lo > hi { (lo, hi) = (0, 0) }
+      let range = typeRange(level.dataType) ?? (lo, hi)
+      channels.append(Omero.Channel(label: "Channel \(c)", color: colors[c % colors.count],
+        window: .init(min: range.0, max: range.1, start: lo, end: hi), active: true))
+      channels[c].coefficient = 1
+      channels[c].family = "linear"
+      channels[c].inverted = false
+    }
+    var o = Omero(channels: channels)
+    o.rdefs = ["model": count == 1 ? "greyscale" : "color"]
+    return o
+  }
+
+  static func shapeStrides(_ shape: [Int]) -> [Int] {
+    var s = [Int](repeating: 1, count: shape.count)
+    var acc = 1
+    for i in stride(from: shape.count - 1, through: 0, by: -1) {
+      s[i] = acc
+      acc *= shape[i]
+    }
+    return s
+  }
+
+  static func typeRange(_ t: DataType) -> (Double, Double)? {
+    switch t {
+    case .uint8: return (0, 255)
+    case .int8: return (-128, 127)
+    case .uint16: return (0, 65535)
+    case .int16: return (-32768, 32767)
+    case .uint32: return (0, 4_294_967_295)
+    case .int32: return (-2_147_483_648, 2_147_483_647)
+    default: return nil
+    }
+  }
+
+  /// The elements as doubles (for statistics).
+  static func doubles(_ b: ArrayBuffer) throws -> [Double] {
+    switch b.dataType {
+    case .bool, .uint8: return try b.elements(as: UInt8.self).map(Double.init)
+    case .int8: return try b.elements(as: Int8.self).map(Double.init)
+    case .uint16: return try b.elements(as: UInt16.self).map(Double.init)
+    case .int16: return try b.elements(as: Int16.self).map(Double.init)
+    case .uint32: return try b.elements(as: UInt32.self).map(Double.init)
+    case .int32: return try b.elements(as: Int32.self).map(Double.init)
+    case .uint64: return try b.elements(as: UInt64.self).map(Double.init)
+    case .int64: return try b.elements(as: Int64.self).map(Double.init)
+    case .float32: return try b.elements(as: Float.self).map(Double.init)
+    case .float64: return try b.elements(as: Double.self)
+    case .float16:
+      #if arch(x86_64) || arch(arm64)
+        return try b.elements(as: Float16.self).map(Double.init)
+      #else
+        return []
+      #endif
+    default: return []
+    }
+  }
+}
+
+/// The chunk (unit of encoding) shape of an array: the inner chunk of a sharded array.
+struct ChunkGeometry {
+  let chunkShape: [Int]
+  init(_ array: ZarrArray) {
+    if let s = array.metadata.codecs.first(where: { $0.name == "sharding_indexed" }),
+      let inner = s.configuration["chunk_shape"]?.arrayValue?.compactMap(\.intValue)
+    {
+      chunkShape = inner
+    } else {
+      chunkShape = array.chunkShape
+    }
+  }
+}
