@@ -42,7 +42,7 @@ let package = Package(
 
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "ZarrIOTests", dependencies: ["ZarrIO", "CZarrZstd"]),
-    .testTarget(name: "InteropTests", dependencies: ["ZarrIO", "TestSupport"], exclude: ["Python"]),
+    .testTarget(name: "InteropTests", dependencies: ["ZarrIO", "OMEZarr", "TestSupport"], exclude: ["Python"]),
     .testTarget(name: "CLITests", dependencies: ["ZarrIO", "TestSupport"]),
   ]
 )

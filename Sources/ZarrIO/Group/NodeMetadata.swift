@@ -199,7 +199,7 @@ public enum NodeKind: String, Sendable, Hashable, CustomStringConvertible {
   public var description: String { rawValue }
 
   /// The kind of node at `path` by its metadata key alone, or `nil` if there is none.
-  static func detect(_ store: any Store, _ path: String) throws -> NodeKind? {
+  public static func detect(_ store: any Store, _ path: String) throws -> NodeKind? {
     if let bytes = try store.get(joinKey(path, "zarr.json")) {
       return (try? JSONValue.parse(bytes))?["node_type"] == .string("group") ? .group : .array
     }

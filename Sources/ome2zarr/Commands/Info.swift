@@ -5,11 +5,14 @@ import ZarrIO
 /// `ome2zarr info PATH`: the tree of groups and arrays with their layout.
 struct Info: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Show the groups and arrays of a Zarr (or OME-Zarr) hierarchy.",
+    abstract: "Show what an OME-Zarr (or any Zarr) hierarchy holds.",
     discussion: """
-      For every node: its kind and Zarr format; for arrays the shape, data type, chunk (and shard)
-      shape, codecs, fill value and dimension names; a summary of the attributes. `--json` prints one
-      JSON object described by Schemas/info.schema.json.
+      OME-Zarr groups are described by kind and version: images with their axes and units, levels
+      (shape, data type, chunk and shard shape, scale and translation), codecs, channels with colors
+      and windows, and labels; label groups; plates (rows, columns, wells, fields, acquisitions);
+      wells; bioformats2raw roots with their series. Other nodes are listed as a tree of groups and
+      arrays with shape, data type, chunk (and shard) shape, codecs, fill value and dimension names.
+      `--json` prints one JSON object described by Schemas/info.schema.json.
       """)
 
   @Argument(help: "Path of a Zarr hierarchy (a directory holding zarr.json, .zgroup or .zarray).")
@@ -48,13 +51,16 @@ struct NodeSummary {
   var children: [NodeSummary]
   var storedChunks: Int?
   var storedBytes: Int?
+  var ome: OMESummary?
 
   static func collect(_ node: ZarrNode, name: String, depth: Int, stats: Bool) throws -> NodeSummary {
     var s = NodeSummary(name: name, node: node, children: [])
     switch node {
     case .group(let g):
-      if depth > 0 {
-        for child in try g.children() {
+      s.ome = try OMESummary(store: g.store, path: g.path)
+      let levels = s.ome?.levelPaths ?? []
+      if depth > 0, !(s.ome?.summarisesChildren ?? false) {
+        for child in try g.children() where !levels.contains(child.name) {
           s.children.append(try collect(try g.node(child.name), name: child.name, depth: depth - 1, stats: stats))
         }
       }
@@ -97,7 +103,10 @@ struct NodeSummary {
       if let b = storedBytes { o["stored_bytes"] = .int(Int64(b)) }
     }
     o["attributes"] = ["keys": .array(attrs.keys.map(JSONValue.string)), "ome_version": NGFFVersion.detect(in: attrs).map { .string($0.description) } ?? .null]
-    if case .group = node { o["children"] = .array(children.map(\.json)) }
+    if case .group = node {
+      o["ome"] = ome?.json ?? .null
+      o["children"] = .array(children.map(\.json))
+    }
     return .object(o)
   }
 
@@ -112,8 +121,14 @@ struct NodeSummary {
     }
     switch node {
     case .group(let g):
-      lines.append("\(prefix)\(branch)\(name)  group (Zarr v\(g.zarrFormat.rawValue))")
-      if !attrText.isEmpty { lines.append(childPrefix + (children.isEmpty ? "    " : "│   ") + attrText) }
+      let pad = childPrefix + (children.isEmpty ? "    " : "│   ")
+      if let ome {
+        lines.append("\(prefix)\(branch)\(name)  \(ome.title) (Zarr v\(g.zarrFormat.rawValue))")
+        for l in (try? ome.lines()) ?? [] { lines.append(pad + l) }
+      } else {
+        lines.append("\(prefix)\(branch)\(name)  group (Zarr v\(g.zarrFormat.rawValue))")
+        if !attrText.isEmpty { lines.append(pad + attrText) }
+      }
       for (i, c) in children.enumerated() {
         c.render(into: &lines, prefix: childPrefix, isLast: i == children.count - 1, isRoot: false)
       }
