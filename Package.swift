@@ -44,5 +44,6 @@ let package = Package(
     .testTarget(name: "ZarrIOTests", dependencies: ["ZarrIO", "CZarrZstd"]),
     .testTarget(name: "InteropTests", dependencies: ["ZarrIO", "OMEZarr", "TestSupport"], exclude: ["Python"]),
     .testTarget(name: "CLITests", dependencies: ["ZarrIO", "TestSupport"]),
+    .testTarget(name: "OMEZarrTests", dependencies: ["OMEZarr", "ZarrIO"], exclude: ["Fixtures"]),
   ]
 )

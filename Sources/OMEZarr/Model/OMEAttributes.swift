@@ -23,6 +23,9 @@ public struct OMEAttributes: Sendable, Hashable {
   public var scene: Scene?
   /// Other keys under `ome` (0.5+), e.g. `_creator` or RFC-8 node fields.
   public var extra: JSONObject = [:]
+  /// Where the metadata was read from (under `ome`, or top-level keys); `nil` writes the version's
+  /// canonical place. Kept so that writing back what was read changes nothing.
+  public var namespaced: Bool?
 
   public init() {}
 
@@ -41,11 +44,13 @@ public struct OMEAttributes: Sendable, Hashable {
   public init(attributes: JSONObject) throws(OMEZarrError) {
     self.init()
     if let ome = attributes["ome"], let o = ome.objectValue {
+      namespaced = true
       try read(o, pointer: "/ome")
       extra = JSONObject(o.entries.filter { !(["version"] + Self.topLevelKeys).contains($0.key) }.map { ($0.key, $0.value) })
       version = o["version"]?.stringValue
     } else {
       try read(attributes, pointer: "")
+      namespaced = isEmpty ? nil : false
       // 0.4 keeps the version inside the objects.
       version = multiscales?.first?.version ?? plate?.version ?? well?.version ?? imageLabel?.version
         ?? omero?.version
@@ -94,7 +99,7 @@ public struct OMEAttributes: Sendable, Hashable {
   public func applied(to attributes: JSONObject) -> JSONObject {
     var out = attributes
     out["ome"] = nil
-    if ngffVersion?.isNamespaced ?? false {
+    if namespaced ?? ngffVersion?.isNamespaced ?? false {
       var ome = JSONObject()
       ome["version"] = version.map(JSONValue.string)
       for (k, v) in fields { ome[k] = v }

@@ -220,23 +220,21 @@ public struct ByDimensionPart: Sendable, Hashable {
 
   public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
     var r = try ObjectReader(json, pointer: pointer, what: "a byDimension part")
-    func axes(_ r: inout ObjectReader, _ keys: [String]) -> [Int]? {
-      for k in keys where r.has(k) {
-        let saved = r
-        if let v = try? r.ints(k) { return v }
-        r = saved
-      }
+    // Axis indices; older drafts named the axes instead, which is not read (the whole
+    // byDimension is then kept as written).
+    func axes(_ r: inout ObjectReader, _ keys: [String]) throws(OMEZarrError) -> [Int]? {
+      for k in keys where r.has(k) { return try r.ints(k) }
       return nil
     }
     if let t = r.value("transformation") {
       transformation = try Transformation(json: t, pointer: r.child("transformation"))
-      inputAxes = axes(&r, ["inputAxes", "input_axes"]) ?? []
-      outputAxes = axes(&r, ["outputAxes", "output_axes"]) ?? []
+      inputAxes = try axes(&r, ["inputAxes", "input_axes"]) ?? []
+      outputAxes = try axes(&r, ["outputAxes", "output_axes"]) ?? []
       extra = r.rest
     } else {
       // Flattened: the part is the transformation itself plus its axes.
-      inputAxes = axes(&r, ["inputAxes", "input_axes"]) ?? []
-      outputAxes = axes(&r, ["outputAxes", "output_axes"]) ?? []
+      inputAxes = try axes(&r, ["inputAxes", "input_axes"]) ?? []
+      outputAxes = try axes(&r, ["outputAxes", "output_axes"]) ?? []
       transformation = try Transformation(json: .object(r.rest), pointer: pointer)
     }
   }

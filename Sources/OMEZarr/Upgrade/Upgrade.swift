@@ -136,6 +136,7 @@ public enum Upgrade {
     var out = ome
     if ome.isEmpty { return out }
     out.version = version.description
+    out.namespaced = nil
     let isV04: Bool
     if case .v04 = version { isV04 = true } else { isV04 = false }
     let nested = isV04 ? version.description : nil
