@@ -43,7 +43,7 @@ let package = Package(
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "ZarrIOTests", dependencies: ["ZarrIO", "CZarrZstd"]),
     .testTarget(name: "InteropTests", dependencies: ["ZarrIO", "OMEZarr", "TestSupport"], exclude: ["Python"]),
-    .testTarget(name: "CLITests", dependencies: ["ZarrIO", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["ZarrIO", "OMEZarr", "TestSupport"]),
     .testTarget(name: "OMEZarrTests", dependencies: ["OMEZarr", "ZarrIO"], exclude: ["Fixtures"]),
   ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import OMEZarr
 import TestSupport
 import Testing
 import ZarrIO
@@ -26,7 +27,7 @@ enum CLI {
   static func sampleHierarchy() throws -> URL {
     let dir = try temporaryDirectory().appendingPathComponent("h.zarr")
     let store = try FilesystemStore(root: dir.path, create: true)
-    _ = try ZarrGroup.create(in: store, attributes: ["ome": ["version": "0.5", "multiscales": []]])
+    _ = try ZarrGroup.create(in: store, attributes: ["ome": ["version": "0.5"], "note": "plain"])
     let a = try ZarrArray.create(in: store, path: "raw", metadata: ArrayMetadata(
       shape: [10, 20], dataType: .float32, chunkShape: [5, 5], fillValue: FillValue(Float.nan),
       codecs: [Codecs.bytes(), Codecs.blosc(cname: "zstd", typesize: 4)], dimensionNames: ["y", nil]))
@@ -53,7 +54,7 @@ struct InfoCommandTests {
     #expect(r.stdout.contains("blosc("))
     #expect(r.stdout.contains("fill value \"NaN\""))
     #expect(r.stdout.contains("dimensions [y, null]"))
-    #expect(r.stdout.contains("OME-NGFF 0.5"))
+    #expect(r.stdout.contains("OME-Zarr 0.5 group"))
     #expect(r.stdout.contains("stored 1 of 8 objects"))
     // The v3 root has no zarr.json for "legacy", which is a v2 group: it is still listed.
     #expect(r.stdout.contains("old  array (Zarr v2) int16 [4]"))
@@ -74,10 +75,14 @@ struct InfoCommandTests {
     #expect(doc["root"]?["attributes"]?["ome_version"] == "0.5")
     let seg = doc["root"]?["children"]?.arrayValue?.first { $0["name"] == "labels" }?["children"]?.arrayValue?.first
     #expect(seg?["chunk_shape"] == [16, 16] && seg?["shard_shape"] == [32, 32] && seg?["stored_chunks"] == 4)
-    // Validate against Schemas/info.schema.json with Python's jsonschema (in the test venv).
+    try Self.expectValidInfo(r.stdout, in: dir.deletingLastPathComponent())
+  }
+
+  /// Validates `info --json` output against Schemas/info.schema.json with Python's jsonschema.
+  static func expectValidInfo(_ output: String, in dir: URL) throws {
     let python = try #require(testPython, "no Python test venv: run scripts/test")
-    let out = dir.deletingLastPathComponent().appendingPathComponent("info.json")
-    try Data(r.stdout.utf8).write(to: out)
+    let out = dir.appendingPathComponent("info-\(UUID().uuidString).json")
+    try Data(output.utf8).write(to: out)
     let check = try runProcess(python, ["-c", """
       import json, sys, jsonschema
       schema = json.load(open(sys.argv[1]))
@@ -85,6 +90,53 @@ struct InfoCommandTests {
       jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
       """, packageRoot.appendingPathComponent("Schemas/info.schema.json").path, out.path])
     #expect(check.status == 0, "\(check.stderrText)")
+  }
+
+  @Test func describesOMEZarr() throws {
+    let dir = try CLI.temporaryDirectory()
+    let store = try FilesystemStore(root: dir.appendingPathComponent("img.ome.zarr").path, create: true)
+    var options = ImageOptions(axes: [.channel(), .space("y", unit: "um"), .space("x", unit: "um")], scale: [1, 0.25, 0.25])
+    options.chunkShape = [1, 32, 32]
+    options.name = "cells"
+    options.channels = [.init(label: "DAPI", color: "0000FF", window: .init(min: 0, max: 65535, start: 10, end: 900)),
+                        .init(label: "GFP", color: "00FF00", window: .init(min: 0, max: 65535, start: 0, end: 4000))]
+    let data = try ArrayBuffer(shape: [2, 100, 80], dataType: .uint16, elements: [UInt16](repeating: 5, count: 16000))
+    let image = try ImageWriter.write(data, to: store, options: options)
+    try ImageWriter.writeLabels(try ArrayBuffer(shape: [2, 100, 80], dataType: .uint8, elements: [UInt8](repeating: 1, count: 16000)),
+      name: "nuclei", of: image)
+    let text = try CLI.ome2zarr("info", dir.appendingPathComponent("img.ome.zarr").path)
+    #expect(text.status == 0, "\(text.stderr)")
+    #expect(text.stdout.contains("OME-Zarr 0.5 image \"cells\""))
+    #expect(text.stdout.contains("axes c (channel), y (space, micrometer), x (space, micrometer)"))
+    #expect(text.stdout.contains("level 1 '1'  [2, 50, 40] uint16  chunks [1, 32, 32] shards [1, 64, 64]  scale [1, 0.5, 0.5] translation [0, 0.125, 0.125]"))
+    #expect(text.stdout.contains("channel 0 \"DAPI\" #0000FF  window [10, 900] of [0, 65535]"))
+    #expect(text.stdout.contains("labels: nuclei"))
+    #expect(text.stdout.contains("nuclei  OME-Zarr 0.5 label image"))
+    let json = try CLI.ome2zarr("info", dir.appendingPathComponent("img.ome.zarr").path, "--json")
+    #expect(json.status == 0)
+    let doc = try JSONValue.parse(json.stdout)
+    let ome = doc["root"]?["ome"]
+    #expect(ome?["kind"] == "image" && ome?["version"] == "0.5")
+    #expect(ome?["image"]?["levels"]?.arrayValue?.count == 3)
+    #expect(ome?["image"]?["labels"] == ["nuclei"])
+    #expect(ome?["image"]?["channels"]?.arrayValue?.first?["color"] == "0000FF")
+    // Level arrays are summarised, not listed again as children.
+    #expect(doc["root"]?["children"]?.arrayValue?.map { $0["name"] } == ["labels"])
+    try Self.expectValidInfo(json.stdout, in: dir)
+
+    // A plate.
+    let pstore = try FilesystemStore(root: dir.appendingPathComponent("plate.zarr").path, create: true)
+    var fopts = ImageOptions(axes: [.space("y"), .space("x")])
+    fopts.chunkShape = [16, 16]
+    try PlateWriter.write(to: pstore, name: "screen", rows: ["A", "B"], columns: ["1", "2"],
+      fields: [PlateField(row: "B", column: "2", path: "0", image: try ArrayBuffer(shape: [20, 20], dataType: .uint8,
+        elements: [UInt8](repeating: 0, count: 400)), options: fopts)])
+    let plate = try CLI.ome2zarr("info", dir.appendingPathComponent("plate.zarr").path)
+    #expect(plate.stdout.contains("OME-Zarr 0.5 plate \"screen\""))
+    #expect(plate.stdout.contains("plate 2 rows x 2 columns, 1 wells, up to 1 fields per well"))
+    let pjson = try CLI.ome2zarr("info", dir.appendingPathComponent("plate.zarr").path, "--json")
+    #expect(try JSONValue.parse(pjson.stdout)["root"]?["ome"]?["plate"]?["wells"] == ["B/2"])
+    try Self.expectValidInfo(pjson.stdout, in: dir)
   }
 
   @Test func exitCodes() throws {

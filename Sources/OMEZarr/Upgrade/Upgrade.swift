@@ -40,14 +40,19 @@ public enum Upgrade {
       }
       try destination.deletePrefix(target)
     }
-    try copyGroup(source.store, source.path, into: destination, target, version: version, axes: nil, options: options)
+    // Writing inside the source tree (same store, target below the source) must not copy the copy.
+    let skip = sameStore(source.store, destination) ? target : nil
+    if let skip, skip == source.path || source.path.hasPrefix(skip + "/") || skip.isEmpty {
+      throw OMEZarrError(.invalidArgument, "the destination '\(skip)' contains the source '\(source.path)'")
+    }
+    try copyGroup(source.store, source.path, into: destination, target, version: version, skip: skip, options: options)
     return try OMENode.open(in: destination, path: target)
   }
 
   /// Rewrites one group and everything below it.
   static func copyGroup(
     _ store: any Store, _ path: String, into destination: any Store, _ target: String, version: NGFFVersion,
-    axes: [Axis]?, options: Options
+    skip: String?, options: Options
   ) throws {
     let node = try OMENode.open(in: store, path: path)
     guard case .group(let group) = node.zarr else { return }
@@ -64,12 +69,13 @@ public enum Upgrade {
     let listing = try store.listDirectory(path)
     for name in listing.prefixes {
       let childPath = joinKey(path, name), childTarget = joinKey(target, name)
+      if childPath == skip { continue }
       switch try NodeKind.detect(store, childPath) {
       case .array?:
         try copyArray(store, childPath, into: destination, childTarget, version: version,
           dimensionNames: datasetPaths.contains(name) ? levelAxes?.map(\.name) : nil, options: options)
       case .group?:
-        try copyGroup(store, childPath, into: destination, childTarget, version: version, axes: levelAxes, options: options)
+        try copyGroup(store, childPath, into: destination, childTarget, version: version, skip: skip, options: options)
       case nil:
         // A directory without Zarr metadata (e.g. the OME/ folder of old bioformats2raw output).
         try copyFiles(store, childPath, into: destination, childTarget)
@@ -85,6 +91,12 @@ public enum Upgrade {
     if !converted.isEmpty { attributes = converted.applied(to: attributes) }
     let written = try ZarrGroup.open(in: destination, path: target)
     _ = try written.setAttributes(attributes)
+  }
+
+  /// Whether two stores are the same storage (the same object, or directories with the same path).
+  static func sameStore(_ a: any Store, _ b: any Store) -> Bool {
+    if let fa = a as? FilesystemStore, let fb = b as? FilesystemStore { return fa.root == fb.root }
+    return (a as AnyObject) === (b as AnyObject)
   }
 
   static let zarrMetadataKeys: Set<String> = ["zarr.json", ".zgroup", ".zattrs", ".zarray", ".zmetadata"]

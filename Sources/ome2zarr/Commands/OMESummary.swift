@@ -15,7 +15,10 @@ struct OMESummary {
   }
 
   /// Children that are this node's own level arrays (shown in the summary, not as tree entries).
-  var levelPaths: Set<String> { Set(image?.multiscale.datasets.map(\.path) ?? []) }
+  /// (For nested paths such as ngff-zarr's `scale0/image`, the first component.)
+  var levelPaths: Set<String> {
+    Set(image?.multiscale.datasets.compactMap { $0.path.split(separator: "/").first.map(String.init) } ?? [])
+  }
   /// Whether the tree below is summarised here (plates: wells and fields are not listed one by one).
   var summarisesChildren: Bool { node.kind == .plate }
 
