@@ -7,6 +7,7 @@ let package = Package(
   products: [
     .library(name: "ZarrIO", targets: ["ZarrIO"]),
     .library(name: "OMEZarr", targets: ["OMEZarr"]),
+    .library(name: "OMEZarrConvert", targets: ["OMEZarrConvert"]),
     .executable(name: "ome2zarr", targets: ["ome2zarr"]),
   ],
   dependencies: [
@@ -29,10 +30,11 @@ let package = Package(
 
     .target(name: "ZarrIO", dependencies: ["CZarrZstd", "CZarrBlosc", "CZarrZlib"]),
     .target(name: "OMEZarr", dependencies: ["ZarrIO"]),
+    .target(name: "OMEZarrConvert", dependencies: ["OMEZarr", "ZarrIO", "COMETiff"]),
     .executableTarget(
       name: "ome2zarr",
       dependencies: [
-        "ZarrIO", "OMEZarr",
+        "ZarrIO", "OMEZarr", "OMEZarrConvert",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "sample-array", dependencies: ["ZarrIO"], path: "Examples/SampleArray"),

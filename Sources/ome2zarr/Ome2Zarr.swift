@@ -1,4 +1,6 @@
 import ArgumentParser
+import OMEZarr
+import OMEZarrConvert
 import ZarrIO
 
 #if canImport(Glibc)
@@ -17,7 +19,7 @@ struct Ome2Zarr: ParsableCommand {
       Exit codes: 0 success, 1 invalid data, 2 usage or I/O error.
       """,
     version: "0.1.0",
-    subcommands: [Info.self])
+    subcommands: [Convert.self, Info.self])
 
   /// Parses arguments and runs, mapping errors to the documented exit codes.
   static func main() {
@@ -27,6 +29,12 @@ struct Ome2Zarr: ParsableCommand {
     } catch let error as ZarrError {
       printError(error.description)
       terminate(exitCode(for: error))
+    } catch let error as ConvertError {
+      printError(error.description)
+      terminate(error.code == .unreadable || error.code == .outputExists ? 2 : 1)
+    } catch let error as OMEZarrError {
+      printError(error.description)
+      terminate(1)
     } catch let error as CommandFailure {
       printError(error.message)
       terminate(error.exitCode)

@@ -1,4 +1,14 @@
+import Dispatch
+import Synchronization
 import ZarrIO
+
+/// Results of parallel parts.
+final class ResultBox: Sendable {
+  private let slots: Mutex<[Result<ArrayBuffer, any Error>?]>
+  init(count: Int) { slots = Mutex([Result<ArrayBuffer, any Error>?](repeating: nil, count: count)) }
+  func set(_ i: Int, _ r: Result<ArrayBuffer, any Error>) { slots.withLock { $0[i] = r } }
+  func get(_ i: Int) -> Result<ArrayBuffer, any Error>? { slots.withLock { $0[i] } }
+}
 
 /// How a block of voxels becomes one voxel of the next level.
 public enum DownsamplingMethod: String, Sendable, Hashable, CaseIterable {
@@ -21,6 +31,42 @@ public enum DownsamplingMethod: String, Sendable, Hashable, CaseIterable {
 /// Downsampling kernels: integer factors per axis, output shape `ceil(n / f)`; blocks at the edge
 /// use only the voxels that exist.
 public enum Downsample {
+  /// Downsamples on `threads` threads, splitting the work along the first dimension whose extent
+  /// exceeds 1 (each part is computed from whole blocks, so the result equals ``apply(_:factors:method:)``).
+  public static func apply(_ input: ArrayBuffer, factors: [Int], method: DownsamplingMethod, threads: Int) throws -> ArrayBuffer {
+    guard threads > 1, let axis = input.shape.firstIndex(where: { $0 > 1 }), input.shape[axis] >= 2 * factors[axis] else {
+      return try apply(input, factors: factors, method: method)
+    }
+    let f = factors[axis]
+    let outShape = zip(input.shape, factors).map { ($0 + $1 - 1) / $1 }
+    let outPlanes = outShape[axis]
+    let parts = min(threads * 4, outPlanes)
+    let inPlaneBytes = input.shape[(axis + 1)...].reduce(input.dataType.size, *)
+    let outPlaneBytes = outShape[(axis + 1)...].reduce(input.dataType.size, *)
+    let results = ResultBox(count: parts)
+    DispatchQueue.concurrentPerform(iterations: parts) { p in
+      let j0 = p * outPlanes / parts, j1 = (p + 1) * outPlanes / parts
+      guard j1 > j0 else { return }
+      let i0 = j0 * f, i1 = min(j1 * f, input.shape[axis])
+      var shape = input.shape
+      shape[axis] = i1 - i0
+      do {
+        let part = try ArrayBuffer(shape: shape, dataType: input.dataType, bytes: Array(input.bytes[(i0 * inPlaneBytes)..<(i1 * inPlaneBytes)]))
+        results.set(p, .success(try apply(part, factors: factors, method: method)))
+      } catch {
+        results.set(p, .failure(error))
+      }
+    }
+    var out = ArrayBuffer(shape: outShape, dataType: input.dataType)
+    for p in 0..<parts {
+      let j0 = p * outPlanes / parts, j1 = (p + 1) * outPlanes / parts
+      guard j1 > j0, let r = results.get(p) else { continue }
+      let part = try r.get()
+      out.bytes.replaceSubrange((j0 * outPlaneBytes)..<(j1 * outPlaneBytes), with: part.bytes)
+    }
+    return out
+  }
+
   /// Downsamples `input` by `factors` (one per dimension, >= 1).
   public static func apply(_ input: ArrayBuffer, factors: [Int], method: DownsamplingMethod) throws -> ArrayBuffer {
     guard factors.count == input.shape.count, factors.allSatisfy({ $0 >= 1 }) else {

@@ -1,3 +1,4 @@
+import Foundation
 import ZarrIO
 
 /// The levels of a pyramid: shape, downsampling factors, scale and translation of each.
@@ -47,9 +48,9 @@ public struct PyramidPlan: Sendable, Hashable {
       var f = [Int](repeating: 1, count: n)
       for d in candidates where abs(pixel[d]) < 2 * finest * (1 - 1e-9) { f[d] = 2 }
       let shapeNext = zip(current, f).map { ($0 + $1 - 1) / $1 }
-      let scaleNext = (0..<n).map { pixel[$0] * Double(f[$0]) }
+      let scaleNext = (0..<n).map { clean(pixel[$0] * Double(f[$0])) }
       let translationNext = (0..<n).map { d in
-        method.isBlockCentred ? t0[d] + (scaleNext[d] - s0[d]) / 2 : t0[d]
+        clean(method.isBlockCentred ? t0[d] + (scaleNext[d] - s0[d]) / 2 : t0[d])
       }
       plan.shapes.append(shapeNext)
       plan.factors.append(f)
@@ -57,5 +58,12 @@ public struct PyramidPlan: Sendable, Hashable {
       plan.translations.append(translationNext)
     }
     return plan
+  }
+
+  /// `d` rounded to 12 significant digits, so that binary noise (0.1 + 0.2) does not reach metadata.
+  static func clean(_ d: Double) -> Double {
+    guard d.isFinite, d != 0 else { return d }
+    let magnitude = pow(10, 11 - floor(log10(abs(d))))
+    return (d * magnitude).rounded() / magnitude
   }
 }

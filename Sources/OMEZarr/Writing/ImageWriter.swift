@@ -173,7 +173,9 @@ public enum ImageWriter {
     return shape.indices.map { d in space.contains(d) ? max(1, min(side, shape[d])) : 1 }
   }
 
-  static func levelMetadata(shape: [Int], dataType: DataType, axes: [Axis], chunkShape: [Int], options: ImageOptions) -> ArrayMetadata {
+  /// The array metadata of one level: Zarr v2 (0.4, `/` keys) or v3 (sharded unless disabled),
+  /// chunk and shard shapes clamped to the level, `dimension_names` from the axes.
+  public static func levelMetadata(shape: [Int], dataType: DataType, axes: [Axis], chunkShape: [Int], options: ImageOptions) -> ArrayMetadata {
     let chunks = zip(chunkShape, shape).map { max(1, min($0, $1)) }
     let names: [String?] = axes.map(\.name)
     switch options.version.zarrFormat {
@@ -234,7 +236,9 @@ public enum ImageWriter {
     }
   }
 
-  static func multiscale(plan: PyramidPlan, axes: [Axis], options: ImageOptions) -> Multiscale {
+  /// The `multiscales` entry for a plan: per-level scale and translation (0.6: one transformation
+  /// to the "physical" coordinate system), the method as `type` and in `metadata`.
+  public static func multiscale(plan: PyramidPlan, axes: [Axis], options: ImageOptions) -> Multiscale {
     var meta = options.metadata
     meta["method"] = .string("ome-zarr-swift \(options.method.rawValue) downsampling")
     if meta["description"] == nil { meta["description"] = .string("Levels computed with \(options.method.rawValue) of 2x blocks") }

@@ -18,7 +18,7 @@ extension ZarrArray: LevelSource {
 }
 
 /// The boxes of a grid over `shape` with cell `cell`, clipped to the shape, in C order.
-func gridBoxes(shape: [Int], cell: [Int]) -> [[Range<Int>]] {
+public func gridBoxes(shape: [Int], cell: [Int]) -> [[Range<Int>]] {
   let counts = zip(shape, cell).map { ($0 + $1 - 1) / $1 }
   if counts.contains(0) { return [] }
   var out: [[Range<Int>]] = []

@@ -240,6 +240,7 @@ extension ZarrArray {
         let covered = Overlap(box: shardStart, shape: shardShape, region: region, arrayShape: shape)?.coversBox ?? false
         let slotOf = { @Sendable (w: Int) in outerWidth > 1 ? outer : w }
         do {
+          if covered, skipStoredChunks, try store.exists(key) { return }
           if covered, let arena = arenas[outerWidth == 1 ? s % 2 : outer] {
             // Fast path: encode every chunk into the arena, pack, write (in the background).
             arena.reset()

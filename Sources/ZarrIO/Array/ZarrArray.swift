@@ -18,6 +18,9 @@ public struct ZarrArray: Sendable {
   public let codecChain: CodecChain
   /// Store chunks even when every element equals the fill value.
   public var writeEmptyChunks = false
+  /// Leave alone chunks (shards) that a write would cover completely when they are already stored:
+  /// for resuming an interrupted, deterministic write without rewriting what it finished.
+  public var skipStoredChunks = false
   /// How many threads encode and decode chunks.
   public var concurrency = Parallel.processorCount
   /// The sharding codec when it is the whole chain (then reads touch only what they need).
@@ -261,6 +264,7 @@ public struct ZarrArray: Sendable {
           }
         }
         if o.coversBox {
+          if skipStoredChunks, try store.exists(chunkKey(coords)) { return }
           var chunk = ArrayBuffer(shape: chunkShape, dataType: dataType, fill: fillValue).bytes
           update(&chunk)
           try writeChunk(coords, chunk)

@@ -1,0 +1,527 @@
+import Dispatch
+import Foundation
+import OMEZarr
+import Synchronization
+import ZarrIO
+
+/// How `convert` writes its output.
+public struct ConvertOptions: Sendable {
+  public var version: NGFFVersion = .latest05
+  /// Chunk shape (default: 64³ for volumes, 512² / 256² for planes, 1 on t and c).
+  public var chunkShape: [Int]?
+  /// Shard shape (default: one chunk deep along the streaming axis, growing in y and x up to 32 MiB).
+  public var shardShape: [Int]?
+  public var compressor: Compressor = .zstd(level: 3)
+  public var levels: Int?
+  public var method: DownsamplingMethod = .mean
+  public var xyOnly = false
+  public var threads = ProcessInfo.processInfo.activeProcessorCount
+  /// Bytes the slab buffers may use; the planner makes shards shallower (and then chunks) to fit.
+  public var memoryLimit = 1 << 30
+  public var overwrite = false
+  public var resume = false
+  public var name: String?
+  /// Replaces the source's axes (names, types, units).
+  public var axes: [Axis]?
+  public var scale: [Double]?
+  public var translation: [Double]?
+  public var channels: [Omero.Channel]?
+  public init() {}
+}
+
+/// What a conversion did.
+public struct ConvertSummary: Sendable {
+  public var input: [String]
+  public var output: String
+  public var levels: [[Int]]
+  public var dataType: DataType
+  public var bytesRead: Int
+  public var bytesWritten: Int
+  public var seconds: Double
+  public var labels: [String]
+  public var resumed: Bool
+
+  public var json: JSONValue {
+    [
+      "input": .array(input.map(JSONValue.string)), "output": .string(output),
+      "levels": .array(levels.map { .array($0.map { .int(Int64($0)) }) }), "data_type": .string(dataType.name),
+      "bytes_read": .int(Int64(bytesRead)), "bytes_written": .int(Int64(bytesWritten)), "seconds": .double(seconds),
+      "labels": .array(labels.map(JSONValue.string)), "resumed": .bool(resumed),
+    ]
+  }
+}
+
+/// Progress of a conversion, reported from worker threads.
+public protocol ConvertProgress: Sendable {
+  /// Called once with the total number of level-0 bytes to read.
+  func start(totalBytes: Int, label: String)
+  /// Called as level-0 data is read.
+  func advance(bytes: Int)
+  func finish()
+}
+
+/// Converts a ``PlaneSource`` into an OME-Zarr image with its pyramid in one streaming pass.
+///
+/// Level 0 is read slab by slab along the streaming axis (z, or y for 2-D images), one shard deep;
+/// each slab is written as whole shards and downsampled into the next level's pending slab, which
+/// is written when it fills, and so on: every level is built in the same pass, and memory is a few
+/// slabs whatever the stack depth. Image metadata is written last, and a marker file records the
+/// run's parameters until then, so an interrupted output never looks complete and `resume` can
+/// finish it without rewriting completed shards.
+public enum Converter {
+  static let markerKey = ".ome2zarr-convert.json"
+
+  /// Converts `source` (and label images) to an OME-Zarr image in the directory `output`.
+  @discardableResult
+  public static func convert(
+    _ source: any PlaneSource, to output: String, options: ConvertOptions, labels: [(name: String, source: any PlaneSource)] = [],
+    progress: (any ConvertProgress)? = nil
+  ) throws -> ConvertSummary {
+    let started = DispatchTime.now().uptimeNanoseconds
+    var desc = source.description
+    try apply(options, to: &desc)
+    let store = try FilesystemStore(root: output, create: true)
+    let marker = try runParameters(desc, options: options)
+    var resumed = false
+    if try NodeKind.detect(store, "") != nil || (try store.exists(markerKey)) {
+      let existing = try store.get(markerKey).flatMap { try? JSONValue.parse($0) }
+      if options.resume, let existing {
+        guard existing == marker else {
+          throw ConvertError(.outputExists, "the interrupted conversion in '\(output)' used other inputs or options; use --overwrite")
+        }
+        resumed = true
+      } else if options.resume, (try? OMENode.open(in: store))?.kind == .image {
+        throw ConvertError(.outputExists, "'\(output)' is already a complete image; nothing to resume (use --overwrite to convert again)")
+      } else if options.overwrite {
+        try store.deletePrefix("")
+      } else {
+        throw ConvertError(.outputExists, "'\(output)' already exists; use --overwrite to replace it or --resume to finish an interrupted conversion")
+      }
+    }
+    try store.set(markerKey, marker.serializedBytes())
+    progress?.start(totalBytes: desc.byteCount * (1 + labels.count), label: (output as NSString).lastPathComponent)
+    let image = try convertImage(source, description: desc, store: store, path: "", options: options, resume: resumed,
+      progress: progress)
+    var labelNames: [String] = []
+    for (name, labelSource) in labels {
+      var ldesc = labelSource.description
+      guard ldesc.dataType.isInteger else {
+        throw ConvertError(.invalidArgument, "label image '\(name)' must have an integer data type, not \(ldesc.dataType)")
+      }
+      guard ldesc.shape == desc.shape else {
+        throw ConvertError(.invalidArgument, "label image '\(name)' has shape \(ldesc.shape), the image \(desc.shape)")
+      }
+      ldesc.axes = desc.axes
+      ldesc.scale = desc.scale
+      ldesc.translation = desc.translation
+      var lopts = options
+      lopts.method = .mode
+      try convertImage(labelSource, description: ldesc, store: store, path: "labels/\(name)", options: lopts, resume: resumed,
+        progress: progress, imageLabel: ImageLabel(sourceImage: "../../"), plan: image.plan)
+      labelNames.append(name)
+    }
+    if !labelNames.isEmpty {
+      var meta = OMEAttributes()
+      meta.version = options.version.description
+      meta.labels = labelNames
+      let g = try ZarrGroup.open(in: store, path: "labels")
+      _ = try g.setAttributes(meta.applied(to: g.attributes))
+    }
+    // The image metadata last, then the marker goes: now the output is complete.
+    let root = try ZarrGroup.open(in: store)
+    _ = try root.setAttributes(image.metadata.applied(to: root.attributes))
+    try store.delete(markerKey)
+    progress?.finish()
+    let written = try store.list(prefix: "").reduce(0) { $0 + ((try? store.size(of: $1)) ?? 0) }
+    return ConvertSummary(input: desc.files, output: output, levels: image.plan.shapes, dataType: desc.dataType,
+      bytesRead: desc.byteCount * (1 + labels.count), bytesWritten: written,
+      seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, labels: labelNames, resumed: resumed)
+  }
+
+  static func apply(_ options: ConvertOptions, to desc: inout SourceDescription) throws {
+    let n = desc.shape.count
+    if let axes = options.axes {
+      guard axes.count == n else {
+        throw ConvertError(.invalidArgument, "\(axes.count) axes given (\(axes.map(\.name).joined(separator: ","))) for an image of \(n) dimensions \(desc.shape)")
+      }
+      desc.axes = axes
+    }
+    if let s = options.scale {
+      guard s.count == n else { throw ConvertError(.invalidArgument, "--scale needs \(n) values (axes \(desc.axes.map(\.name).joined(separator: ",")))") }
+      desc.scale = s
+    }
+    if let t = options.translation {
+      guard t.count == n else { throw ConvertError(.invalidArgument, "--translation needs \(n) values") }
+      desc.translation = t
+    }
+    if let c = options.channels { desc.channels = c }
+    if let name = options.name { desc.name = name }
+    guard desc.axes.suffix(2).allSatisfy(\.isSpace) else {
+      throw ConvertError(.invalidArgument, "the last two axes must be space axes (y, x): \(desc.axes.map(\.name))")
+    }
+  }
+
+  /// The parameters a resumed run must match: inputs, their sizes and dates, and every option.
+  static func runParameters(_ desc: SourceDescription, options: ConvertOptions) throws -> JSONValue {
+    var files: [JSONValue] = []
+    for f in desc.files {
+      let attrs = (try? FileManager.default.attributesOfItem(atPath: f)) ?? [:]
+      files.append([
+        "path": .string(f), "size": .int(Int64((attrs[.size] as? Int) ?? 0)),
+        "modified": .double((attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0),
+      ])
+    }
+    return [
+      "tool": "ome2zarr convert", "files": .array(files), "shape": .array(desc.shape.map { .int(Int64($0)) }),
+      "data_type": .string(desc.dataType.name), "axes": .array(desc.axes.map(\.json)),
+      "scale": .array(desc.scale.map(JSONValue.double)), "version": .string(options.version.description),
+      "chunks": options.chunkShape.map { .array($0.map { .int(Int64($0)) }) } ?? .null,
+      "shards": options.shardShape.map { .array($0.map { .int(Int64($0)) }) } ?? .null,
+      "compressor": .string("\(options.compressor)"), "levels": options.levels.map { .int(Int64($0)) } ?? .null,
+      "method": .string(options.method.rawValue), "xy_only": .bool(options.xyOnly), "memory_limit": .int(Int64(options.memoryLimit)),
+    ]
+  }
+
+  struct ImageResult {
+    var plan: PyramidPlan
+    var metadata: OMEAttributes
+  }
+
+  /// Writes one multiscale image (all levels, one pass) at `path`; returns its metadata (not yet written).
+  @discardableResult
+  static func convertImage(
+    _ source: any PlaneSource, description desc: SourceDescription, store: FilesystemStore, path: String,
+    options: ConvertOptions, resume: Bool, progress: (any ConvertProgress)?, imageLabel: ImageLabel? = nil,
+    plan given: PyramidPlan? = nil
+  ) throws -> ImageResult {
+    let shape = desc.shape
+    let n = shape.count
+    // The streaming axis: z if present, else y.
+    let slabAxis = desc.axes.firstIndex(where: \.isSpace) ?? (n - 2)
+    var chunk = options.chunkShape ?? ImageWriter.defaultChunkShape(shape: shape, axes: desc.axes, dataType: desc.dataType)
+    guard chunk.count == n, chunk.allSatisfy({ $0 > 0 }) else {
+      throw ConvertError(.invalidArgument, "chunk shape \(chunk) does not fit \(n) dimensions")
+    }
+    var shard = options.shardShape ?? defaultShardShape(shape: shape, chunk: chunk, slabAxis: slabAxis, dataType: desc.dataType)
+    guard shard.count == n, zip(shard, chunk).allSatisfy({ $0 > 0 && $0 % $1 == 0 }) else {
+      throw ConvertError(.invalidArgument, "shard shape \(shard) must be a multiple of the chunk shape \(chunk)")
+    }
+    // Fit the memory limit: a slab is one shard deep along the streaming axis, whole elsewhere,
+    // and the levels' pending slabs and encoding add about as much again.
+    func slabBytes() -> Int {
+      (0..<n).reduce(desc.dataType.size) { acc, d in acc * (d < slabAxis ? 1 : d == slabAxis ? min(shard[d], shape[d]) : shape[d]) }
+    }
+    while 3 * slabBytes() > options.memoryLimit, shard[slabAxis] > 1 {
+      if shard[slabAxis] > chunk[slabAxis] { shard[slabAxis] /= 2 } else { chunk[slabAxis] = max(1, chunk[slabAxis] / 2); shard[slabAxis] = chunk[slabAxis] }
+      shard[slabAxis] = max(chunk[slabAxis], shard[slabAxis] / chunk[slabAxis] * chunk[slabAxis])
+    }
+    if 3 * slabBytes() > options.memoryLimit {
+      throw ConvertError(.invalidArgument,
+        "one slab of the image (\(slabBytes() >> 20) MiB) does not fit the memory limit of \(options.memoryLimit >> 20) MiB; raise --memory-limit")
+    }
+    var imageOptions = ImageOptions(axes: desc.axes, scale: desc.scale, translation: desc.translation, version: options.version)
+    imageOptions.name = desc.name
+    imageOptions.chunkShape = chunk
+    imageOptions.shardShape = shard
+    imageOptions.compressor = options.compressor
+    imageOptions.method = options.method
+    imageOptions.levels = options.levels
+    imageOptions.xyOnly = options.xyOnly
+    let plan = given ?? PyramidPlan.make(shape: shape, axes: desc.axes, scale: desc.scale, translation: desc.translation,
+      chunkShape: chunk, levels: options.levels, xyOnly: options.xyOnly, method: options.method)
+
+    // Arrays (created fresh, or reopened to resume).
+    var arrays: [ZarrArray] = []
+    if !resume || (try? ZarrGroup.open(in: store, path: path)) == nil {
+      if !path.isEmpty { _ = try ZarrGroup.create(in: store, path: path, format: options.version.zarrFormat, overwrite: true) }
+      else if try NodeKind.detect(store, "") == nil { _ = try ZarrGroup.create(in: store, format: options.version.zarrFormat) }
+    }
+    for (i, levelShape) in plan.shapes.enumerated() {
+      let key = joinKey(path, String(i))
+      var a: ZarrArray
+      if resume, let existing = try? ZarrArray.open(in: store, path: key) {
+        a = existing
+      } else {
+        a = try ZarrArray.create(in: store, path: key, metadata: ImageWriter.levelMetadata(shape: levelShape, dataType: desc.dataType,
+          axes: desc.axes, chunkShape: chunk, options: imageOptions), overwrite: true)
+      }
+      a.skipStoredChunks = resume
+      a.concurrency = options.threads
+      arrays.append(a)
+    }
+
+    // Stream every outer index (t, c before the streaming axis) through the levels.
+    let outerShape = Array(shape.prefix(slabAxis))
+    for outer in gridBoxes(shape: outerShape, cell: [Int](repeating: 1, count: outerShape.count)).map({ $0.map(\.lowerBound) }) {
+      let pipeline = Pipeline(arrays: arrays, plan: plan, outer: outer, slabAxis: slabAxis, method: options.method, threads: options.threads)
+      let depth = arrays[0].chunkShape[slabAxis]
+      var start = 0
+      while start < shape[slabAxis] {
+        let end = min(start + depth, shape[slabAxis])
+        let slab = try readSlab(source, desc: desc, outer: outer, slabAxis: slabAxis, range: start..<end, threads: options.threads,
+          progress: progress)
+        try pipeline.push(level: 0, slab: slab, start: start)
+        start = end
+      }
+      try pipeline.finish()
+    }
+
+    // Metadata (written by the caller, last).
+    var meta = OMEAttributes()
+    meta.version = options.version.description
+    meta.multiscales = [ImageWriter.multiscale(plan: plan, axes: desc.axes, options: imageOptions)]
+    if let imageLabel {
+      var l = imageLabel
+      if case .v04 = options.version { l.version = options.version.description }
+      meta.imageLabel = l
+    } else {
+      meta.omero = try omero(arrays.last!, desc: desc)
+      if case .v04 = options.version { meta.omero?.version = options.version.description }
+    }
+    if !path.isEmpty {
+      let g = try ZarrGroup.open(in: store, path: path)
+      _ = try g.setAttributes(meta.applied(to: g.attributes))
+    }
+    return ImageResult(plan: plan, metadata: meta)
+  }
+
+  /// Shards one chunk deep along the streaming axis, growing in the last two axes up to 32 MiB.
+  static func defaultShardShape(shape: [Int], chunk: [Int], slabAxis: Int, dataType: DataType) -> [Int] {
+    var out = chunk
+    let n = shape.count
+    var grew = true
+    while grew {
+      grew = false
+      for d in [n - 1, n - 2] where d != slabAxis || n == 2 {
+        let whole = (shape[d] + chunk[d] - 1) / chunk[d] * chunk[d]
+        let bigger = min(out[d] * 2, whole)
+        guard bigger > out[d] else { continue }
+        var trial = out
+        trial[d] = bigger
+        if trial.reduce(dataType.size, *) <= 32 << 20 {
+          out = trial
+          grew = true
+        }
+      }
+    }
+    return out
+  }
+
+  /// Reads rows/planes `range` of the streaming axis at outer index `outer` into one slab buffer.
+  static func readSlab(
+    _ source: any PlaneSource, desc: SourceDescription, outer: [Int], slabAxis: Int, range: Range<Int>, threads: Int,
+    progress: (any ConvertProgress)?
+  ) throws -> ArrayBuffer {
+    let n = desc.shape.count
+    var shape = desc.shape
+    for d in 0..<slabAxis { shape[d] = 1 }
+    shape[slabAxis] = range.count
+    let height = desc.shape[n - 2], width = desc.shape[n - 1]
+    let elem = desc.dataType.size
+    var slab = ArrayBuffer(shape: shape, dataType: desc.dataType)
+    // Work items: whole planes (slab along a leading axis) or bands of rows (slab along y).
+    let items: [(plane: [Int], rows: Range<Int>, offset: Int)]
+    if slabAxis < n - 2 {
+      // Planes below the streaming axis (e.g. z then nothing, or z with y,x): index = outer + [z] + inner.
+      let inner = Array(desc.shape[(slabAxis + 1)..<(n - 2)])
+      let innerBoxes = gridBoxes(shape: inner, cell: [Int](repeating: 1, count: inner.count)).map { $0.map(\.lowerBound) }
+      var list: [(plane: [Int], rows: Range<Int>, offset: Int)] = []
+      var offset = 0
+      for z in range {
+        for i in innerBoxes {
+          list.append((outer + [z] + i, 0..<height, offset))
+          offset += height * width * elem
+        }
+      }
+      items = list
+    } else {
+      let band = max(16, (range.count + threads * 4 - 1) / (threads * 4))
+      items = stride(from: range.lowerBound, to: range.upperBound, by: band).map { r in
+        (outer, r..<min(r + band, range.upperBound), (r - range.lowerBound) * width * elem)
+      }
+    }
+    let list = items
+    try slab.bytes.withUnsafeMutableBytes { buf in
+      let base = UnsafeSendableBuffer(buf)
+      let failure = Mutex<(any Error)?>(nil)
+      DispatchQueue.concurrentPerform(iterations: max(1, min(threads, list.count))) { worker in
+        var i = worker
+        while i < list.count, failure.withLock({ $0 == nil }) {
+          let item = list[i]
+          let bytes = item.rows.count * width * elem
+          do {
+            try source.read(plane: item.plane, rows: item.rows,
+              into: UnsafeMutableRawBufferPointer(rebasing: base.buffer[item.offset..<(item.offset + bytes)]))
+            progress?.advance(bytes: bytes)
+          } catch {
+            failure.withLock { if $0 == nil { $0 = error } }
+          }
+          i += max(1, min(threads, list.count))
+        }
+      }
+      if let e = failure.withLock({ $0 }) { throw e }
+    }
+    return slab
+  }
+
+  /// Channel windows from the coarsest level: min and max, and the 0.1 % / 99.9 % quantiles.
+  static func omero(_ level: ZarrArray, desc: SourceDescription) throws -> Omero? {
+    guard !level.dataType.isComplex, level.dataType != .bool, !level.dataType.isRaw else { return nil }
+    let channelAxis = desc.axes.firstIndex { $0.type == "channel" }
+    let count = channelAxis.map { level.shape[$0] } ?? 1
+    guard count <= 256 else { return nil }
+    let colors = count == 1 ? ["FFFFFF"] : count == 2 ? ["00FF00", "FF00FF"] : count == 3 ? ["FF0000", "00FF00", "0000FF"]
+      : ["FF0000", "00FF00", "0000FF", "FF00FF", "00FFFF", "FFFF00", "FFFFFF"]
+    var channels: [Omero.Channel] = []
+    for c in 0..<count {
+      var region = level.fullRegion
+      if let a = channelAxis { region[a] = c..<(c + 1) }
+      var values = try doubles(try level.read(region)).filter(\.isFinite)
+      values.sort()
+      let lo = values.first ?? 0, hi = values.last ?? 0
+      func q(_ p: Double) -> Double { values.isEmpty ? 0 : values[min(values.count - 1, Int(p * Double(values.count - 1)))] }
+      var ch = desc.channels?.indices.contains(c) == true ? desc.channels![c] : Omero.Channel(label: "Channel \(c)")
+      if ch.color == nil { ch.color = colors[c % colors.count] }
+      if ch.window == nil { ch.window = .init(min: lo, max: hi, start: q(0.001), end: q(0.999)) }
+      if ch.active == nil { ch.active = true }
+      ch.coefficient = ch.coefficient ?? 1
+      ch.family = ch.family ?? "linear"
+      ch.inverted = ch.inverted ?? false
+      channels.append(ch)
+    }
+    var o = Omero(channels: channels, name: desc.name)
+    o.rdefs = ["model": count == 1 ? "greyscale" : "color"]
+    return o
+  }
+
+  static func doubles(_ b: ArrayBuffer) throws -> [Double] {
+    switch b.dataType {
+    case .uint8: return try b.elements(as: UInt8.self).map(Double.init)
+    case .int8: return try b.elements(as: Int8.self).map(Double.init)
+    case .uint16: return try b.elements(as: UInt16.self).map(Double.init)
+    case .int16: return try b.elements(as: Int16.self).map(Double.init)
+    case .uint32: return try b.elements(as: UInt32.self).map(Double.init)
+    case .int32: return try b.elements(as: Int32.self).map(Double.init)
+    case .uint64: return try b.elements(as: UInt64.self).map(Double.init)
+    case .int64: return try b.elements(as: Int64.self).map(Double.init)
+    case .float32: return try b.elements(as: Float.self).map(Double.init)
+    case .float64: return try b.elements(as: Double.self)
+    default: return []
+    }
+  }
+}
+
+struct UnsafeSendableBuffer: @unchecked Sendable {
+  let buffer: UnsafeMutableRawBufferPointer
+  init(_ b: UnsafeMutableRawBufferPointer) { buffer = b }
+}
+
+/// The levels' pending slabs: a slab pushed to level k is written when whole shards along the
+/// streaming axis are complete, and downsampled (with the planes left over from the last slab)
+/// into level k+1.
+final class Pipeline {
+  let arrays: [ZarrArray]
+  let plan: PyramidPlan
+  let outer: [Int]
+  let axis: Int
+  let method: DownsamplingMethod
+  let threads: Int
+  /// Per level: planes not yet written, and where they start.
+  var pending: [ArrayBuffer?]
+  var pendingStart: [Int]
+  /// Per level: planes not yet downsampled into the next level, and where they start.
+  var carry: [ArrayBuffer?]
+  var carryStart: [Int]
+
+  init(arrays: [ZarrArray], plan: PyramidPlan, outer: [Int], slabAxis: Int, method: DownsamplingMethod, threads: Int) {
+    self.arrays = arrays
+    self.plan = plan
+    self.outer = outer
+    self.axis = slabAxis
+    self.method = method
+    self.threads = threads
+    pending = [ArrayBuffer?](repeating: nil, count: arrays.count)
+    pendingStart = [Int](repeating: 0, count: arrays.count)
+    carry = [ArrayBuffer?](repeating: nil, count: arrays.count)
+    carryStart = [Int](repeating: 0, count: arrays.count)
+  }
+
+  /// Planes along the streaming axis of a slab (its extent there).
+  func depth(_ b: ArrayBuffer) -> Int { b.shape[axis] }
+
+  /// `a` followed by `b` along the streaming axis (contiguous, as the axes before it have extent 1).
+  func concat(_ a: ArrayBuffer?, _ b: ArrayBuffer) throws -> ArrayBuffer {
+    guard let a else { return b }
+    var shape = b.shape
+    shape[axis] = a.shape[axis] + b.shape[axis]
+    return try ArrayBuffer(shape: shape, dataType: b.dataType, bytes: a.bytes + b.bytes)
+  }
+
+  /// Splits off the first `count` planes.
+  func split(_ b: ArrayBuffer, at count: Int) throws -> (ArrayBuffer, ArrayBuffer?) {
+    let planeBytes = b.bytes.count / max(b.shape[axis], 1)
+    if count >= b.shape[axis] { return (b, nil) }
+    var s1 = b.shape, s2 = b.shape
+    s1[axis] = count
+    s2[axis] = b.shape[axis] - count
+    return (try ArrayBuffer(shape: s1, dataType: b.dataType, bytes: Array(b.bytes[0..<(count * planeBytes)])),
+      try ArrayBuffer(shape: s2, dataType: b.dataType, bytes: Array(b.bytes[(count * planeBytes)...])))
+  }
+
+  func origin(_ start: Int) -> [Int] {
+    (0..<arrays[0].shape.count).map { d in d < axis ? outer[d] : d == axis ? start : 0 }
+  }
+
+  func push(level k: Int, slab: ArrayBuffer, start: Int) throws {
+    // 1. Write whole shards.
+    let all = try concat(pending[k], slab)
+    var begin = pending[k] == nil ? start : pendingStart[k]
+    var rest: ArrayBuffer? = all
+    let shardDepth = arrays[k].chunkShape[axis]
+    let extent = arrays[k].shape[axis]
+    while let r = rest {
+      let want = min(shardDepth, extent - begin)
+      if depth(r) < want { break }
+      let (head, tail) = try split(r, at: want)
+      try arrays[k].write(head, at: origin(begin))
+      begin += want
+      rest = tail
+    }
+    pending[k] = rest
+    pendingStart[k] = begin
+    // 2. Downsample whole blocks into the next level.
+    guard k + 1 < arrays.count else { return }
+    let f = plan.factors[k + 1][axis]
+    let input = try concat(carry[k], slab)
+    let inputStart = carry[k] == nil ? start : carryStart[k]
+    let usable = depth(input) / f * f
+    let last = inputStart + depth(input) >= extent
+    let take = last ? depth(input) : usable
+    guard take > 0 else {
+      carry[k] = input
+      carryStart[k] = inputStart
+      return
+    }
+    let (blocks, leftover) = try split(input, at: take)
+    carry[k] = leftover
+    carryStart[k] = inputStart + take
+    let reduced = try Downsample.apply(blocks, factors: plan.factors[k + 1], method: method, threads: threads)
+    try push(level: k + 1, slab: reduced, start: inputStart / f)
+  }
+
+  /// Writes whatever is left (the partial last shards).
+  func finish() throws {
+    for k in 0..<arrays.count {
+      if let c = carry[k], k + 1 < arrays.count, depth(c) > 0 {
+        carry[k] = nil
+        let f = plan.factors[k + 1][axis]
+        let reduced = try Downsample.apply(c, factors: plan.factors[k + 1], method: method, threads: threads)
+        try push(level: k + 1, slab: reduced, start: carryStart[k] / f)
+      }
+      if let p = pending[k], depth(p) > 0 {
+        try arrays[k].write(p, at: origin(pendingStart[k]))
+        pending[k] = nil
+      }
+    }
+  }
+}

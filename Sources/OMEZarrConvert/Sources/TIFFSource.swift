@@ -1,0 +1,256 @@
+import Foundation
+import OMEZarr
+import Synchronization
+import ZarrIO
+
+/// A TIFF image: a plain (multi-page) TIFF, an OME-TIFF series (with multi-file sets), or an
+/// ImageJ hyperstack (including > 4 GB files whose planes follow the first IFD contiguously).
+///
+/// Axes are t, c, z, y, x with axes of size 1 left out (y and x always kept); RGB(A) samples are
+/// channels.
+public final class TIFFSource: PlaneSource {
+  public let description: SourceDescription
+  /// Plane location per linear index over the leading axes.
+  private let planes: [PlaneRef]
+  private let pools: [String: TIFFHandlePool]
+  private let directories: [String: [TIFFDirectory]]
+  /// ImageJ > 4 GB: raw plane offsets in the file (uncompressed, contiguous).
+  private let contiguous: ContiguousLayout?
+
+  struct PlaneRef: Sendable {
+    var file: String
+    var ifd: Int
+    var sample: Int
+  }
+
+  struct ContiguousLayout: Sendable {
+    var file: String
+    var firstOffset: UInt64
+    var planeBytes: Int
+    var byteSwapped: Bool
+  }
+
+  /// The number of images (series) in a TIFF: OME-XML images, else 1.
+  public static func seriesCount(path: String) throws -> Int {
+    let h = try TIFFHandle(path: path)
+    let first = try h.directories().first
+    if let d = first?.description, d.contains("<OME"), let meta = try? OMEXMLMetadata.parse(d) { return max(meta.images.count, 1) }
+    return 1
+  }
+
+  /// Opens `path`; for OME-TIFF with several images, `series` picks one (default 0).
+  public init(path: String, series: Int = 0) throws {
+    let main = try TIFFHandle(path: path)
+    let dirs = try main.directories()
+    guard let first = dirs.first else { throw ConvertError(.unreadable, "the TIFF has no images", file: path) }
+    guard let dataType = first.dataType else {
+      throw ConvertError(.unsupported, "\(first.bitsPerSample)-bit samples of format \(first.sampleFormat) are not supported", file: path, ifd: 0)
+    }
+    var directories: [String: [TIFFDirectory]] = [path: dirs]
+    var pools: [String: TIFFHandlePool] = [path: TIFFHandlePool(path: path)]
+    let fullRes = dirs.filter { $0.newSubfileType & 1 == 0 }
+    let spp = first.samplesPerPixel
+    let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+      .replacingOccurrences(of: ".ome", with: "")
+    var axesSizes: [(String, Int)]  // t, c, z
+    var refs: [PlaneRef] = []
+    var scale: [String: Double] = [:]
+    var units: [String: String] = [:]
+    var channels: [Omero.Channel]? = nil
+    var contiguous: ContiguousLayout? = nil
+    var imageName: String? = name
+
+    if let desc = first.description, desc.contains("<OME") {
+      let meta = try OMEXMLMetadata.parse(desc)
+      guard meta.images.indices.contains(series) else {
+        throw ConvertError(.invalidArgument, "series \(series) does not exist (the file has \(meta.images.count))", file: path)
+      }
+      let img = meta.images[series]
+      imageName = img.name ?? name
+      axesSizes = [("t", img.sizeT), ("c", img.sizeC), ("z", img.sizeZ)]
+      guard img.sizeX == first.width, img.sizeY == first.height else {
+        throw ConvertError(.unreadable, "OME-XML says \(img.sizeX) x \(img.sizeY) but the TIFF holds \(first.width) x \(first.height)", file: path)
+      }
+      // Plane -> (file, IFD) from TiffData.
+      var map = [Int: (String, Int)]()
+      let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
+      for td in img.tiffData {
+        var file = path
+        if let fn = td.fileName, !fn.isEmpty { file = dir.appendingPathComponent(fn).path }
+        if directories[file] == nil {
+          directories[file] = try TIFFHandle(path: file).directories()
+          pools[file] = TIFFHandlePool(path: file)
+        }
+        let start = img.planeIndex(z: td.firstZ, c: td.firstC, t: td.firstT)
+        let count = td.planeCount ?? (img.planeCount - start)
+        for k in 0..<max(count, 0) where start + k < img.planeCount { map[start + k] = (file, td.ifd + k) }
+      }
+      if img.tiffData.isEmpty { for p in 0..<img.planeCount { map[p] = (path, p) } }
+      let planeC = img.planeChannels, sppImg = img.samplesPerPixel
+      for t in 0..<img.sizeT {
+        for c in 0..<img.sizeC {
+          for z in 0..<img.sizeZ {
+            let p = img.planeIndex(z: z, c: c / sppImg, t: t)
+            guard let (file, ifd) = map[p] else {
+              throw ConvertError(.unreadable, "OME-XML maps no IFD to plane z=\(z) c=\(c) t=\(t)", file: path)
+            }
+            guard (directories[file]?.count ?? 0) > ifd else {
+              throw ConvertError(.unreadable, "OME-XML refers to IFD \(ifd), which does not exist", file: file)
+            }
+            refs.append(PlaneRef(file: file, ifd: ifd, sample: c % sppImg))
+          }
+        }
+      }
+      _ = planeC
+      for a in ["X", "Y", "Z"] {
+        if let v = img.physicalSize[a] { scale[a.lowercased()] = v; units[a.lowercased()] = UnitNames.udunits(img.physicalSizeUnit[a]) }
+      }
+      if let ti = img.timeIncrement { scale["t"] = ti; units["t"] = UnitNames.udunits(img.timeIncrementUnit) ?? "second" }
+      if !img.channels.isEmpty {
+        var list: [Omero.Channel] = []
+        for (i, ch) in img.channels.enumerated() {
+          for s in 0..<max(ch.samplesPerPixel, 1) {
+            var c = Omero.Channel(label: ch.name ?? "Channel \(list.count)")
+            if let rgba = ch.color {
+              let u = UInt32(bitPattern: rgba)
+              c.color = String(format: "%02X%02X%02X", (u >> 24) & 0xFF, (u >> 16) & 0xFF, (u >> 8) & 0xFF)
+            }
+            if ch.samplesPerPixel > 1 { c.label = (ch.name ?? "Channel \(i)") + " " + ["R", "G", "B", "A"][min(s, 3)] }
+            list.append(c)
+          }
+        }
+        if list.count == img.sizeC { channels = list }
+      }
+    } else if let desc = first.description, let ij = ImageJMetadata(description: desc) {
+      let planesWanted = ij.channels * ij.slices * ij.frames
+      axesSizes = [("t", ij.frames), ("c", ij.channels * spp), ("z", ij.slices)]
+      let planeBytes = first.width * first.height * first.bytesPerSample * spp
+      if fullRes.count < planesWanted {
+        // > 4 GB ImageJ files: one IFD, the planes follow its data contiguously.
+        guard first.compression == 1, !first.isTiled, spp == 1 else {
+          throw ConvertError(.unsupported, "ImageJ stack with \(planesWanted) images but \(fullRes.count) IFDs and compressed or tiled data",
+            file: path)
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard UInt64(size) >= first.firstStripOffset + UInt64(planesWanted * planeBytes) else {
+          throw ConvertError(.unreadable, "the file is truncated: \(planesWanted) planes do not fit", file: path)
+        }
+        contiguous = ContiguousLayout(file: path, firstOffset: first.firstStripOffset, planeBytes: planeBytes,
+          byteSwapped: first.isByteSwapped)
+      }
+      // ImageJ order: channel fastest, then slice, then frame.
+      for t in 0..<ij.frames {
+        for c in 0..<(ij.channels * spp) {
+          for z in 0..<ij.slices {
+            let ifd = (c / spp) + ij.channels * (z + ij.slices * t)
+            refs.append(PlaneRef(file: path, ifd: ifd, sample: c % spp))
+          }
+        }
+      }
+      if let unit = UnitNames.udunits(ij.unit) {
+        // Resolutions are 32-bit floats in libtiff: keep the digits they carry.
+        if let xr = first.xResolution { scale["x"] = Self.significant(1 / xr); units["x"] = unit }
+        if let yr = first.yResolution { scale["y"] = Self.significant(1 / yr); units["y"] = unit }
+        if let s = ij.spacing { scale["z"] = s; units["z"] = unit }
+      }
+      if let fi = ij.frameInterval, fi > 0 { scale["t"] = fi; units["t"] = "second" }
+    } else {
+      // A plain TIFF: full-resolution IFDs are z planes, samples are channels.
+      axesSizes = [("t", 1), ("c", spp), ("z", fullRes.count)]
+      for c in 0..<spp {
+        for d in fullRes { refs.append(PlaneRef(file: path, ifd: d.index, sample: c)) }
+      }
+      if let xr = first.xResolution, let yr = first.yResolution, first.resolutionUnit == 2 || first.resolutionUnit == 3 {
+        let perMicrometer = first.resolutionUnit == 2 ? 25_400.0 : 10_000.0
+        scale["x"] = Self.significant(perMicrometer / xr)
+        scale["y"] = Self.significant(perMicrometer / yr)
+        units["x"] = "micrometer"
+        units["y"] = "micrometer"
+      }
+    }
+    // Every referenced IFD must match the first plane's geometry and type.
+    for r in Set(refs.map { "\($0.file)#\($0.ifd)" }).sorted() {
+      let parts = r.split(separator: "#")
+      let file = String(parts[0]), ifd = Int(parts[1])!
+      guard contiguous != nil || (directories[file]?.indices.contains(ifd) ?? false) else {
+        throw ConvertError(.unreadable, "plane IFD \(ifd) does not exist", file: file)
+      }
+      if contiguous == nil, let d = directories[file]?[ifd] {
+        guard d.width == first.width, d.height == first.height, d.dataType == dataType, d.samplesPerPixel == spp else {
+          throw ConvertError(.unsupported, "IFD \(ifd) is \(d.width) x \(d.height) \(d.dataType?.name ?? "?") unlike the first plane",
+            file: file, ifd: ifd)
+        }
+      }
+    }
+    var axes: [Axis] = []
+    var shape: [Int] = []
+    var s: [Double] = []
+    for (n, size) in axesSizes where size > 1 {
+      axes.append(n == "c" ? .channel() : n == "t" ? .time(unit: units["t"]) : .space("z", unit: units["z"]))
+      shape.append(size)
+      s.append(n == "c" ? 1 : scale[n] ?? 1)
+    }
+    axes += [.space("y", unit: units["y"]), .space("x", unit: units["x"])]
+    shape += [first.height, first.width]
+    s += [scale["y"] ?? 1, scale["x"] ?? 1]
+    // Unknown physical sizes have no unit.
+    for i in axes.indices where axes[i].isSpace && scale[axes[i].name] == nil { axes[i].unit = nil }
+    description = SourceDescription(name: imageName, axes: axes, shape: shape, dataType: dataType, scale: s, channels: channels,
+      files: Array(directories.keys).sorted())
+    planes = refs
+    self.pools = pools
+    self.directories = directories
+    self.contiguous = contiguous
+  }
+
+  /// A value from 32-bit float precision, rounded to the 7 significant digits a float carries.
+  static func significant(_ d: Double) -> Double {
+    Double(String(format: "%.7g", d)) ?? d
+  }
+
+  public func read(plane index: [Int], rows: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws {
+    // Linear plane number over (t, c, z) with size-1 axes left out of `index`.
+    var linear = 0
+    for (i, size) in description.leadingShape.enumerated() { linear = linear * size + index[i] }
+    let ref = planes[linear]
+    if let c = contiguous {
+      let width = description.shape.last!, bps = description.dataType.size
+      let offset = c.firstOffset + UInt64(ref.ifd * c.planeBytes + rows.lowerBound * width * bps)
+      let fd = open(c.file, O_RDONLY)
+      guard fd >= 0 else { throw ConvertError(.unreadable, "cannot open", file: c.file) }
+      defer { close(fd) }
+      var done = 0
+      let count = rows.count * width * bps
+      while done < count {
+        let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+        guard n > 0 else { throw ConvertError(.unreadable, "the file is truncated", file: c.file) }
+        done += n
+      }
+      if c.byteSwapped, description.dataType.swapUnit > 1 {
+        ElementSwap.swap(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), unit: description.dataType.swapUnit)
+      }
+      return
+    }
+    guard let pool = pools[ref.file], let dir = directories[ref.file]?[ref.ifd] else {
+      throw ConvertError(.unreadable, "no IFD \(ref.ifd)", file: ref.file)
+    }
+    try pool.withHandle { h in try h.read(dir, sample: ref.sample, rows: rows, into: buffer) }
+  }
+}
+
+/// Byte swapping for raw reads of big-endian files.
+enum ElementSwap {
+  static func swap(_ b: UnsafeMutableRawBufferPointer, unit: Int) {
+    let p = b.baseAddress!.assumingMemoryBound(to: UInt8.self)
+    for i in stride(from: 0, to: b.count - unit + 1, by: unit) {
+      var lo = i, hi = i + unit - 1
+      while lo < hi {
+        let t = p[lo]
+        p[lo] = p[hi]
+        p[hi] = t
+        lo += 1
+        hi -= 1
+      }
+    }
+  }
+}

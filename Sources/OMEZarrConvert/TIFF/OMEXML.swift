@@ -1,0 +1,181 @@
+import Foundation
+
+#if canImport(FoundationXML)
+  import FoundationXML
+#endif
+
+/// What an OME-TIFF's OME-XML says about its images.
+public struct OMEXMLMetadata: Sendable, Hashable {
+  public struct Channel: Sendable, Hashable {
+    public var name: String?
+    /// RGBA packed into a signed 32-bit integer, as OME-XML stores it.
+    public var color: Int32?
+    public var samplesPerPixel: Int = 1
+  }
+
+  /// A run of planes stored in IFDs: planes `first ..< first + count` (in DimensionOrder) are in
+  /// IFDs `ifd ..< ifd + count` of `fileName` (this file when `nil`).
+  public struct TiffData: Sendable, Hashable {
+    public var ifd: Int
+    public var firstZ = 0, firstC = 0, firstT = 0
+    /// `nil`: all remaining planes.
+    public var planeCount: Int?
+    public var fileName: String?
+    public var uuid: String?
+  }
+
+  public struct Image: Sendable, Hashable {
+    public var id: String?
+    public var name: String?
+    public var dimensionOrder = "XYZCT"
+    public var type: String?
+    public var sizeX = 1, sizeY = 1, sizeZ = 1, sizeC = 1, sizeT = 1
+    public var physicalSize: [String: Double] = [:]
+    public var physicalSizeUnit: [String: String] = [:]
+    public var timeIncrement: Double?
+    public var timeIncrementUnit: String?
+    public var channels: [Channel] = []
+    public var tiffData: [TiffData] = []
+    public var interleaved = false
+    public var bigEndian: Bool?
+
+    /// Samples per pixel of the TIFF planes (RGB images store 3 samples in one plane).
+    public var samplesPerPixel: Int { max(channels.first?.samplesPerPixel ?? 1, 1) }
+    /// Channels stored as separate planes.
+    public var planeChannels: Int { max(sizeC / samplesPerPixel, 1) }
+    public var planeCount: Int { sizeZ * planeChannels * sizeT }
+
+    /// The plane number of (z, c, t) in the image's DimensionOrder.
+    public func planeIndex(z: Int, c: Int, t: Int) -> Int {
+      var index = 0, stride = 1
+      for d in dimensionOrder.dropFirst(2) {
+        switch d {
+        case "Z": index += z * stride; stride *= sizeZ
+        case "C": index += c * stride; stride *= planeChannels
+        case "T": index += t * stride; stride *= sizeT
+        default: break
+        }
+      }
+      return index
+    }
+  }
+
+  public var uuid: String?
+  public var images: [Image] = []
+  /// Set when the XML only points to the file that holds the metadata (`BinaryOnly`).
+  public var metadataFile: String?
+
+  /// Parses OME-XML text.
+  public static func parse(_ xml: String) throws(ConvertError) -> OMEXMLMetadata {
+    let delegate = Delegate()
+    let parser = XMLParser(data: Data(xml.utf8))
+    parser.delegate = delegate
+    parser.shouldProcessNamespaces = true
+    guard parser.parse() else {
+      throw ConvertError(.unreadable, "invalid OME-XML: \(parser.parserError.map { "\($0)" } ?? "parse error")")
+    }
+    return delegate.result
+  }
+
+  private final class Delegate: NSObject, XMLParserDelegate {
+    var result = OMEXMLMetadata()
+    var image: Image?
+    var tiffData: TiffData?
+    var inUUID = false
+    var uuidText = ""
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes a: [String: String] = [:]) {
+      func int(_ k: String) -> Int? { a[k].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+      func dbl(_ k: String) -> Double? { a[k].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+      switch name {
+      case "OME": result.uuid = a["UUID"]
+      case "Image": image = Image(id: a["ID"], name: a["Name"])
+      case "Pixels":
+        guard var img = image else { return }
+        img.dimensionOrder = a["DimensionOrder"] ?? "XYZCT"
+        img.type = a["Type"] ?? a["PixelType"]
+        img.sizeX = int("SizeX") ?? 1
+        img.sizeY = int("SizeY") ?? 1
+        img.sizeZ = int("SizeZ") ?? 1
+        img.sizeC = int("SizeC") ?? 1
+        img.sizeT = int("SizeT") ?? 1
+        for axis in ["X", "Y", "Z"] {
+          if let v = dbl("PhysicalSize\(axis)") { img.physicalSize[axis] = v }
+          img.physicalSizeUnit[axis] = a["PhysicalSize\(axis)Unit"] ?? "µm"
+        }
+        img.timeIncrement = dbl("TimeIncrement")
+        img.timeIncrementUnit = a["TimeIncrementUnit"] ?? "s"
+        img.interleaved = a["Interleaved"] == "true"
+        img.bigEndian = a["BigEndian"].map { $0 == "true" }
+        image = img
+      case "Channel":
+        image?.channels.append(Channel(name: a["Name"], color: a["Color"].flatMap { Int32($0) ?? Int64($0).map { Int32(truncatingIfNeeded: $0) } },
+          samplesPerPixel: int("SamplesPerPixel") ?? 1))
+      case "TiffData":
+        // Without IFD and PlaneCount a TiffData covers every plane; with an IFD alone, one plane.
+        let ifd = int("IFD")
+        tiffData = TiffData(ifd: ifd ?? 0, firstZ: int("FirstZ") ?? 0, firstC: int("FirstC") ?? 0, firstT: int("FirstT") ?? 0,
+          planeCount: int("PlaneCount") ?? int("NumPlanes") ?? (ifd != nil ? 1 : nil))
+      case "UUID":
+        inUUID = true
+        uuidText = ""
+        tiffData?.fileName = a["FileName"]
+      case "BinaryOnly": result.metadataFile = a["MetadataFile"]
+      default: break
+      }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+      if inUUID { uuidText += string }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+      switch name {
+      case "UUID":
+        inUUID = false
+        tiffData?.uuid = uuidText.trimmingCharacters(in: .whitespacesAndNewlines)
+      case "TiffData":
+        if let t = tiffData { image?.tiffData.append(t) }
+        tiffData = nil
+      case "Image":
+        if let img = image { result.images.append(img) }
+        image = nil
+      default: break
+      }
+    }
+  }
+}
+
+/// What an ImageJ hyperstack's ImageDescription says.
+public struct ImageJMetadata: Sendable, Hashable {
+  public var images = 1
+  public var channels = 1
+  public var slices = 1
+  public var frames = 1
+  public var unit: String?
+  public var spacing: Double?
+  public var frameInterval: Double?
+  public var values: [String: String] = [:]
+
+  /// Parses `ImageJ=1.x\nimages=...` text; `nil` if it is not an ImageJ description.
+  public init?(description: String) {
+    guard description.hasPrefix("ImageJ=") else { return nil }
+    for line in description.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+      guard let eq = line.firstIndex(of: "=") else { continue }
+      values[String(line[..<eq]).trimmingCharacters(in: .whitespaces)] = String(line[line.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+    }
+    func int(_ k: String) -> Int? { values[k].flatMap { Int($0) } }
+    images = int("images") ?? 1
+    channels = int("channels") ?? 1
+    slices = int("slices") ?? 1
+    frames = int("frames") ?? 1
+    if channels * slices * frames != images {
+      // Plain stacks often give only images=N: they are z slices.
+      if channels == 1 && frames == 1 { slices = images }
+    }
+    unit = values["unit"].map { $0 == "\\u00B5m" ? "µm" : $0 }
+    spacing = values["spacing"].flatMap { Double($0) }
+    frameInterval = values["finterval"].flatMap { Double($0) }
+  }
+}

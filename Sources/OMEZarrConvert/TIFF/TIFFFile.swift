@@ -1,0 +1,232 @@
+import COMETiff
+import Synchronization
+import ZarrIO
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// One image file directory (IFD) of a TIFF: geometry, sample layout and metadata tags.
+public struct TIFFDirectory: Sendable, Hashable {
+  public var index: Int
+  /// Byte offset of the IFD (for jumping back to it).
+  public var offset: UInt64
+  public var width: Int
+  public var height: Int
+  public var bitsPerSample: Int
+  public var samplesPerPixel: Int
+  /// 1 unsigned, 2 signed, 3 IEEE float.
+  public var sampleFormat: Int
+  /// 1 contiguous (interleaved samples), 2 separate planes.
+  public var planarConfig: Int
+  public var photometric: Int
+  public var compression: Int
+  public var isTiled: Bool
+  public var tileWidth: Int
+  public var tileHeight: Int
+  public var rowsPerStrip: Int
+  public var description: String?
+  public var xResolution: Double?
+  public var yResolution: Double?
+  /// 1 none, 2 inch, 3 centimeter.
+  public var resolutionUnit: Int
+  /// Offset of the first strip (for ImageJ stacks whose planes follow contiguously).
+  public var firstStripOffset: UInt64
+  /// Whether the file's byte order differs from this machine's.
+  public var isByteSwapped: Bool
+  public var newSubfileType: Int
+
+  /// The Zarr data type of one sample.
+  public var dataType: DataType? {
+    switch (sampleFormat, bitsPerSample) {
+    case (1, 8): return .uint8
+    case (1, 16): return .uint16
+    case (1, 32): return .uint32
+    case (1, 64): return .uint64
+    case (2, 8): return .int8
+    case (2, 16): return .int16
+    case (2, 32): return .int32
+    case (2, 64): return .int64
+    case (3, 16): return .float16
+    case (3, 32): return .float32
+    case (3, 64): return .float64
+    default: return nil
+    }
+  }
+
+  var bytesPerSample: Int { bitsPerSample / 8 }
+}
+
+/// A libtiff handle. Not thread-safe: use one per thread (see ``TIFFHandlePool``).
+final class TIFFHandle {
+  let path: String
+  private let tif: OpaquePointer
+  private let errors: UnsafeMutablePointer<COMETiffErrors>
+
+  init(path: String) throws(ConvertError) {
+    self.path = path
+    errors = UnsafeMutablePointer<COMETiffErrors>.allocate(capacity: 1)
+    errors.initialize(to: COMETiffErrors())
+    // "m": no memory mapping (plain reads); "c": no strip chopping (strips as stored).
+    guard let t = COMETiff_open(path, "rmc", errors) else {
+      let message = Self.message(errors)
+      errors.deallocate()
+      var st = stat()
+      if stat(path, &st) != 0 {
+        throw ConvertError(.unreadable, "cannot open: \(String(cString: strerror(errno)))", file: path)
+      }
+      throw ConvertError(.unreadable, "not a readable TIFF" + (message.isEmpty ? "" : ": \(message)"), file: path)
+    }
+    tif = t
+  }
+
+  deinit {
+    TIFFClose(tif)
+    errors.deallocate()
+  }
+
+  static func message(_ e: UnsafeMutablePointer<COMETiffErrors>) -> String {
+    withUnsafeBytes(of: e.pointee.message) { raw in
+      String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+    }
+  }
+
+  var lastError: String { Self.message(errors) }
+
+  func fail(_ what: String, ifd: Int?) -> ConvertError {
+    let detail = lastError
+    return ConvertError(.unreadable, what + (detail.isEmpty ? "" : ": \(detail)"), file: path, ifd: ifd)
+  }
+
+  /// Every IFD of the main chain, in order.
+  func directories() throws(ConvertError) -> [TIFFDirectory] {
+    var out: [TIFFDirectory] = []
+    guard TIFFSetDirectory(tif, 0) != 0 else { throw fail("cannot read the first IFD", ifd: 0) }
+    repeat {
+      out.append(try currentDirectory(index: out.count))
+      if out.count > 10_000_000 { throw ConvertError(.unreadable, "too many IFDs (a loop in the IFD chain?)", file: path) }
+    } while TIFFReadDirectory(tif) != 0
+    return out
+  }
+
+  func currentDirectory(index: Int) throws(ConvertError) -> TIFFDirectory {
+    var w: UInt32 = 0, h: UInt32 = 0
+    guard COMETiff_getU32(tif, UInt32(TIFFTAG_IMAGEWIDTH), &w) != 0, COMETiff_getU32(tif, UInt32(TIFFTAG_IMAGELENGTH), &h) != 0 else {
+      throw fail("IFD has no image width or length", ifd: index)
+    }
+    var bits: UInt16 = 1, spp: UInt16 = 1, fmt: UInt16 = 1, planar: UInt16 = 1, photometric: UInt16 = 1, compression: UInt16 = 1
+    _ = COMETiff_getDefaultedU16(tif, UInt32(TIFFTAG_BITSPERSAMPLE), &bits)
+    _ = COMETiff_getDefaultedU16(tif, UInt32(TIFFTAG_SAMPLESPERPIXEL), &spp)
+    _ = COMETiff_getDefaultedU16(tif, UInt32(TIFFTAG_SAMPLEFORMAT), &fmt)
+    _ = COMETiff_getDefaultedU16(tif, UInt32(TIFFTAG_PLANARCONFIG), &planar)
+    _ = COMETiff_getU16(tif, UInt32(TIFFTAG_PHOTOMETRIC), &photometric)
+    _ = COMETiff_getDefaultedU16(tif, UInt32(TIFFTAG_COMPRESSION), &compression)
+    var tw: UInt32 = 0, th: UInt32 = 0, rps: UInt32 = 0
+    let tiled = TIFFIsTiled(tif) != 0
+    if tiled {
+      _ = COMETiff_getU32(tif, UInt32(TIFFTAG_TILEWIDTH), &tw)
+      _ = COMETiff_getU32(tif, UInt32(TIFFTAG_TILELENGTH), &th)
+    } else {
+      _ = COMETiff_getDefaultedU32(tif, UInt32(TIFFTAG_ROWSPERSTRIP), &rps)
+    }
+    var desc: UnsafeMutablePointer<CChar>? = nil
+    let description = COMETiff_getString(tif, UInt32(TIFFTAG_IMAGEDESCRIPTION), &desc) != 0 ? desc.map { String(cString: $0) } : nil
+    var xr: Float = 0, yr: Float = 0, unit: UInt16 = 2, subfile: UInt32 = 0
+    let hasX = COMETiff_getFloat(tif, UInt32(TIFFTAG_XRESOLUTION), &xr) != 0
+    let hasY = COMETiff_getFloat(tif, UInt32(TIFFTAG_YRESOLUTION), &yr) != 0
+    _ = COMETiff_getDefaultedU16(tif, UInt32(TIFFTAG_RESOLUTIONUNIT), &unit)
+    _ = COMETiff_getU32(tif, UInt32(TIFFTAG_SUBFILETYPE), &subfile)
+    let first = TIFFNumberOfStrips(tif) > 0 ? TIFFGetStrileOffset(tif, 0) : 0
+    return TIFFDirectory(
+      index: index, offset: TIFFCurrentDirOffset(tif), width: Int(w), height: Int(h), bitsPerSample: Int(bits),
+      samplesPerPixel: Int(spp), sampleFormat: Int(fmt == 4 ? 1 : fmt), planarConfig: Int(planar), photometric: Int(photometric),
+      compression: Int(compression), isTiled: tiled, tileWidth: Int(tw), tileHeight: Int(th),
+      rowsPerStrip: Int(min(rps, h == 0 ? 1 : h)), description: description,
+      xResolution: hasX && xr > 0 ? Double(xr) : nil, yResolution: hasY && yr > 0 ? Double(yr) : nil,
+      resolutionUnit: Int(unit), firstStripOffset: first, isByteSwapped: TIFFIsByteSwapped(tif) != 0,
+      newSubfileType: Int(subfile))
+  }
+
+  /// Reads rows `rows` of sample `sample` of directory `dir` into `out` (rows x width, one sample).
+  func read(_ dir: TIFFDirectory, sample: Int, rows: Range<Int>, into out: UnsafeMutableRawBufferPointer) throws(ConvertError) {
+    guard TIFFSetSubDirectory(tif, dir.offset) != 0 else { throw fail("cannot read the IFD", ifd: dir.index) }
+    guard TIFFIsCODECConfigured(UInt16(dir.compression)) != 0 else {
+      throw ConvertError(.unsupported, "compression \(dir.compression) is not supported by this libtiff", file: path, ifd: dir.index)
+    }
+    let bps = dir.bytesPerSample
+    let spp = dir.samplesPerPixel
+    let contig = dir.planarConfig == 1 && spp > 1
+    let pixelBytes = contig ? bps * spp : bps
+    let width = dir.width
+    guard out.count >= rows.count * width * bps else {
+      throw ConvertError(.invalidArgument, "plane buffer too small", file: path, ifd: dir.index)
+    }
+    // Copies a decoded block (strip or tile) into the output: `block` holds `blockRows` rows of
+    // `blockWidth` pixels (pixelBytes each) starting at image row `top`, column `left`.
+    func place(_ block: UnsafeRawPointer, top: Int, left: Int, blockRows: Int, blockWidth: Int) {
+      let r0 = max(top, rows.lowerBound), r1 = min(top + blockRows, rows.upperBound)
+      guard r0 < r1 else { return }
+      let cols = min(blockWidth, width - left)
+      guard cols > 0 else { return }
+      for r in r0..<r1 {
+        let src = block + ((r - top) * blockWidth) * pixelBytes
+        let dst = out.baseAddress! + ((r - rows.lowerBound) * width + left) * bps
+        if !contig {
+          dst.copyMemory(from: src, byteCount: cols * bps)
+        } else {
+          for c in 0..<cols {
+            (dst + c * bps).copyMemory(from: src + c * pixelBytes + sample * bps, byteCount: bps)
+          }
+        }
+      }
+    }
+    if dir.isTiled {
+      let tileSize = Int(TIFFTileSize64(tif))
+      guard tileSize > 0, dir.tileWidth > 0, dir.tileHeight > 0 else { throw fail("invalid tile size", ifd: dir.index) }
+      let buffer = UnsafeMutableRawPointer.allocate(byteCount: tileSize, alignment: 16)
+      defer { buffer.deallocate() }
+      let firstTileRow = rows.lowerBound / dir.tileHeight, lastTileRow = (rows.upperBound - 1) / dir.tileHeight
+      for ty in firstTileRow...lastTileRow {
+        for tx in stride(from: 0, to: width, by: dir.tileWidth) {
+          let tile = TIFFComputeTile(tif, UInt32(tx), UInt32(ty * dir.tileHeight), 0, UInt16(contig ? 0 : sample))
+          let n = TIFFReadEncodedTile(tif, tile, buffer, tmsize_t(tileSize))
+          if n < 0 { throw fail("cannot decode tile \(tile)", ifd: dir.index) }
+          place(buffer, top: ty * dir.tileHeight, left: tx, blockRows: dir.tileHeight, blockWidth: dir.tileWidth)
+        }
+      }
+    } else {
+      let rps = max(dir.rowsPerStrip, 1)
+      let stripSize = Int(TIFFStripSize64(tif))
+      guard stripSize > 0 else { throw fail("invalid strip size", ifd: dir.index) }
+      let stripsPerSample = (dir.height + rps - 1) / rps
+      let buffer = UnsafeMutableRawPointer.allocate(byteCount: stripSize, alignment: 16)
+      defer { buffer.deallocate() }
+      for s in (rows.lowerBound / rps)...((rows.upperBound - 1) / rps) {
+        let strip = UInt32(contig ? s : sample * stripsPerSample + s)
+        let n = TIFFReadEncodedStrip(tif, strip, buffer, -1)
+        if n < 0 { throw fail("cannot decode strip \(strip)", ifd: dir.index) }
+        let stripRows = min(rps, dir.height - s * rps)
+        guard n >= stripRows * width * pixelBytes else {
+          throw ConvertError(.unreadable, "strip \(strip) is truncated (\(n) of \(stripRows * width * pixelBytes) bytes)", file: path, ifd: dir.index)
+        }
+        place(buffer, top: s * rps, left: 0, blockRows: stripRows, blockWidth: width)
+      }
+    }
+  }
+}
+
+/// TIFF handles shared by worker threads: a handle is used by one thread at a time.
+final class TIFFHandlePool: Sendable {
+  let path: String
+  private let idle = Mutex<[UncheckedHandle]>([])
+
+  struct UncheckedHandle: @unchecked Sendable { let handle: TIFFHandle }
+
+  init(path: String) { self.path = path }
+
+  func withHandle<R>(_ body: (TIFFHandle) throws -> R) throws -> R {
+    let h = try idle.withLock { $0.popLast() }?.handle ?? TIFFHandle(path: path)
+    defer { idle.withLock { $0.append(UncheckedHandle(handle: h)) } }
+    return try body(h)
+  }
+}

@@ -1,0 +1,260 @@
+import ArgumentParser
+import Foundation
+import OMEZarr
+import OMEZarrConvert
+import ZarrIO
+
+/// `ome2zarr convert INPUT... OUTPUT`: TIFF stacks, folders of planes and Zarr to OME-Zarr pyramids.
+struct Convert: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Convert TIFF, OME-TIFF, ImageJ stacks, folders of planes or Zarr into a sharded OME-Zarr pyramid.",
+    discussion: """
+      Inputs: a TIFF (multi-page, BigTIFF, striped or tiled, any compression libtiff decodes), an
+      OME-TIFF (several images become a bioformats2raw-style collection unless --series picks one),
+      an ImageJ hyperstack, a folder of single-plane TIFFs (natural order, or --pattern such as
+      'img_t{t}_c{c}_z{z}.tif'), or a Zarr / OME-Zarr (re-encoded).
+
+      Output: OME-Zarr 0.5 (Zarr v3, sharded) by default. Chunks default to 64³ for volumes and 512²
+      (256² above 2 bytes per sample) for planes, 1 along t and c: sizes viewers stream well. Shards
+      are one chunk deep along the streaming axis (z, or y for 2-D images) and grow in y and x up to
+      32 MiB, so that one slab of shards bounds the memory whatever the stack depth.
+
+      The data is read once: every level is computed from the slab before it in the same pass. The
+      image metadata is written last; after an interruption, the same command with --resume
+      finishes without rewriting completed shards.
+      """)
+
+  @Argument(help: "Input file(s) or folder, then the output directory.")
+  var paths: [String]
+
+  @Option(help: "OME-Zarr version: 0.4, 0.5 or 0.6.")
+  var version: String = "0.5"
+  @Option(help: "Chunk shape, comma-separated (one value per axis).")
+  var chunks: String?
+  @Option(help: "Shard shape, comma-separated (one value per axis).")
+  var shards: String?
+  @Option(help: "zstd, blosc-zstd, blosc-lz4, gzip or none.")
+  var compressor: String = "zstd"
+  @Option(help: "Compression level (default: 3 for zstd, 5 for blosc and gzip).")
+  var level: Int?
+  @Option(help: "Downsampling: mean, nearest, mode, min, max or median (labels: mode).")
+  var method: String = "mean"
+  @Option(help: "Number of levels (default: until the largest space dimension fits one chunk).")
+  var levels: Int?
+  @Flag(help: "Never downsample z.")
+  var xyOnly = false
+  @Option(help: "Threads (default: all cores).")
+  var threads: Int?
+  @Option(help: "Memory for slab buffers, e.g. 512M or 2G (default 1G).")
+  var memoryLimit: String = "1G"
+  @Option(help: "Axis names, e.g. 'czyx' or 'c,z,y,x' (types: t time, c channel, others space).")
+  var axes: String?
+  @Option(help: "Pixel size per axis, comma-separated (e.g. 1,2.0,0.5,0.5).")
+  var scale: String?
+  @Option(help: "Units per axis or one for all space axes (e.g. micrometer or um).")
+  var units: String?
+  @Option(help: "Translation per axis, comma-separated.")
+  var translation: String?
+  @Option(help: "Image name.")
+  var name: String?
+  @Option(help: "Channel names, comma-separated.")
+  var channelNames: String?
+  @Option(help: "Channel colors (RRGGBB), comma-separated.")
+  var channelColors: String?
+  @Option(help: "Channel windows start:end, comma-separated.")
+  var channelWindows: String?
+  @Option(help: "Filename pattern for folder inputs, with {t}, {c} and {z}.")
+  var pattern: String?
+  @Option(help: "The OME-TIFF image (series) to convert (default: all, as a collection).")
+  var series: Int?
+  @Option(name: .customLong("label"), help: "A label image NAME=PATH (repeatable).")
+  var labels: [String] = []
+  @Flag(help: "Replace an existing output.")
+  var overwrite = false
+  @Flag(help: "Finish an interrupted conversion of the same inputs and options.")
+  var resume = false
+  @Flag(help: "No progress output.")
+  var quiet = false
+  @Flag(help: "Print a JSON summary.")
+  var json = false
+
+  func validate() throws {
+    guard paths.count >= 2 else { throw ValidationError("give at least one input and the output directory") }
+    guard NGFFVersion(version) != nil else { throw ValidationError("--version must be 0.4, 0.5 or 0.6") }
+    guard DownsamplingMethod(rawValue: method) != nil else {
+      throw ValidationError("--method must be one of \(DownsamplingMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    if overwrite && resume { throw ValidationError("--overwrite and --resume exclude each other") }
+  }
+
+  func run() throws {
+    let output = paths.last!
+    let inputs = Array(paths.dropLast())
+    var options = ConvertOptions()
+    options.version = NGFFVersion(version)!.canonical
+    options.method = DownsamplingMethod(rawValue: method)!
+    options.levels = levels
+    options.xyOnly = xyOnly
+    options.threads = threads ?? options.threads
+    options.memoryLimit = try Self.bytes(memoryLimit)
+    options.overwrite = overwrite
+    options.resume = resume
+    options.name = name
+    options.chunkShape = try chunks.map(Self.ints)
+    options.shardShape = try shards.map(Self.ints)
+    options.compressor = try Self.compressor(compressor, level: level)
+    let progress: ProgressBar? = quiet || json ? nil : ProgressBar()
+
+    let sources = try openSources(inputs)
+    let labelSources: [(name: String, source: any PlaneSource)] = try labels.map { spec in
+      guard let eq = spec.firstIndex(of: "="), !spec[..<eq].isEmpty else {
+        throw ValidationError("--label takes NAME=PATH, not '\(spec)'")
+      }
+      return (String(spec[..<eq]), try openSources([String(spec[spec.index(after: eq)...])]).first!.source)
+    }
+    var summaries: [ConvertSummary] = []
+    if sources.count == 1 {
+      try applyMetadataOptions(to: &options, source: sources[0].source)
+      summaries.append(try Converter.convert(sources[0].source, to: output, options: options, labels: labelSources, progress: progress))
+    } else {
+      // Several OME-TIFF images: a bioformats2raw-style collection, one image per series.
+      summaries = try convertCollection(sources, to: output, options: options, progress: progress)
+    }
+    if json {
+      let doc: JSONValue = summaries.count == 1 ? summaries[0].json : ["images": .array(summaries.map(\.json)), "output": .string(output)]
+      print(doc.serialized())
+    } else if !quiet {
+      for s in summaries {
+        let mbps = Double(s.bytesRead) / max(s.seconds, 1e-9) / 1e6
+        print("\(s.output): \(s.levels.count) levels \(s.levels.map { "\($0)" }.joined(separator: " "))"
+          + " \(s.dataType), \(s.bytesWritten) bytes written in \(String(format: "%.2f", s.seconds)) s (\(String(format: "%.0f", mbps)) MB/s)")
+      }
+    }
+  }
+
+  /// Opens the inputs: one TIFF (one source per OME series), a folder or files (planes), or a Zarr.
+  func openSources(_ inputs: [String]) throws -> [(name: String, source: any PlaneSource)] {
+    var isDir: ObjCBool = false
+    if inputs.count == 1, FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDir), isDir.boolValue {
+      let path = inputs[0]
+      if (try? NodeKind.detect(FilesystemStore(root: path), "")) ?? nil != nil {
+        return [("0", try ZarrSource(path: path))]
+      }
+      return [("0", try FolderSource(files: try FolderSource.listTIFFs(path), pattern: pattern))]
+    }
+    if inputs.count > 1 { return [("0", try FolderSource(files: inputs.sorted(by: FolderSource.naturalLess), pattern: pattern))] }
+    let path = inputs[0]
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw ConvertError(.unreadable, "no such file or directory", file: path)
+    }
+    if let series { return [(String(series), try TIFFSource(path: path, series: series))] }
+    let count = try TIFFSource.seriesCount(path: path)
+    return try (0..<count).map { (String($0), try TIFFSource(path: path, series: $0)) }
+  }
+
+  func applyMetadataOptions(to options: inout ConvertOptions, source: any PlaneSource) throws {
+    let desc = source.description
+    let n = desc.shape.count
+    var axesList = desc.axes
+    if let axes {
+      let names = axes.contains(",") ? axes.split(separator: ",").map(String.init) : axes.map { String($0) }
+      guard names.count == n else { throw ValidationError("--axes has \(names.count) names for \(n) dimensions (shape \(desc.shape))") }
+      axesList = names.map { n in n == "c" ? .channel() : n == "t" ? .time() : .space(n, unit: nil) }
+    }
+    if let units {
+      let list = units.split(separator: ",").map(String.init)
+      for (i, a) in axesList.enumerated() where a.type == "space" || a.type == "time" {
+        let u = list.count == 1 ? (a.type == "space" ? list[0] : nil) : (i < list.count ? list[i] : nil)
+        if let u {
+          guard let canonical = Units.canonical(u) else { throw ValidationError("unknown unit '\(u)' (use UDUNITS names such as micrometer)") }
+          axesList[i].unit = canonical
+        }
+      }
+    }
+    if axes != nil || units != nil { options.axes = axesList }
+    options.scale = try scale.map(Self.doubles)
+    options.translation = try translation.map(Self.doubles)
+    if channelNames != nil || channelColors != nil || channelWindows != nil {
+      let names = channelNames?.split(separator: ",").map(String.init) ?? []
+      let colors = channelColors?.split(separator: ",").map(String.init) ?? []
+      let windows = try channelWindows?.split(separator: ",").map { w -> (Double, Double) in
+        let p = w.split(separator: ":")
+        guard p.count == 2, let a = Double(p[0]), let b = Double(p[1]) else { throw ValidationError("channel windows are start:end") }
+        return (a, b)
+      } ?? []
+      let count = max(names.count, colors.count, windows.count)
+      options.channels = (0..<count).map { i in
+        var c = desc.channels?.indices.contains(i) == true ? desc.channels![i] : Omero.Channel(label: "Channel \(i)")
+        if i < names.count { c.label = names[i] }
+        if i < colors.count { c.color = colors[i].uppercased() }
+        if i < windows.count { c.window = .init(min: nil, max: nil, start: windows[i].0, end: windows[i].1) }
+        return c
+      }
+    }
+  }
+
+  /// Writes each series as an image `0`, `1`, ... under a bioformats2raw-style root.
+  func convertCollection(
+    _ sources: [(name: String, source: any PlaneSource)], to output: String, options: ConvertOptions, progress: ProgressBar?
+  ) throws -> [ConvertSummary] {
+    let store = try FilesystemStore(root: output, create: true)
+    if try NodeKind.detect(store, "") != nil, !options.overwrite, !options.resume {
+      throw ConvertError(.outputExists, "'\(output)' already exists; use --overwrite or --resume")
+    }
+    if options.overwrite { try store.deletePrefix("") }
+    var summaries: [ConvertSummary] = []
+    for (name, source) in sources {
+      var o = options
+      try applyMetadataOptions(to: &o, source: source)
+      summaries.append(try Converter.convert(source, to: (output as NSString).appendingPathComponent(name), options: o, progress: progress))
+    }
+    var ome = OMEAttributes()
+    ome.version = options.version.description
+    ome.series = sources.map(\.name)
+    _ = try ZarrGroup.create(in: store, path: "OME", attributes: ome.applied(to: [:]), format: options.version.zarrFormat, overwrite: true)
+    var root = OMEAttributes()
+    root.version = options.version.description
+    root.bioformats2rawLayout = 3
+    let g = try ZarrGroup.open(in: store)
+    _ = try g.setAttributes(root.applied(to: g.attributes))
+    return summaries
+  }
+
+  static func ints(_ s: String) throws -> [Int] {
+    try s.split(separator: ",").map { p in
+      guard let v = Int(p.trimmingCharacters(in: .whitespaces)), v > 0 else { throw ValidationError("'\(s)' is not a list of positive integers") }
+      return v
+    }
+  }
+
+  static func doubles(_ s: String) throws -> [Double] {
+    try s.split(separator: ",").map { p in
+      guard let v = Double(p.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("'\(s)' is not a list of numbers") }
+      return v
+    }
+  }
+
+  static func bytes(_ s: String) throws -> Int {
+    let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+    var t = s.uppercased()
+    if t.hasSuffix("B") { t.removeLast() }
+    var mult = 1
+    if let u = t.last, let m = units[u] {
+      mult = m
+      t.removeLast()
+    }
+    guard let v = Double(t), v > 0 else { throw ValidationError("--memory-limit takes sizes such as 512M or 2G") }
+    return Int(v * Double(mult))
+  }
+
+  static func compressor(_ name: String, level: Int?) throws -> Compressor {
+    switch name {
+    case "zstd": return .zstd(level: level ?? 3)
+    case "blosc-zstd": return .blosc(cname: "zstd", clevel: level ?? 5, shuffle: .shuffle)
+    case "blosc-lz4": return .blosc(cname: "lz4", clevel: level ?? 5, shuffle: .shuffle)
+    case "gzip": return .gzip(level: level ?? 5)
+    case "none": return .none
+    default: throw ValidationError("--compressor must be zstd, blosc-zstd, blosc-lz4, gzip or none")
+    }
+  }
+}
