@@ -40,6 +40,7 @@ let package = Package(
     .executableTarget(name: "sample-array", dependencies: ["ZarrIO"], path: "Examples/SampleArray"),
     .executableTarget(name: "write-image", dependencies: ["OMEZarr", "ZarrIO"], path: "Examples/WriteImage"),
     .executableTarget(name: "read-region", dependencies: ["OMEZarr", "ZarrIO"], path: "Examples/ReadRegion"),
+    .executableTarget(name: "make-sample-tiff", dependencies: ["OMEZarrConvert", "ZarrIO"], path: "Examples/MakeSampleTIFF"),
     .executableTarget(name: "zarr-bench", dependencies: ["ZarrIO"], path: "Benchmarks/zarr-bench"),
 
     .target(name: "TestSupport", path: "Tests/TestSupport"),
