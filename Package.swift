@@ -48,5 +48,6 @@ let package = Package(
     .testTarget(name: "InteropTests", dependencies: ["ZarrIO", "OMEZarr", "TestSupport"], exclude: ["Python"]),
     .testTarget(name: "CLITests", dependencies: ["ZarrIO", "OMEZarr", "TestSupport"]),
     .testTarget(name: "OMEZarrTests", dependencies: ["OMEZarr", "ZarrIO"], exclude: ["Fixtures"]),
+    .testTarget(name: "ConvertTests", dependencies: ["OMEZarrConvert", "OMEZarr", "ZarrIO"]),
   ]
 )

@@ -102,11 +102,46 @@ final class TIFFHandle {
   func directories() throws(ConvertError) -> [TIFFDirectory] {
     var out: [TIFFDirectory] = []
     guard TIFFSetDirectory(tif, 0) != 0 else { throw fail("cannot read the first IFD", ifd: 0) }
+    errors.pointee.message.0 = 0
     repeat {
       out.append(try currentDirectory(index: out.count))
       if out.count > 10_000_000 { throw ConvertError(.unreadable, "too many IFDs (a loop in the IFD chain?)", file: path) }
     } while TIFFReadDirectory(tif) != 0
+    // TIFFReadDirectory also returns 0 on errors: the chain must really end here.
+    guard TIFFLastDirectory(tif) != 0, lastError.isEmpty else {
+      throw fail("cannot read IFD \(out.count) (the file is truncated or corrupt)", ifd: out.count)
+    }
+    // libtiff stops quietly at a next-IFD offset past the end of the file: check the last link.
+    if let last = out.last, let next = try nextIFDOffset(after: last.offset), next != 0 {
+      throw ConvertError(.unreadable, "the file is truncated: IFD \(out.count) (at byte \(next)) is missing", file: path, ifd: out.count)
+    }
     return out
+  }
+
+  /// The next-IFD link stored after the IFD at `offset`, read from the file itself.
+  func nextIFDOffset(after offset: UInt64) throws(ConvertError) -> UInt64? {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    func bytes(_ at: UInt64, _ n: Int) -> [UInt8]? {
+      var b = [UInt8](repeating: 0, count: n)
+      let r = b.withUnsafeMutableBytes { pread(fd, $0.baseAddress, n, off_t(at)) }
+      return r == n ? b : nil
+    }
+    guard let header = bytes(0, 4) else { return nil }
+    let little = header[0] == 0x49
+    func value(_ b: [UInt8]) -> UInt64 {
+      (little ? b : b.reversed()).enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    }
+    let big = value(Array(header[2..<4])) == 43
+    guard let countBytes = bytes(offset, big ? 8 : 2) else { return nil }
+    let count = value(countBytes)
+    guard count < 1 << 20 else { return nil }
+    let linkAt = offset + (big ? 8 + 20 * count : 2 + 12 * count)
+    guard let link = bytes(linkAt, big ? 8 : 4) else {
+      throw ConvertError(.unreadable, "the file is truncated inside an IFD", file: path)
+    }
+    return value(link)
   }
 
   func currentDirectory(index: Int) throws(ConvertError) -> TIFFDirectory {
