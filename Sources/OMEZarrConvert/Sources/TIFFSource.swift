@@ -42,14 +42,11 @@ public final class TIFFSource: PlaneSource {
   public init(path: String, series: Int = 0) throws {
     let main = try TIFFHandle(path: path)
     let dirs = try main.directories()
-    guard let first = dirs.first else { throw ConvertError(.unreadable, "the TIFF has no images", file: path) }
-    guard let dataType = first.dataType else {
-      throw ConvertError(.unsupported, "\(first.bitsPerSample)-bit samples of format \(first.sampleFormat) are not supported", file: path, ifd: 0)
-    }
+    guard var first = dirs.first else { throw ConvertError(.unreadable, "the TIFF has no images", file: path) }
     var directories: [String: [TIFFDirectory]] = [path: dirs]
     var pools: [String: TIFFHandlePool] = [path: TIFFHandlePool(path: path)]
     let fullRes = dirs.filter { $0.newSubfileType & 1 == 0 }
-    let spp = first.samplesPerPixel
+    let samples = first.samplesPerPixel
     let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
       .replacingOccurrences(of: ".ome", with: "")
     var axesSizes: [(String, Int)]  // t, c, z
@@ -68,9 +65,6 @@ public final class TIFFSource: PlaneSource {
       let img = meta.images[series]
       imageName = img.name ?? name
       axesSizes = [("t", img.sizeT), ("c", img.sizeC), ("z", img.sizeZ)]
-      guard img.sizeX == first.width, img.sizeY == first.height else {
-        throw ConvertError(.unreadable, "OME-XML says \(img.sizeX) x \(img.sizeY) but the TIFF holds \(first.width) x \(first.height)", file: path)
-      }
       // Plane -> (file, IFD) from TiffData.
       var map = [Int: (String, Int)]()
       let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -86,18 +80,18 @@ public final class TIFFSource: PlaneSource {
         for k in 0..<max(count, 0) where start + k < img.planeCount { map[start + k] = (file, td.ifd + k) }
       }
       if img.tiffData.isEmpty { for p in 0..<img.planeCount { map[p] = (path, p) } }
-      let planeC = img.planeChannels, sppImg = img.samplesPerPixel
+      let planeC = img.planeChannels, samplesImg = img.samplesPerPixel
       for t in 0..<img.sizeT {
         for c in 0..<img.sizeC {
           for z in 0..<img.sizeZ {
-            let p = img.planeIndex(z: z, c: c / sppImg, t: t)
+            let p = img.planeIndex(z: z, c: c / samplesImg, t: t)
             guard let (file, ifd) = map[p] else {
               throw ConvertError(.unreadable, "OME-XML maps no IFD to plane z=\(z) c=\(c) t=\(t)", file: path)
             }
             guard (directories[file]?.count ?? 0) > ifd else {
               throw ConvertError(.unreadable, "OME-XML refers to IFD \(ifd), which does not exist", file: file)
             }
-            refs.append(PlaneRef(file: file, ifd: ifd, sample: c % sppImg))
+            refs.append(PlaneRef(file: file, ifd: ifd, sample: c % samplesImg))
           }
         }
       }
@@ -123,11 +117,11 @@ public final class TIFFSource: PlaneSource {
       }
     } else if let desc = first.description, let ij = ImageJMetadata(description: desc) {
       let planesWanted = ij.channels * ij.slices * ij.frames
-      axesSizes = [("t", ij.frames), ("c", ij.channels * spp), ("z", ij.slices)]
-      let planeBytes = first.width * first.height * first.bytesPerSample * spp
+      axesSizes = [("t", ij.frames), ("c", ij.channels * samples), ("z", ij.slices)]
+      let planeBytes = first.width * first.height * first.bytesPerSample * samples
       if fullRes.count < planesWanted {
         // > 4 GB ImageJ files: one IFD, the planes follow its data contiguously.
-        guard first.compression == 1, !first.isTiled, spp == 1 else {
+        guard first.compression == 1, !first.isTiled, samples == 1 else {
           throw ConvertError(.unsupported, "ImageJ stack with \(planesWanted) images but \(fullRes.count) IFDs and compressed or tiled data",
             file: path)
         }
@@ -140,10 +134,10 @@ public final class TIFFSource: PlaneSource {
       }
       // ImageJ order: channel fastest, then slice, then frame.
       for t in 0..<ij.frames {
-        for c in 0..<(ij.channels * spp) {
+        for c in 0..<(ij.channels * samples) {
           for z in 0..<ij.slices {
-            let ifd = (c / spp) + ij.channels * (z + ij.slices * t)
-            refs.append(PlaneRef(file: path, ifd: ifd, sample: c % spp))
+            let ifd = (c / samples) + ij.channels * (z + ij.slices * t)
+            refs.append(PlaneRef(file: path, ifd: ifd, sample: c % samples))
           }
         }
       }
@@ -156,8 +150,8 @@ public final class TIFFSource: PlaneSource {
       if let fi = ij.frameInterval, fi > 0 { scale["t"] = fi; units["t"] = "second" }
     } else {
       // A plain TIFF: full-resolution IFDs are z planes, samples are channels.
-      axesSizes = [("t", 1), ("c", spp), ("z", fullRes.count)]
-      for c in 0..<spp {
+      axesSizes = [("t", 1), ("c", samples), ("z", fullRes.count)]
+      for c in 0..<samples {
         for d in fullRes { refs.append(PlaneRef(file: path, ifd: d.index, sample: c)) }
       }
       if let xr = first.xResolution, let yr = first.yResolution, first.resolutionUnit == 2 || first.resolutionUnit == 3 {
@@ -168,7 +162,13 @@ public final class TIFFSource: PlaneSource {
         units["y"] = "micrometer"
       }
     }
-    // Every referenced IFD must match the first plane's geometry and type.
+    // The first plane of the image sets the geometry and type; every other must match it.
+    if contiguous == nil, let r = refs.first, let d = directories[r.file]?[r.ifd] { first = d }
+    guard let dataType = first.dataType else {
+      throw ConvertError(.unsupported, "\(first.bitsPerSample)-bit samples of format \(first.sampleFormat) are not supported",
+        file: refs.first?.file ?? path, ifd: first.index)
+    }
+    let spp = first.samplesPerPixel
     for r in Set(refs.map { "\($0.file)#\($0.ifd)" }).sorted() {
       let parts = r.split(separator: "#")
       let file = String(parts[0]), ifd = Int(parts[1])!
