@@ -154,3 +154,79 @@ struct InfoCommandTests {
     #expect(help.status == 0 && help.stdout.contains("--json"))
   }
 }
+
+@Suite("ome2zarr convert", .serialized)
+struct ConvertCommandTests {
+  static func makeStack(_ path: String, planes: Int, size: Int) throws {
+    let r = try runProcess(CLI.binary.replacingOccurrences(of: "/ome2zarr", with: "/make-sample-tiff"),
+      [path, "--planes", String(planes), "--size", "\(size)x\(size)"])
+    try #require(r.status == 0, "make-sample-tiff: \(r.stderrText)")
+  }
+
+  @Test func convertsVerifiesAndDescribes() throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("s.ome.tif").path, out = dir.appendingPathComponent("s.ome.zarr").path
+    try Self.makeStack(tiff, planes: 20, size: 96)
+    let r = try CLI.ome2zarr("convert", tiff, out, "--json")
+    #expect(r.status == 0, "\(r.stderr)")
+    let summary = try JSONValue.parse(r.stdout)
+    #expect(summary["levels"]?.arrayValue?.first == [20, 96, 96])
+    #expect(try CLI.ome2zarr("verify", tiff, out).status == 0)
+    let again = try CLI.ome2zarr("convert", tiff, out)
+    #expect(again.status != 0 && again.stderr.contains("--overwrite"))
+    #expect(try CLI.ome2zarr("convert", tiff, out, "--overwrite", "--quiet", "--compressor", "blosc-lz4", "--method", "max").status == 0)
+    let missing = try CLI.ome2zarr("convert", dir.appendingPathComponent("nope.tif").path, dir.appendingPathComponent("x.zarr").path)
+    #expect(missing.status == 2 && missing.stderr.contains("nope.tif"))
+    let bad = dir.appendingPathComponent("bad.tif").path
+    try Data("not a tiff".utf8).write(to: URL(fileURLWithPath: bad))
+    let badRun = try CLI.ome2zarr("convert", bad, dir.appendingPathComponent("bad.zarr").path)
+    #expect(badRun.status != 0 && badRun.stderr.contains("bad.tif"))
+    #expect(try CLI.ome2zarr("convert", tiff, dir.appendingPathComponent("y.zarr").path, "--method", "blur").status == 2)
+  }
+
+  @Test func resumeAfterKillGivesIdenticalBytes() throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("big.ome.tif").path
+    try Self.makeStack(tiff, planes: 96, size: 320)
+    let reference = dir.appendingPathComponent("ref.zarr").path
+    #expect(try CLI.ome2zarr("convert", tiff, reference, "--quiet", "--chunks", "16,64,64").status == 0)
+    let expected = try FileTree.files(reference)
+    var killed = 0
+    for trial in 0..<3 {
+      let out = dir.appendingPathComponent("killed\(trial).zarr").path
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: CLI.binary)
+      p.arguments = ["convert", tiff, out, "--quiet", "--chunks", "16,64,64"]
+      try p.run()
+      usleep(UInt32.random(in: 20_000...400_000))
+      kill(p.processIdentifier, SIGKILL)
+      p.waitUntilExit()
+      if p.terminationReason == .uncaughtSignal {
+        killed += 1
+        #expect((try? OMEZarr.OMENode.open(path: out))?.kind != .image, "a killed conversion must not look complete")
+      }
+      let resumed = try CLI.ome2zarr("convert", tiff, out, "--quiet", "--chunks", "16,64,64", "--resume")
+      if p.terminationReason == .uncaughtSignal {
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try FileTree.files(out) == expected, "trial \(trial): resumed output differs")
+      }
+    }
+    #expect(killed > 0, "no conversion was interrupted: the test did not test resuming")
+  }
+}
+
+/// Every file below a directory with its bytes.
+enum FileTree {
+  static func files(_ root: String) throws -> [String: Data] {
+    var out: [String: Data] = [:]
+    let e = FileManager.default.enumerator(atPath: root)
+    while let rel = e?.nextObject() as? String {
+      var isDir: ObjCBool = false
+      let full = (root as NSString).appendingPathComponent(rel)
+      if FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue {
+        out[rel] = try Data(contentsOf: URL(fileURLWithPath: full))
+      }
+    }
+    return out
+  }
+}

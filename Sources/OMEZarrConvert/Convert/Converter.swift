@@ -89,6 +89,7 @@ public enum Converter {
         guard existing == marker else {
           throw ConvertError(.outputExists, "the interrupted conversion in '\(output)' used other inputs or options; use --overwrite")
         }
+        try store.deleteTemporaryFiles()
         resumed = true
       } else if options.resume, (try? OMENode.open(in: store))?.kind == .image {
         throw ConvertError(.outputExists, "'\(output)' is already a complete image; nothing to resume (use --overwrite to convert again)")

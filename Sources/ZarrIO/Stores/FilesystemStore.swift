@@ -264,6 +264,21 @@ public final class FilesystemStore: Store {
 }
 
 extension FilesystemStore {
+  /// Removes temporary files that interrupted writes left behind (`__tmp.*`) below `prefix`.
+  public func deleteTemporaryFiles(under prefix: String = "") throws {
+    func walk(_ rel: String) throws {
+      for e in try entries(try path(rel), key: rel) {
+        let k = rel.isEmpty ? e.name : rel + "/" + e.name
+        if e.isDirectory {
+          try walk(k)
+        } else if e.name.hasPrefix(FilesystemStore.tempPrefix) {
+          unlink(try path(k))
+        }
+      }
+    }
+    try walk(prefix)
+  }
+
   /// Whether `path` is an existing directory.
   public static func isDirectory(_ path: String) throws -> Bool {
     var st = stat()
