@@ -1,7 +1,8 @@
 // Writes the bundled sample input of the demo: a small OME-TIFF z-stack (uint16, smooth signal
 // plus noise, physical size 0.5 x 0.2 x 0.2 µm, Deflate with predictor), made with libtiff.
 //
-//   swift run make-sample-tiff [OUTPUT] [--planes N] [--size YxX]     (default: sample.ome.tif, 48, 384x320)
+//   swift run make-sample-tiff [OUTPUT] [--planes N] [--size YxX] [--compression deflate|none]
+//   (defaults: sample.ome.tif, 48, 384x320, deflate)
 import Foundation
 import OMEZarrConvert
 import ZarrIO
@@ -19,8 +20,9 @@ let (height, width) = (size[0], size.count > 1 ? size[1] : size[0])
 
 do {
   var options = TIFFWriter.Options()
-  options.compression = .deflate
-  options.predictor = true
+  let uncompressed = option("--compression") == "none"
+  options.compression = uncompressed ? .none : .deflate
+  options.predictor = !uncompressed
   options.bigTIFF = planes * height * width * 2 > 3_900_000_000
   options.description = TIFFWriter.omeXML(sizeX: width, sizeY: height, sizeZ: planes, type: .uint16,
     physicalSize: (0.2, 0.2, 0.5), name: "sample")

@@ -197,3 +197,41 @@ struct WriterTests {
     #expect(throws: OMEZarrError.self) { try Upgrade.upgrade(six, to: .latest05, in: store, at: "back") }
   }
 }
+
+@Suite("Fast kernels")
+struct FastKernelTests {
+  @Test(arguments: [DataType.uint8, .int8, .uint16, .int16, .uint32, .int32, .float32, .float64])
+  func equalTheGeneralKernel(_ type: DataType) throws {
+    var state: UInt64 = 99
+    for shape in [[7, 9, 11], [1, 5, 6, 7], [2, 3, 13, 5], [9, 10], [11]] {
+      let n = shape.reduce(1, *)
+      var bytes = [UInt8](repeating: 0, count: n * type.size)
+      for i in bytes.indices {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        bytes[i] = UInt8(truncatingIfNeeded: state >> 40)
+      }
+      if type.isFloat {
+        // Finite values only.
+        let values = (0..<n).map { Double(Int($0 * 37 % 1001) - 500) / 7 }
+        bytes = type == .float32 ? values.map { Float($0) }.withUnsafeBytes { Array($0) } : values.withUnsafeBytes { Array($0) }
+      }
+      let input = try ArrayBuffer(shape: shape, dataType: type, bytes: bytes)
+      for method in [DownsamplingMethod.mean, .min, .max, .nearest] {
+        for factors in [shape.map { _ in 2 }, shape.enumerated().map { $0.offset == 0 ? 1 : 2 }, shape.map { _ in 1 }] {
+          let fast = try Downsample.apply(input, factors: factors, method: method)
+          let slow = try Downsample.applyGeneric(input, factors: factors, method: method)
+          #expect(fast == slow, "\(type) \(shape) \(factors) \(method)")
+          let parallel = try Downsample.apply(input, factors: factors, method: method, threads: 3)
+          #expect(parallel == slow, "parallel \(type) \(shape) \(factors) \(method)")
+        }
+      }
+    }
+  }
+
+  @Test func meanRoundsHalfToEven() throws {
+    let b = try ArrayBuffer(shape: [4], dataType: .uint8, elements: [UInt8(1), 2, 3, 4])
+    #expect(try Downsample.apply(b, factors: [2], method: .mean).elements(as: UInt8.self) == [2, 4])  // 1.5 -> 2, 3.5 -> 4
+    let c = try ArrayBuffer(shape: [2], dataType: .uint8, elements: [UInt8(2), 3])
+    #expect(try Downsample.apply(c, factors: [2], method: .mean).elements(as: UInt8.self) == [2])  // 2.5 -> 2
+  }
+}

@@ -2,6 +2,12 @@ import Dispatch
 import Synchronization
 import ZarrIO
 
+/// A pointer shared by threads that touch disjoint parts of its buffer.
+struct SendableBytes: @unchecked Sendable {
+  let pointer: UnsafeRawPointer
+  init(_ p: UnsafeRawPointer) { pointer = p }
+}
+
 /// Results of parallel parts.
 final class ResultBox: Sendable {
   private let slots: Mutex<[Result<ArrayBuffer, any Error>?]>
@@ -39,6 +45,38 @@ public enum Downsample {
     }
     let f = factors[axis]
     let outShape = zip(input.shape, factors).map { ($0 + $1 - 1) / $1 }
+    if let g = FastKernels.Geometry(shape: input.shape, factors: factors), FastKernels.supports(method), g.lead == 1, g.od >= 2,
+      [DataType.uint8, .int8, .uint16, .int16, .uint32, .int32, .float32, .float64].contains(input.dataType)
+    {
+      // Split the output depth planes between threads, all reading and writing the same buffers.
+      var out = ArrayBuffer(shape: outShape, dataType: input.dataType)
+      let parts = min(threads * 2, g.od)
+      try input.bytes.withUnsafeBytes { src in
+        try out.bytes.withUnsafeMutableBytes { dst in
+          let s = SendableBytes(src.baseAddress!), d = SendableBytes(UnsafeRawPointer(dst.baseAddress!))
+          let type = input.dataType
+          DispatchQueue.concurrentPerform(iterations: parts) { p in
+            let planes = (p * g.od / parts)..<((p + 1) * g.od / parts)
+            func go<T: DownsampleElement>(_: T.Type) {
+              FastKernels.run(s.pointer.assumingMemoryBound(to: T.self), UnsafeMutablePointer(mutating: d.pointer.assumingMemoryBound(to: T.self)),
+                g, method: method, planes: planes)
+            }
+            switch type {
+            case .uint8: go(UInt8.self)
+            case .int8: go(Int8.self)
+            case .uint16: go(UInt16.self)
+            case .int16: go(Int16.self)
+            case .uint32: go(UInt32.self)
+            case .int32: go(Int32.self)
+            case .float32: go(Float.self)
+            default: go(Double.self)
+            }
+          }
+          _ = threads
+        }
+      }
+      return out
+    }
     let outPlanes = outShape[axis]
     let parts = min(threads * 4, outPlanes)
     let inPlaneBytes = input.shape[(axis + 1)...].reduce(input.dataType.size, *)
@@ -75,6 +113,19 @@ public enum Downsample {
     let outShape = zip(input.shape, factors).map { ($0 + $1 - 1) / $1 }
     if factors.allSatisfy({ $0 == 1 }) { return input }
     var out = ArrayBuffer(shape: outShape, dataType: input.dataType)
+    if let g = FastKernels.Geometry(shape: input.shape, factors: factors), FastKernels.supports(method),
+      try runFast(input, &out, g, method: method, planes: nil)
+    {
+      return out
+    }
+    return try applyGeneric(input, factors: factors, method: method)
+  }
+
+  /// The general kernel (any factors, every method); ``apply(_:factors:method:)`` uses the fast
+  /// kernels where they apply and gives the same results.
+  static func applyGeneric(_ input: ArrayBuffer, factors: [Int], method: DownsamplingMethod) throws -> ArrayBuffer {
+    let outShape = zip(input.shape, factors).map { ($0 + $1 - 1) / $1 }
+    var out = ArrayBuffer(shape: outShape, dataType: input.dataType)
     let ctx = Context(inShape: input.shape, outShape: outShape, factors: factors, method: method)
     try input.bytes.withUnsafeBytes { src in
       try out.bytes.withUnsafeMutableBytes { dst in
@@ -104,6 +155,32 @@ public enum Downsample {
       }
     }
     return out
+  }
+
+  /// Runs the fast kernel for the element type; `false` when the type has none.
+  static func runFast(
+    _ input: ArrayBuffer, _ out: inout ArrayBuffer, _ g: FastKernels.Geometry, method: DownsamplingMethod, planes: Range<Int>?
+  ) throws -> Bool {
+    func go<T: DownsampleElement>(_: T.Type) {
+      input.bytes.withUnsafeBytes { src in
+        out.bytes.withUnsafeMutableBytes { dst in
+          FastKernels.run(src.bindMemory(to: T.self).baseAddress!, dst.bindMemory(to: T.self).baseAddress!, g, method: method,
+            planes: planes)
+        }
+      }
+    }
+    switch input.dataType {
+    case .uint8: go(UInt8.self)
+    case .int8: go(Int8.self)
+    case .uint16: go(UInt16.self)
+    case .int16: go(Int16.self)
+    case .uint32: go(UInt32.self)
+    case .int32: go(Int32.self)
+    case .float32: go(Float.self)
+    case .float64: go(Double.self)
+    default: return false
+    }
+    return true
   }
 
   struct Context {
@@ -232,7 +309,7 @@ public enum Downsample {
 protocol DownsampleElement: Comparable {
   static var zero: Self { get }
   var doubleValue: Double { get }
-  /// The value nearest to `d` (integers rounded half away from zero and clamped to their range).
+  /// The value nearest to `d` (integers rounded half to even, as TensorStore does, and clamped).
   init(rounding d: Double)
 }
 
@@ -240,7 +317,7 @@ extension DownsampleElement where Self: FixedWidthInteger {
   static var zero: Self { 0 }
   var doubleValue: Double { Double(self) }
   init(rounding d: Double) {
-    let r = d.rounded()
+    let r = d.rounded(.toNearestOrEven)
     if r <= Double(Self.min) { self = .min } else if r >= Double(Self.max) { self = .max } else { self = Self(r) }
   }
 }

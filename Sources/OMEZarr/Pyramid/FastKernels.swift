@@ -1,0 +1,92 @@
+/// Block kernels for the common case: factors of 1 or 2 on the last three dimensions, 1 elsewhere,
+/// and the mean, min, max or nearest methods. They walk input rows directly (no per-voxel index
+/// arithmetic), and compute output planes `planes` of the first dimension with extent > 1, so
+/// parallel callers split the work without copying.
+enum FastKernels {
+  /// The geometry the kernels handle, or `nil` (the general kernel is used then).
+  struct Geometry {
+    /// Leading (unreduced) elements, then depth, height, width of the input.
+    var lead: Int, d: Int, h: Int, w: Int
+    var fd: Int, fh: Int, fw: Int
+    var od: Int { (d + fd - 1) / fd }
+    var oh: Int { (h + fh - 1) / fh }
+    var ow: Int { (w + fw - 1) / fw }
+
+    init?(shape: [Int], factors: [Int]) {
+      let n = shape.count
+      guard n >= 1, factors.allSatisfy({ $0 == 1 || $0 == 2 }) else { return nil }
+      let k = min(3, n)
+      guard factors.prefix(n - k).allSatisfy({ $0 == 1 }) else { return nil }
+      let tail = Array(repeating: 1, count: 3 - k) + shape.suffix(k)
+      let ftail = Array(repeating: 1, count: 3 - k) + factors.suffix(k)
+      lead = shape.prefix(n - k).reduce(1, *)
+      (d, h, w) = (tail[0], tail[1], tail[2])
+      (fd, fh, fw) = (ftail[0], ftail[1], ftail[2])
+    }
+  }
+
+  static func supports(_ method: DownsamplingMethod) -> Bool {
+    method == .mean || method == .min || method == .max || method == .nearest
+  }
+
+  /// Computes output rows for all leading elements and output depth planes `planes` (all when nil).
+  static func run<T: DownsampleElement>(
+    _ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, _ g: Geometry, method: DownsamplingMethod, planes: Range<Int>? = nil
+  ) {
+    let range = planes ?? 0..<g.od
+    var sums = [Double](repeating: 0, count: g.ow)
+    var counts = [Double](repeating: 0, count: g.ow)
+    var best = [T](repeating: T.zero, count: g.ow)
+    for l in 0..<g.lead {
+      for oz in range {
+        for oy in 0..<g.oh {
+          let out = dst + ((l * g.od + oz) * g.oh + oy) * g.ow
+          let z0 = oz * g.fd, z1 = min(z0 + g.fd, g.d)
+          let y0 = oy * g.fh, y1 = min(y0 + g.fh, g.h)
+          if method == .nearest {
+            let row = src + ((l * g.d + z0) * g.h + y0) * g.w
+            for ox in 0..<g.ow { out[ox] = row[ox * g.fw] }
+            continue
+          }
+          var first = true
+          for z in z0..<z1 {
+            for y in y0..<y1 {
+              let row = src + ((l * g.d + z) * g.h + y) * g.w
+              switch method {
+              case .mean:
+                if g.fw == 2 {
+                  let pairs = g.w / 2
+                  // Added one by one, in the order of the general kernel (same rounding of float sums).
+                  for ox in 0..<pairs { sums[ox] += row[2 * ox].doubleValue; sums[ox] += row[2 * ox + 1].doubleValue; counts[ox] += 2 }
+                  if g.w % 2 == 1 { sums[pairs] += row[g.w - 1].doubleValue; counts[pairs] += 1 }
+                } else {
+                  for ox in 0..<g.ow { sums[ox] += row[ox].doubleValue; counts[ox] += 1 }
+                }
+              case .min, .max:
+                for ox in 0..<g.ow {
+                  var v = row[ox * g.fw]
+                  if g.fw == 2, ox * 2 + 1 < g.w {
+                    let u = row[ox * 2 + 1]
+                    v = method == .min ? Swift.min(v, u) : Swift.max(v, u)
+                  }
+                  if first { best[ox] = v } else { best[ox] = method == .min ? Swift.min(best[ox], v) : Swift.max(best[ox], v) }
+                }
+                first = false
+              default: break
+              }
+            }
+          }
+          if method == .mean {
+            for ox in 0..<g.ow {
+              out[ox] = T(rounding: sums[ox] / counts[ox])
+              sums[ox] = 0
+              counts[ox] = 0
+            }
+          } else {
+            for ox in 0..<g.ow { out[ox] = best[ox] }
+          }
+        }
+      }
+    }
+  }
+}
