@@ -103,7 +103,7 @@ struct WriterTests {
     // Level 1 is the 2 x 2 mean of level 0 (here along y and x).
     let l0 = try image.levels[0].read([0..<1, 0..<2, 0..<2], as: UInt16.self).map(Double.init)
     let l1 = try image.levels[1].read([0..<1, 0..<1, 0..<1], as: UInt16.self)
-    #expect(l1 == [UInt16((l0.reduce(0, +) / 4).rounded())])
+    #expect(l1 == [UInt16((l0.reduce(0, +) / 4).rounded(.toNearestOrEven))])
     #expect(image.omero?.channels.count == 1)
   }
 

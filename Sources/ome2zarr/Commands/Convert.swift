@@ -33,9 +33,9 @@ struct Convert: ParsableCommand {
   var chunks: String?
   @Option(help: "Shard shape, comma-separated (one value per axis).")
   var shards: String?
-  @Option(help: "zstd, blosc-zstd, blosc-lz4, gzip or none.")
-  var compressor: String = "zstd"
-  @Option(help: "Compression level (default: 3 for zstd, 5 for blosc and gzip).")
+  @Option(help: "blosc-zstd (default: blosc with zstd and byte shuffle), zstd, blosc-lz4, gzip or none.")
+  var compressor: String = "blosc-zstd"
+  @Option(help: "Compression level (default: 3 for zstd and blosc-zstd, 5 for blosc-lz4 and gzip).")
   var level: Int?
   @Option(help: "Downsampling: mean, nearest, mode, min, max or median (labels: mode).")
   var method: String = "mean"
@@ -250,7 +250,7 @@ struct Convert: ParsableCommand {
   static func compressor(_ name: String, level: Int?) throws -> Compressor {
     switch name {
     case "zstd": return .zstd(level: level ?? 3)
-    case "blosc-zstd": return .blosc(cname: "zstd", clevel: level ?? 5, shuffle: .shuffle)
+    case "blosc-zstd": return .blosc(cname: "zstd", clevel: level ?? 3, shuffle: .shuffle)
     case "blosc-lz4": return .blosc(cname: "lz4", clevel: level ?? 5, shuffle: .shuffle)
     case "gzip": return .gzip(level: level ?? 5)
     case "none": return .none
