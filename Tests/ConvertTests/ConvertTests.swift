@@ -84,6 +84,25 @@ struct ConvertTests {
     }
   }
 
+  @Test(arguments: [DownsamplingMethod.gaussian, .median, .mode, .max])
+  func streamedLevelsEqualWholeArrayKernels(_ method: DownsamplingMethod) throws {
+    let dir = try Corpus.dir()
+    let planes = try Corpus.planes(37, 50, 41)
+    let path = dir.appendingPathComponent("g.tif").path
+    try Corpus.write(path, planes)
+    var options = ConvertOptions()
+    options.chunkShape = [4, 16, 16]
+    options.method = method
+    let (node, _) = try convert(try TIFFSource(path: path), options)
+    let image = try #require(try node.image())
+    #expect(image.levels.count >= 3)
+    for i in 1..<image.levels.count {
+      let previous = try image.levels[i - 1].read()
+      let f = zip(image.levels[i - 1].shape, image.levels[i].shape).map { ($0 + $1 - 1) / $1 }
+      #expect(try image.levels[i].read() == Downsample.apply(previous, factors: f, method: method), "\(method) level \(i)")
+    }
+  }
+
   @Test(arguments: [DataType.uint8, .int16, .uint32, .float32, .float64])
   func sampleFormats(_ type: DataType) throws {
     let dir = try Corpus.dir()

@@ -33,6 +33,26 @@ struct PyramidTests {
     #expect(try Downsample.apply(f, factors: [2, 2], method: .mean).elements(as: Float.self) == [2])
   }
 
+  @Test func gaussianWeightsAndEdges() throws {
+    // 1-D: outputs use inputs 2j-1 ... 2j+2 with weights 1, 3, 3, 1, renormalised at the edges.
+    let b = try ArrayBuffer(shape: [6], dataType: .float64, elements: [0.0, 8, 16, 24, 32, 40])
+    let out = try Downsample.apply(b, factors: [2], method: .gaussian).elements(as: Double.self)
+    // Output j reads inputs 2j-1, 2j, 2j+1, 2j+2 (those that exist).
+    let first: Double = (3 * 0 + 3 * 8 + 16) / 7
+    let middle: Double = (8 + 3 * 16 + 3 * 24 + 32) / 8
+    let last: Double = (24 + 3 * 32 + 3 * 40) / 7
+    #expect(zip(out, [first, middle, last]).allSatisfy { abs($0 - $1) < 1e-12 }, "\(out)")
+    // A window with one voxel of context gives the same outputs as the whole image.
+    let big = try ArrayBuffer(shape: [9, 10], dataType: .uint16, elements: (0..<90).map { UInt16(($0 * 37) % 500) })
+    let whole = try Downsample.apply(big, factors: [2, 2], method: .gaussian)
+    let window = try big.region([1..<6, 0..<10])
+    let part = try Downsample.gaussian(window: window, origin: [1, 0], fullShape: [9, 10], factors: [2, 2], outputs: [1..<2, 0..<5])
+    #expect(part == (try whole.region([1..<2, 0..<5])))
+    #expect(throws: OMEZarrError.self) {
+      try Downsample.gaussian(window: try big.region([2..<6, 0..<10]), origin: [2, 0], fullShape: [9, 10], factors: [2, 2], outputs: [1..<2, 0..<5])
+    }
+  }
+
   @Test func labelsKeepTheirValues() throws {
     // Mode never invents a label: 1 and 3 never average to 2.
     let b = try ArrayBuffer(shape: [2, 2], dataType: .uint32, elements: [UInt32(1), 3, 3, 1])
@@ -70,6 +90,20 @@ struct WriterTests {
   static func ramp(_ shape: [Int]) -> ArrayBuffer {
     let n = shape.reduce(1, *)
     return try! ArrayBuffer(shape: shape, dataType: .uint16, elements: (0..<n).map { UInt16(truncatingIfNeeded: $0 * 7) })
+  }
+
+  @Test func gaussianPyramidsMatchTheWholeImageKernel() throws {
+    var options = ImageOptions(axes: [.space("z"), .space("y"), .space("x")])
+    options.chunkShape = [4, 16, 16]
+    options.method = .gaussian
+    let data = Self.ramp([11, 70, 50])
+    let node = try ImageWriter.write(data, to: MemoryStore(), options: options)
+    let image = try #require(try node.image())
+    for i in 1..<image.levels.count {
+      let previous = try image.levels[i - 1].read()
+      let f = zip(image.levels[i - 1].shape, image.levels[i].shape).map { ($0 + $1 - 1) / $1 }
+      #expect(try image.levels[i].read() == Downsample.apply(previous, factors: f, method: .gaussian), "level \(i)")
+    }
   }
 
   @Test(arguments: [NGFFVersion.latest04, .latest05, .latest06])

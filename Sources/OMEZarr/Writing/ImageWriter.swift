@@ -219,17 +219,28 @@ public enum ImageWriter {
     let inner = ChunkGeometry(array).chunkShape
     for box in gridBoxes(shape: array.shape, cell: array.chunkShape) {
       var block = ArrayBuffer(shape: box.map(\.count), dataType: array.dataType)
-      // Slabs along the first dimension, one chunk deep.
-      let depth = max(1, inner.first ?? 1)
+      // Slabs along the first dimension, one chunk deep (gaussian: 2 planes, its window is wider).
+      let depth = method == .gaussian ? 2 : max(1, inner.first ?? 1)
       var z = box.first?.lowerBound ?? 0
       let end = box.first?.upperBound ?? 1
       repeat {
         var slab = box
         if !slab.isEmpty { slab[0] = z..<min(z + depth, end) }
-        let input = (0..<slab.count).map { d in
-          (slab[d].lowerBound * factors[d])..<min(slab[d].upperBound * factors[d], previous.shape[d])
+        let reduced: ArrayBuffer
+        if method == .gaussian {
+          // One voxel of context on each side of the blocks (clamped to the image).
+          let window = (0..<slab.count).map { d -> Range<Int> in
+            factors[d] == 1 ? slab[d]
+              : max(0, 2 * slab[d].lowerBound - 1)..<min(previous.shape[d], 2 * slab[d].upperBound + 1)
+          }
+          reduced = try Downsample.gaussian(window: try previous.read(window), origin: window.map(\.lowerBound),
+            fullShape: previous.shape, factors: factors, outputs: slab)
+        } else {
+          let input = (0..<slab.count).map { d in
+            (slab[d].lowerBound * factors[d])..<min(slab[d].upperBound * factors[d], previous.shape[d])
+          }
+          reduced = try Downsample.apply(try previous.read(input), factors: factors, method: method)
         }
-        let reduced = try Downsample.apply(try previous.read(input), factors: factors, method: method)
         try block.paste(reduced, at: (0..<slab.count).map { slab[$0].lowerBound - box[$0].lowerBound })
         z += depth
       } while z < end

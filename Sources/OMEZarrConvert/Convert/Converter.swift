@@ -443,6 +443,14 @@ public enum Converter {
   }
 }
 
+/// Results of parallel groups.
+final class GroupResults: Sendable {
+  private let slots: Mutex<[ArrayBuffer?]>
+  init(count: Int) { slots = Mutex([ArrayBuffer?](repeating: nil, count: count)) }
+  func set(_ i: Int, _ b: ArrayBuffer) { slots.withLock { $0[i] = b } }
+  var values: [ArrayBuffer?] { slots.withLock { $0 } }
+}
+
 struct UnsafeSendableBuffer: @unchecked Sendable {
   let buffer: UnsafeMutableRawBufferPointer
   init(_ b: UnsafeMutableRawBufferPointer) { buffer = b }
@@ -464,6 +472,8 @@ final class Pipeline {
   /// Per level: planes not yet downsampled into the next level, and where they start.
   var carry: [ArrayBuffer?]
   var carryStart: [Int]
+  /// Per level (gaussian): the next output plane of the level below.
+  var nextOutput: [Int]
 
   init(arrays: [ZarrArray], plan: PyramidPlan, outer: [Int], slabAxis: Int, method: DownsamplingMethod, threads: Int) {
     self.arrays = arrays
@@ -476,6 +486,7 @@ final class Pipeline {
     pendingStart = [Int](repeating: 0, count: arrays.count)
     carry = [ArrayBuffer?](repeating: nil, count: arrays.count)
     carryStart = [Int](repeating: 0, count: arrays.count)
+    nextOutput = [Int](repeating: 0, count: arrays.count)
   }
 
   /// Planes along the streaming axis of a slab (its extent there).
@@ -523,6 +534,7 @@ final class Pipeline {
     pendingStart[k] = begin
     // 2. Downsample whole blocks into the next level.
     guard k + 1 < arrays.count else { return }
+    if method == .gaussian { return try pushGaussian(level: k, slab: slab, start: start) }
     let f = plan.factors[k + 1][axis]
     let input = try concat(carry[k], slab)
     let inputStart = carry[k] == nil ? start : carryStart[k]
@@ -541,10 +553,79 @@ final class Pipeline {
     try push(level: k + 1, slab: reduced, start: inputStart / f)
   }
 
+  /// Gaussian: outputs need one input plane of context on each side, so the carry keeps the
+  /// planes from `2 j - 1` for the next output `j` (or all planes when the axis is not halved).
+  func pushGaussian(level k: Int, slab: ArrayBuffer, start: Int) throws {
+    let factors = plan.factors[k + 1]
+    let f = factors[axis]
+    let input = try concat(carry[k], slab)
+    let inputStart = carry[k] == nil ? start : carryStart[k]
+    let available = inputStart + depth(input)
+    let extent = arrays[k].shape[axis]
+    let outExtent = (extent + f - 1) / f
+    let next = nextOutput[k]
+    // The last output whose taps (up to f j + 2, clamped) are all here.
+    let end = available == extent ? outExtent : (f == 2 ? (available >= 3 ? max(next, (available - 3) / 2 + 1) : next) : available)
+    guard end > next else {
+      carry[k] = input
+      carryStart[k] = inputStart
+      return
+    }
+    var fullShape = arrays[k].shape
+    for d in 0..<axis { fullShape[d] = 1 }
+    let outShape = zip(input.shape, factors).map { ($0 + $1 - 1) / $1 }
+    // Output planes in groups, in parallel; each from its own window of input planes.
+    let groups = stride(from: next, to: end, by: 2).map { $0..<min($0 + 2, end) }
+    let results = GroupResults(count: groups.count)
+    let failure = Mutex<(any Error)?>(nil)
+    let planeBytes = input.bytes.count / max(depth(input), 1)
+    let (axis, threads, full) = (self.axis, self.threads, fullShape)
+    DispatchQueue.concurrentPerform(iterations: max(1, min(threads, groups.count))) { worker in
+      var g = worker
+      while g < groups.count {
+        let group = groups[g]
+        do {
+          let lo = f == 2 ? max(0, 2 * group.lowerBound - 1) : group.lowerBound
+          let hi = f == 2 ? min(extent, 2 * group.upperBound + 1) : group.upperBound
+          var wshape = input.shape
+          wshape[axis] = hi - lo
+          let window = try ArrayBuffer(shape: wshape, dataType: input.dataType,
+            bytes: Array(input.bytes[((lo - inputStart) * planeBytes)..<((hi - inputStart) * planeBytes)]))
+          var origin = [Int](repeating: 0, count: wshape.count)
+          origin[axis] = lo
+          var outputs = outShape.map { 0..<$0 }
+          outputs[axis] = group
+          results.set(g, try Downsample.gaussian(window: window, origin: origin, fullShape: full, factors: factors, outputs: outputs))
+        } catch {
+          failure.withLock { if $0 == nil { $0 = error } }
+        }
+        g += max(1, min(threads, groups.count))
+      }
+    }
+    if let e = failure.withLock({ $0 }) { throw e }
+    var bytes: [UInt8] = []
+    for r in results.values { bytes += r?.bytes ?? [] }
+    var shape = outShape
+    shape[axis] = end - next
+    let reduced = try ArrayBuffer(shape: shape, dataType: input.dataType, bytes: bytes)
+    nextOutput[k] = end
+    // Keep the planes the next outputs need.
+    let keepFrom = end >= outExtent ? available : (f == 2 ? max(inputStart, 2 * end - 1) : end)
+    if keepFrom < available {
+      let (_, rest) = try split(input, at: keepFrom - inputStart)
+      carry[k] = rest
+      carryStart[k] = keepFrom
+    } else {
+      carry[k] = nil
+      carryStart[k] = available
+    }
+    try push(level: k + 1, slab: reduced, start: next)
+  }
+
   /// Writes whatever is left (the partial last shards).
   func finish() throws {
     for k in 0..<arrays.count {
-      if let c = carry[k], k + 1 < arrays.count, depth(c) > 0 {
+      if let c = carry[k], k + 1 < arrays.count, depth(c) > 0, method != .gaussian {
         carry[k] = nil
         let f = plan.factors[k + 1][axis]
         let reduced = try Downsample.apply(c, factors: plan.factors[k + 1], method: method, threads: threads)

@@ -37,7 +37,7 @@ struct Convert: ParsableCommand {
   var compressor: String = "blosc-zstd"
   @Option(help: "Compression level (default: 3 for zstd and blosc-zstd, 5 for blosc-lz4 and gzip).")
   var level: Int?
-  @Option(help: "Downsampling: mean, nearest, mode, min, max or median (labels: mode).")
+  @Option(help: "Downsampling: mean, gaussian, nearest, mode, min, max or median (labels: mode).")
   var method: String = "mean"
   @Option(help: "Number of levels (default: until the largest space dimension fits one chunk).")
   var levels: Int?
