@@ -24,7 +24,8 @@ extension Downsample {
     var cur = window.shape
     var org = origin
     var full = fullShape
-    for d in stride(from: n - 1, through: 0, by: -1) {
+    // The first axes first: along the streaming axis the window is widest, so it shrinks most.
+    for d in 0..<n {
       if factors[d] == 1 {
         // Only cut the window down to the requested outputs.
         let r = outputs[d]
@@ -42,8 +43,10 @@ extension Downsample {
       let inner = cur[(d + 1)...].reduce(1, *), outer = cur[..<d].reduce(1, *)
       let m = outRange.count
       var out = [Double](repeating: 0, count: outer * m * inner)
-      for (jj, j) in outRange.enumerated() {
-        var taps: [(Int, Double)] = []
+      // Taps (input offset in the window, normalised weight) of each output.
+      var taps: [[(Int, Double)]] = []
+      for j in outRange {
+        var list: [(Int, Double)] = []
         var total = 0.0
         for k in 0..<4 {
           let i = 2 * j - 1 + k
@@ -51,15 +54,32 @@ extension Downsample {
           guard i >= org[d], i < org[d] + cur[d] else {
             throw OMEZarrError(.invalidArgument, "the window lacks input \(i) along axis \(d) for output \(j)")
           }
-          taps.append((i - org[d], gaussianWeights[k]))
+          list.append((i - org[d], gaussianWeights[k]))
           total += gaussianWeights[k]
         }
-        for (t, w) in taps.indices.map({ (taps[$0].0, taps[$0].1 / total) }) {
-          data.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-              for o in 0..<outer {
-                let s = (o * cur[d] + t) * inner, q = (o * m + jj) * inner
-                for i in 0..<inner { dst[q + i] += w * src[s + i] }
+        taps.append(list.map { ($0.0, $0.1 / total) })
+      }
+      let n = cur[d]
+      data.withUnsafeBufferPointer { src in
+        out.withUnsafeMutableBufferPointer { dst in
+          if inner == 1 {
+            // Along the last axis: row by row, each output from its taps.
+            for o in 0..<outer {
+              let row = src.baseAddress! + o * n, res = dst.baseAddress! + o * m
+              for jj in 0..<m {
+                var acc = 0.0
+                for (t, w) in taps[jj] { acc += w * row[t] }
+                res[jj] = acc
+              }
+            }
+          } else {
+            for o in 0..<outer {
+              for jj in 0..<m {
+                let q = dst.baseAddress! + (o * m + jj) * inner
+                for (t, w) in taps[jj] {
+                  let s = src.baseAddress! + (o * n + t) * inner
+                  for i in 0..<inner { q[i] += w * s[i] }
+                }
               }
             }
           }

@@ -558,48 +558,65 @@ final class Pipeline {
   func pushGaussian(level k: Int, slab: ArrayBuffer, start: Int) throws {
     let factors = plan.factors[k + 1]
     let f = factors[axis]
-    let input = try concat(carry[k], slab)
-    let inputStart = carry[k] == nil ? start : carryStart[k]
-    let available = inputStart + depth(input)
+    // The planes at hand: the carried ones, then the slab (not concatenated: slabs are big).
+    let held = carry[k]
+    let heldStart = held == nil ? start : carryStart[k]
+    let heldDepth = held.map(depth) ?? 0
+    let available = start + depth(slab)
+    let planeBytes = slab.bytes.count / max(depth(slab), 1)
     let extent = arrays[k].shape[axis]
     let outExtent = (extent + f - 1) / f
     let next = nextOutput[k]
     // The last output whose taps (up to f j + 2, clamped) are all here.
     let end = available == extent ? outExtent : (f == 2 ? (available >= 3 ? max(next, (available - 3) / 2 + 1) : next) : available)
+    /// Planes `lo ..< hi` (absolute) as bytes, from the carry and the slab.
+    let planes = { @Sendable (lo: Int, hi: Int) -> [UInt8] in
+      var out: [UInt8] = []
+      out.reserveCapacity((hi - lo) * planeBytes)
+      if let held, lo < heldStart + heldDepth {
+        let a = lo - heldStart, b = min(hi, heldStart + heldDepth) - heldStart
+        out += held.bytes[(a * planeBytes)..<(b * planeBytes)]
+      }
+      if hi > start {
+        let a = max(lo, start) - start, b = hi - start
+        out += slab.bytes[(a * planeBytes)..<(b * planeBytes)]
+      }
+      return out
+    }
     guard end > next else {
-      carry[k] = input
-      carryStart[k] = inputStart
+      var shape = slab.shape
+      shape[axis] = available - heldStart
+      carry[k] = try ArrayBuffer(shape: shape, dataType: slab.dataType, bytes: planes(heldStart, available))
+      carryStart[k] = heldStart
       return
     }
     var fullShape = arrays[k].shape
     for d in 0..<axis { fullShape[d] = 1 }
-    let outShape = zip(input.shape, factors).map { ($0 + $1 - 1) / $1 }
-    // Output planes in groups, in parallel; each from its own window of input planes.
-    let groups = stride(from: next, to: end, by: 2).map { $0..<min($0 + 2, end) }
-    let results = GroupResults(count: groups.count)
+    let outShape = zip(slab.shape, factors).map { ($0 + $1 - 1) / $1 }
+    // Output planes in parallel, each from its own window of input planes.
+    let outputs = Array(next..<end)
+    let results = GroupResults(count: outputs.count)
     let failure = Mutex<(any Error)?>(nil)
-    let planeBytes = input.bytes.count / max(depth(input), 1)
-    let (axis, threads, full) = (self.axis, self.threads, fullShape)
-    DispatchQueue.concurrentPerform(iterations: max(1, min(threads, groups.count))) { worker in
+    let (axis, threads, full, slabShape, type) = (self.axis, self.threads, fullShape, slab.shape, slab.dataType)
+    DispatchQueue.concurrentPerform(iterations: max(1, min(threads, outputs.count))) { worker in
       var g = worker
-      while g < groups.count {
-        let group = groups[g]
+      while g < outputs.count {
         do {
-          let lo = f == 2 ? max(0, 2 * group.lowerBound - 1) : group.lowerBound
-          let hi = f == 2 ? min(extent, 2 * group.upperBound + 1) : group.upperBound
-          var wshape = input.shape
+          let j = outputs[g]
+          let lo = f == 2 ? max(0, 2 * j - 1) : j
+          let hi = f == 2 ? min(extent, 2 * j + 3) : j + 1
+          var wshape = slabShape
           wshape[axis] = hi - lo
-          let window = try ArrayBuffer(shape: wshape, dataType: input.dataType,
-            bytes: Array(input.bytes[((lo - inputStart) * planeBytes)..<((hi - inputStart) * planeBytes)]))
+          let window = try ArrayBuffer(shape: wshape, dataType: type, bytes: planes(lo, hi))
           var origin = [Int](repeating: 0, count: wshape.count)
           origin[axis] = lo
-          var outputs = outShape.map { 0..<$0 }
-          outputs[axis] = group
-          results.set(g, try Downsample.gaussian(window: window, origin: origin, fullShape: full, factors: factors, outputs: outputs))
+          var region = outShape.map { 0..<$0 }
+          region[axis] = outputs[g]..<(outputs[g] + 1)
+          results.set(g, try Downsample.gaussian(window: window, origin: origin, fullShape: full, factors: factors, outputs: region))
         } catch {
           failure.withLock { if $0 == nil { $0 = error } }
         }
-        g += max(1, min(threads, groups.count))
+        g += max(1, min(threads, outputs.count))
       }
     }
     if let e = failure.withLock({ $0 }) { throw e }
@@ -607,13 +624,14 @@ final class Pipeline {
     for r in results.values { bytes += r?.bytes ?? [] }
     var shape = outShape
     shape[axis] = end - next
-    let reduced = try ArrayBuffer(shape: shape, dataType: input.dataType, bytes: bytes)
+    let reduced = try ArrayBuffer(shape: shape, dataType: slab.dataType, bytes: bytes)
     nextOutput[k] = end
     // Keep the planes the next outputs need.
-    let keepFrom = end >= outExtent ? available : (f == 2 ? max(inputStart, 2 * end - 1) : end)
+    let keepFrom = end >= outExtent ? available : (f == 2 ? max(heldStart, 2 * end - 1) : end)
     if keepFrom < available {
-      let (_, rest) = try split(input, at: keepFrom - inputStart)
-      carry[k] = rest
+      var s = slab.shape
+      s[axis] = available - keepFrom
+      carry[k] = try ArrayBuffer(shape: s, dataType: slab.dataType, bytes: planes(keepFrom, available))
       carryStart[k] = keepFrom
     } else {
       carry[k] = nil
