@@ -182,6 +182,21 @@ struct ConvertCommandTests {
     let badRun = try CLI.ome2zarr("convert", bad, dir.appendingPathComponent("bad.zarr").path)
     #expect(badRun.status != 0 && badRun.stderr.contains("bad.tif"))
     #expect(try CLI.ome2zarr("convert", tiff, dir.appendingPathComponent("y.zarr").path, "--method", "blur").status == 2)
+    // Labels from another TIFF, and a resave of the output as OME-Zarr 0.4.
+    let labeled = dir.appendingPathComponent("labeled.ome.zarr").path
+    let l = try CLI.ome2zarr("convert", tiff, labeled, "--quiet", "--label", "cells=\(tiff)", "--name", "stack",
+      "--channel-names", "DNA", "--channel-colors", "00ff00")
+    #expect(l.status == 0, "\(l.stderr)")
+    let node = try OMEZarr.OMENode.open(path: labeled)
+    #expect(try node.labelNames() == ["cells"])
+    #expect(try node.child("labels/cells").metadata.multiscales?.first?.type == "mode")
+    #expect(node.metadata.omero?.channels.first?.label == "DNA" && node.metadata.omero?.channels.first?.color == "00FF00")
+    #expect(node.metadata.multiscales?.first?.name == "stack")
+    let v04 = dir.appendingPathComponent("resaved.zarr").path
+    #expect(try CLI.ome2zarr("convert", labeled, v04, "--quiet", "--version", "0.4").status == 0)
+    let resaved = try OMEZarr.OMENode.open(path: v04)
+    #expect(resaved.version?.description == "0.4")
+    #expect(try resaved.image()?.levels[0].read() == (try node.image()?.levels[0].read()))
   }
 
   @Test func resumeAfterKillGivesIdenticalBytes() throws {

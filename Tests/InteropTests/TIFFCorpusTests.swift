@@ -56,6 +56,19 @@ struct TIFFCorpusTests {
         Issue.record("\(name): \(error)")
       }
     }
+    // The CLI turns a multi-image OME-TIFF into a bioformats2raw-style collection.
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ome2zarr").path
+    let collection = dir.appendingPathComponent("series.zarr").path
+    let run = try runProcess(binary, ["convert", dir.appendingPathComponent("ome_series.ome.tif").path, collection, "--quiet"])
+    #expect(run.status == 0, "\(run.stderrText)")
+    let root = try OMENode.open(path: collection)
+    #expect(root.kind == .bioformats2raw)
+    #expect(try root.child("OME").metadata.series == ["0", "1"])
+    #expect(FileManager.default.fileExists(atPath: collection + "/OME/METADATA.ome.xml"))
+    for i in 0..<2 {
+      let want = [UInt8](try Data(contentsOf: dir.appendingPathComponent("ome_series_\(i).bin")))
+      #expect(try root.child(String(i)).image()?.levels[0].read().bytes == want, "series \(i)")
+    }
     // ome-zarr-models, the 0.5 JSON schema and ome-zarr-py check a few outputs.
     let sample = checks.filter { ["stack_zlib_pred2", "ome_tczyx", "imagej", "rgb_planar", "format_float32", "single"].contains($0["name"]?.stringValue ?? "") }
     #expect(sample.count == 6)

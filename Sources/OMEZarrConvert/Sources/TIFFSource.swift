@@ -10,6 +10,8 @@ import ZarrIO
 /// channels.
 public final class TIFFSource: PlaneSource {
   public let description: SourceDescription
+  /// The OME-XML of an OME-TIFF (kept in `OME/METADATA.ome.xml` of collections).
+  public let omeXML: String?
   /// Plane location per linear index over the leading axes.
   private let planes: [PlaneRef]
   private let pools: [String: TIFFHandlePool]
@@ -198,6 +200,7 @@ public final class TIFFSource: PlaneSource {
     description = SourceDescription(name: imageName, axes: axes, shape: shape, dataType: dataType, scale: s, channels: channels,
       files: Array(directories.keys).sorted())
     planes = refs
+    omeXML = dirs.first?.description.flatMap { $0.contains("<OME") ? $0 : nil }
     self.pools = pools
     self.directories = directories
     self.contiguous = contiguous

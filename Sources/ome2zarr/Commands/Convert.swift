@@ -212,6 +212,9 @@ struct Convert: ParsableCommand {
     ome.version = options.version.description
     ome.series = sources.map(\.name)
     _ = try ZarrGroup.create(in: store, path: "OME", attributes: ome.applied(to: [:]), format: options.version.zarrFormat, overwrite: true)
+    if let xml = (sources.first?.source as? TIFFSource)?.omeXML {
+      try store.set("OME/METADATA.ome.xml", Array(xml.utf8))
+    }
     var root = OMEAttributes()
     root.version = options.version.description
     root.bioformats2rawLayout = 3

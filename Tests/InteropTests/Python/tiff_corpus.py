@@ -11,6 +11,36 @@ import numpy as np
 import tifffile
 
 
+def write_contiguous_imagej(path, planes):
+    """A classic little-endian TIFF with a single IFD whose strip is the first plane, the other
+    planes following it contiguously, and an ImageJ description announcing all of them."""
+    import struct
+    z, h, w = planes.shape
+    desc = f"ImageJ=1.54f\nimages={z}\nslices={z}\nloop=false\n".encode() + b"\0"
+    entries = []  # (tag, type, count, value or offset)
+    header = 8
+    ifd_count = 9
+    ifd_size = 2 + ifd_count * 12 + 4
+    desc_offset = header + ifd_size
+    data_offset = desc_offset + len(desc)
+    data_offset += data_offset % 2
+    plane_bytes = h * w * 2
+    entries = [(256, 4, 1, w), (257, 4, 1, h), (258, 3, 1, 16), (259, 3, 1, 1), (262, 3, 1, 1),
+               (270, 2, len(desc), desc_offset), (273, 4, 1, data_offset), (278, 4, 1, h), (279, 4, 1, plane_bytes)]
+    with open(path, "wb") as f:
+        f.write(b"II" + struct.pack("<HI", 42, header))
+        f.write(struct.pack("<H", ifd_count))
+        for tag, typ, count, value in entries:
+            if typ == 3:
+                f.write(struct.pack("<HHIHH", tag, typ, count, value, 0))
+            else:
+                f.write(struct.pack("<HHII", tag, typ, count, value))
+        f.write(struct.pack("<I", 0))
+        f.write(desc)
+        f.write(b"\0" * (data_offset - desc_offset - len(desc)))
+        f.write(planes.astype("<u2").tobytes())
+
+
 def main(d):
     os.makedirs(d, exist_ok=True)
     rng = np.random.default_rng(42)
@@ -93,6 +123,10 @@ def main(d):
     ijz = vol((7, 30, 28), "float32")
     tifffile.imwrite(os.path.join(d, "imagej_float.tif"), ijz, imagej=True, metadata={"axes": "ZYX"})
     add("imagej_float", ijz, ["z", "y", "x"])
+    # An ImageJ stack laid out like files over 4 GB: one IFD, the planes follow its data contiguously.
+    planes = vol((5, 12, 10))
+    write_contiguous_imagej(os.path.join(d, "imagej_contiguous.tif"), planes)
+    add("imagej_contiguous", planes, ["z", "y", "x"])
     json.dump(cases, open(os.path.join(d, "manifest.json"), "w"), indent=1)
     print(len(cases))
 

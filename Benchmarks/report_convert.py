@@ -1,0 +1,37 @@
+"""Summarises the convert benchmark: best of the repeats per implementation and task, the floor
+ratio, and the speedup over ngff-zarr."""
+import json
+import sys
+
+raw = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+best, errors = {}, []
+for r in raw:
+    res = r["result"]
+    if "error" in res:
+        errors.append(r)
+        continue
+    key = (r["impl"], res["task"])
+    cur = best.get(key)
+    if cur is None or res["seconds"] < cur["seconds"]:
+        peak = max(res["peak_rss_mb"], cur["peak_rss_mb"]) if cur else res["peak_rss_mb"]
+        best[key] = dict(res, peak_rss_mb=peak)
+    else:
+        cur["peak_rss_mb"] = max(cur["peak_rss_mb"], res["peak_rss_mb"])
+for (impl, task), b in sorted(best.items()):
+    print(json.dumps({"impl": impl, "task": task, "seconds": b["seconds"], "mb_per_s": round(b["bytes"] / b["seconds"] / 1e6, 1),
+                      "peak_rss_mb": b["peak_rss_mb"], "input_mb": round(b["bytes"] / 1e6, 1)}))
+for e in errors:
+    print(json.dumps(e))
+ours = "ome-zarr-swift"
+peer = best.get(("ngff-zarr", "convert_mean"))
+for task in ("convert_mean", "convert_gaussian"):
+    if peer and (ours, task) in best:
+        print(json.dumps({"ratio": f"{ours} {task} vs ngff-zarr (default method)", "speedup": round(peer["seconds"] / best[(ours, task)]["seconds"], 2)}))
+floor = best.get((ours, "convert_level0_only"))
+for task in ("convert_mean", "convert_gaussian"):
+    if floor and (ours, task) in best:
+        print(json.dumps({"ratio": f"{ours} {task} vs reading the TIFF and writing level 0 alone",
+                          "times_the_floor": round(best[(ours, task)]["seconds"] / floor["seconds"], 2)}))
+deep, base = best.get((ours, "convert_mean_4x_planes")), best.get((ours, "convert_mean"))
+if deep and base:
+    print(json.dumps({"ratio": "peak RSS, 4x planes vs 1x", "rss_ratio": round(deep["peak_rss_mb"] / base["peak_rss_mb"], 2)}))
