@@ -1,5 +1,6 @@
 import Foundation
 import OMEZarr
+import OMEZarrConvert
 import TestSupport
 import Testing
 import ZarrIO
@@ -182,14 +183,22 @@ struct ConvertCommandTests {
     let badRun = try CLI.ome2zarr("convert", bad, dir.appendingPathComponent("bad.zarr").path)
     #expect(badRun.status != 0 && badRun.stderr.contains("bad.tif"))
     #expect(try CLI.ome2zarr("convert", tiff, dir.appendingPathComponent("y.zarr").path, "--method", "blur").status == 2)
-    // Labels from another TIFF, and a resave of the output as OME-Zarr 0.4.
+    // Labels from another TIFF (12 cells in a grid), and a resave of the output as OME-Zarr 0.4.
+    let labelTIFF = dir.appendingPathComponent("cells.tif").path
+    let writer = try TIFFWriter(path: labelTIFF)
+    var cells = [UInt16](repeating: 0, count: 96 * 96)
+    for y in 0..<96 {
+      for x in 0..<96 { cells[y * 96 + x] = UInt16((y / 24) * 3 + x / 32 + 1) }
+    }
+    for _ in 0..<20 { try writer.append(try ArrayBuffer(shape: [96, 96], dataType: .uint16, elements: cells)) }
     let labeled = dir.appendingPathComponent("labeled.ome.zarr").path
-    let l = try CLI.ome2zarr("convert", tiff, labeled, "--quiet", "--label", "cells=\(tiff)", "--name", "stack",
+    let l = try CLI.ome2zarr("convert", tiff, labeled, "--quiet", "--label", "cells=\(labelTIFF)", "--name", "stack",
       "--channel-names", "DNA", "--channel-colors", "00ff00")
     #expect(l.status == 0, "\(l.stderr)")
     let node = try OMEZarr.OMENode.open(path: labeled)
     #expect(try node.labelNames() == ["cells"])
     #expect(try node.child("labels/cells").metadata.multiscales?.first?.type == "mode")
+    #expect(try node.child("labels/cells").metadata.imageLabel?.colors?.map(\.labelValue) == Array(1...12))
     #expect(node.metadata.omero?.channels.first?.label == "DNA" && node.metadata.omero?.channels.first?.color == "00FF00")
     #expect(node.metadata.multiscales?.first?.name == "stack")
     let v04 = dir.appendingPathComponent("resaved.zarr").path

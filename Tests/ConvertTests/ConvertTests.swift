@@ -144,6 +144,38 @@ struct ConvertTests {
     } }
   }
 
+  @Test func omeTIFFMultiFileSets() throws {
+    // Two files: planes z 0-2 in a.ome.tif (which holds the metadata), z 3-4 in b.ome.tif.
+    let dir = try Corpus.dir()
+    let planes = try Corpus.planes(5, 12, 9)
+    let xml = """
+      <?xml version="1.0" encoding="UTF-8"?>
+      <OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06" UUID="urn:uuid:a">
+      <Image ID="Image:0"><Pixels ID="Pixels:0" DimensionOrder="XYZCT" Type="uint16" SizeX="9" SizeY="12" SizeZ="5" SizeC="1" SizeT="1">
+      <Channel ID="Channel:0:0" SamplesPerPixel="1"/>
+      <TiffData FirstZ="0" IFD="0" PlaneCount="3"><UUID FileName="a.ome.tif">urn:uuid:a</UUID></TiffData>
+      <TiffData FirstZ="3" IFD="0" PlaneCount="2"><UUID FileName="b.ome.tif">urn:uuid:b</UUID></TiffData>
+      </Pixels></Image></OME>
+      """
+    var o = TIFFWriter.Options()
+    o.description = xml
+    try Corpus.write(dir.appendingPathComponent("a.ome.tif").path, Array(planes[0..<3]), options: o)
+    try Corpus.write(dir.appendingPathComponent("b.ome.tif").path, Array(planes[3..<5]))
+    let source = try TIFFSource(path: dir.appendingPathComponent("a.ome.tif").path)
+    #expect(source.description.shape == [5, 12, 9])
+    #expect(source.description.files.count == 2)
+    let (node, _) = try convert(source)
+    #expect(try node.image()?.levels[0].read() == Corpus.stack(planes))
+    // A missing member file is an error naming it.
+    try FileManager.default.removeItem(at: dir.appendingPathComponent("b.ome.tif"))
+    do {
+      _ = try TIFFSource(path: dir.appendingPathComponent("a.ome.tif").path)
+      Issue.record("opened a set with a missing file")
+    } catch let e as ConvertError {
+      #expect(e.file?.hasSuffix("b.ome.tif") == true)
+    }
+  }
+
   @Test func imageJHyperstacks() throws {
     let dir = try Corpus.dir()
     let planes = try Corpus.planes(2 * 3, 16, 12, type: .uint8)  // channels 2, slices 3: c fastest

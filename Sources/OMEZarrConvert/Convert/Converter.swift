@@ -278,6 +278,7 @@ public enum Converter {
     if let imageLabel {
       var l = imageLabel
       if case .v04 = options.version { l.version = options.version.description }
+      if l.colors == nil { l.colors = try labelColors(arrays[0]) }
       meta.imageLabel = l
     } else {
       meta.omero = try omero(arrays.last!, desc: desc)
@@ -378,6 +379,37 @@ public enum Converter {
       if let e = failure.withLock({ $0 }) { throw e }
     }
     reused = slab
+  }
+
+  /// A distinct color for every label value of a label image (0, the background, excluded), or
+  /// `nil` when it has more than 4096 values. Hues follow the golden ratio so neighbours differ.
+  static func labelColors(_ level: ZarrArray) throws -> [ImageLabel.Color]? {
+    var values = Set<Int64>()
+    for box in gridBoxes(shape: level.shape, cell: level.chunkShape) {
+      let b = try level.read(box)
+      for v in try doubles(b) {
+        values.insert(Int64(v))
+        if values.count > 4097 { return nil }
+      }
+    }
+    return values.filter { $0 != 0 }.sorted().map { v in
+      let h = (Double(v) * 0.618_033_988_749_895).truncatingRemainder(dividingBy: 1)
+      let (r, g, b) = hsv(h < 0 ? h + 1 : h, 0.75, 1)
+      return ImageLabel.Color(labelValue: Int(v), rgba: [Int(r * 255), Int(g * 255), Int(b * 255), 255])
+    }
+  }
+
+  static func hsv(_ h: Double, _ s: Double, _ v: Double) -> (Double, Double, Double) {
+    let i = Int(h * 6) % 6, f = h * 6 - Double(Int(h * 6))
+    let p = v * (1 - s), q = v * (1 - f * s), t = v * (1 - (1 - f) * s)
+    switch i {
+    case 0: return (v, t, p)
+    case 1: return (q, v, p)
+    case 2: return (p, v, t)
+    case 3: return (p, q, v)
+    case 4: return (t, p, v)
+    default: return (v, p, q)
+    }
   }
 
   /// Channel windows from the coarsest level: min and max, and the 0.1 % / 99.9 % quantiles.
