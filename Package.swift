@@ -48,6 +48,6 @@ let package = Package(
     .testTarget(name: "InteropTests", dependencies: ["ZarrIO", "OMEZarr", "OMEZarrConvert", "TestSupport"], exclude: ["Python"]),
     .testTarget(name: "CLITests", dependencies: ["ZarrIO", "OMEZarr", "OMEZarrConvert", "TestSupport", "ome2zarr", "make-sample-tiff"]),
     .testTarget(name: "OMEZarrTests", dependencies: ["OMEZarr", "ZarrIO"], exclude: ["Fixtures"]),
-    .testTarget(name: "ConvertTests", dependencies: ["OMEZarrConvert", "OMEZarr", "ZarrIO"]),
+    .testTarget(name: "ConvertTests", dependencies: ["OMEZarrConvert", "OMEZarr", "ZarrIO", "TestSupport"]),
   ]
 )

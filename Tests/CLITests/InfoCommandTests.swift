@@ -214,7 +214,7 @@ struct ConvertCommandTests {
     try Self.makeStack(tiff, planes: 96, size: 320)
     let reference = dir.appendingPathComponent("ref.zarr").path
     #expect(try CLI.ome2zarr("convert", tiff, reference, "--quiet", "--chunks", "16,64,64").status == 0)
-    let expected = try FileTree.files(reference)
+    let expected = try fileTree(reference)
     var killed = 0
     for trial in 0..<3 {
       let out = dir.appendingPathComponent("killed\(trial).zarr").path
@@ -232,25 +232,9 @@ struct ConvertCommandTests {
       let resumed = try CLI.ome2zarr("convert", tiff, out, "--quiet", "--chunks", "16,64,64", "--resume")
       if p.terminationReason == .uncaughtSignal {
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        #expect(try FileTree.files(out) == expected, "trial \(trial): resumed output differs")
+        #expect(try fileTree(out) == expected, "trial \(trial): resumed output differs")
       }
     }
     #expect(killed > 0, "no conversion was interrupted: the test did not test resuming")
-  }
-}
-
-/// Every file below a directory with its bytes.
-enum FileTree {
-  static func files(_ root: String) throws -> [String: Data] {
-    var out: [String: Data] = [:]
-    let e = FileManager.default.enumerator(atPath: root)
-    while let rel = e?.nextObject() as? String {
-      var isDir: ObjCBool = false
-      let full = (root as NSString).appendingPathComponent(rel)
-      if FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue {
-        out[rel] = try Data(contentsOf: URL(fileURLWithPath: full))
-      }
-    }
-    return out
   }
 }

@@ -1,16 +1,13 @@
 import Foundation
 import OMEZarr
+import TestSupport
 import Testing
 import ZarrIO
 @testable import OMEZarrConvert
 
 /// Makes TIFFs with our libtiff writer and converts them.
 enum Corpus {
-  static func dir() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("convert-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }
+  static func dir() throws -> URL { try makeTemporaryDirectory("convert") }
 
   static func planes(_ count: Int, _ height: Int, _ width: Int, type: DataType = .uint16, seed: Int = 0) throws -> [ArrayBuffer] {
     try (0..<count).map { z in
@@ -264,7 +261,7 @@ struct ConvertTests {
     resume.resume = true
     let summary = try Converter.convert(try TIFFSource(path: path), to: part, options: resume)
     #expect(summary.resumed)
-    #expect(try Tree.files(whole) == Tree.files(part))
+    #expect(try fileTree(whole) == fileTree(part))
     // Resuming a complete output, or with other options, is refused.
     #expect(throws: ConvertError.self) { try Converter.convert(try TIFFSource(path: path), to: part, options: resume) }
   }
@@ -282,21 +279,5 @@ final class FailingSource: PlaneSource {
   func read(plane index: [Int], rows: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws {
     if index.first == failAt { throw ConvertError(.unreadable, "simulated failure") }
     try base.read(plane: index, rows: rows, into: buffer)
-  }
-}
-
-/// Every file below a directory with its bytes.
-enum Tree {
-  static func files(_ root: String) throws -> [String: Data] {
-    var out: [String: Data] = [:]
-    let e = FileManager.default.enumerator(atPath: root)
-    while let rel = e?.nextObject() as? String {
-      var isDir: ObjCBool = false
-      let full = (root as NSString).appendingPathComponent(rel)
-      if FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue {
-        out[rel] = try Data(contentsOf: URL(fileURLWithPath: full))
-      }
-    }
-    return out
   }
 }

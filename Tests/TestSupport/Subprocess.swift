@@ -46,3 +46,17 @@ public var testPython: String? {
   let venv = packageRoot.appendingPathComponent(".venv/bin/python").path
   return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
 }
+
+/// Every file below a directory with its bytes, by relative path (to compare output trees).
+public func fileTree(_ root: String) throws -> [String: Data] {
+  var out: [String: Data] = [:]
+  let e = FileManager.default.enumerator(atPath: root)
+  while let rel = e?.nextObject() as? String {
+    var isDir: ObjCBool = false
+    let full = (root as NSString).appendingPathComponent(rel)
+    if FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue {
+      out[rel] = try Data(contentsOf: URL(fileURLWithPath: full))
+    }
+  }
+  return out
+}

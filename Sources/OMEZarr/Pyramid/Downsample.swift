@@ -54,8 +54,8 @@ public enum Downsample {
       // Split the output depth planes between threads, all reading and writing the same buffers.
       var out = ArrayBuffer(shape: outShape, dataType: input.dataType)
       let parts = min(threads * 2, g.od)
-      try input.bytes.withUnsafeBytes { src in
-        try out.bytes.withUnsafeMutableBytes { dst in
+      input.bytes.withUnsafeBytes { src in
+        out.bytes.withUnsafeMutableBytes { dst in
           let s = SendableBytes(src.baseAddress!), d = SendableBytes(UnsafeRawPointer(dst.baseAddress!))
           let type = input.dataType
           DispatchQueue.concurrentPerform(iterations: parts) { p in

@@ -20,7 +20,9 @@ extension Downsample {
     else {
       throw OMEZarrError(.unsupported, "gaussian downsampling takes factors 1 or 2 per axis, not \(factors)")
     }
-    var data = try doubles(window)
+    guard var data = window.doubleValues() else {
+      throw OMEZarrError(.unsupported, "gaussian downsampling of \(window.dataType) is not defined; use nearest")
+    }
     var cur = window.shape
     var org = origin
     var full = fullShape
@@ -109,28 +111,6 @@ extension Downsample {
       out.append(contentsOf: data[base..<(base + range.count * inner)])
     }
     return out
-  }
-
-  static func doubles(_ b: ArrayBuffer) throws -> [Double] {
-    func map<T: DownsampleElement>(_: T.Type) -> [Double] {
-      b.bytes.withUnsafeBytes { raw in raw.bindMemory(to: T.self).map(\.doubleValue) }
-    }
-    switch b.dataType {
-    case .uint8, .bool: return map(UInt8.self)
-    case .int8: return map(Int8.self)
-    case .uint16: return map(UInt16.self)
-    case .int16: return map(Int16.self)
-    case .uint32: return map(UInt32.self)
-    case .int32: return map(Int32.self)
-    case .uint64: return map(UInt64.self)
-    case .int64: return map(Int64.self)
-    case .float32: return map(Float.self)
-    case .float64: return map(Double.self)
-    #if arch(x86_64) || arch(arm64)
-      case .float16: return map(Float16.self)
-    #endif
-    default: throw OMEZarrError(.unsupported, "gaussian downsampling of \(b.dataType) is not defined; use nearest")
-    }
   }
 
   static func fromDoubles(_ values: [Double], shape: [Int], dataType: DataType) throws -> ArrayBuffer {

@@ -103,7 +103,7 @@ public enum ImageWriter {
     ome.version = version.description
     ome.multiscales = [multiscale(plan: plan, axes: axes, options: options)]
     if imageLabel == nil {
-      ome.omero = try options.channels.map { Omero(channels: $0) } ?? defaultOmero(levels.last!, axes: axes)
+      ome.omero = try options.channels.map { Omero(channels: $0) } ?? Omero.computed(from: levels.last!, axes: axes, name: options.name)
       if var o = ome.omero, case .v04 = version { o.version = version.description; ome.omero = o }
     } else if var label = imageLabel {
       if case .v04 = version { label.version = version.description }
@@ -287,81 +287,6 @@ public enum ImageWriter {
     return m
   }
 
-  /// Channels with windows from the coarsest level's data and default colors.
-  static func defaultOmero(_ level: ZarrArray, axes: [Axis]) throws -> Omero? {
-    let channelAxis = axes.firstIndex { $0.type == "channel" }
-    let count = channelAxis.map { level.shape[$0] } ?? 1
-    guard count <= 64, !level.dataType.isComplex, level.dataType != .bool, !level.dataType.isRaw else { return nil }
-    let data = try level.read()
-    let values = try doubles(data)
-    let colors = count == 1 ? ["FFFFFF"] : count == 2 ? ["00FF00", "FF00FF"] : count == 3 ? ["FF0000", "00FF00", "0000FF"]
-      : ["FF0000", "00FF00", "0000FF", "FF00FF", "00FFFF", "FFFF00", "FFFFFF"]
-    var channels: [Omero.Channel] = []
-    let strides = shapeStrides(data.shape)
-    for c in 0..<count {
-      var lo = Double.infinity, hi = -Double.infinity
-      for (i, v) in values.enumerated() where v.isFinite {
-        if let a = channelAxis, (i / strides[a]) % data.shape[a] != c { continue }
-        lo = min(lo, v)
-        hi = max(hi, v)
-      }
-      if lo > hi { (lo, hi) = (0, 0) }
-      let range = typeRange(level.dataType) ?? (lo, hi)
-      channels.append(Omero.Channel(label: "Channel \(c)", color: colors[c % colors.count],
-        window: .init(min: range.0, max: range.1, start: lo, end: hi), active: true))
-      channels[c].coefficient = 1
-      channels[c].family = "linear"
-      channels[c].inverted = false
-    }
-    var o = Omero(channels: channels)
-    o.rdefs = ["model": count == 1 ? "greyscale" : "color"]
-    return o
-  }
-
-  static func shapeStrides(_ shape: [Int]) -> [Int] {
-    var s = [Int](repeating: 1, count: shape.count)
-    var acc = 1
-    for i in stride(from: shape.count - 1, through: 0, by: -1) {
-      s[i] = acc
-      acc *= shape[i]
-    }
-    return s
-  }
-
-  static func typeRange(_ t: DataType) -> (Double, Double)? {
-    switch t {
-    case .uint8: return (0, 255)
-    case .int8: return (-128, 127)
-    case .uint16: return (0, 65535)
-    case .int16: return (-32768, 32767)
-    case .uint32: return (0, 4_294_967_295)
-    case .int32: return (-2_147_483_648, 2_147_483_647)
-    default: return nil
-    }
-  }
-
-  /// The elements as doubles (for statistics).
-  static func doubles(_ b: ArrayBuffer) throws -> [Double] {
-    switch b.dataType {
-    case .bool, .uint8: return try b.elements(as: UInt8.self).map(Double.init)
-    case .int8: return try b.elements(as: Int8.self).map(Double.init)
-    case .uint16: return try b.elements(as: UInt16.self).map(Double.init)
-    case .int16: return try b.elements(as: Int16.self).map(Double.init)
-    case .uint32: return try b.elements(as: UInt32.self).map(Double.init)
-    case .int32: return try b.elements(as: Int32.self).map(Double.init)
-    case .uint64: return try b.elements(as: UInt64.self).map(Double.init)
-    case .int64: return try b.elements(as: Int64.self).map(Double.init)
-    case .float32: return try b.elements(as: Float.self).map(Double.init)
-    case .float64: return try b.elements(as: Double.self)
-    case .float16:
-      #if arch(x86_64) || arch(arm64)
-        return try b.elements(as: Float16.self).map(Double.init)
-      #else
-        return []
-      #endif
-    default: return []
-    }
-  }
 }
 
 /// The chunk (unit of encoding) shape of an array: the inner chunk of a sharded array.

@@ -281,7 +281,7 @@ public enum Converter {
       if l.colors == nil { l.colors = try labelColors(arrays[0]) }
       meta.imageLabel = l
     } else {
-      meta.omero = try omero(arrays.last!, desc: desc)
+      meta.omero = try Omero.computed(from: arrays.last!, axes: desc.axes, channels: desc.channels, name: desc.name)
       if case .v04 = options.version { meta.omero?.version = options.version.description }
     }
     if !path.isEmpty {
@@ -387,7 +387,7 @@ public enum Converter {
     var values = Set<Int64>()
     for box in gridBoxes(shape: level.shape, cell: level.chunkShape) {
       let b = try level.read(box)
-      for v in try doubles(b) {
+      for v in b.doubleValues() ?? [] {
         values.insert(Int64(v))
         if values.count > 4097 { return nil }
       }
@@ -412,67 +412,6 @@ public enum Converter {
     }
   }
 
-  /// Channel windows from the coarsest level: min and max, and the 0.1 % / 99.9 % quantiles.
-  /// A coarsest level over 4 M voxels per channel is sampled (evenly spaced planes and voxels).
-  static func omero(_ level: ZarrArray, desc: SourceDescription) throws -> Omero? {
-    guard !level.dataType.isComplex, level.dataType != .bool, !level.dataType.isRaw else { return nil }
-    let channelAxis = desc.axes.firstIndex { $0.type == "channel" }
-    let count = channelAxis.map { level.shape[$0] } ?? 1
-    guard count <= 256 else { return nil }
-    let colors = count == 1 ? ["FFFFFF"] : count == 2 ? ["00FF00", "FF00FF"] : count == 3 ? ["FF0000", "00FF00", "0000FF"]
-      : ["FF0000", "00FF00", "0000FF", "FF00FF", "00FFFF", "FFFF00", "FFFFFF"]
-    let n = level.shape.count
-    let planeSize = level.shape[n - 2] * level.shape[n - 1]
-    let planesPerChannel = level.shape.reduce(1, *) / max(planeSize * count, 1)
-    let budget = 4 << 20
-    let planeStep = max(1, planesPerChannel * planeSize / budget)
-    let voxelStep = max(1, planeSize / budget)
-    var channels: [Omero.Channel] = []
-    for c in 0..<count {
-      var values: [Double] = []
-      var region = level.fullRegion
-      if let a = channelAxis { region[a] = c..<(c + 1) }
-      let lead = Array(region.prefix(n - 2))
-      var k = 0
-      for box in gridBoxes(shape: lead.map(\.upperBound), cell: [Int](repeating: 1, count: lead.count))
-      where zip(box, lead).allSatisfy({ $0.lowerBound >= $1.lowerBound }) {
-        defer { k += 1 }
-        guard k % planeStep == 0 else { continue }
-        let plane = try doubles(try level.read(box + Array(level.fullRegion.suffix(2))))
-        for i in stride(from: 0, to: plane.count, by: voxelStep) where plane[i].isFinite { values.append(plane[i]) }
-      }
-      values.sort()
-      let lo = values.first ?? 0, hi = values.last ?? 0
-      func q(_ p: Double) -> Double { values.isEmpty ? 0 : values[min(values.count - 1, Int(p * Double(values.count - 1)))] }
-      var ch = desc.channels?.indices.contains(c) == true ? desc.channels![c] : Omero.Channel(label: "Channel \(c)")
-      if ch.color == nil { ch.color = colors[c % colors.count] }
-      if ch.window == nil { ch.window = .init(min: lo, max: hi, start: q(0.001), end: q(0.999)) }
-      if ch.active == nil { ch.active = true }
-      ch.coefficient = ch.coefficient ?? 1
-      ch.family = ch.family ?? "linear"
-      ch.inverted = ch.inverted ?? false
-      channels.append(ch)
-    }
-    var o = Omero(channels: channels, name: desc.name)
-    o.rdefs = ["model": count == 1 ? "greyscale" : "color"]
-    return o
-  }
-
-  static func doubles(_ b: ArrayBuffer) throws -> [Double] {
-    switch b.dataType {
-    case .uint8: return try b.elements(as: UInt8.self).map(Double.init)
-    case .int8: return try b.elements(as: Int8.self).map(Double.init)
-    case .uint16: return try b.elements(as: UInt16.self).map(Double.init)
-    case .int16: return try b.elements(as: Int16.self).map(Double.init)
-    case .uint32: return try b.elements(as: UInt32.self).map(Double.init)
-    case .int32: return try b.elements(as: Int32.self).map(Double.init)
-    case .uint64: return try b.elements(as: UInt64.self).map(Double.init)
-    case .int64: return try b.elements(as: Int64.self).map(Double.init)
-    case .float32: return try b.elements(as: Float.self).map(Double.init)
-    case .float64: return try b.elements(as: Double.self)
-    default: return []
-    }
-  }
 }
 
 /// Results of parallel groups.

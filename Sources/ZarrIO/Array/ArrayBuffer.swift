@@ -102,3 +102,26 @@ extension ArrayBuffer {
     }
   }
 }
+
+extension ArrayBuffer {
+  /// The elements as doubles (for statistics and filters); `nil` for complex, raw and bool data.
+  public func doubleValues() -> [Double]? {
+    func map<T: BitwiseCopyable>(_: T.Type, _ f: (T) -> Double) -> [Double] {
+      bytes.withUnsafeBytes { raw in raw.bindMemory(to: T.self).map(f) }
+    }
+    switch dataType {
+    case .uint8: return map(UInt8.self) { Double($0) }
+    case .int8: return map(Int8.self) { Double($0) }
+    case .uint16: return map(UInt16.self) { Double($0) }
+    case .int16: return map(Int16.self) { Double($0) }
+    case .uint32: return map(UInt32.self) { Double($0) }
+    case .int32: return map(Int32.self) { Double($0) }
+    case .uint64: return map(UInt64.self) { Double($0) }
+    case .int64: return map(Int64.self) { Double($0) }
+    case .float32: return map(Float.self) { Double($0) }
+    case .float64: return map(Double.self) { $0 }
+    case .float16: return map(UInt16.self) { Float16Bits.toDouble($0) }
+    default: return nil
+    }
+  }
+}
