@@ -51,12 +51,9 @@ public struct OMEAttributes: Sendable, Hashable {
     } else {
       try read(attributes, pointer: "")
       namespaced = isEmpty ? nil : false
-      // 0.4 keeps the version inside the objects.
+      // 0.4 keeps the version inside the objects (unversioned data is read as 0.4 by OMENode).
       version = multiscales?.first?.version ?? plate?.version ?? well?.version ?? imageLabel?.version
         ?? omero?.version
-      if version == nil, multiscales != nil || plate != nil || well != nil || labels != nil || bioformats2rawLayout != nil {
-        version = nil  // unversioned 0.x data; callers treat it as 0.4
-      }
     }
   }
 

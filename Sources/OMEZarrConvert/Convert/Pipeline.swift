@@ -1,0 +1,218 @@
+import Dispatch
+import OMEZarr
+import Synchronization
+import ZarrIO
+
+/// Results of parallel groups.
+final class GroupResults: Sendable {
+  private let slots: Mutex<[ArrayBuffer?]>
+  init(count: Int) { slots = Mutex([ArrayBuffer?](repeating: nil, count: count)) }
+  func set(_ i: Int, _ b: ArrayBuffer) { slots.withLock { $0[i] = b } }
+  var values: [ArrayBuffer?] { slots.withLock { $0 } }
+}
+
+struct UnsafeSendableBuffer: @unchecked Sendable {
+  let buffer: UnsafeMutableRawBufferPointer
+  init(_ b: UnsafeMutableRawBufferPointer) { buffer = b }
+}
+
+/// The levels' pending slabs: a slab pushed to level k is written when whole shards along the
+/// streaming axis are complete, and downsampled (with the planes left over from the last slab)
+/// into level k+1.
+final class Pipeline {
+  let arrays: [ZarrArray]
+  let plan: PyramidPlan
+  let outer: [Int]
+  let axis: Int
+  let method: DownsamplingMethod
+  let threads: Int
+  /// Per level: planes not yet written, and where they start.
+  var pending: [ArrayBuffer?]
+  var pendingStart: [Int]
+  /// Per level: planes not yet downsampled into the next level, and where they start.
+  var carry: [ArrayBuffer?]
+  var carryStart: [Int]
+  /// Per level (gaussian): the next output plane of the level below.
+  var nextOutput: [Int]
+
+  init(arrays: [ZarrArray], plan: PyramidPlan, outer: [Int], slabAxis: Int, method: DownsamplingMethod, threads: Int) {
+    self.arrays = arrays
+    self.plan = plan
+    self.outer = outer
+    self.axis = slabAxis
+    self.method = method
+    self.threads = threads
+    pending = [ArrayBuffer?](repeating: nil, count: arrays.count)
+    pendingStart = [Int](repeating: 0, count: arrays.count)
+    carry = [ArrayBuffer?](repeating: nil, count: arrays.count)
+    carryStart = [Int](repeating: 0, count: arrays.count)
+    nextOutput = [Int](repeating: 0, count: arrays.count)
+  }
+
+  /// Planes along the streaming axis of a slab (its extent there).
+  func depth(_ b: ArrayBuffer) -> Int { b.shape[axis] }
+
+  /// `a` followed by `b` along the streaming axis (contiguous, as the axes before it have extent 1).
+  func concat(_ a: ArrayBuffer?, _ b: ArrayBuffer) throws -> ArrayBuffer {
+    guard let a else { return b }
+    var shape = b.shape
+    shape[axis] = a.shape[axis] + b.shape[axis]
+    return try ArrayBuffer(shape: shape, dataType: b.dataType, bytes: a.bytes + b.bytes)
+  }
+
+  /// Splits off the first `count` planes.
+  func split(_ b: ArrayBuffer, at count: Int) throws -> (ArrayBuffer, ArrayBuffer?) {
+    let planeBytes = b.bytes.count / max(b.shape[axis], 1)
+    if count >= b.shape[axis] { return (b, nil) }
+    var s1 = b.shape, s2 = b.shape
+    s1[axis] = count
+    s2[axis] = b.shape[axis] - count
+    return (try ArrayBuffer(shape: s1, dataType: b.dataType, bytes: Array(b.bytes[0..<(count * planeBytes)])),
+      try ArrayBuffer(shape: s2, dataType: b.dataType, bytes: Array(b.bytes[(count * planeBytes)...])))
+  }
+
+  func origin(_ start: Int) -> [Int] {
+    (0..<arrays[0].shape.count).map { d in d < axis ? outer[d] : d == axis ? start : 0 }
+  }
+
+  func push(level k: Int, slab: ArrayBuffer, start: Int) throws {
+    // 1. Write whole shards.
+    let all = try concat(pending[k], slab)
+    var begin = pending[k] == nil ? start : pendingStart[k]
+    var rest: ArrayBuffer? = all
+    let shardDepth = arrays[k].chunkShape[axis]
+    let extent = arrays[k].shape[axis]
+    while let r = rest {
+      let want = min(shardDepth, extent - begin)
+      if depth(r) < want { break }
+      let (head, tail) = try split(r, at: want)
+      try arrays[k].write(head, at: origin(begin))
+      begin += want
+      rest = tail
+    }
+    pending[k] = rest
+    pendingStart[k] = begin
+    // 2. Downsample whole blocks into the next level.
+    guard k + 1 < arrays.count else { return }
+    if method == .gaussian { return try pushGaussian(level: k, slab: slab, start: start) }
+    let f = plan.factors[k + 1][axis]
+    let input = try concat(carry[k], slab)
+    let inputStart = carry[k] == nil ? start : carryStart[k]
+    let usable = depth(input) / f * f
+    let last = inputStart + depth(input) >= extent
+    let take = last ? depth(input) : usable
+    guard take > 0 else {
+      carry[k] = input
+      carryStart[k] = inputStart
+      return
+    }
+    let (blocks, leftover) = try split(input, at: take)
+    carry[k] = leftover
+    carryStart[k] = inputStart + take
+    let reduced = try Downsample.apply(blocks, factors: plan.factors[k + 1], method: method, threads: threads)
+    try push(level: k + 1, slab: reduced, start: inputStart / f)
+  }
+
+  /// Gaussian: outputs need one input plane of context on each side, so the carry keeps the
+  /// planes from `2 j - 1` for the next output `j` (or all planes when the axis is not halved).
+  func pushGaussian(level k: Int, slab: ArrayBuffer, start: Int) throws {
+    let factors = plan.factors[k + 1]
+    let f = factors[axis]
+    // The planes at hand: the carried ones, then the slab (not concatenated: slabs are big).
+    let held = carry[k]
+    let heldStart = held == nil ? start : carryStart[k]
+    let heldDepth = held.map(depth) ?? 0
+    let available = start + depth(slab)
+    let planeBytes = slab.bytes.count / max(depth(slab), 1)
+    let extent = arrays[k].shape[axis]
+    let outExtent = (extent + f - 1) / f
+    let next = nextOutput[k]
+    // The last output whose taps (up to f j + 2, clamped) are all here.
+    let end = available == extent ? outExtent : (f == 2 ? (available >= 3 ? max(next, (available - 3) / 2 + 1) : next) : available)
+    /// Planes `lo ..< hi` (absolute) as bytes, from the carry and the slab.
+    let planes = { @Sendable (lo: Int, hi: Int) -> [UInt8] in
+      var out: [UInt8] = []
+      out.reserveCapacity((hi - lo) * planeBytes)
+      if let held, lo < heldStart + heldDepth {
+        let a = lo - heldStart, b = min(hi, heldStart + heldDepth) - heldStart
+        out += held.bytes[(a * planeBytes)..<(b * planeBytes)]
+      }
+      if hi > start {
+        let a = max(lo, start) - start, b = hi - start
+        out += slab.bytes[(a * planeBytes)..<(b * planeBytes)]
+      }
+      return out
+    }
+    guard end > next else {
+      var shape = slab.shape
+      shape[axis] = available - heldStart
+      carry[k] = try ArrayBuffer(shape: shape, dataType: slab.dataType, bytes: planes(heldStart, available))
+      carryStart[k] = heldStart
+      return
+    }
+    var fullShape = arrays[k].shape
+    for d in 0..<axis { fullShape[d] = 1 }
+    let outShape = zip(slab.shape, factors).map { ($0 + $1 - 1) / $1 }
+    // Output planes in parallel, each from its own window of input planes.
+    let outputs = Array(next..<end)
+    let results = GroupResults(count: outputs.count)
+    let failure = Mutex<(any Error)?>(nil)
+    let (axis, threads, full, slabShape, type) = (self.axis, self.threads, fullShape, slab.shape, slab.dataType)
+    DispatchQueue.concurrentPerform(iterations: max(1, min(threads, outputs.count))) { worker in
+      var g = worker
+      while g < outputs.count {
+        do {
+          let j = outputs[g]
+          let lo = f == 2 ? max(0, 2 * j - 1) : j
+          let hi = f == 2 ? min(extent, 2 * j + 3) : j + 1
+          var wshape = slabShape
+          wshape[axis] = hi - lo
+          let window = try ArrayBuffer(shape: wshape, dataType: type, bytes: planes(lo, hi))
+          var origin = [Int](repeating: 0, count: wshape.count)
+          origin[axis] = lo
+          var region = outShape.map { 0..<$0 }
+          region[axis] = outputs[g]..<(outputs[g] + 1)
+          results.set(g, try Downsample.gaussian(window: window, origin: origin, fullShape: full, factors: factors, outputs: region))
+        } catch {
+          failure.withLock { if $0 == nil { $0 = error } }
+        }
+        g += max(1, min(threads, outputs.count))
+      }
+    }
+    if let e = failure.withLock({ $0 }) { throw e }
+    var bytes: [UInt8] = []
+    for r in results.values { bytes += r?.bytes ?? [] }
+    var shape = outShape
+    shape[axis] = end - next
+    let reduced = try ArrayBuffer(shape: shape, dataType: slab.dataType, bytes: bytes)
+    nextOutput[k] = end
+    // Keep the planes the next outputs need.
+    let keepFrom = end >= outExtent ? available : (f == 2 ? max(heldStart, 2 * end - 1) : end)
+    if keepFrom < available {
+      var s = slab.shape
+      s[axis] = available - keepFrom
+      carry[k] = try ArrayBuffer(shape: s, dataType: slab.dataType, bytes: planes(keepFrom, available))
+      carryStart[k] = keepFrom
+    } else {
+      carry[k] = nil
+      carryStart[k] = available
+    }
+    try push(level: k + 1, slab: reduced, start: next)
+  }
+
+  /// Writes whatever is left (the partial last shards).
+  func finish() throws {
+    for k in 0..<arrays.count {
+      if let c = carry[k], k + 1 < arrays.count, depth(c) > 0, method != .gaussian {
+        carry[k] = nil
+        let f = plan.factors[k + 1][axis]
+        let reduced = try Downsample.apply(c, factors: plan.factors[k + 1], method: method, threads: threads)
+        try push(level: k + 1, slab: reduced, start: carryStart[k] / f)
+      }
+      if let p = pending[k], depth(p) > 0 {
+        try arrays[k].write(p, at: origin(pendingStart[k]))
+        pending[k] = nil
+      }
+    }
+  }
+}
