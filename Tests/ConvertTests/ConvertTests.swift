@@ -218,14 +218,14 @@ struct ConvertTests {
   @Test func brokenInputsGiveClearErrors() throws {
     let dir = try Corpus.dir()
     let empty = dir.appendingPathComponent("empty.tif").path
-    FileManager.default.createFile(atPath: empty, contents: Data())
+    _ = FileManager.default.createFile(atPath: empty, contents: Data())
     let text = dir.appendingPathComponent("text.tif").path
-    FileManager.default.createFile(atPath: text, contents: Data("hello, not a TIFF".utf8))
+    _ = FileManager.default.createFile(atPath: text, contents: Data("hello, not a TIFF".utf8))
     let good = dir.appendingPathComponent("good.tif").path
     try Corpus.write(good, try Corpus.planes(4, 64, 64))
     let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
     let truncated = dir.appendingPathComponent("truncated.tif").path
-    FileManager.default.createFile(atPath: truncated, contents: bytes.prefix(bytes.count / 2))
+    _ = FileManager.default.createFile(atPath: truncated, contents: bytes.prefix(bytes.count / 2))
     for path in [empty, text, dir.appendingPathComponent("missing.tif").path] {
       #expect(throws: ConvertError.self) { try TIFFSource(path: path) }
     }
