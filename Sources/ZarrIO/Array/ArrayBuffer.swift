@@ -23,14 +23,12 @@ public struct ArrayBuffer: Sendable, Hashable {
     }
   }
 
-  /// A buffer whose contents are undefined, for data that will overwrite all of it (large ones
-  /// are backed by huge pages where the system allows, which makes filling them cheaper).
+  /// A buffer whose contents are undefined, for data that will overwrite all of it.
   public init(uninitializedShape shape: [Int], dataType: DataType) {
     self.shape = shape
     self.dataType = dataType
     let n = shape.reduce(1, *) * dataType.size
     bytes = [UInt8](unsafeUninitializedCapacity: n) { buf, initialized in
-      if let base = buf.baseAddress { Memory.adviseHugePages(UnsafeMutableRawPointer(base), count: n) }
       initialized = n
     }
   }

@@ -177,7 +177,6 @@ public struct ZarrArray: Sendable {
     let count = region.map(\.count).reduce(dataType.size, *)
     var failure: (any Error)? = nil
     let bytes = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
-      if let base = buf.baseAddress { Memory.adviseHugePages(UnsafeMutableRawPointer(base), count: count) }
       do {
         if let base = buf.baseAddress { try read(region, into: UnsafeMutableRawPointer(base)) }
       } catch {
