@@ -20,6 +20,8 @@ public enum OMENodeKind: String, Sendable, Hashable, CustomStringConvertible {
   case scene
   /// An RFC-8 collection (`ome.type == "collection"`).
   case collection
+  /// Coordinate systems and transformations between them, outside an image (0.6 documents).
+  case transformations
   /// A Zarr array.
   case array
   /// A group without OME metadata.

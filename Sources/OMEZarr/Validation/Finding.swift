@@ -1,0 +1,95 @@
+import ZarrIO
+
+/// How serious a validation finding is: an `error` breaks a MUST, a `warning` a SHOULD.
+public enum Severity: String, Sendable, Hashable, Comparable {
+  case error
+  case warning
+
+  public static func < (a: Severity, b: Severity) -> Bool { a == .error && b == .warning }
+}
+
+/// One problem found by the validator.
+public struct Finding: Sendable, Hashable, CustomStringConvertible {
+  /// A stable identifier of the rule (`"axes.order"`, `"level.ndim"`); see ``ValidationRule``.
+  public var rule: String
+  public var severity: Severity
+  /// The store path of the node (`""` for the root, `"plate/A/1/0"`).
+  public var path: String
+  /// A JSON pointer into that node's OME metadata (`"/multiscales/0/axes/2"`); `""` for the whole node.
+  public var pointer: String
+  /// A sentence a person can act on.
+  public var message: String
+
+  public init(rule: String, severity: Severity, path: String, pointer: String, message: String) {
+    self.rule = rule
+    self.severity = severity
+    self.path = path
+    self.pointer = pointer
+    self.message = message
+  }
+
+  public var description: String {
+    "\(severity.rawValue) [\(rule)] \(message)" + (pointer.isEmpty ? "" : " (at \(pointer))")
+  }
+
+  /// `{"rule", "severity", "path", "pointer", "message"}`.
+  public var json: JSONValue {
+    ["rule": .string(rule), "severity": .string(severity.rawValue), "path": .string(path),
+     "pointer": .string(pointer), "message": .string(message)]
+  }
+}
+
+/// The result of validating a node and everything below it.
+public struct ValidationReport: Sendable {
+  /// The NGFF version of the top node (`nil` when it has none).
+  public var version: NGFFVersion?
+  /// The kind of the top node.
+  public var kind: OMENodeKind
+  /// Every finding, in the order the hierarchy was walked.
+  public var findings: [Finding]
+  /// How many nodes were checked.
+  public var nodesChecked: Int
+
+  /// Valid when no finding is an error (warnings allowed).
+  public var isValid: Bool { !findings.contains { $0.severity == .error } }
+  public var errors: [Finding] { findings.filter { $0.severity == .error } }
+  public var warnings: [Finding] { findings.filter { $0.severity == .warning } }
+
+  /// `{"valid": bool, "version": ..., "kind": ..., "findings": [...]}`.
+  public var json: JSONValue {
+    ["valid": .bool(isValid), "version": version.map { .string($0.description) } ?? .null,
+     "kind": .string(kind.rawValue), "nodes_checked": .int(Int64(nodesChecked)),
+     "findings": .array(findings.map(\.json))]
+  }
+}
+
+/// Collects the findings about one node.
+struct FindingSink {
+  let path: String
+  var findings: [Finding] = []
+  /// Turns warnings of rules marked strict into errors.
+  let strict: Bool
+
+  init(path: String, strict: Bool) {
+    self.path = path
+    self.strict = strict
+  }
+
+  mutating func error(_ rule: String, _ pointer: String, _ message: String) {
+    findings.append(Finding(rule: rule, severity: .error, path: path, pointer: pointer, message: message))
+  }
+
+  mutating func warning(_ rule: String, _ pointer: String, _ message: String) {
+    findings.append(Finding(rule: rule, severity: .warning, path: path, pointer: pointer, message: message))
+  }
+
+  /// A SHOULD of the strict schemas: a warning, or an error with `--strict`.
+  mutating func should(_ rule: String, _ pointer: String, _ message: String) {
+    findings.append(Finding(rule: rule, severity: strict ? .error : .warning, path: path, pointer: pointer, message: message))
+  }
+}
+
+/// A JSON pointer token (`~` -> `~0`, `/` -> `~1`).
+func pointerEscape(_ key: String) -> String {
+  key.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
+}
