@@ -308,7 +308,7 @@ extension Walk {
         }
         var dims: [Int] = []
         for (ref, what) in [(t.input, "input"), (t.output, "output")] {
-          guard let name = ref?.name, ref?.path == nil else { continue }
+          guard let name = ref?.name, ref?.path == nil, !systems.isEmpty else { continue }
           if let cs = byName[name] { dims.append(cs.axes.count) } else {
             s.error("transforms.\(what)", "\(tp)/\(what)", "'\(name)' is not one of the coordinate systems")
           }

@@ -138,6 +138,7 @@ public enum ImageWriter {
     opts.scale = img.scale(level: 0)
     opts.translation = img.translation(level: 0)
     opts.overwrite = true
+    if opts.name == nil { opts.name = name }
     // The same levels as the image: shapes and factors from its arrays.
     var plan = PyramidPlan(shapes: [], factors: [], scales: [], translations: [])
     for (i, level) in img.levels.enumerated() {

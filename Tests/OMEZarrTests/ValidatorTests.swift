@@ -1,0 +1,254 @@
+import Testing
+import ZarrIO
+@testable import OMEZarr
+
+/// A step into JSON: an object key or a list index.
+enum Step: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+  case key(String)
+  case index(Int)
+  init(stringLiteral s: String) { self = .key(s) }
+  init(integerLiteral i: Int) { self = .index(i) }
+}
+
+extension JSONValue {
+  /// This value with the value at `path` replaced (`nil` removes it).
+  func setting(_ path: ArraySlice<Step>, to new: JSONValue?) -> JSONValue {
+    guard let first = path.first else { return new ?? .null }
+    switch (first, self) {
+    case (.key(let k), .object(var o)):
+      if path.count == 1 { o[k] = new } else { o[k] = (o[k] ?? .object([:])).setting(path.dropFirst(), to: new) }
+      return .object(o)
+    case (.index(let i), .array(var a)) where a.indices.contains(i):
+      if path.count == 1 { if let new { a[i] = new } else { a.remove(at: i) } } else { a[i] = a[i].setting(path.dropFirst(), to: new) }
+      return .array(a)
+    default:
+      return self
+    }
+  }
+}
+
+@Suite("validate")
+struct ValidatorTests {
+  /// A valid image with two levels' worth of data and a label image, in `version`.
+  static func makeImage(_ version: NGFFVersion, store: MemoryStore = MemoryStore()) throws -> MemoryStore {
+    var o = ImageOptions(axes: [.channel("c"), .space("y", unit: "micrometer"), .space("x", unit: "micrometer")],
+                         scale: [1, 0.5, 0.5], version: version)
+    o.chunkShape = [1, 8, 8]
+    o.name = "cells"
+    o.levels = 3
+    let shape = [2, 32, 24]
+    let data = try ArrayBuffer(shape: shape, dataType: .uint16, elements: (0..<shape.reduce(1, *)).map { UInt16($0 % 4000) })
+    let image = try ImageWriter.write(data, to: store, at: "img", options: o)
+    let labels = try ArrayBuffer(shape: shape, dataType: .uint8, elements: (0..<shape.reduce(1, *)).map { UInt8($0 / 200 % 3) })
+    try ImageWriter.writeLabels(labels, name: "cells", of: image,
+      colors: [ImageLabel.Color(labelValue: 1, rgba: [255, 0, 0, 255]), ImageLabel.Color(labelValue: 2, rgba: [0, 255, 0, 255])])
+    return store
+  }
+
+  /// The attributes key of a node's metadata document, for either Zarr format.
+  static func attributes(_ store: MemoryStore, _ path: String) throws -> (key: String, doc: JSONValue, prefix: [Step]) {
+    if let b = try store.get(joinKey(path, "zarr.json")) { return (joinKey(path, "zarr.json"), try JSONValue.parse(b), ["attributes"]) }
+    let key = joinKey(path, ".zattrs")
+    return (key, try store.get(key).map { try JSONValue.parse($0) } ?? .object([:]), [])
+  }
+
+  /// Changes the OME metadata of node `path` at `steps` (relative to `ome` for 0.5+, the attributes for 0.4).
+  static func mutate(_ store: MemoryStore, _ path: String, _ steps: [Step], to value: JSONValue?) throws {
+    var (key, doc, prefix) = try attributes(store, path)
+    if doc["attributes"]?["ome"] != nil { prefix.append("ome") }
+    doc = doc.setting(ArraySlice(prefix + steps), to: value)
+    try store.set(key, doc.serializedBytes())
+  }
+
+  static func rules(_ store: MemoryStore, path: String = "img", _ options: Validator.Options = .init()) throws -> Set<String> {
+    Set(try Validator(options: options).validate(store: store, path: path).errors.map(\.rule))
+  }
+
+  @Test(arguments: [NGFFVersion.latest04, .latest05, .latest06])
+  func writtenImagesAreValid(_ version: NGFFVersion) throws {
+    let store = try Self.makeImage(version)
+    let report = try Validator().validate(store: store, path: "img")
+    #expect(report.errors.isEmpty, "\(report.errors)")
+    #expect(report.kind == .image)
+    #expect(report.version?.sameFamily(as: version) == true)
+    #expect(report.nodesChecked >= 3)  // image, labels group, label image
+    var options = Validator.Options()
+    options.data = true
+    options.strict = true
+    let strict = try Self.rules(store, options)
+    #expect(strict.isEmpty, "\(strict)")
+  }
+
+  /// One mutation per rule: each must be caught with exactly that rule id.
+  static let mutations: [(String, [Step], JSONValue?, String)] = [
+    ("axis count", ["multiscales", 0, "axes"], [["name": "x", "type": "space"]], "axes.count"),
+    ("duplicate axis name", ["multiscales", 0, "axes", 1, "name"], "x", "axes.unique-names"),
+    ("axis order", ["multiscales", 0, "axes"], [["name": "y", "type": "space"], ["name": "c", "type": "channel"], ["name": "x", "type": "space"]], "axes.order"),
+    ("one space axis", ["multiscales", 0, "axes", 1, "type"], "channel", "axes.space-count"),
+    ("two channel axes", ["multiscales", 0, "axes"], [["name": "c", "type": "channel"], ["name": "d"], ["name": "x", "type": "space"]], "axes.channel-count"),
+    ("no datasets", ["multiscales", 0, "datasets"], [], "datasets.empty"),
+    ("dataset without path", ["multiscales", 0, "datasets", 1, "path"], nil, "datasets.path"),
+    ("missing level array", ["multiscales", 0, "datasets", 1, "path"], "nothing", "level.missing"),
+    ("duplicate level path", ["multiscales", 0, "datasets", 1, "path"], "0", "datasets.unique-paths"),
+    ("two scales", ["multiscales", 0, "datasets", 0, "coordinateTransformations"], [["type": "scale", "scale": [1, 1, 1]], ["type": "scale", "scale": [1, 1, 1]]], "transforms.scale-count"),
+    ("translation first", ["multiscales", 0, "datasets", 0, "coordinateTransformations"], [["type": "translation", "translation": [0, 0, 0]], ["type": "scale", "scale": [1, 0.5, 0.5]]], "transforms.order"),
+    ("scale length", ["multiscales", 0, "datasets", 0, "coordinateTransformations", 0, "scale"], [0.5, 0.5], "transforms.length"),
+    ("identity transform", ["multiscales", 0, "datasets", 0, "coordinateTransformations"], [["type": "identity"]], "transforms.type"),
+    ("levels out of order", ["multiscales", 0, "datasets", 0, "coordinateTransformations", 0, "scale"], [1, 4, 4], "levels.scale-order"),
+    ("omero without channels", ["omero"], ["name": "x"], "omero.channels"),
+    ("bad color", ["omero", "channels", 0, "color"], "red", "omero.color"),
+    ("incomplete window", ["omero", "channels", 0, "window"], ["min": 0, "max": 10], "omero.window"),
+    ("multiscales not a list", ["multiscales"], ["axes": []], "schema.type"),
+  ]
+
+  @Test(arguments: [NGFFVersion.latest04, .latest05])
+  func everyImageMutationIsCaught(_ version: NGFFVersion) throws {
+    for (what, steps, value, rule) in Self.mutations {
+      let store = try Self.makeImage(version)
+      if rule.hasPrefix("omero") || steps.first.map({ if case .key("omero") = $0 { true } else { false } }) == true {
+        try Self.mutate(store, "img", ["omero"], to: ["channels": [["color": "FF0000", "window": ["min": 0, "max": 9, "start": 0, "end": 9]]]])
+      }
+      try Self.mutate(store, "img", steps, to: value)
+      let found = try Self.rules(store)
+      #expect(found.contains(rule), "\(version) \(what): expected \(rule), got \(found)")
+    }
+  }
+
+  @Test func hierarchyRulesNeedTheArrays() throws {
+    // ndim, dimension_names and dtype across levels, read from the level arrays.
+    let store = try Self.makeImage(.latest05)
+    try Self.mutate(store, "img", ["multiscales", 0, "axes", 0], to: nil)
+    try Self.mutate(store, "img", ["multiscales", 0, "datasets", 0, "coordinateTransformations", 0, "scale"], to: [0.5, 0.5])
+    var found = try Self.rules(store)
+    #expect(found.contains("level.ndim"), "\(found)")
+
+    let renamed = try Self.makeImage(.latest05)
+    try Self.mutate(renamed, "img", ["multiscales", 0, "axes", 2, "name"], to: "w")
+    found = try Self.rules(renamed)
+    #expect(found.contains("level.dimension-names"), "\(found)")
+
+    // --metadata-only: levels may be absent, everything else still applies.
+    let bare = try Self.makeImage(.latest05)
+    for key in try bare.list(prefix: "img/1") { try bare.delete(key) }
+    #expect(try Self.rules(bare).contains("level.missing"))
+    var options = Validator.Options()
+    options.metadataOnly = true
+    #expect(try Self.rules(bare, options).isEmpty)
+  }
+
+  @Test func labelRules() throws {
+    let store = try Self.makeImage(.latest05)
+    try Self.mutate(store, "img/labels/cells", ["image-label", "colors", 1, "label-value"], to: 1)
+    try Self.mutate(store, "img/labels/cells", ["multiscales", 0, "datasets", 2], to: nil)
+    let found = try Self.rules(store)
+    #expect(found.contains("label.unique-values"), "\(found)")
+    #expect(found.contains("label.levels"), "\(found)")
+    let listed = try Self.makeImage(.latest05)
+    try Self.mutate(listed, "img/labels", ["labels"], to: ["cells", "ghost"])
+    #expect(try Self.rules(listed).contains("labels.missing"))
+  }
+
+  @Test func versionsMustAgree() throws {
+    let store = try Self.makeImage(.latest05)
+    try Self.mutate(store, "img/labels/cells", ["version"], to: "0.6")
+    #expect(try Self.rules(store).contains("version.inconsistent"))
+    let missing = try Self.makeImage(.latest05)
+    try Self.mutate(missing, "img", ["version"], to: nil)
+    #expect(try Self.rules(missing).contains("version.missing"))
+  }
+
+  @Test(arguments: [NGFFVersion.latest04, .latest05])
+  func plateRules(_ version: NGFFVersion) throws {
+    func plate() throws -> MemoryStore {
+      let store = MemoryStore()
+      var fields: [PlateField] = []
+      for (r, c) in [("A", "1"), ("B", "2")] {
+        let data = try ArrayBuffer(shape: [8, 8], dataType: .uint8, elements: [UInt8](repeating: 3, count: 64))
+        var o = ImageOptions(axes: [.space("y"), .space("x")], version: version)
+        o.levels = 1
+        fields.append(PlateField(row: r, column: c, path: "0", image: data, options: o))
+      }
+      try PlateWriter.write(to: store, at: "img", name: "p", rows: ["A", "B"], columns: ["1", "2"], fields: fields, version: version)
+      return store
+    }
+    let clean = try Self.rules(plate())
+    #expect(clean.isEmpty, "\(clean)")
+    let cases: [(String, [Step], JSONValue?, String)] = [
+      ("index disagrees with path", ["plate", "wells", 0, "rowIndex"], 1, "plate.well-index"),
+      ("bad name", ["plate", "rows", 0, "name"], "A-1", "plate.name-pattern"),
+      ("duplicate column", ["plate", "columns", 1, "name"], "1", "plate.unique-names"),
+      ("well path with 3 parts", ["plate", "wells", 0, "path"], "A/1/x", "plate.well-path"),
+      ("duplicate acquisition ids", ["plate", "acquisitions"], [["id": 1], ["id": 1]], "plate.acquisition-id"),
+    ]
+    for (what, steps, value, rule) in cases {
+      let store = try plate()
+      try Self.mutate(store, "img", steps, to: value)
+      #expect(try Self.rules(store).contains(rule), "\(what)")
+    }
+    // Several acquisitions: every field must say which.
+    let store = try plate()
+    try Self.mutate(store, "img", ["plate", "acquisitions"], to: [["id": 0], ["id": 1]])
+    #expect(try Self.rules(store).contains("well.acquisition"))
+  }
+
+  @Test func transformationRules() throws {
+    let doc: JSONValue = [
+      "coordinateSystems": [["name": "a", "axes": [["name": "y"], ["name": "x"]]], ["name": "b", "axes": [["name": "y"], ["name": "x"]]]],
+      "coordinateTransformations": [
+        ["type": "rotation", "rotation": [[1, 1], [0, 1]], "input": ["name": "a"], "output": ["name": "b"]],
+        ["type": "affine", "affine": [[1, 0], [0, 1]], "input": ["name": "a"], "output": ["name": "b"]],
+        ["type": "mapAxis", "mapAxis": [0, 0], "input": ["name": "a"], "output": ["name": "b"]],
+        ["type": "scale", "scale": [1, 2, 3], "input": ["name": "a"], "output": ["name": "c"]],
+      ],
+    ]
+    let rules = Set(Validator().validate(document: doc).errors.map(\.rule))
+    #expect(rules == ["transforms.rotation", "transforms.affine-shape", "transforms.map-axis", "transforms.output"], "\(rules)")
+    let ok: JSONValue = [
+      "coordinateSystems": [["name": "a", "axes": [["name": "y"], ["name": "x"]]], ["name": "b", "axes": [["name": "y"], ["name": "x"]]]],
+      "coordinateTransformations": [["type": "rotation", "rotation": [[0, -1], [1, 0]], "input": ["name": "a"], "output": ["name": "b"]]],
+    ]
+    #expect(Validator().validate(document: ok).isValid)
+  }
+
+  @Test func dataChecksFindCorruptChunks() throws {
+    let store = try Self.makeImage(.latest05)
+    let key = try #require(try store.list(prefix: "img/0").first { $0.contains("/c/") })
+    var bytes = try #require(try store.get(key))
+    bytes.removeLast(7)  // a truncated shard: its index is gone
+    try store.set(key, bytes)
+    try store.set("img/0/c/9/9/9", [1, 2, 3])
+    #expect(try Self.rules(store).isEmpty)  // metadata is fine
+    var options = Validator.Options()
+    options.data = true
+    let found = try Self.rules(store, options)
+    #expect(found.contains("data.decode"), "\(found)")
+    #expect(found.contains("data.outside-grid"), "\(found)")
+  }
+
+  @Test func malformedInputNeverCrashes() throws {
+    // Wrong types everywhere, a label cycle and many wells.
+    let store = MemoryStore()
+    let junk: [JSONValue] = [1, "x", [], [:], .null, [1, 2], ["a": [1]]]
+    for (i, j) in junk.enumerated() {
+      let doc: JSONValue = ["zarr_format": 3, "node_type": "group", "attributes": ["ome": [
+        "version": j, "multiscales": [["axes": j, "datasets": [["path": j, "coordinateTransformations": j]], "name": j]],
+        "omero": j, "image-label": j, "labels": j,
+      ]]]
+      try store.set("n\(i)/zarr.json", doc.serializedBytes())
+      _ = try Validator().validate(store: store, path: "n\(i)")
+      _ = Validator().validate(document: doc)
+    }
+    // A labels group listing itself and its parent.
+    let cyc = try Self.makeImage(.latest05)
+    try Self.mutate(cyc, "img/labels", ["labels"], to: [".", "..", "../labels", "cells"])
+    _ = try Validator().validate(store: cyc, path: "img")
+    // 10k wells, none present: one warning each, quickly.
+    let wells = (0..<10_000).map { i -> JSONValue in ["path": .string("A/\(i)"), "rowIndex": 0, "columnIndex": .int(Int64(i))] }
+    let plate: JSONValue = ["zarr_format": 3, "node_type": "group", "attributes": ["ome": ["version": "0.5", "plate": [
+      "rows": [["name": "A"]], "columns": .array((0..<10_000).map { ["name": .string(String($0))] }), "wells": .array(wells)]]]]
+    try store.set("plate/zarr.json", plate.serializedBytes())
+    let report = try Validator().validate(store: store, path: "plate")
+    #expect(report.isValid)
+    #expect(report.warnings.filter { $0.rule == "plate.well-missing" }.count == 10_000)
+  }
+}
