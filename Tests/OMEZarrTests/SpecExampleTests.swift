@@ -109,3 +109,32 @@ struct SpecExampleTests {
     #expect(try OMEAttributes(attributes: written) == ome, "\(file)")
   }
 }
+
+/// The validator on the specification's own example documents.
+@Suite("validate: specification examples")
+struct SpecExampleValidationTests {
+  /// Examples the validator rejects, with the rule that rejects them. All are either meant to be invalid
+  /// (`*Invalid*`) or written in syntax older than 0.6rc0 (marked STALE in Fixtures/spec/README.md).
+  static let invalid: [String: String] = [
+    "0.6/transformations/byDimensionInvalid1.json": "transforms.by-dimension",  // output axis 2 of a 2-D system
+    "0.6/transformations/byDimensionInvalid2.json": "transforms.by-dimension",  // an output axis covered twice
+    "0.6/transformations/mapAxis1.json": "transforms.type",  // STALE: object-form mapAxis ({"x": "i"})
+    "0.6/transformations/mapAxis2.json": "transforms.map-axis",  // STALE: mapAxis as projection ([1, 1, 0])
+    "0.6/subspace/subspaceMultidim.json": "transforms.type",  // STALE 0.6.dev3: byDimension on a level
+    // STALE: 0.6 metadata at the top of the attributes with the version inside multiscales (0.4 style).
+    "0.6/multiscales_strict/multiscales_example_relative.json": "version.namespace",
+  ]
+
+  @Test(arguments: SpecExampleTests.files.filter { !SpecExampleTests.malformedUpstream.contains($0) })
+  func examplesValidate(_ file: String) throws {
+    let text = try String(contentsOf: SpecExampleTests.root.appendingPathComponent(file), encoding: .utf8)
+    let doc = try JSONValue.parse(SpecExampleTests.stripComments(text))
+    let report = Validator().validate(document: doc)
+    if let rule = Self.invalid[file] {
+      #expect(report.errors.contains { $0.rule == rule }, "\(file): expected \(rule), got \(report.errors)")
+    } else {
+      #expect(report.isValid, "\(file): \(report.errors)")
+      #expect(report.kind != .group, "\(file): not recognised")
+    }
+  }
+}
