@@ -108,4 +108,42 @@ struct ValidateCommandTests {
     #expect(try CLI.ome2zarr("validate", empty.path).status == 2)
     #expect(try CLI.ome2zarr("validate", "--help").stdout.contains("--metadata-only"))
   }
+
+  /// Schemas/ngff-<version>.schema.json and the validator agree on every node document among the
+  /// specification's examples (transformation fragments are not node attributes and are skipped).
+  @Test func projectSchemasAgreeWithTheValidatorOnSpecExamples() throws {
+    let python = try #require(testPython, "no Python test venv: run scripts/test")
+    let root = packageRoot.appendingPathComponent("Tests/OMEZarrTests/Fixtures/spec")
+    let r = try runProcess(python, ["-c", """
+      import glob, json, os, sys, jsonschema
+      root, schemas = sys.argv[1], sys.argv[2]
+      out = {}
+      for f in sorted(glob.glob(root + "/*/*/*.json") + glob.glob(root + "/*/*/*/*.json")):
+          rel = os.path.relpath(f, root)
+          text = "\\n".join(l for l in open(f).read().splitlines() if not l.strip().startswith("//"))
+          try:
+              d = json.loads(text)
+          except ValueError:
+              continue
+          attrs = d.get("attributes", {}) if "zarr_format" in d else d
+          keys = set(attrs.get("ome", attrs))
+          if not keys & {"multiscales", "plate", "well", "labels", "image-label", "bioformats2raw.layout", "series"}:
+              continue
+          schema = json.load(open(os.path.join(schemas, "ngff-%s.schema.json" % rel.split("/")[0])))
+          errors = list(jsonschema.Draft202012Validator(schema).iter_errors(attrs))
+          out[rel] = "valid" if not errors else "invalid: " + errors[0].message[:200]
+      print(json.dumps(out))
+      """, root.path, packageRoot.appendingPathComponent("Schemas").path])
+    #expect(r.status == 0, "\(r.stderrText)")
+    let verdicts = try JSONValue.parse(r.stdoutText).objectValue ?? [:]
+    #expect(verdicts.count >= 25)
+    for (file, verdict) in verdicts {
+      let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+      let clean = text.split(separator: "\n", omittingEmptySubsequences: false)
+        .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("//") }.joined(separator: "\n")
+      let report = Validator().validate(document: try JSONValue.parse(clean))
+      let schemaValid = verdict.stringValue == "valid"
+      #expect(report.isValid == schemaValid, "\(file): schema says \(verdict), validator \(report.errors)")
+    }
+  }
 }

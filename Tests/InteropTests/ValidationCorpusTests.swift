@@ -45,16 +45,19 @@ struct ValidationCorpusTests {
       let report = try Validator().validate(store: store, path: c.path)
       let rules = Set(report.errors.map(\.rule))
       let schema = c.peers["schema"] ?? "", models = c.peers["ome-zarr-models"] ?? ""
+      let ours = c.peers["project-schema"] ?? ""
       if c.expect == "valid" {
         #expect(report.isValid, "\(c.name): \(report.errors)")
         #expect(schema == "valid", "\(c.name): the official schema says \(schema)")
         #expect(models == "valid", "\(c.name): ome-zarr-models says \(models)")
+        #expect(ours == "valid", "\(c.name): Schemas/ngff-\(c.version).schema.json says \(ours)")
       } else {
         #expect(rules.contains(c.expect), "\(c.name): expected \(c.expect), got \(report.errors)")
         // Every error names where: the node path and a pointer into it.
         #expect(report.errors.allSatisfy { !$0.message.isEmpty })
         if c.schema_level {
           #expect(schema.hasPrefix("invalid"), "\(c.name): the official schema accepts a schema-level mutation")
+          #expect(ours.hasPrefix("invalid"), "\(c.name): Schemas/ngff-\(c.version).schema.json accepts a schema-level mutation")
         }
         if Self.modelsMissRule[c.name] == nil {
           #expect(models.hasPrefix("invalid"), "\(c.name): ome-zarr-models accepts it")
@@ -64,6 +67,7 @@ struct ValidationCorpusTests {
       }
       // Schema agreement: where the official schema rejects, so do we.
       if schema.hasPrefix("invalid") { #expect(!report.isValid, "\(c.name): the schema rejects it (\(schema)) but we accept it") }
+      if ours.hasPrefix("invalid") { #expect(!report.isValid, "\(c.name): our schema rejects it (\(ours)) but the validator accepts it") }
       checked += 1
     }
     #expect(checked == cases.count)

@@ -152,6 +152,19 @@ def schema_verdict(path, version, kind):
     return "valid" if not errors else "invalid: " + errors[0].message.splitlines()[0][:300]
 
 
+def project_schema_verdict(path, version):
+    """Validates the node's attributes against this project's schema (Schemas/ngff-<version>.schema.json)."""
+    import jsonschema
+    here = os.path.dirname(os.path.abspath(__file__))
+    schema = json.load(open(os.path.join(here, "..", "..", "..", "Schemas", f"ngff-{version}.schema.json")))
+    p, v3 = attrs_path(path)
+    attrs = json.load(open(p))
+    if v3:
+        attrs = attrs.get("attributes", {})
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(attrs), key=lambda e: e.path)
+    return "valid" if not errors else "invalid: " + errors[0].message.splitlines()[0][:300]
+
+
 def models_verdict(path):
     from ome_zarr_models import open_ome_zarr
     try:
@@ -188,7 +201,8 @@ def cmd_write(d):
             cases.append({"name": name, "path": rel, "version": v, "kind": base, "expect": rule, "schema_level": schema_level})
     for c in cases:
         path = os.path.join(d, c["path"])
-        c["peers"] = {"schema": schema_verdict(path, c["version"], c["kind"]), "ome-zarr-models": models_verdict(path)}
+        c["peers"] = {"schema": schema_verdict(path, c["version"], c["kind"]), "ome-zarr-models": models_verdict(path),
+                      "project-schema": project_schema_verdict(path, c["version"])}
     json.dump(cases, open(os.path.join(d, "manifest.json"), "w"), indent=1)
     print(len(cases))
 
