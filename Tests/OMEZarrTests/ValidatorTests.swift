@@ -251,4 +251,38 @@ struct ValidatorTests {
     #expect(report.isValid)
     #expect(report.warnings.filter { $0.rule == "plate.well-missing" }.count == 10_000)
   }
+
+  @Test func bioformats2rawSeriesAreWalked() throws {
+    let store = MemoryStore()
+    try Bioformats2rawTests.makeRoot(store)
+    let report = try Validator().validate(store: store)
+    #expect(report.kind == .bioformats2raw)
+    #expect(report.isValid, "\(report.errors)")
+    #expect(report.nodesChecked >= 4)  // root, OME, two images
+    // A series that is not there, and a broken image in the other.
+    try Self.mutate(store, "OME", ["series"], to: ["0", "7"])
+    try Self.mutate(store, "0", ["multiscales", 0, "axes", 0, "type"], to: "time")
+    let bad = try Validator().validate(store: store)
+    let rules = Set(bad.errors.map(\.rule))
+    #expect(rules.isSuperset(of: ["bf2raw.series", "axes.space-count"]), "\(bad.errors)")
+    #expect(bad.errors.first { $0.rule == "axes.space-count" }?.path == "0")
+  }
+
+  @Test func collectionsCheckTheirNodes() throws {
+    let store = try Self.makeImage(.latest05)
+    let collection: JSONValue = ["zarr_format": 3, "node_type": "group", "attributes": ["ome": [
+      "version": "0.9.dev3", "type": "collection", "name": "experiment",
+      "nodes": [
+        ["type": "multiscale", "name": "raw", "path": ["type": "zarr", "path": "./img"]],
+        ["type": "multiscale", "name": "raw", "id": "bad id!", "path": ["type": "zarr", "path": "./nothing"]],
+        ["type": "table", "name": "t"],
+      ]]]]
+    try store.set("zarr.json", collection.serializedBytes())
+    let report = try Validator().validate(store: store)
+    #expect(report.kind == .collection)
+    let rules = Set(report.errors.map(\.rule))
+    #expect(rules.isSuperset(of: ["collection.name", "collection.id", "collection.path", "collection.type"]), "\(report.errors)")
+    #expect(!rules.contains("version.unknown"), "\(report.errors)")
+    #expect(report.nodesChecked >= 4)  // collection, img, labels, label image
+  }
 }

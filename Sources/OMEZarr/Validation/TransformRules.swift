@@ -329,6 +329,10 @@ extension Walk {
     add(s)
     guard !documentOnly else { return }
     for (rel, pointer) in targets {
+      // A referenced Zarr node is a hierarchy of its own, with its own version.
+      let saved = rootVersion
+      rootVersion = nil
+      defer { rootVersion = saved }
       visitChild(resolve(rel, from: node.path), context: .none, from: node.path, pointer: pointer, rule: "collection.path",
                  missing: "the node path '\(rel)' does not exist", missingIsWarning: options.metadataOnly)
     }

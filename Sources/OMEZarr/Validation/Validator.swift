@@ -264,6 +264,7 @@ struct Walk {
     var s = sink(node.path)
     let version = checkVersion(node, kind: kind, sink: &s)
     add(s)
+    if rootVersion == nil { rootVersion = version }
     let family = version ?? rootVersion ?? .latest05
     switch kind {
     case .image, .labelImage:
@@ -330,7 +331,9 @@ struct Walk {
     if node.isNamespaced {
       if let v = ome["version"] {
         if let str = v.stringValue {
-          if NGFFVersion(str) == nil { s.error("version.unknown", "/ome/version", "unknown OME-Zarr version '\(str)' (this validator knows 0.4, 0.5 and 0.6)") }
+          // RFC-8 collections are drafted as 0.9.devN (and "0.x" in the first draft).
+          let rfc8Draft = kind == .collection && (str.hasPrefix("0.9") || str == "0.x")
+          if NGFFVersion(str) == nil, !rfc8Draft { s.error("version.unknown", "/ome/version", "unknown OME-Zarr version '\(str)' (this validator knows 0.4, 0.5 and 0.6)") }
         } else {
           s.error("schema.type", "/ome/version", "\"version\" must be a string, not \(v.typeName)")
         }
