@@ -208,6 +208,14 @@ struct ValidatorTests {
       "coordinateTransformations": [["type": "rotation", "rotation": [[0, -1], [1, 0]], "input": ["name": "a"], "output": ["name": "b"]]],
     ]
     #expect(Validator().validate(document: ok).isValid)
+    // A scene whose transformations fall apart into two groups.
+    let scene: JSONValue = ["ome": ["version": "0.6", "scene": ["coordinateTransformations": [
+      ["type": "translation", "translation": [1, 2], "input": ["path": "a", "name": "physical"], "output": ["path": "b", "name": "physical"]],
+      ["type": "translation", "translation": [1, 2], "input": ["path": "c", "name": "physical"], "output": ["path": "d", "name": "physical"]],
+    ]]]]
+    let sr = Validator().validate(document: scene)
+    #expect(sr.kind == .scene)
+    #expect(sr.errors.map(\.rule) == ["transforms.graph"], "\(sr.errors)")
   }
 
   @Test func dataChecksFindCorruptChunks() throws {
@@ -241,7 +249,8 @@ struct ValidatorTests {
     // A labels group listing itself and its parent.
     let cyc = try Self.makeImage(.latest05)
     try Self.mutate(cyc, "img/labels", ["labels"], to: [".", "..", "../labels", "cells"])
-    _ = try Validator().validate(store: cyc, path: "img")
+    let cycle = try Validator().validate(store: cyc, path: "img")
+    #expect(cycle.errors.filter { $0.rule == "node.cycle" }.count == 3, "\(cycle.errors)")
     // 10k wells, none present: one warning each, quickly.
     let wells = (0..<10_000).map { i -> JSONValue in ["path": .string("A/\(i)"), "rowIndex": 0, "columnIndex": .int(Int64(i))] }
     let plate: JSONValue = ["zarr_format": 3, "node_type": "group", "attributes": ["ome": ["version": "0.5", "plate": [

@@ -242,6 +242,8 @@ extension Walk {
       return
     }
     var refs: [(String, String, String)] = []
+    var graph = Graph()
+    for cs in systems { graph.add("#" + cs.name) }
     for (i, v) in list.enumerated() {
       let tp = "\(p)/coordinateTransformations/\(i)"
       let t: Transformation
@@ -260,6 +262,15 @@ extension Walk {
         }
       }
       if case .other(let type) = t.kind { s.error("transforms.type", tp + "/type", "unknown or malformed transformation '\(type)'") }
+      if let a = t.input?.name, let b = t.output?.name {
+        graph.connect((t.input?.path ?? "") + "#" + a, (t.output?.path ?? "") + "#" + b)
+      }
+    }
+    let groups = graph.components
+    if groups.count > 1 {
+      let names = groups.map { "{" + $0.sorted().map { $0.hasPrefix("#") ? String($0.dropFirst()) : $0 }.joined(separator: ", ") + "}" }
+      s.error("transforms.graph", p + "/coordinateTransformations",
+        "the scene's transformations do not connect all its coordinate systems; they fall apart into \(groups.count) groups: \(names.joined(separator: " "))")
     }
     add(s)
     guard !documentOnly else { return }
@@ -394,5 +405,34 @@ extension Walk {
         checkCollectionNode(child, pointer: "\(p)/nodes/\(i)", isRoot: false, ids: &ids, targets: &targets, sink: &s)
       }
     }
+  }
+}
+
+/// An undirected graph of coordinate systems, for the "connected transform graph" rule.
+struct Graph {
+  private var parent: [String: String] = [:]
+
+  mutating func add(_ node: String) { if parent[node] == nil { parent[node] = node } }
+
+  mutating func find(_ node: String) -> String {
+    add(node)
+    var root = node
+    while let p = parent[root], p != root { root = p }
+    var n = node
+    while let p = parent[n], p != root { parent[n] = root; n = p }
+    return root
+  }
+
+  mutating func connect(_ a: String, _ b: String) {
+    let ra = find(a), rb = find(b)
+    if ra != rb { parent[ra] = rb }
+  }
+
+  /// The connected groups of nodes.
+  var components: [[String]] {
+    var copy = self
+    var groups: [String: [String]] = [:]
+    for node in parent.keys { groups[copy.find(node), default: []].append(node) }
+    return groups.values.sorted { ($0.min() ?? "") < ($1.min() ?? "") }
   }
 }

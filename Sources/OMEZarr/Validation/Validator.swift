@@ -310,6 +310,13 @@ struct Walk {
   mutating func visitChild(_ path: String, context: NodeContext, from parent: String, pointer: String,
                            rule: String, missing: String, missingIsWarning: Bool = false) -> (RawNode, OMENodeKind)? {
     if documentOnly { return nil }
+    let path = resolve(path, from: "")  // `.` and `..` resolved, never above the store root
+    if visited.contains(path) {
+      var s = sink(parent)
+      s.error("node.cycle", pointer, "'\(path.isEmpty ? "/" : path)' is already part of this hierarchy; a node cannot contain itself")
+      add(s)
+      return nil
+    }
     let node: RawNode?
     do { node = try load(path) } catch { node = nil }
     guard let node else {
