@@ -115,7 +115,7 @@ extension Walk {
       }
       guard let name = o["name"]?.stringValue else {
         s.error("axes.name", ap, "axis \(i) needs a string \"name\"")
-        axes.append(DeclaredAxis(name: "", type: nil))
+        axes.append(DeclaredAxis(name: "", type: o["type"]?.stringValue))
         continue
       }
       if name.isEmpty { s.error("axes.name", ap + "/name", "axis \(i) has an empty name") }

@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+import Synchronization
 import ZarrIO
 
 /// Validates OME-Zarr hierarchies and metadata documents against NGFF 0.4, 0.5 and 0.6.
@@ -403,27 +406,36 @@ struct Walk {
     }
     let grid = array.gridShape
     let prefix = array.path.isEmpty ? "" : array.path + "/"
-    var bad = 0
+    var stored: [(key: String, coords: [Int])] = []
     for key in keys {
       let rel = String(key.dropFirst(prefix.count))
-      if rel == "zarr.json" || rel.hasPrefix(".z") || rel.contains("/zarr.json") || rel.split(separator: "/").contains(where: { $0.hasPrefix(".z") }) { continue }
-      guard let coords = chunkCoordinates(rel, encoding: array.metadata.chunkKeyEncoding, ndim: grid.count) else {
-        continue  // a key of a child node or a foreign file: not a chunk of this array
-      }
+      // A key of a child node or a foreign file is not a chunk of this array.
+      guard let coords = chunkCoordinates(rel, encoding: array.metadata.chunkKeyEncoding, ndim: grid.count) else { continue }
       if zip(coords, grid).contains(where: { $0 < 0 || $0 >= $1 }) {
         s.error("data.outside-grid", "", "\(what): the stored chunk '\(rel)' lies outside the chunk grid \(grid)")
-        bad += 1
-        continue
-      }
-      do { _ = try array.readChunk(coords) } catch {
-        s.error("data.decode", "", "\(what): chunk '\(rel)' does not decode: \(error)")
-        bad += 1
-      }
-      if bad >= 20 {
-        s.error("data.decode", "", "\(what): stopped checking chunks after 20 bad ones")
-        return
+      } else {
+        stored.append((rel, coords))
       }
     }
+    // Decode on every core; each worker holds one decoded chunk at a time.
+    let limit = 20
+    let next = Atomic<Int>(0)
+    let bad = Mutex<[(String, String)]>([])
+    let items = stored
+    DispatchQueue.concurrentPerform(iterations: max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count))) { _ in
+      while true {
+        let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        guard i < items.count, bad.withLock({ $0.count < limit }) else { return }
+        do { _ = try array.readChunk(items[i].coords) } catch {
+          bad.withLock { $0.append((items[i].key, "\(error)")) }
+        }
+      }
+    }
+    let failures = bad.withLock { $0 }.sorted { $0.0 < $1.0 }
+    for (key, message) in failures {
+      s.error("data.decode", "", "\(what): chunk '\(key)' does not decode: \(message)")
+    }
+    if failures.count >= limit { s.error("data.decode", "", "\(what): stopped checking chunks after \(limit) bad ones") }
   }
 
   /// The grid coordinates a chunk key names, or `nil` if it is not a chunk key of this encoding.
