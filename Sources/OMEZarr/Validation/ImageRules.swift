@@ -54,6 +54,22 @@ extension Walk {
           s.should("multiscales.name", mp, "the multiscale image should have a \"name\"")
         }
       }
+      if ms["type"] == nil {
+        s.should("multiscales.type", mp, "the multiscale image should say how its levels were made (\"type\", e.g. \"gaussian\")")
+      } else if ms["type"]?.stringValue == nil {
+        s.error("schema.type", mp + "/type", "\"type\" must be a string")
+      }
+      if let m = ms["metadata"], m.objectValue == nil {
+        s.error("schema.type", mp + "/metadata", "\"metadata\" must be an object")
+      }
+      if case .v04 = version {
+        if ms["metadata"] == nil {
+          s.should("multiscales.metadata", mp, "the multiscale image should describe its downscaling in \"metadata\"")
+        }
+        if ms["version"] == nil, ome["version"] == nil {
+          s.should("version.missing", mp, "the multiscale image should declare its version (\"version\": \"0.4\")")
+        }
+      }
       checkScaleOrder(scales, pointer: mp + "/datasets", sink: &s)
       let paths = (ms["datasets"]?.arrayValue ?? []).map { $0["path"]?.stringValue }
       var seen: Set<String> = []

@@ -351,10 +351,7 @@ struct Walk {
         s.error("version.missing", "/ome", "OME-Zarr 0.5 and later need \"version\" in attributes.ome")
       }
     } else if let version, case .v04 = version {
-      if ome["version"] == nil, ome["multiscales"]?.arrayValue?.first?["version"] == nil,
-         ome["plate"]?["version"] == nil, ome["well"]?["version"] == nil, kind != .labels, kind != .bioformats2raw {
-        s.should("version.missing", "", "the metadata should declare its version (\"version\": \"0.4\")")
-      }
+      // 0.4 versions are SHOULDs inside each object (multiscales, plate, well, image-label): checked there.
     } else if let version {
       s.error("version.namespace", "", "OME-Zarr \(version) metadata must live under attributes.ome, not at the top of the attributes")
     }
