@@ -62,10 +62,10 @@ extension Walk {
       if let m = ms["metadata"], m.objectValue == nil {
         s.error("schema.type", mp + "/metadata", "\"metadata\" must be an object")
       }
+      if ms["metadata"] == nil {
+        s.should("multiscales.metadata", mp, "the multiscale image should describe its downscaling in \"metadata\"")
+      }
       if case .v04 = version {
-        if ms["metadata"] == nil {
-          s.should("multiscales.metadata", mp, "the multiscale image should describe its downscaling in \"metadata\"")
-        }
         if ms["version"] == nil, ome["version"] == nil {
           s.should("version.missing", mp, "the multiscale image should declare its version (\"version\": \"0.4\")")
         }
