@@ -213,11 +213,37 @@ def common_defs(v04):
     }
 
 
+def add_image_defs(defs):
+    """An image is multiscales (+ omero); a label image is an image with image-label."""
+    defs["image"] = {"type": "object", "properties": {"multiscales": {"$ref": "#/$defs/multiscales"}, "omero": {"$ref": "#/$defs/omero"}}}
+    defs["labelImage"] = {"allOf": [{"$ref": "#/$defs/image"}, {"$ref": "#/$defs/labelImageFragment"}]}
+
+
+def namespaced(version_pattern, title, description, defs):
+    """A 0.5+ schema: OME metadata under "ome" with a version of the family, then the kind chain."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": BASE + title[0] + ".schema.json",
+        "title": title[1],
+        "description": description,
+        "type": "object",
+        "required": ["ome"],
+        "properties": {
+            "ome": {
+                "type": "object",
+                "required": ["version"],
+                "properties": {"version": {"type": "string", "pattern": version_pattern}},
+                **kinds(),
+            }
+        },
+        "$defs": defs,
+    }
+
+
 def schema_04():
     defs = common_defs(True)
     defs["multiscales"] = multiscales_04_05(True)
-    defs["image"] = {"type": "object", "properties": {"multiscales": {"$ref": "#/$defs/multiscales"}, "omero": {"$ref": "#/$defs/omero"}}}
-    defs["labelImage"] = {"allOf": [{"$ref": "#/$defs/image"}, {"$ref": "#/$defs/labelImageFragment"}]}
+    add_image_defs(defs)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": BASE + "ngff-0.4.schema.json",
@@ -232,25 +258,10 @@ def schema_04():
 def schema_05():
     defs = common_defs(False)
     defs["multiscales"] = multiscales_04_05(False)
-    defs["image"] = {"type": "object", "properties": {"multiscales": {"$ref": "#/$defs/multiscales"}, "omero": {"$ref": "#/$defs/omero"}}}
-    defs["labelImage"] = {"allOf": [{"$ref": "#/$defs/image"}, {"$ref": "#/$defs/labelImageFragment"}]}
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": BASE + "ngff-0.5.schema.json",
-        "title": "OME-Zarr 0.5 attributes (zarr.json attributes)",
-        "description": "The attributes of one OME-Zarr 0.5 node: OME metadata under \"ome\" with its version. The node kind is chosen by its keys; only that kind's rules apply.",
-        "type": "object",
-        "required": ["ome"],
-        "properties": {
-            "ome": {
-                "type": "object",
-                "required": ["version"],
-                "properties": {"version": {"type": "string", "pattern": r"^0\.5($|[-.])"}},
-                **kinds(),
-            }
-        },
-        "$defs": defs,
-    }
+    add_image_defs(defs)
+    return namespaced(r"^0\.5($|[-.])", ("ngff-0.5", "OME-Zarr 0.5 attributes (zarr.json attributes)"),
+                      "The attributes of one OME-Zarr 0.5 node: OME metadata under \"ome\" with its version. "
+                      "The node kind is chosen by its keys; only that kind's rules apply.", defs)
 
 
 def schema_06():
@@ -300,25 +311,10 @@ def schema_06():
             },
         },
     })
-    defs["image"] = {"type": "object", "properties": {"multiscales": {"$ref": "#/$defs/multiscales"}, "omero": {"$ref": "#/$defs/omero"}}}
-    defs["labelImage"] = {"allOf": [{"$ref": "#/$defs/image"}, {"$ref": "#/$defs/labelImageFragment"}]}
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": BASE + "ngff-0.6.schema.json",
-        "title": "OME-Zarr 0.6 attributes (zarr.json attributes)",
-        "description": "The attributes of one OME-Zarr 0.6 node (RFC-5 coordinate systems and transformations). The node kind is chosen by its keys; only that kind's rules apply.",
-        "type": "object",
-        "required": ["ome"],
-        "properties": {
-            "ome": {
-                "type": "object",
-                "required": ["version"],
-                "properties": {"version": {"type": "string", "pattern": r"^0\.6"}},
-                **kinds(),
-            }
-        },
-        "$defs": defs,
-    }
+    add_image_defs(defs)
+    return namespaced(r"^0\.6", ("ngff-0.6", "OME-Zarr 0.6 attributes (zarr.json attributes)"),
+                      "The attributes of one OME-Zarr 0.6 node (RFC-5 coordinate systems and transformations). "
+                      "The node kind is chosen by its keys; only that kind's rules apply.", defs)
 
 
 if __name__ == "__main__":

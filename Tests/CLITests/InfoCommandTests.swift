@@ -24,6 +24,20 @@ enum CLI {
 
   static func temporaryDirectory() throws -> URL { try makeTemporaryDirectory("cli") }
 
+  /// Checks `output` (a JSON document) against `Schemas/<schema>` with Python's jsonschema (draft 2020-12).
+  static func expectMatchesSchema(_ output: String, _ schema: String) throws {
+    let python = try #require(testPython, "no Python test venv: run scripts/test")
+    let out = try temporaryDirectory().appendingPathComponent("output.json")
+    try Data(output.utf8).write(to: out)
+    let check = try runProcess(python, ["-c", """
+      import json, sys, jsonschema
+      schema = json.load(open(sys.argv[1]))
+      jsonschema.Draft202012Validator.check_schema(schema)
+      jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
+      """, packageRoot.appendingPathComponent("Schemas/" + schema).path, out.path])
+    #expect(check.status == 0, "\(schema): \(check.stderrText)")
+  }
+
   /// A hierarchy with a v3 group, a v3 array, a v2 group with a v2 array.
   static func sampleHierarchy() throws -> URL {
     let dir = try temporaryDirectory().appendingPathComponent("h.zarr")
@@ -79,18 +93,9 @@ struct InfoCommandTests {
     try Self.expectValidInfo(r.stdout, in: dir.deletingLastPathComponent())
   }
 
-  /// Validates `info --json` output against Schemas/info.schema.json with Python's jsonschema.
+  /// Validates `info --json` output against Schemas/info.schema.json.
   static func expectValidInfo(_ output: String, in dir: URL) throws {
-    let python = try #require(testPython, "no Python test venv: run scripts/test")
-    let out = dir.appendingPathComponent("info-\(UUID().uuidString).json")
-    try Data(output.utf8).write(to: out)
-    let check = try runProcess(python, ["-c", """
-      import json, sys, jsonschema
-      schema = json.load(open(sys.argv[1]))
-      jsonschema.Draft202012Validator.check_schema(schema)
-      jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
-      """, packageRoot.appendingPathComponent("Schemas/info.schema.json").path, out.path])
-    #expect(check.status == 0, "\(check.stderrText)")
+    try CLI.expectMatchesSchema(output, "info.schema.json")
   }
 
   @Test func describesOMEZarr() throws {
