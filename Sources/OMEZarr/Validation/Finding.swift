@@ -76,6 +76,8 @@ struct FindingSink {
   }
 
   mutating func error(_ rule: String, _ pointer: String, _ message: String) {
+    // One problem, one finding: a rule reached twice for the same place is reported once.
+    if findings.contains(where: { $0.rule == rule && $0.pointer == pointer && $0.severity == .error }) { return }
     findings.append(Finding(rule: rule, severity: .error, path: path, pointer: pointer, message: message))
   }
 

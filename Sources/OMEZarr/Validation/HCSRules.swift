@@ -142,7 +142,13 @@ extension Walk {
           s.error("well.images", ip, "well image \(i) needs a string \"path\"")
           continue
         }
-        if path.isEmpty || !path.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+        if case .v06 = version {
+          // 0.6: Zarr node names: letters, digits, '_', '.', '-'; not only dots; not starting with "__".
+          if path.isEmpty || !path.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) })
+            || path.allSatisfy({ $0 == "." }) || path.hasPrefix("__") {
+            s.error("well.path-pattern", ip + "/path", "the field path '\(path)' must be a Zarr node name (letters, digits, '_', '.', '-')")
+          }
+        } else if path.isEmpty || !path.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
           s.error("well.path-pattern", ip + "/path", "the field path '\(path)' must contain only letters and digits")
         }
         if !seen.insert(path).inserted { s.error("well.unique-paths", ip + "/path", "the field path '\(path)' is listed twice") }

@@ -19,7 +19,7 @@ extension Walk {
       if ome["multiscales"] == nil, ome["image-label"] != nil {
         // An image-label document alone (as the specification's examples show it).
         let msg = "a label image also needs \"multiscales\" (its resolution levels)"
-        if documentOnly { s.warning("label.multiscales", base(node), msg) } else { s.error("label.multiscales", base(node), msg) }
+        if documentOnly || options.metadataOnly { s.warning("label.multiscales", base(node), msg) } else { s.error("label.multiscales", base(node), msg) }
         checkImageLabel(node, version: version, sink: &s)
       } else {
         s.error("schema.type", p, "\"multiscales\" must be a list, not \(ome["multiscales"]?.typeName ?? "missing")")

@@ -45,10 +45,15 @@ extension Walk {
       out.append(DeclaredSystem(name: name, axes: axes))
     }
     if imageRules, let first = out.first {
-      // The image's own (intrinsic) system follows the image axis rules.
-      var local = s
-      checkAxisRules(first.axes, pointer: p + "/0/axes", sink: &local)
-      s = local
+      // The image's own (intrinsic) system follows the image axis rules; 0.6 also allows a system of
+      // array axes only (index space, at least two).
+      if first.axes.count >= 2, first.axes.allSatisfy({ $0.type == "array" }) {
+        if first.axes.count > 5 { s.error("axes.count", p + "/0/axes", "an image needs 2 to 5 axes, but this one has \(first.axes.count)") }
+      } else {
+        var local = s
+        checkAxisRules(first.axes, pointer: p + "/0/axes", sink: &local)
+        s = local
+      }
     }
     return out
   }
@@ -77,6 +82,7 @@ extension Walk {
         continue
       }
       let tp = dp + "/coordinateTransformations/0"
+      checkReferenceForms(ts[0], pointer: tp, sink: &s)
       let t: Transformation
       do { t = try Transformation(json: ts[0], pointer: tp) } catch {
         s.error("schema.type", error.pointer ?? tp, error.message)
@@ -119,6 +125,7 @@ extension Walk {
     if let extra = ms["coordinateTransformations"]?.arrayValue {
       for (i, v) in extra.enumerated() {
         let tp = "\(mp)/coordinateTransformations/\(i)"
+        checkReferenceForms(v, pointer: tp, sink: &s)
         guard let t = try? Transformation(json: v, pointer: tp) else {
           s.error("schema.type", tp, "transformation \(i) is malformed")
           continue
@@ -139,10 +146,24 @@ extension Walk {
     return (axes, scales)
   }
 
+  /// `input`/`output` of a transformation are objects `{"name", "path"}` (plain strings before 0.6.dev4).
+  func checkReferenceForms(_ json: JSONValue, pointer p: String, sink s: inout FindingSink) {
+    guard !current.allowsStringReferences else { return }
+    for key in ["input", "output"] {
+      if let v = json[key], v.stringValue != nil {
+        s.error("transforms.reference", "\(p)/\(key)",
+          "\"\(key)\" must be an object like {\"name\": \"...\"} or {\"path\": \"...\"}, not a string (since 0.6.dev4)")
+      }
+    }
+  }
+
   /// Parameter shapes of one transformation between systems of `inputDim` and `outputDim` axes.
   func checkParameters(_ t: Transformation, inputDim n: Int, outputDim m: Int, pointer p: String, sink s: inout FindingSink) {
     switch t.kind {
     case .scale(let v), .translation(let v):
+      if t.path != nil, !current.allowsParameterPaths {
+        s.error("transforms.vector", p, "a \(t.type) gives its numbers inline; a \"path\" to an array is not allowed (since 0.6.dev3)")
+      }
       if t.path == nil, v.count != n {
         s.error("transforms.length", p, "the \(t.type) has \(v.count) values but the coordinate system has \(n) axes")
       }
@@ -188,7 +209,21 @@ extension Walk {
       checkParameters(inner, inputDim: m, outputDim: n, pointer: p + "/transformation", sink: &s)
     case .other(let type):
       s.error("transforms.type", p + "/type", "unknown or malformed transformation '\(type)'")
-    case .identity, .projectAxis, .displacements, .coordinates:
+    case .projectAxis(let dropped, let created):
+      if dropped.isEmpty && created.isEmpty {
+        s.error("transforms.project-axis", p, "projectAxis needs droppedInputs or createdOutputs")
+      }
+      if Set(dropped).count != dropped.count || dropped.contains(where: { $0 < 0 || $0 >= n }) {
+        s.error("transforms.project-axis", p, "droppedInputs \(dropped) must be distinct input axes (0..<\(n))")
+      }
+      if Set(created).count != created.count || created.contains(where: { $0 < 0 || $0 >= m }) {
+        s.error("transforms.project-axis", p, "createdOutputs \(created) must be distinct output axes (0..<\(m))")
+      }
+      if n - dropped.count + created.count != m {
+        s.error("transforms.project-axis", p,
+          "projectAxis maps \(n) axes to \(m), but dropping \(dropped.count) and creating \(created.count) gives \(n - dropped.count + created.count)")
+      }
+    case .identity, .displacements, .coordinates:
       break
     }
   }
@@ -246,6 +281,7 @@ extension Walk {
     for cs in systems { graph.add("#" + cs.name) }
     for (i, v) in list.enumerated() {
       let tp = "\(p)/coordinateTransformations/\(i)"
+      checkReferenceForms(v, pointer: tp, sink: &s)
       let t: Transformation
       do { t = try Transformation(json: v, pointer: tp) } catch {
         s.error("schema.type", error.pointer ?? tp, error.message)
@@ -298,6 +334,9 @@ extension Walk {
   mutating func checkTransformations(_ node: RawNode) {
     var s = sink(node.path)
     let b = base(node)
+    if node.isNamespaced, node.ome["version"] != nil, (current.draft06 ?? 99) >= 3 {
+      s.error("scene.missing", b, "coordinate systems and transformations between images belong under \"scene\" (since 0.6.dev3)")
+    }
     var systems = node.ome["coordinateSystems"].map { checkCoordinateSystems($0, pointer: b + "/coordinateSystems", sink: &s, imageRules: false) } ?? []
     if let a = node.ome["arrayCoordinateSystem"] {
       systems += checkCoordinateSystems(.array([a]), pointer: b + "/arrayCoordinateSystem", sink: &s, imageRules: false)

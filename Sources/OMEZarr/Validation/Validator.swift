@@ -121,6 +121,8 @@ struct Walk {
   var visited: Set<String> = []
   var nodesChecked = 0
   var rootVersion: NGFFVersion?
+  /// The version family of the node being checked (for version-gated rules).
+  var current: NGFFVersion = .latest05
   var documentOnly = false
   private var limitReported = false
 
@@ -269,6 +271,7 @@ struct Walk {
     add(s)
     if rootVersion == nil { rootVersion = version }
     let family = version ?? rootVersion ?? .latest05
+    current = family
     switch kind {
     case .image, .labelImage:
       if let summary = checkImage(node, version: family, context: context) {
@@ -324,7 +327,8 @@ struct Walk {
     do { node = try load(path) } catch { node = nil }
     guard let node else {
       var s = sink(parent)
-      if missingIsWarning { s.warning(rule, pointer, missing) } else { s.error(rule, pointer, missing) }
+      // With --metadata-only the hierarchy may be a sketch: a node it names but lacks is a warning.
+      if missingIsWarning || options.metadataOnly { s.warning(rule, pointer, missing) } else { s.error(rule, pointer, missing) }
       add(s)
       return nil
     }
@@ -465,4 +469,17 @@ func resolve(_ relative: String, from base: String) -> String {
     if p == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(String(p)) }
   }
   return parts.joined(separator: "/")
+}
+
+extension NGFFVersion {
+  /// N of a `0.6.devN` pre-release (`nil` for 0.6rc0, 0.6 and other families).
+  var draft06: Int? {
+    guard case .v06(let s) = self else { return nil }
+    guard let r = s.range(of: "dev") else { return nil }
+    return Int(s[r.upperBound...].prefix { $0.isNumber })
+  }
+  /// 0.6.dev1–dev3 wrote transformation `input`/`output` as plain strings; dev4 made them objects.
+  var allowsStringReferences: Bool { (draft06 ?? 99) < 4 }
+  /// 0.6.dev1–dev2 allowed scale/translation parameters in a Zarr array (`path`); dev3 removed it.
+  var allowsParameterPaths: Bool { (draft06 ?? 99) < 3 }
 }
