@@ -218,3 +218,8 @@ public struct Scene: Sendable, Hashable {
     return w.json
   }
 }
+
+/// Whether `name` is a valid plate row or column name (or well path part): ASCII letters and digits.
+func isPlateName(_ name: Substring) -> Bool {
+  !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+}

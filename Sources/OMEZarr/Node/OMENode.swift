@@ -92,14 +92,7 @@ public struct OMENode: Sendable {
   }
 
   /// `relative` resolved against this node's path (`"../../"` from `a/b/c` is `a`).
-  public func resolve(_ relative: String) -> String {
-    var parts = path.split(separator: "/").map(String.init)
-    for p in relative.split(separator: "/") {
-      if p == "." { continue }
-      if p == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(String(p)) }
-    }
-    return parts.joined(separator: "/")
-  }
+  public func resolve(_ relative: String) -> String { resolvePath(relative, from: path) }
 
   /// The multiscale image of this node (image or label image), with its levels opened.
   public func image(multiscale index: Int = 0) throws -> OMEImage? {

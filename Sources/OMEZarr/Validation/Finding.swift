@@ -90,8 +90,3 @@ struct FindingSink {
     findings.append(Finding(rule: rule, severity: strict ? .error : .warning, path: path, pointer: pointer, message: message))
   }
 }
-
-/// A JSON pointer token (`~` -> `~0`, `/` -> `~1`).
-func pointerEscape(_ key: String) -> String {
-  key.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
-}

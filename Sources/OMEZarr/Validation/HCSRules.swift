@@ -26,7 +26,7 @@ extension Walk {
           s.error("plate.\(key)", "\(p)/\(key)/\(i)", "\(key) entry \(i) needs a string \"name\"")
           return nil
         }
-        if name.isEmpty || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+        if !isPlateName(name[...]) {
           s.error("plate.name-pattern", "\(p)/\(key)/\(i)/name", "the \(key.dropLast()) name '\(name)' must contain only letters and digits")
         }
         if !seen.insert(name).inserted {
@@ -84,7 +84,7 @@ extension Walk {
             continue
           }
           let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-          guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }) else {
+          guard parts.count == 2, parts.allSatisfy({ isPlateName($0[...]) }) else {
             s.error("plate.well-path", wp + "/path", "the well path '\(path)' must be '<row>/<column>' (letters and digits only)")
             continue
           }
@@ -148,7 +148,7 @@ extension Walk {
             || path.allSatisfy({ $0 == "." }) || path.hasPrefix("__") {
             s.error("well.path-pattern", ip + "/path", "the field path '\(path)' must be a Zarr node name (letters, digits, '_', '.', '-')")
           }
-        } else if path.isEmpty || !path.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+        } else if !isPlateName(path[...]) {
           s.error("well.path-pattern", ip + "/path", "the field path '\(path)' must contain only letters and digits")
         }
         if !seen.insert(path).inserted { s.error("well.unique-paths", ip + "/path", "the field path '\(path)' is listed twice") }
@@ -195,8 +195,7 @@ extension Walk {
     if node.ome["plate"] != nil { return }  // classified as a plate first
     guard !documentOnly else { return }
     let omePath = joinKey(node.path, "OME")
-    let omeNode: RawNode?
-    do { omeNode = try load(omePath) } catch { omeNode = nil }
+    let omeNode = load(omePath)
     if let omeNode, omeNode.ome["series"] != nil {
       visited.insert(omePath)
       nodesChecked += 1
@@ -207,9 +206,7 @@ extension Walk {
     var i = 0
     while i < options.maxNodes {
       let path = joinKey(node.path, String(i))
-      let child: RawNode?
-      do { child = try load(path) } catch { child = nil }
-      guard let child else { break }
+      guard let child = load(path) else { break }
       let (kind, _) = classify(child)
       if kind != .image {
         var s = sink(node.path)

@@ -81,11 +81,11 @@ extension Walk {
       }
       levelChecks.append((m, paths.map { $0 ?? "" }, axes ?? []))
       if m == 0 {
-        summary = ImageSummary(path: node.path, levelCount: paths.count, shapes: [], axisNames: axes?.map(\.name) ?? [])
+        summary = ImageSummary(levelCount: paths.count, shapes: [], axisNames: axes?.map(\.name) ?? [])
       }
     }
     if let omero = ome["omero"] {
-      checkOmero(omero, pointer: base(node) + "/omero", channelCount: nil, version: version, sink: &s)
+      checkOmero(omero, pointer: base(node) + "/omero", version: version, sink: &s)
     }
     let isLabel: Bool
     if case .label = context { isLabel = true } else { isLabel = ome["image-label"] != nil }
@@ -323,8 +323,7 @@ extension Walk {
     for (i, rel) in paths.enumerated() {
       guard !rel.isEmpty, !documentOnly else { shapes.append(nil); continue }
       let path = joinKey(node.path, rel)
-      let loaded: RawNode?
-      do { loaded = try load(path) } catch { loaded = nil }
+      let loaded = load(path)
       var s = sink(node.path)
       defer { add(s) }
       guard let level = loaded else {
@@ -400,7 +399,7 @@ extension Walk {
   }
 
   /// omero: channels with colors and windows.
-  func checkOmero(_ value: JSONValue, pointer p: String, channelCount: Int?, version: NGFFVersion, sink s: inout FindingSink) {
+  func checkOmero(_ value: JSONValue, pointer p: String, version: NGFFVersion, sink s: inout FindingSink) {
     guard let o = value.objectValue else {
       s.error("schema.type", p, "\"omero\" must be an object, not \(value.typeName)")
       return

@@ -5,8 +5,7 @@ extension Walk {
   mutating func visitLabels(of node: RawNode, summary: ImageSummary, version: NGFFVersion) {
     guard !documentOnly, node.ome["image-label"] == nil else { return }
     let path = joinKey(node.path, "labels")
-    let loaded: RawNode?
-    do { loaded = try load(path) } catch { loaded = nil }
+    let loaded = load(path)
     guard let labels = loaded, !visited.contains(path) else { return }
     visited.insert(path)
     nodesChecked += 1

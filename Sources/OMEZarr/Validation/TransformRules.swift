@@ -312,8 +312,7 @@ extension Walk {
     guard !documentOnly else { return }
     for (path, name, pointer) in refs {
       let target = joinKey(node.path, path)
-      let loaded: RawNode?
-      do { loaded = try load(target) } catch { loaded = nil }
+      let loaded = load(target)
       var s = sink(node.path)
       guard let image = loaded else {
         if !options.metadataOnly { s.error("scene.reference", pointer, "the referenced image '\(path)' does not exist") }
@@ -383,7 +382,7 @@ extension Walk {
       let saved = rootVersion
       rootVersion = nil
       defer { rootVersion = saved }
-      visitChild(resolve(rel, from: node.path), context: .none, from: node.path, pointer: pointer, rule: "collection.path",
+      visitChild(resolvePath(rel, from: node.path), context: .none, from: node.path, pointer: pointer, rule: "collection.path",
                  missing: "the node path '\(rel)' does not exist", missingIsWarning: options.metadataOnly)
     }
   }

@@ -33,7 +33,7 @@ public struct Validator: Sendable {
   public func validate(store: any Store, path: String = "") throws -> ValidationReport {
     var walk = Walk(store: store, options: options)
     let top = normalizePath(path)
-    guard let node = try walk.load(top, mustExist: true) else {
+    guard let node = try walk.read(top) else {
       throw OMEZarrError(.invalidArgument, "no Zarr group or array here (no zarr.json, .zgroup, .zarray or .zattrs)", path: top)
     }
     let (kind, version) = walk.classify(node)
@@ -107,7 +107,6 @@ enum NodeContext {
 
 /// The facts about an image that its labels are checked against.
 struct ImageSummary {
-  var path: String
   var levelCount: Int
   var shapes: [[Int]?]
   var axisNames: [String]
@@ -137,70 +136,74 @@ struct Walk {
 
   // MARK: Loading
 
-  /// Reads the node at `path`; `nil` if nothing is there. Unreadable metadata becomes a finding
-  /// (or, for the top node, an error).
-  mutating func load(_ path: String, mustExist: Bool = false) throws -> RawNode? {
-    var s = sink(path)
-    defer { add(s) }
-    do {
-      if let bytes = try store.get(joinKey(path, "zarr.json")) {
-        let json: JSONValue
-        do { json = try JSONValue.parse(bytes) } catch {
-          s.error("zarr.json", "", "zarr.json is not valid JSON: \(error)")
-          return RawNode(path: path, format: .v3, array: nil, attributes: [:], isArray: false)
-        }
-        let attributes = json["attributes"]?.objectValue ?? [:]
-        if json["attributes"] != nil, json["attributes"]?.objectValue == nil {
-          s.error("zarr.metadata", "", "zarr.json \"attributes\" must be an object")
-        }
-        if json["node_type"] == .string("array") {
-          var meta: ArrayMetadata?
-          do { meta = try ArrayMetadata(v3: json) } catch {
-            s.error("zarr.metadata", "", "the array metadata (zarr.json) is invalid: \(error)")
-          }
-          return RawNode(path: path, format: .v3, array: meta, attributes: attributes, isArray: true)
-        }
-        do { _ = try GroupMetadata(v3: json) } catch {
-          s.error("zarr.metadata", "", "the group metadata (zarr.json) is invalid: \(error)")
-        }
-        return RawNode(path: path, format: .v3, array: nil, attributes: attributes, isArray: false)
-      }
-      var attributes: JSONObject = [:]
-      let attrBytes = try store.get(joinKey(path, ".zattrs"))
-      if let attrBytes {
-        do {
-          let json = try JSONValue.parse(attrBytes)
-          if let o = json.objectValue { attributes = o } else { s.error("zarr.metadata", "", ".zattrs must be a JSON object") }
-        } catch {
-          s.error("zarr.json", "", ".zattrs is not valid JSON: \(error)")
-        }
-      }
-      if let bytes = try store.get(joinKey(path, ".zarray")) {
-        var meta: ArrayMetadata?
-        do { meta = try ArrayMetadata(v2: try JSONValue.parse(bytes), attributes: attributes) } catch {
-          s.error("zarr.metadata", "", "the array metadata (.zarray) is invalid: \(error)")
-        }
-        return RawNode(path: path, format: .v2, array: meta, attributes: attributes, isArray: true)
-      }
-      if let bytes = try store.get(joinKey(path, ".zgroup")) {
-        do {
-          let json = try JSONValue.parse(bytes)
-          if json["zarr_format"] != JSONValue.int(2) { s.error("zarr.metadata", "", ".zgroup must say \"zarr_format\": 2") }
-        } catch {
-          s.error("zarr.json", "", ".zgroup is not valid JSON: \(error)")
-        }
-        return RawNode(path: path, format: .v2, array: nil, attributes: attributes, isArray: false)
-      }
-      if attrBytes != nil {
-        s.warning("zarr.metadata", "", "the group has .zattrs but no .zgroup")
-        return RawNode(path: path, format: .v2, array: nil, attributes: attributes, isArray: false)
-      }
-      return nil
-    } catch {
-      if mustExist { throw error }
+  /// Reads a node below the top one; `nil` if nothing is there. A store failure becomes a finding.
+  mutating func load(_ path: String) -> RawNode? {
+    do { return try read(path) } catch {
+      var s = sink(path)
       s.error("store.read", "", "could not read the node: \(error)")
+      add(s)
       return nil
     }
+  }
+
+  /// Reads the node at `path`; `nil` if nothing is there. Unreadable metadata becomes a finding;
+  /// a store failure is thrown.
+  mutating func read(_ path: String) throws -> RawNode? {
+    var s = sink(path)
+    defer { add(s) }
+    if let bytes = try store.get(joinKey(path, "zarr.json")) {
+      let json: JSONValue
+      do { json = try JSONValue.parse(bytes) } catch {
+        s.error("zarr.json", "", "zarr.json is not valid JSON: \(error)")
+        return RawNode(path: path, format: .v3, array: nil, attributes: [:], isArray: false)
+      }
+      let attributes = json["attributes"]?.objectValue ?? [:]
+      if json["attributes"] != nil, json["attributes"]?.objectValue == nil {
+        s.error("zarr.metadata", "", "zarr.json \"attributes\" must be an object")
+      }
+      if json["node_type"] == .string("array") {
+        var meta: ArrayMetadata?
+        do { meta = try ArrayMetadata(v3: json) } catch {
+          s.error("zarr.metadata", "", "the array metadata (zarr.json) is invalid: \(error)")
+        }
+        return RawNode(path: path, format: .v3, array: meta, attributes: attributes, isArray: true)
+      }
+      do { _ = try GroupMetadata(v3: json) } catch {
+        s.error("zarr.metadata", "", "the group metadata (zarr.json) is invalid: \(error)")
+      }
+      return RawNode(path: path, format: .v3, array: nil, attributes: attributes, isArray: false)
+    }
+    var attributes: JSONObject = [:]
+    let attrBytes = try store.get(joinKey(path, ".zattrs"))
+    if let attrBytes {
+      do {
+        let json = try JSONValue.parse(attrBytes)
+        if let o = json.objectValue { attributes = o } else { s.error("zarr.metadata", "", ".zattrs must be a JSON object") }
+      } catch {
+        s.error("zarr.json", "", ".zattrs is not valid JSON: \(error)")
+      }
+    }
+    if let bytes = try store.get(joinKey(path, ".zarray")) {
+      var meta: ArrayMetadata?
+      do { meta = try ArrayMetadata(v2: try JSONValue.parse(bytes), attributes: attributes) } catch {
+        s.error("zarr.metadata", "", "the array metadata (.zarray) is invalid: \(error)")
+      }
+      return RawNode(path: path, format: .v2, array: meta, attributes: attributes, isArray: true)
+    }
+    if let bytes = try store.get(joinKey(path, ".zgroup")) {
+      do {
+        let json = try JSONValue.parse(bytes)
+        if json["zarr_format"] != JSONValue.int(2) { s.error("zarr.metadata", "", ".zgroup must say \"zarr_format\": 2") }
+      } catch {
+        s.error("zarr.json", "", ".zgroup is not valid JSON: \(error)")
+      }
+      return RawNode(path: path, format: .v2, array: nil, attributes: attributes, isArray: false)
+    }
+    if attrBytes != nil {
+      s.warning("zarr.metadata", "", "the group has .zattrs but no .zgroup")
+      return RawNode(path: path, format: .v2, array: nil, attributes: attributes, isArray: false)
+    }
+    return nil
   }
 
   // MARK: Classification
@@ -316,16 +319,14 @@ struct Walk {
   mutating func visitChild(_ path: String, context: NodeContext, from parent: String, pointer: String,
                            rule: String, missing: String, missingIsWarning: Bool = false) -> (RawNode, OMENodeKind)? {
     if documentOnly { return nil }
-    let path = resolve(path, from: "")  // `.` and `..` resolved, never above the store root
+    let path = resolvePath(path, from: "")  // `.` and `..` resolved, never above the store root
     if visited.contains(path) {
       var s = sink(parent)
       s.error("node.cycle", pointer, "'\(path.isEmpty ? "/" : path)' is already part of this hierarchy; a node cannot contain itself")
       add(s)
       return nil
     }
-    let node: RawNode?
-    do { node = try load(path) } catch { node = nil }
-    guard let node else {
+    guard let node = load(path) else {
       var s = sink(parent)
       // With --metadata-only the hierarchy may be a sketch: a node it names but lacks is a warning.
       if missingIsWarning || options.metadataOnly { s.warning(rule, pointer, missing) } else { s.error(rule, pointer, missing) }
@@ -462,7 +463,7 @@ struct Walk {
 }
 
 /// `relative` resolved against the node path `base` (`..` goes up; never above the store root).
-func resolve(_ relative: String, from base: String) -> String {
+func resolvePath(_ relative: String, from base: String) -> String {
   var parts = base.split(separator: "/").map(String.init)
   for p in relative.split(separator: "/") {
     if p == "." { continue }

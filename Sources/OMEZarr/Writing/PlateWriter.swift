@@ -30,8 +30,7 @@ public enum PlateWriter {
     fields: [PlateField], acquisitions: [Plate.Acquisition]? = nil, version: NGFFVersion = .latest05,
     overwrite: Bool = false
   ) throws -> OMENode {
-    let valid = { (s: String) in !s.isEmpty && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
-    for r in rows + columns where !valid(r) {
+    for r in rows + columns where !isPlateName(r[...]) {
       throw OMEZarrError(.invalidArgument, "plate row and column names must be alphanumeric: '\(r)'")
     }
     let root = try ZarrGroup.create(in: store, path: path, format: version.zarrFormat, overwrite: overwrite)
