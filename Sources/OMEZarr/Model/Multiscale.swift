@@ -123,7 +123,7 @@ public struct Multiscale: Sendable, Hashable {
   }
 
   /// The system the levels' pixels map to: 0.6 the output of the datasets' transformations (else the
-  /// first coordinate system); 0.4/0.5 a system named after the image with its ``axes``.
+  /// first coordinate system); 0.4/0.5 a system named `physical` (as ``Upgrade`` names it) with their ``axes``.
   public var intrinsicSystem: CoordinateSystem? {
     if let systems = coordinateSystems, !systems.isEmpty {
       if let target = datasets.first?.coordinateTransformations.first?.output?.name,
@@ -133,7 +133,7 @@ public struct Multiscale: Sendable, Hashable {
       }
       return systems[0]
     }
-    return axes.map { CoordinateSystem(name: name ?? "physical", axes: $0) }
+    return axes.map { CoordinateSystem(name: "physical", axes: $0) }
   }
 
   /// The axes of the levels (0.4/0.5 ``axes``; 0.6 the intrinsic coordinate system's).
