@@ -46,7 +46,8 @@ let package = Package(
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "ZarrIOTests", dependencies: ["ZarrIO", "CZarrZstd"]),
     .testTarget(name: "InteropTests", dependencies: ["ZarrIO", "OMEZarr", "OMEZarrConvert", "TestSupport"], exclude: ["Python"]),
-    .testTarget(name: "CLITests", dependencies: ["ZarrIO", "OMEZarr", "OMEZarrConvert", "TestSupport", "ome2zarr", "make-sample-tiff"]),
+    .testTarget(name: "CLITests", dependencies: ["ZarrIO", "OMEZarr", "OMEZarrConvert", "TestSupport", "ome2zarr", "make-sample-tiff"],
+      exclude: ["Python"]),
     .testTarget(name: "OMEZarrTests", dependencies: ["OMEZarr", "ZarrIO"], exclude: ["Fixtures"]),
     .testTarget(name: "ConvertTests", dependencies: ["OMEZarrConvert", "OMEZarr", "ZarrIO", "TestSupport"]),
   ]

@@ -17,7 +17,9 @@ enum CLI {
     var stderr: String
   }
 
-  static func ome2zarr(_ arguments: String...) throws -> Result {
+  static func ome2zarr(_ arguments: String...) throws -> Result { try ome2zarr(arguments) }
+
+  static func ome2zarr(_ arguments: [String]) throws -> Result {
     let r = try runProcess(binary, arguments)
     return Result(status: r.status, stdout: r.stdoutText, stderr: r.stderrText)
   }

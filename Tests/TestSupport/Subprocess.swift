@@ -60,3 +60,10 @@ public func fileTree(_ root: String) throws -> [String: Data] {
   }
   return out
 }
+
+/// The RFC-5 conformance runner `oztc`: `$OME2ZARR_OZTC`, else `<package>/.venv-rfc5/bin/oztc` if present.
+public var testOZTC: String? {
+  if let p = ProcessInfo.processInfo.environment["OME2ZARR_OZTC"], !p.isEmpty { return p }
+  let venv = packageRoot.appendingPathComponent(".venv-rfc5/bin/oztc").path
+  return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
+}

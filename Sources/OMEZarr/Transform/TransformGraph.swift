@@ -251,7 +251,7 @@ public struct TransformGraph: Sendable {
     if let steps = search(source, target, allowNonInvertible: false) { return steps }
     if let steps = search(source, target, allowNonInvertible: true), let bad = steps.first(where: { $0.inverted }) {
       throw OMEZarrError(.unsupported,
-        "'\(source)' and '\(target)' are connected only through the inverse of \(bad.edge.transformation.type) at \(bad.edge.pointer) (node '\(bad.edge.node)'), which cannot be inverted")
+        "'\(source)' and '\(target)' are connected only through the inverse of \(bad.edge.transformation.type) at \(bad.edge.pointer) (node '\(bad.edge.node.isEmpty ? "/" : bad.edge.node)'), which cannot be inverted")
     }
     throw OMEZarrError(.inconsistent, "no transformation path from '\(source)' to '\(target)'")
   }
