@@ -235,30 +235,8 @@ extension Walk {
 
   /// R·Rᵀ = I and det R = 1, within 1e-6.
   func isRotation(_ r: [[Double]]) -> Bool {
-    let n = r.count
-    for i in 0..<n {
-      for j in 0..<n {
-        let dot = (0..<n).reduce(0.0) { $0 + r[i][$1] * r[j][$1] }
-        if abs(dot - (i == j ? 1 : 0)) > 1e-6 { return false }
-      }
-    }
-    return abs(determinant(r) - 1) < 1e-6
-  }
-
-  func determinant(_ m: [[Double]]) -> Double {
-    var a = m
-    let n = a.count
-    var det = 1.0
-    for c in 0..<n {
-      guard let pivot = (c..<n).max(by: { abs(a[$0][c]) < abs(a[$1][c]) }), a[pivot][c] != 0 else { return 0 }
-      if pivot != c { a.swapAt(pivot, c); det = -det }
-      det *= a[c][c]
-      for r in (c + 1)..<max(n, c + 1) {
-        let f = a[r][c] / a[c][c]
-        for k in c..<n { a[r][k] -= f * a[c][k] }
-      }
-    }
-    return det
+    guard let m = Matrix(r) else { return false }
+    return m.isOrthonormal(tolerance: 1e-6) && abs(m.determinant - 1) < 1e-6
   }
 
   /// A 0.6 scene: transformations between coordinate systems of referenced images.
