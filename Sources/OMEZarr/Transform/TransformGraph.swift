@@ -308,7 +308,8 @@ public struct TransformGraph: Sendable {
   private func mapping(of s: Step) throws(OMEZarrError) -> CoordinateMapping {
     let e = s.edge
     do {
-      let m = try CoordinateMapping(e.transformation, inputDimension: dimension(of: e.input), outputDimension: dimension(of: e.output),
+      let t = e.transformation.resolvingAxisNames(input: systems[e.input], output: systems[e.output])
+      let m = try CoordinateMapping(t, inputDimension: dimension(of: e.input), outputDimension: dimension(of: e.output),
         parameters: ParameterSource(store: store, base: e.node))
       return s.inverted ? try m.inverse() : m
     } catch {
@@ -324,15 +325,44 @@ public struct TransformGraph: Sendable {
 }
 
 extension Transformation {
+  /// Older drafts named the axes of `byDimension` items (`"input_axes": ["dim_0"]`) instead of
+  /// indexing them: the index form, looking the names up in the input and output systems (an
+  /// array's system has the axes `dim_0`, `dim_1`, ...). Unchanged when a name is not found.
+  func resolvingAxisNames(input: [Axis]?, output: [Axis]?) -> Transformation {
+    guard case .other("byDimension") = kind, let items = extra["transformations"]?.arrayValue else { return self }
+    func index(_ name: String, _ axes: [Axis]?) -> Int? {
+      if let axes { return axes.firstIndex { $0.name == name } }
+      return name.hasPrefix("dim_") ? Int(name.dropFirst(4)) : nil
+    }
+    var parts: [ByDimensionPart] = []
+    for item in items {
+      guard var o = item.objectValue else { return self }
+      for (keys, axes) in [(["inputAxes", "input_axes"], input), (["outputAxes", "output_axes"], output)] {
+        for k in keys {
+          guard let names = o[k]?.arrayValue?.compactMap(\.stringValue), !names.isEmpty else { continue }
+          let indices = names.compactMap { index($0, axes) }
+          guard indices.count == names.count else { return self }
+          o[k] = .array(indices.map { .int(Int64($0)) })
+        }
+      }
+      guard let part = try? ByDimensionPart(json: .object(o), pointer: "") else { return self }
+      parts.append(part)
+    }
+    var t = self
+    t.kind = .byDimension(parts)
+    t.extra["transformations"] = nil
+    return t
+  }
+
   /// False for transformations that can never be inverted (a projection that drops axes, a
-  /// coordinates field with nearest interpolation); others may still fail (a singular affine).
+  /// coordinates field with nearest interpolation); others may still fail (a singular affine, a
+  /// type this library does not read).
   var mayHaveInverse: Bool {
     switch kind {
     case .projectAxis(let dropped, let created): return dropped.isEmpty && created.isEmpty
     case .coordinates(let i): return i != "nearest"
     case .sequence(let list): return list.allSatisfy(\.mayHaveInverse)
     case .byDimension(let parts): return parts.allSatisfy(\.transformation.mayHaveInverse)
-    case .other: return false
     default: return true
     }
   }
