@@ -19,7 +19,7 @@ struct Ome2Zarr: ParsableCommand {
       Exit codes: 0 success, 1 invalid data, 2 usage or I/O error.
       """,
     version: "0.1.0",
-    subcommands: [Convert.self, Info.self, Validate.self, Verify.self, Transform.self])
+    subcommands: [Convert.self, Info.self, Validate.self, Verify.self, Transform.self, Collection.self])
 
   /// Parses arguments and runs, mapping errors to the documented exit codes.
   static func main() {

@@ -1,0 +1,306 @@
+import Foundation
+import ZarrIO
+
+/// An RFC-8 document: a node stored under `ome` in a Zarr group's `zarr.json`
+/// (`attributes.ome`) or in a standalone JSON file (`{"ome": …}`).
+///
+///     var doc = try CollectionDocument.read(path: "collection.json")
+///     doc.root.nodes?.append(CollectionNode(type: "multiscale", name: "raw", path: NodePath(type: "zarr", path: "./raw.ome.zarr")))
+///     try doc.write()
+public struct CollectionDocument: Sendable {
+  public enum Storage: String, Sendable { case zarrGroup = "zarr", jsonFile = "json" }
+
+  public var root: CollectionNode
+  /// The absolute path of the group directory or JSON file.
+  public let location: String
+  public let storage: Storage
+  /// Keys beside `ome` (other group attributes, or other keys of the JSON file), kept on write.
+  public var otherKeys: JSONObject = [:]
+
+  public init(root: CollectionNode, location: String, storage: Storage) {
+    self.root = root
+    self.location = Self.absolute(location)
+    self.storage = storage
+  }
+
+  /// A new document at `path`: a JSON file when `path` ends in `.json`, else a Zarr group.
+  public static func new(at path: String, root: CollectionNode) -> CollectionDocument {
+    var root = root
+    if root.version == nil { root.version = CollectionNode.currentVersion }
+    return CollectionDocument(root: root, location: path, storage: path.hasSuffix(".json") ? .jsonFile : .zarrGroup)
+  }
+
+  /// The directory relative paths in this document resolve against: the group directory, or the
+  /// directory of the JSON file.
+  public var baseDirectory: String {
+    storage == .zarrGroup ? location : (location as NSString).deletingLastPathComponent
+  }
+
+  /// The directory references may not leave unless allowed: the one holding the document (the
+  /// JSON file's directory, or the directory the collection group is in, so that members beside
+  /// the group, `../image.ome.zarr`, resolve).
+  public var rootDirectory: String { (location as NSString).deletingLastPathComponent }
+
+  /// Reads the document at `path` (a `*.json` file, a Zarr group directory, or its `zarr.json`).
+  /// - Throws: `OMEZarrError` when there is no RFC-8 node there or it is malformed.
+  public static func read(path: String) throws -> CollectionDocument {
+    var path = absolute(path)
+    if path.hasSuffix("/zarr.json") { path = (path as NSString).deletingLastPathComponent }
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+      throw OMEZarrError(.invalidArgument, "'\(path)' does not exist")
+    }
+    let storage: Storage = isDir.boolValue ? .zarrGroup : .jsonFile
+    let object: JSONObject
+    if storage == .zarrGroup {
+      object = try ZarrGroup.open(in: FilesystemStore(root: path)).attributes
+    } else {
+      let data: Data
+      do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        throw OMEZarrError(.invalidArgument, "cannot read '\(path)': \(error.localizedDescription)")
+      }
+      guard let o = try JSONValue.parse(Array(data)).objectValue else {
+        throw OMEZarrError(.invalidMetadata, "'\(path)' is not a JSON object")
+      }
+      object = o
+    }
+    guard let ome = object["ome"] else {
+      throw OMEZarrError(.wrongKind, "'\(path)' has no \"ome\" metadata")
+    }
+    let root: CollectionNode
+    do {
+      root = try CollectionNode(json: ome, pointer: storage == .zarrGroup ? "/attributes/ome" : "/ome")
+    } catch {
+      throw error.at(path: path)
+    }
+    var doc = CollectionDocument(root: root, location: path, storage: storage)
+    doc.otherKeys = JSONObject(object.entries.filter { $0.key != "ome" }.map { ($0.key, $0.value) })
+    return doc
+  }
+
+  /// Whether the metadata `ome` object is an RFC-8 node (or a seed-design collection).
+  public static func isNode(_ ome: JSONObject) -> Bool {
+    if let t = (ome["type"] ?? ome["node_type"])?.stringValue {
+      return t == "collection" || t == "multiscale" || t == "singlescale" || t.contains(":") || ome["nodes"] != nil
+    }
+    return ome["collection"]?.objectValue?["members"] != nil
+  }
+
+  /// Writes the document: atomically (temporary file and rename), creating the group if needed.
+  public func write() throws {
+    var object = otherKeys
+    object["ome"] = root.json
+    switch storage {
+    case .zarrGroup:
+      let store = try FilesystemStore(root: location, create: true)
+      if (try? ZarrGroup.open(in: store)) != nil {
+        _ = try ZarrGroup.open(in: store).setAttributes(object)
+      } else {
+        _ = try ZarrGroup.create(in: store, attributes: object)
+      }
+    case .jsonFile:
+      let dir = (location as NSString).deletingLastPathComponent
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      try Data(JSONValue.object(object).serializedBytes(pretty: true) + [10]).write(to: URL(fileURLWithPath: location), options: .atomic)
+    }
+  }
+
+  /// `target` (an absolute path) relative to ``baseDirectory``, as `./x` or `../x`.
+  public func relativePath(to target: String) -> String {
+    let from = Self.absolute(baseDirectory).split(separator: "/"), to = Self.absolute(target).split(separator: "/")
+    var common = 0
+    while common < min(from.count, to.count) && from[common] == to[common] { common += 1 }
+    let up = [String](repeating: "..", count: from.count - common)
+    let rest = to[common...].map(String.init)
+    let parts = up + rest
+    if parts.isEmpty { return "." }
+    return up.isEmpty ? "./" + parts.joined(separator: "/") : parts.joined(separator: "/")
+  }
+
+  /// An absolute, standardized path (no `.`/`..`, no trailing slash).
+  public static func absolute(_ path: String) -> String {
+    var p = URL(fileURLWithPath: path).standardizedFileURL.path
+    while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+    return p
+  }
+}
+
+/// Resolves the `path`s of an RFC-8 tree safely: only inside the collection's root directory unless
+/// allowed, never a URL unless allowed, with cycles and depth bounded. Nothing is followed that
+/// the options forbid; such nodes are reported instead.
+public struct CollectionResolver: Sendable {
+  public struct Options: Sendable {
+    /// Fetch `http(s)://` documents (metadata only).
+    public var allowRemote = false
+    /// Follow paths that leave the root directory (`..` above it, absolute `file://` URLs elsewhere).
+    public var allowOutside = false
+    /// The most documents followed in one chain.
+    public var maxDepth = 16
+    public init() {}
+  }
+
+  /// What resolving a node found.
+  public enum Status: String, Sendable {
+    /// The node's children are inline.
+    case inline
+    /// The path leads to a readable node.
+    case resolved
+    case missing
+    /// Not followed: the path leaves the collection's root.
+    case outside
+    /// Not followed: a URL (`--allow-remote`).
+    case remote
+    /// Not followed: the document is already being resolved further up.
+    case cycle
+    /// Not followed: too many documents deep.
+    case tooDeep = "too-deep"
+    /// Followed, but the target is malformed or cannot be read.
+    case invalid
+  }
+
+  /// One resolved node with its children.
+  public struct Resolved: Sendable {
+    public var node: CollectionNode
+    /// The JSON pointer of the node in its document.
+    public var pointer: String
+    /// The document holding the node.
+    public var document: String
+    public var status: Status
+    /// Where the node's path led (absolute path or URL).
+    public var location: String?
+    /// What is there: an OMENode kind (`image`, `label-image`, `plate`, ...), `collection`, an
+    /// RFC-8 node type, or `array`.
+    public var kind: String?
+    public var version: String?
+    /// Level 0 shape and data type of an image (or an array's).
+    public var shape: [Int]?
+    public var dataType: String?
+    public var message: String?
+    public var children: [Resolved] = []
+
+    /// Every resolved node of the tree, depth first.
+    public var all: [Resolved] { [self] + children.flatMap(\.all) }
+  }
+
+  public let options: Options
+  /// The directory paths must stay in.
+  public let root: String
+
+  public init(root: String, options: Options = Options()) {
+    self.root = CollectionDocument.absolute(root)
+    self.options = options
+  }
+
+  /// Resolves a whole document.
+  public static func resolve(_ doc: CollectionDocument, options: Options = Options()) -> Resolved {
+    let r = CollectionResolver(root: doc.rootDirectory, options: options)
+    let pointer = doc.storage == .zarrGroup ? "/attributes/ome" : "/ome"
+    var top = r.visit(doc.root, pointer: pointer, in: doc, depth: 0, chain: [doc.location])
+    top.kind = top.kind ?? doc.root.type
+    top.version = top.version ?? doc.root.version
+    top.location = top.location ?? doc.location
+    return top
+  }
+
+  func visit(_ node: CollectionNode, pointer: String, in doc: CollectionDocument, depth: Int, chain: [String]) -> Resolved {
+    var out = Resolved(node: node, pointer: pointer, document: doc.location, status: .inline)
+    if let nodes = node.nodes {
+      out.children = nodes.enumerated().map { visit($1, pointer: "\(pointer)/nodes/\($0)", in: doc, depth: depth, chain: chain) }
+      if node.path == nil { return out }
+    }
+    guard let path = node.path else {
+      out.kind = node.type
+      return out
+    }
+    if path.isRemote {
+      out.location = path.path
+      out.status = .remote
+      out.message = options.allowRemote
+        ? "remote documents cannot be fetched yet (no HTTP store)"
+        : "not fetched: a remote URL (allow with --allow-remote)"
+      return out
+    }
+    if path.type != "zarr" && path.type != "json" {
+      out.location = path.path
+      out.status = .invalid
+      out.message = "path type '\(path.type)' is not understood; the node is kept as it is"
+      return out
+    }
+    var target = path.path
+    if path.isFileURL {
+      target = URL(string: target)?.path ?? String(target.dropFirst("file://".count))
+    } else if !target.hasPrefix("/") {
+      target = (doc.baseDirectory as NSString).appendingPathComponent(target)
+    }
+    target = CollectionDocument.absolute(target)
+    out.location = target
+    if !options.allowOutside && !isInside(target) {
+      out.status = .outside
+      out.message = "not followed: '\(path.path)' leaves the collection's root '\(root)' (allow with --allow-outside)"
+      return out
+    }
+    if chain.contains(target) {
+      out.status = .cycle
+      out.message = "not followed: '\(path.path)' leads back to a document already being read (a cycle)"
+      return out
+    }
+    if depth >= options.maxDepth {
+      out.status = .tooDeep
+      out.message = "not followed: more than \(options.maxDepth) documents deep"
+      return out
+    }
+    guard FileManager.default.fileExists(atPath: target) else {
+      out.status = .missing
+      out.message = "'\(path.path)' does not exist"
+      return out
+    }
+    do {
+      if path.type == "json" || isNodeDocument(target) {
+        let child = try CollectionDocument.read(path: target)
+        let sub = visit(child.root, pointer: child.storage == .zarrGroup ? "/attributes/ome" : "/ome", in: child,
+          depth: depth + 1, chain: chain + [target])
+        out.children = sub.children.isEmpty ? out.children : sub.children
+        out.kind = child.root.type
+        out.version = child.root.version
+        out.status = sub.status == .inline || sub.status == .resolved ? .resolved : sub.status
+        out.message = sub.message
+      } else {
+        let omeNode = try OMENode.open(path: target)
+        out.status = .resolved
+        out.kind = omeNode.kind.rawValue
+        out.version = omeNode.version?.description
+        switch omeNode.zarr {
+        case .array(let a):
+          out.shape = a.shape
+          out.dataType = a.metadata.dataType.description
+        case .group:
+          if let ms = omeNode.metadata.multiscales?.first, let first = ms.datasets.first,
+            let a = try? ZarrArray.open(in: omeNode.store, path: omeNode.resolve(first.path))
+          {
+            out.shape = a.shape
+            out.dataType = a.metadata.dataType.description
+          }
+        }
+      }
+    } catch {
+      out.status = .invalid
+      out.message = "\(error)"
+    }
+    return out
+  }
+
+  /// Whether a `zarr.json` there holds an RFC-8 node.
+  private func isNodeDocument(_ dir: String) -> Bool {
+    guard let data = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent("zarr.json")),
+      let json = try? JSONValue.parse(Array(data)), let ome = json["attributes"]?["ome"]?.objectValue
+    else { return false }
+    return CollectionDocument.isNode(ome)
+  }
+
+  /// Whether `path` (absolute, standardized) is inside the root, following symbolic links.
+  public func isInside(_ path: String) -> Bool {
+    let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+    let base = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
+    return real == base || real.hasPrefix(base.hasSuffix("/") ? base : base + "/")
+  }
+}

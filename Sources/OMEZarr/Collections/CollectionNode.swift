@@ -1,0 +1,282 @@
+import ZarrIO
+
+/// Where an RFC-8 node's metadata lives: `{"type": "zarr" | "json" | "prefix:custom", "path": …}`.
+///
+/// `path` is relative to the document holding it (`./image.ome.zarr`, `../other.json`), a
+/// `file://` URL, or an `http(s)://` URL. Early drafts wrote a bare string, read with the type
+/// inferred (`json` for `*.json`, else `zarr`).
+public struct NodePath: Sendable, Hashable, CustomStringConvertible {
+  public var type: String
+  public var path: String
+  public var extra: JSONObject = [:]
+
+  public init(type: String, path: String) {
+    self.type = type
+    self.path = path
+  }
+
+  /// A path to `path`, typed `json` when it names a `.json` file, else `zarr`.
+  public init(inferring path: String) {
+    self.init(type: path.hasSuffix(".json") ? "json" : "zarr", path: path)
+  }
+
+  public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
+    if let s = json.stringValue {
+      self.init(inferring: s)
+      return
+    }
+    var r = try ObjectReader(json, pointer: pointer, what: "a path")
+    // One example repository wrote `value` for `path`.
+    let p0 = try r.string("path"), p1 = try r.string("value")
+    guard let p = p0 ?? p1 else {
+      throw OMEZarrError(.invalidMetadata, "a path needs a string \"path\"", pointer: pointer)
+    }
+    let type = try r.string("type")
+    self.init(type: type ?? (p.hasSuffix(".json") ? "json" : "zarr"), path: p)
+    extra = r.rest
+  }
+
+  public var json: JSONValue {
+    var w = ObjectWriter()
+    w.set("type", .string(type))
+    w.set("path", .string(path))
+    w.merge(extra)
+    return w.json
+  }
+
+  /// An `http://` or `https://` URL.
+  public var isRemote: Bool { path.hasPrefix("http://") || path.hasPrefix("https://") }
+  /// A `file://` URL.
+  public var isFileURL: Bool { path.hasPrefix("file://") }
+
+  public var description: String { "\(type):\(path)" }
+}
+
+/// A reference to an object with an `id` (a node, a coordinate system, a plate row), in this
+/// document or, with `path`, in another. Early drafts wrote a bare id string.
+public struct NodeReference: Sendable, Hashable {
+  public var id: String
+  public var path: NodePath?
+  public var extra: JSONObject = [:]
+
+  public init(id: String, path: NodePath? = nil) {
+    self.id = id
+    self.path = path
+  }
+
+  public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
+    if let s = json.stringValue {
+      self.init(id: s)
+      return
+    }
+    var r = try ObjectReader(json, pointer: pointer, what: "a reference")
+    self.init(id: try r.requiredString("id", what: "a reference"))
+    if let p = r.value("path"), !p.isNull { path = try NodePath(json: p, pointer: r.child("path")) }
+    extra = r.rest
+  }
+
+  public var json: JSONValue {
+    var w = ObjectWriter()
+    w.set("id", .string(id))
+    w.set("path", path?.json)
+    w.merge(extra)
+    return w.json
+  }
+}
+
+/// An RFC-8 node: a collection, a multiscale image, a single-scale image, or a prefixed custom
+/// type (kept as written).
+///
+/// Reads the current draft (v1, 2026-08), its predecessors (string paths, `node_type`) and the seed
+/// design's `collection` object with `members`; writes the current draft.
+public struct CollectionNode: Sendable, Hashable {
+  /// `collection`, `multiscale`, `singlescale`, or `prefix:name`.
+  public var type: String
+  public var id: String?
+  public var name: String
+  /// The NGFF version (root node only).
+  public var version: String?
+  /// Inline children (collections: any node; multiscales: single-scale nodes).
+  public var nodes: [CollectionNode]?
+  /// Where the node's own metadata lives (instead of `nodes`).
+  public var path: NodePath?
+  /// Attributes: `coordinateSystems`, `coordinateTransformations`, `labels`, `plate`, `well`,
+  /// `acquisition`, `scene`, and prefixed keys (e.g. rendering settings), as written.
+  public var attributes: JSONObject?
+  public var extra: JSONObject = [:]
+
+  /// The version this library writes for RFC-8 documents (as ngff-zarr does for RFC-8 nodes).
+  public static let currentVersion = "0.9.dev3"
+
+  public init(type: String, name: String, id: String? = nil, nodes: [CollectionNode]? = nil, path: NodePath? = nil,
+              attributes: JSONObject? = nil) {
+    self.type = type
+    self.name = name
+    self.id = id
+    self.nodes = nodes
+    self.path = path
+    self.attributes = attributes
+  }
+
+  public var isCollection: Bool { type == "collection" }
+
+  /// Reads a node. `json` is a node object, or (the seed design) an `ome` object holding a
+  /// `collection` with `members`.
+  public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
+    var r = try ObjectReader(json, pointer: pointer, what: "a node")
+    if r.has("collection") && !r.has("type") {
+      // Seed design: {"version", "collection": {"name", "members": [{"type": "image", "path", ...}]}}.
+      let version = try r.string("version")
+      let inner = try r.required("collection", what: "a collection document")
+      try self.init(seed: inner, pointer: r.child("collection"))
+      self.version = version
+      for (k, v) in r.rest { extra[k] = v }
+      return
+    }
+    let t0 = try r.string("type"), t1 = try r.string("node_type")
+    guard let type = t0 ?? t1 else {
+      throw OMEZarrError(.invalidMetadata, "a node needs a string \"type\"", pointer: pointer)
+    }
+    let id = try r.string("id")
+    let name = try r.string("name")
+    let version = try r.string("version")
+    var path: NodePath?
+    if let p = r.value("path"), !p.isNull { path = try NodePath(json: p, pointer: r.child("path")) }
+    let nodes = try r.list("nodes") { (v, p) throws(OMEZarrError) in try CollectionNode(json: v, pointer: p) }
+    var attributes: JSONObject?
+    if let a = r.value("attributes"), !a.isNull {
+      guard let o = a.objectValue else {
+        throw OMEZarrError(.invalidMetadata, "\"attributes\" must be an object", pointer: r.child("attributes"))
+      }
+      attributes = o
+    }
+    self.init(type: type, name: name ?? id ?? path.map { Self.defaultName(for: $0.path) } ?? "", id: id, nodes: nodes,
+      path: path, attributes: attributes)
+    self.version = version
+    extra = r.rest
+  }
+
+  /// The seed design's collection object: `{"name", "members": [{"type", "path", "name"?, "attributes"?}]}`.
+  private init(seed json: JSONValue, pointer: String) throws(OMEZarrError) {
+    var r = try ObjectReader(json, pointer: pointer, what: "a collection")
+    type = "collection"
+    name = try r.string("name") ?? ""
+    id = try r.string("id")
+    let members = try r.list("members") { (v, p) throws(OMEZarrError) -> CollectionNode in
+      var m = try ObjectReader(v, pointer: p, what: "a member")
+      let type = try m.string("type") ?? "image"
+      var node: CollectionNode
+      if m.has("members") {
+        node = try CollectionNode(seed: v, pointer: p)
+      } else {
+        let path = try m.value("path").map { (v) throws(OMEZarrError) in try NodePath(json: v, pointer: m.child("path")) }
+        node = CollectionNode(type: Self.seedTypes[type] ?? type, name: try m.string("name") ?? path.map { Self.defaultName(for: $0.path) } ?? "",
+          id: try m.string("id"), path: path)
+        if let a = m.value("attributes")?.objectValue { node.attributes = a }
+        node.extra = m.rest
+      }
+      if type == "labels" {
+        var a = node.attributes ?? [:]
+        if a["labels"] == nil { a["labels"] = .object([:]) }
+        node.attributes = a
+      }
+      return node
+    }
+    nodes = members ?? []
+    if let a = r.value("attributes")?.objectValue { attributes = a }
+    extra = r.rest
+  }
+
+  /// Seed member types and their RFC-8 node types.
+  static let seedTypes = ["image": "multiscale", "labels": "multiscale", "collection": "collection"]
+
+  /// A display name for a node known only by its path: the last component without `.ome.zarr`,
+  /// `.zarr` or `.json`.
+  public static func defaultName(for path: String) -> String {
+    var last = path.split(separator: "/").last.map(String.init) ?? path
+    for suffix in [".ome.zarr", ".zarr", ".json"] where last.hasSuffix(suffix) {
+      last = String(last.dropLast(suffix.count))
+      break
+    }
+    return last
+  }
+
+  public var json: JSONValue {
+    var w = ObjectWriter()
+    w.set("version", version.map(JSONValue.string))
+    w.set("type", .string(type))
+    w.set("id", id.map(JSONValue.string))
+    w.set("name", .string(name))
+    w.set("path", path?.json)
+    w.set("nodes", nodes.map { .array($0.map(\.json)) })
+    w.set("attributes", attributes.map(JSONValue.object))
+    w.merge(extra)
+    return w.json
+  }
+
+  // MARK: Navigating
+
+  /// Every node of this (inline) tree, depth first, with its JSON pointer below `pointer`.
+  public func walk(pointer: String = "") -> [(node: CollectionNode, pointer: String)] {
+    var out = [(self, pointer)]
+    for (i, n) in (nodes ?? []).enumerated() { out += n.walk(pointer: "\(pointer)/nodes/\(i)") }
+    return out
+  }
+
+  /// The inline sub-collection at `names` (e.g. `["wells", "A1"]`), if any.
+  public func child(named names: [String]) -> CollectionNode? {
+    guard let first = names.first else { return self }
+    return nodes?.first { $0.name == first }?.child(named: Array(names.dropFirst()))
+  }
+
+  /// Applies `change` to the inline sub-collection at `names`, creating missing collections.
+  public mutating func modify(at names: [String], _ change: (inout CollectionNode) throws -> Void) rethrows {
+    guard let first = names.first else { return try change(&self) }
+    var list = nodes ?? []
+    if let i = list.firstIndex(where: { $0.name == first }) {
+      try list[i].modify(at: Array(names.dropFirst()), change)
+    } else {
+      var sub = CollectionNode(type: "collection", name: first, id: nil, nodes: [])
+      try sub.modify(at: Array(names.dropFirst()), change)
+      list.append(sub)
+    }
+    nodes = list
+  }
+
+  // MARK: Typed attributes
+
+  /// `attributes.labels`: marks a multiscale as a label image.
+  public var labels: LabelsAttribute? {
+    get throws(OMEZarrError) {
+      guard let v = attributes?["labels"] else { return nil }
+      return try LabelsAttribute(json: v, pointer: "/attributes/labels")
+    }
+  }
+}
+
+/// `attributes.labels` of a label multiscale: label values with colors, and the source images.
+public struct LabelsAttribute: Sendable, Hashable {
+  public struct Value: Sendable, Hashable {
+    public var labelValue: Double
+    /// RGBA, 0–255.
+    public var color: [Int]?
+    public var extra: JSONObject = [:]
+  }
+  public var labelAttributes: [Value]
+  public var source: [NodeReference]
+
+  public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
+    var r = try ObjectReader(json, pointer: pointer, what: "labels")
+    labelAttributes = try r.list("labelAttributes") { (v, p) throws(OMEZarrError) -> Value in
+      var o = try ObjectReader(v, pointer: p, what: "a label attribute")
+      let v0 = try o.double("labelValue"), v1 = try o.double("label-value")
+      guard let value = v0 ?? v1 else {
+        throw OMEZarrError(.invalidMetadata, "a label attribute needs a number \"labelValue\"", pointer: p)
+      }
+      let c0 = try o.ints("color"), c1 = try o.ints("rgba")
+      let color = c0 ?? c1
+      return Value(labelValue: value, color: color, extra: o.rest)
+    } ?? []
+    source = try r.list("source") { (v, p) throws(OMEZarrError) in try NodeReference(json: v, pointer: p) } ?? []
+  }
+}

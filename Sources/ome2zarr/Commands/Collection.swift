@@ -1,0 +1,265 @@
+import ArgumentParser
+import Foundation
+import OMEZarr
+import ZarrIO
+
+/// `ome2zarr collection …`: build and browse RFC-8 collections.
+struct Collection: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Build and browse collections of images (RFC-8).",
+    discussion: """
+      A collection document is a standalone JSON file (OUT ends in .json) or a Zarr group (its \
+      zarr.json). Members are referenced by paths relative to the document; nothing is copied. \
+      Resolving references never leaves the collection's directory or fetches a URL unless \
+      --allow-outside or --allow-remote is given.
+      """,
+    subcommands: [Create.self, Add.self, Remove.self, List.self, From.self])
+
+  /// Where a change goes: the document and an inline sub-collection (`--into a/b`).
+  struct Target: ParsableArguments {
+    @Option(help: "Inline sub-collection to work in, as names separated by '/' (created if missing).")
+    var into: String?
+    var names: [String] { into.map { $0.split(separator: "/").map(String.init) } ?? [] }
+  }
+
+  struct Resolution: ParsableArguments {
+    @Flag(help: "Follow paths that leave the collection's directory.")
+    var allowOutside = false
+    @Flag(help: "Follow http(s) URLs.")
+    var allowRemote = false
+    @Option(help: "The most documents to follow in one chain.")
+    var depth = 16
+
+    var options: CollectionResolver.Options {
+      var o = CollectionResolver.Options()
+      o.allowOutside = allowOutside
+      o.allowRemote = allowRemote
+      o.maxDepth = depth
+      return o
+    }
+  }
+
+  /// Parses `key=json` (a value that is not JSON is taken as a string).
+  static func attribute(_ s: String) throws -> (String, JSONValue) {
+    guard let eq = s.firstIndex(of: "="), eq != s.startIndex else {
+      throw ValidationError("--attr takes KEY=JSON, not '\(s)'")
+    }
+    let key = String(s[..<eq]), text = String(s[s.index(after: eq)...])
+    return (key, (try? JSONValue.parse(text)) ?? .string(text))
+  }
+
+  /// Refuses members outside the document's directory unless allowed (they would not resolve).
+  static func checkInside(_ path: String, _ doc: CollectionDocument, allowOutside: Bool) throws {
+    let r = CollectionResolver(root: doc.rootDirectory)
+    if !allowOutside && !r.isInside(CollectionDocument.absolute(path)) {
+      throw CommandFailure(message: "'\(path)' is outside the collection's directory '\(doc.rootDirectory)'; "
+        + "readers will not follow it by default (use --allow-outside to add it anyway)", exitCode: 2)
+    }
+  }
+
+  struct Create: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create a collection, optionally with members.")
+    @Argument(help: "The collection: a .json file or a Zarr group directory.")
+    var output: String
+    @Option(help: "The collection's name (default: from OUT).")
+    var name: String?
+    @Argument(help: "Images (or collections) to add as members.")
+    var members: [String] = []
+    @Option(name: .customLong("attr"), help: "Collection attribute KEY=JSON (repeatable).")
+    var attributes: [String] = []
+    @Flag(help: "Allow members outside the collection's directory.")
+    var allowOutside = false
+    @Flag(help: "Replace an existing collection.")
+    var overwrite = false
+
+    func run() throws {
+      if FileManager.default.fileExists(atPath: output) && !overwrite {
+        let isJSON = output.hasSuffix(".json")
+        if isJSON || FileManager.default.fileExists(atPath: (output as NSString).appendingPathComponent("zarr.json")) {
+          throw CommandFailure(message: "'\(output)' exists (use --overwrite, or collection add)", exitCode: 2)
+        }
+      }
+      var doc = CollectionDocument.new(at: output, root: CollectionNode(type: "collection",
+        name: name ?? CollectionNode.defaultName(for: CollectionDocument.absolute(output)), nodes: []))
+      if !attributes.isEmpty {
+        var a = JSONObject()
+        for s in attributes { let (k, v) = try Collection.attribute(s); a[k] = v }
+        doc.root.attributes = a
+      }
+      for m in members {
+        try Collection.checkInside(m, doc, allowOutside: allowOutside)
+        let node = try CollectionBuilder.member(m, in: doc)
+        doc.root.nodes?.append(node)
+      }
+      try Collection.checkNames(doc.root.nodes ?? [])
+      CollectionBuilder.assignIDs(&doc.root)
+      try doc.write()
+      print("created \(doc.location) with \(members.count) member\(members.count == 1 ? "" : "s")")
+    }
+  }
+
+  static func checkNames(_ nodes: [CollectionNode]) throws {
+    var seen: Set<String> = []
+    for n in nodes where !seen.insert(n.name).inserted {
+      throw CommandFailure(message: "two members are named '\(n.name)'; names must be unique in a collection (use --name)", exitCode: 2)
+    }
+  }
+
+  struct Add: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Add a member (image or collection) to a collection.")
+    @Argument(help: "The collection (.json file or Zarr group).")
+    var collection: String
+    @Argument(help: "The image or collection to add.")
+    var member: String
+    @Option(help: "The member's name (default: from its path).")
+    var name: String?
+    @Option(help: "The member's id (default: from its name).")
+    var id: String?
+    @Option(name: .customLong("attr"), help: "Member attribute KEY=JSON, e.g. 'example-viewer:settings={\"isDisabled\":true}' (repeatable).")
+    var attributes: [String] = []
+    @OptionGroup var target: Target
+    @Flag(help: "Allow a member outside the collection's directory.")
+    var allowOutside = false
+
+    func run() throws {
+      var doc = try CollectionDocument.read(path: collection)
+      try Collection.checkInside(member, doc, allowOutside: allowOutside)
+      var node = try CollectionBuilder.member(member, in: doc, name: name)
+      node.id = id
+      if !attributes.isEmpty {
+        var a = node.attributes ?? [:]
+        for s in attributes { let (k, v) = try Collection.attribute(s); a[k] = v }
+        node.attributes = a
+      }
+      if let id, doc.root.walk().contains(where: { $0.node.id == id }) {
+        throw CommandFailure(message: "the id '\(id)' is already used in this document", exitCode: 2)
+      }
+      try doc.root.modify(at: target.names) { (sub: inout CollectionNode) throws in
+        if sub.nodes?.contains(where: { $0.name == node.name }) == true {
+          throw CommandFailure(message: "'\(sub.name)' already has a member named '\(node.name)' (use --name)", exitCode: 2)
+        }
+        sub.nodes = (sub.nodes ?? []) + [node]
+      }
+      CollectionBuilder.assignIDs(&doc.root)
+      try doc.write()
+      print("added '\(node.name)' (\(node.type), \(node.path?.path ?? "")) to \(doc.location)")
+    }
+  }
+
+  struct Remove: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Remove a member (by name or id) from a collection. Its data is not touched.")
+    @Argument(help: "The collection (.json file or Zarr group).")
+    var collection: String
+    @Argument(help: "The member's name or id.")
+    var member: String
+    @OptionGroup var target: Target
+
+    func run() throws {
+      var doc = try CollectionDocument.read(path: collection)
+      guard doc.root.child(named: target.names) != nil else {
+        throw CommandFailure(message: "no sub-collection '\(target.into ?? "")'", exitCode: 1)
+      }
+      var removed = false
+      doc.root.modify(at: target.names) { sub in
+        let before = sub.nodes?.count ?? 0
+        sub.nodes?.removeAll { $0.name == member || $0.id == member }
+        removed = (sub.nodes?.count ?? 0) < before
+      }
+      guard removed else { throw CommandFailure(message: "no member '\(member)'", exitCode: 1) }
+      try doc.write()
+      print("removed '\(member)' from \(doc.location)")
+    }
+  }
+
+  struct From: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Make a collection of a bioformats2raw root, a plate, or a folder of OME-Zarr images (no data is copied).")
+    @Argument(help: "The bioformats2raw root, plate, or folder.")
+    var source: String
+    @Argument(help: "The collection to write (.json file, or a Zarr group directory).")
+    var output: String
+    @Option(help: "The collection's name (default: from SOURCE).")
+    var name: String?
+    @Flag(help: "Replace an existing collection.")
+    var overwrite = false
+    @Flag(help: "Print the collection's tree as JSON.")
+    var json = false
+
+    func run() throws {
+      if FileManager.default.fileExists(atPath: output) && !overwrite && output.hasSuffix(".json") {
+        throw CommandFailure(message: "'\(output)' exists (use --overwrite)", exitCode: 2)
+      }
+      let doc = try CollectionBuilder.collection(from: source, output: output, name: name)
+      try doc.write()
+      let tree = CollectionResolver.resolve(doc)
+      if json {
+        print(JSONValue.object(List.json(tree)).serialized())
+      } else {
+        print(List.render(tree), terminator: "")
+      }
+    }
+  }
+
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Show a collection's tree: each member's kind, shape, version and whether its reference resolves.",
+      discussion: "Exit 0 when every reference resolves, 1 when one does not, 2 when the collection cannot be read.")
+    @Argument(help: "The collection (.json file or Zarr group).")
+    var collection: String
+    @OptionGroup var resolution: Resolution
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+      let doc = try CollectionDocument.read(path: collection)
+      let tree = CollectionResolver.resolve(doc, options: resolution.options)
+      if json {
+        print(JSONValue.object(Self.json(tree)).serialized())
+      } else {
+        print(Self.render(tree), terminator: "")
+      }
+      if tree.all.contains(where: { ![.inline, .resolved].contains($0.status) }) { throw ExitCode(1) }
+    }
+
+    static func json(_ r: CollectionResolver.Resolved) -> JSONObject {
+      var o = JSONObject()
+      o["name"] = .string(r.node.name)
+      o["type"] = .string(r.node.type)
+      o["id"] = r.node.id.map(JSONValue.string)
+      o["path"] = r.node.path.map { .string($0.path) }
+      o["status"] = .string(r.status.rawValue)
+      o["location"] = r.location.map(JSONValue.string)
+      o["kind"] = r.kind.map(JSONValue.string)
+      o["version"] = r.version.map(JSONValue.string)
+      o["shape"] = r.shape.map { .array($0.map { .int(Int64($0)) }) }
+      o["data_type"] = r.dataType.map(JSONValue.string)
+      o["message"] = r.message.map(JSONValue.string)
+      if !r.children.isEmpty { o["nodes"] = .array(r.children.map { .object(json($0)) }) }
+      return JSONObject(o.entries.filter { !$0.value.isNull })
+    }
+
+    static func render(_ r: CollectionResolver.Resolved) -> String {
+      var out = "\(r.node.name)  \(r.node.type)\(r.version.map { " \($0)" } ?? "")  \(r.location ?? "")\n"
+      func walk(_ nodes: [CollectionResolver.Resolved], _ prefix: String) {
+        for (i, n) in nodes.enumerated() {
+          let last = i == nodes.count - 1
+          var line = "\(prefix)\(last ? "└─ " : "├─ ")\(n.node.name)  \(n.node.type)"
+          if let p = n.node.path { line += "  \(p.path)" }
+          switch n.status {
+          case .resolved:
+            line += "  -> \(n.kind ?? "?")\(n.version.map { " \($0)" } ?? "")"
+            if let s = n.shape { line += " \(s.map(String.init).joined(separator: "x"))" }
+            if let d = n.dataType { line += " \(d)" }
+          case .inline: break
+          default: line += "  [\(n.status.rawValue)] \(n.message ?? "")"
+          }
+          out += line + "\n"
+          walk(n.children, prefix + (last ? "   " : "│  "))
+        }
+      }
+      walk(r.children, "")
+      return out
+    }
+  }
+}
+
