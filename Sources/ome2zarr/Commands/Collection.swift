@@ -27,14 +27,14 @@ struct Collection: ParsableCommand {
     var allowOutside = false
     @Flag(help: "Follow http(s) URLs.")
     var allowRemote = false
-    @Option(help: "The most documents to follow in one chain.")
-    var depth = 16
+    @Option(help: "The most referenced documents to follow in one chain.")
+    var maxDepth = 16
 
     var options: CollectionResolver.Options {
       var o = CollectionResolver.Options()
       o.allowOutside = allowOutside
       o.allowRemote = allowRemote
-      o.maxDepth = depth
+      o.maxDepth = maxDepth
       return o
     }
   }

@@ -15,7 +15,7 @@ struct Info: ParsableCommand {
       `--json` prints one JSON object described by Schemas/info.schema.json.
       """)
 
-  @Argument(help: "Path of a Zarr hierarchy (a directory holding zarr.json, .zgroup or .zarray).")
+  @Argument(help: "Path of a Zarr hierarchy (a directory holding zarr.json, .zgroup or .zarray), or an RFC-8 collection JSON file.")
   var path: String
 
   @Flag(help: "Print JSON instead of text.")
@@ -27,7 +27,24 @@ struct Info: ParsableCommand {
   @Flag(help: "Also count the stored chunks and bytes of each array (lists the store).")
   var stats = false
 
+  @OptionGroup var resolution: Collection.Resolution
+
   func run() throws {
+    if let collection = Validate.collectionDocument(path) {
+      // An RFC-8 collection (group or standalone JSON): its tree, each reference resolved.
+      let tree = CollectionResolver.resolve(collection, options: resolution.options)
+      if json {
+        var doc: JSONObject = ["path": .string(path), "collection": .object(Collection.List.json(tree))]
+        if collection.storage == .zarrGroup {
+          doc["root"] = try NodeSummary.collect(ZarrNode.open(in: FilesystemStore(root: path)), name: path, depth: 0, stats: false).json
+        }
+        print(JSONValue.object(doc).serialized())
+      } else {
+        print("\(path)  RFC-8 \(collection.root.type) '\(collection.root.name)'\(collection.root.version.map { " (version \($0))" } ?? "")")
+        print(Collection.List.render(tree), terminator: "")
+      }
+      return
+    }
     let store = try FilesystemStore(root: path)
     guard try FilesystemStore.isDirectory(path) else {
       throw ZarrError(.notFound, "'\(path)' is not a directory")

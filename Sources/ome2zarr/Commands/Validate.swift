@@ -27,6 +27,20 @@ struct Validate: ParsableCommand {
   @Flag(help: "Arrays may be absent (metadata drafted before data); rules that need them are skipped.")
   var metadataOnly = false
 
+  @OptionGroup var resolution: Collection.Resolution
+
+  /// The RFC-8 document at `path` (a group or JSON file whose `ome` is a node), if it is one.
+  static func collectionDocument(_ path: String) -> CollectionDocument? {
+    var file = path
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+      file = (path as NSString).appendingPathComponent("zarr.json")
+    }
+    guard let data = FileManager.default.contents(atPath: file), let json = try? JSONValue.parse([UInt8](data)) else { return nil }
+    guard let ome = (json["attributes"]?["ome"] ?? json["ome"])?.objectValue, CollectionDocument.isNode(ome) else { return nil }
+    return try? CollectionDocument.read(path: path)
+  }
+
   func run() throws {
     var options = Validator.Options()
     options.strict = strict
@@ -38,7 +52,9 @@ struct Validate: ParsableCommand {
       throw CommandFailure(message: "'\(path)' does not exist", exitCode: 2)
     }
     let report: ValidationReport
-    if isDirectory.boolValue {
+    if let collection = Self.collectionDocument(path) {
+      report = validator.validate(collection: collection, resolution: resolution.options)
+    } else if isDirectory.boolValue {
       do {
         report = try validator.validate(store: try FilesystemStore(root: path))
       } catch {

@@ -1,0 +1,84 @@
+import Foundation
+import ZarrIO
+
+extension Validator {
+  /// Validates an RFC-8 collection document and what it references: the document rules (types,
+  /// unique ids in each document, unique names in each collection, versions), every reference
+  /// (resolvable, inside the collection's directory, not a URL unless allowed, no cycles through
+  /// referenced documents, bounded depth), each referenced document's own rules and version, and
+  /// each referenced OME-Zarr node (validated as a hierarchy of its own, once).
+  ///
+  /// Findings about a referenced node carry its path relative to the collection's directory.
+  public func validate(collection doc: CollectionDocument, resolution: CollectionResolver.Options = .init()) -> ValidationReport {
+    let root = doc.rootDirectory
+    func relative(_ location: String) -> String {
+      let rel = CollectionDocument(root: doc.root, location: (root as NSString).appendingPathComponent("x"), storage: .jsonFile)
+        .relativePath(to: location)
+      return rel.hasPrefix("./") ? String(rel.dropFirst(2)) : rel
+    }
+    var findings: [Finding] = []
+    var nodes = 0
+    var version: NGFFVersion?
+    // Document rules, for this document and each referenced one.
+    func checkDocument(_ d: CollectionDocument) {
+      var object = d.otherKeys
+      object["ome"] = d.root.json
+      let json: JSONValue = d.storage == .zarrGroup
+        ? .object(["zarr_format": 3, "node_type": "group", "attributes": .object(object)]) : .object(object)
+      let report = validate(document: json)
+      if nodes == 0 { version = report.version }
+      nodes += 1
+      let where_ = relative(d.location)
+      findings += report.findings.map { f in
+        var f = f
+        f.path = where_
+        if d.storage == .jsonFile, f.pointer.hasPrefix("/ome") == false, !f.pointer.isEmpty { f.pointer = "/ome" + f.pointer }
+        return f
+      }
+    }
+    checkDocument(doc)
+    let tree = CollectionResolver.resolve(doc, options: resolution)
+    var validated: Set<String> = [doc.location]
+    for r in tree.all {
+      let at = relative(r.document)
+      let pointer = r.pointer + "/path"
+      func add(_ severity: Severity, _ rule: String, _ message: String) {
+        findings.append(Finding(rule: rule, severity: severity, path: at, pointer: pointer, message: message))
+      }
+      switch r.status {
+      case .inline: continue
+      case .missing:
+        add(options.metadataOnly ? .warning : .error, "collection.path", r.message ?? "the path does not exist")
+      case .outside: add(.warning, "collection.outside", r.message ?? "not followed")
+      case .remote: add(.warning, "collection.remote", r.message ?? "not followed")
+      case .cycle: add(.error, "collection.cycle", r.message ?? "a cycle")
+      case .tooDeep: add(.error, "collection.depth", r.message ?? "too deep")
+      case .invalid: add(.error, "collection.reference", r.message ?? "the referenced node cannot be read")
+      case .resolved:
+        guard let location = r.location, validated.insert(location).inserted else { continue }
+        if let kind = r.kind, ["image", "label-image"].contains(kind), r.node.type == "collection" {
+          add(.warning, "collection.type", "the node is a collection but '\(r.node.path?.path ?? "")' is an image")
+        }
+        if let kind = r.kind, !["image", "label-image", "array"].contains(kind), r.node.type == "multiscale" {
+          add(.warning, "collection.type", "the node is a multiscale but '\(r.node.path?.path ?? "")' is a \(kind)")
+        }
+        if let child = try? CollectionDocument.read(path: location), r.node.path?.type == "json" || r.kind == child.root.type {
+          checkDocument(child)
+          if let v = child.root.version, let mine = doc.root.version, v != mine {
+            add(.warning, "version.inconsistent", "the referenced document declares version \(v), this one \(mine)")
+          }
+        } else if let store = try? FilesystemStore(root: location), let report = try? validate(store: store) {
+          nodes += report.nodesChecked
+          let prefix = relative(location)
+          findings += report.findings.map { f in
+            var f = f
+            f.path = f.path.isEmpty ? prefix : prefix + "/" + f.path
+            return f
+          }
+        }
+      }
+    }
+    return ValidationReport(version: version ?? doc.root.version.flatMap(NGFFVersion.init), kind: .collection, findings: findings,
+      nodesChecked: nodes)
+  }
+}
