@@ -5,7 +5,7 @@ import ZarrIO
 @Suite("bioformats2raw collections")
 struct Bioformats2rawTests {
   /// A 0.4 bioformats2raw root: `bioformats2raw.layout`, `OME/` with `series` and the OME-XML, two images.
-  static func makeRoot(_ store: MemoryStore) throws {
+  static func makeRoot(_ store: any Store) throws {
     _ = try ZarrGroup.create(in: store, attributes: ["bioformats2raw.layout": 3], format: .v2)
     _ = try ZarrGroup.create(in: store, path: "OME", attributes: ["series": ["0", "1"]], format: .v2)
     try store.set("OME/METADATA.ome.xml", Array("<OME><Image ID=\"Image:0\"/><Image ID=\"Image:1\"/></OME>".utf8))
