@@ -1,0 +1,90 @@
+import Foundation
+import OMEZarr
+import TestSupport
+import Testing
+import ZarrIO
+
+/// `ome2zarr collection create/add/remove/list/from`, and collections in `info` and `validate`.
+@Suite struct CollectionCommandTests {
+  /// A folder with two 0.5 images.
+  static func folder() throws -> URL {
+    let dir = try CLI.temporaryDirectory()
+    let store = try FilesystemStore(root: dir.path, create: true)
+    let data = try ArrayBuffer(shape: [8, 8], dataType: .uint8, elements: [UInt8](repeating: 3, count: 64))
+    for name in ["fibsem-uint8.ome.zarr", "endo_pred.ome.zarr"] {
+      try ImageWriter.write(data, to: store, at: name, options: ImageOptions(axes: [.space("y"), .space("x")]))
+    }
+    return dir
+  }
+
+  @Test func createAddRemoveList() throws {
+    let dir = try Self.folder()
+    let doc = dir.appendingPathComponent("jrc.json").path
+    let fib = dir.appendingPathComponent("fibsem-uint8.ome.zarr").path, pred = dir.appendingPathComponent("endo_pred.ome.zarr").path
+    var r = try CLI.ome2zarr("collection", "create", doc, "--name", "jrc_hela-1", fib)
+    #expect(r.status == 0, "\(r.stderr)")
+    r = try CLI.ome2zarr("collection", "add", doc, pred, "--into", "predictions", "--attr", "example-viewer:settings={\"isDisabled\":true}")
+    #expect(r.status == 0, "\(r.stderr)")
+    // Same name twice in one collection, a missing image, an image outside the directory: refused.
+    #expect(try CLI.ome2zarr("collection", "add", doc, pred, "--into", "predictions").status != 0)
+    #expect(try CLI.ome2zarr("collection", "add", doc, dir.appendingPathComponent("nothing.zarr").path).status != 0)
+    let outside = try Self.folder().appendingPathComponent("endo_pred.ome.zarr").path
+    #expect(try CLI.ome2zarr("collection", "add", doc, outside, "--name", "x").status == 2)
+
+    let list = try CLI.ome2zarr("collection", "list", doc, "--json")
+    #expect(list.status == 0, "\(list.stdout)")
+    let tree = try JSONValue.parse(list.stdout)
+    #expect(tree["name"] == "jrc_hela-1")
+    #expect(tree["nodes"]?.arrayValue?[0]["status"] == "resolved")
+    #expect(tree["nodes"]?.arrayValue?[0]["shape"] == [8, 8])
+    #expect(tree["nodes"]?.arrayValue?[1]["nodes"]?.arrayValue?[0]["name"] == "endo_pred")
+    let written = try CollectionDocument.read(path: doc)
+    #expect(written.root.child(named: ["predictions", "endo_pred"])?.attributes?["example-viewer:settings"] == ["isDisabled": true])
+
+    #expect(try CLI.ome2zarr("validate", doc).status == 0)
+    let info = try CLI.ome2zarr("info", doc, "--json")
+    #expect(info.status == 0)
+    try CLI.expectMatchesSchema(info.stdout, "info.schema.json")
+
+    #expect(try CLI.ome2zarr("collection", "remove", doc, "endo_pred", "--into", "predictions").status == 0)
+    #expect(try CollectionDocument.read(path: doc).root.child(named: ["predictions"])?.nodes?.isEmpty == true)
+    #expect(try CLI.ome2zarr("collection", "remove", doc, "endo_pred").status == 1)
+  }
+
+  @Test func groupCollectionsFromAFolder() throws {
+    let dir = try Self.folder()
+    let out = dir.appendingPathComponent("all.zarr").path
+    let r = try CLI.ome2zarr("collection", "from", dir.path, out, "--json")
+    #expect(r.status == 0, "\(r.stderr)")
+    let tree = try JSONValue.parse(r.stdout)
+    #expect(tree["nodes"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["endo_pred", "fibsem-uint8"])
+    #expect(tree["nodes"]?.arrayValue?[0]["path"] == "../endo_pred.ome.zarr")
+    // The group is an OME-Zarr node of kind collection; info shows the tree and the group.
+    let info = try CLI.ome2zarr("info", out, "--json")
+    try CLI.expectMatchesSchema(info.stdout, "info.schema.json")
+    #expect(try JSONValue.parse(info.stdout)["root"] != nil)
+    let text = try CLI.ome2zarr("info", out)
+    #expect(text.stdout.contains("fibsem-uint8") && text.stdout.contains("-> image 0.5"))
+    #expect(try CLI.ome2zarr("validate", out).status == 0)
+  }
+
+  @Test func brokenCollectionsFailListAndValidate() throws {
+    let dir = try CLI.temporaryDirectory()
+    let doc = dir.appendingPathComponent("c.json")
+    let json: JSONValue = ["ome": ["version": "0.9.dev3", "type": "collection", "name": "c", "nodes": [
+      ["type": "collection", "name": "self", "path": ["type": "json", "path": "./c.json"]],
+      ["type": "multiscale", "name": "escape", "path": ["type": "zarr", "path": "../../../etc"]],
+      ["type": "collection", "name": "remote", "path": ["type": "json", "path": "https://example.org/other/collection.json"]],
+    ]]]
+    try Data(json.serializedBytes()).write(to: doc)
+    let list = try CLI.ome2zarr("collection", "list", doc.path, "--json")
+    #expect(list.status == 1)
+    let statuses = try JSONValue.parse(list.stdout)["nodes"]?.arrayValue?.compactMap { $0["status"]?.stringValue }
+    #expect(statuses == ["cycle", "outside", "remote"])
+    let v = try CLI.ome2zarr("validate", doc.path, "--json")
+    #expect(v.status == 1)
+    try CLI.expectMatchesSchema(v.stdout, "validate.schema.json")
+    let rules = try JSONValue.parse(v.stdout)["findings"]?.arrayValue?.compactMap { $0["rule"]?.stringValue } ?? []
+    #expect(Set(rules) == ["collection.cycle", "collection.outside", "collection.remote"])
+  }
+}
