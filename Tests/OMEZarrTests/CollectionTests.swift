@@ -223,6 +223,17 @@ import ZarrIO
     #expect(a1.nodes?[1].attributes?["acquisition"] == ["id": "1"])
     let report = Validator().validate(collection: try CollectionDocument.read(path: plate.location))
     #expect(report.isValid, "\(report.findings)")
+    let read = try CollectionDocument.read(path: plate.location)
+    #expect(try read.root.plate?.rows.map(\.id) == ["A", "B"])
+    #expect(try read.root.nodes?[0].well?.row == NodeReference(id: "A"))
+    #expect(try read.root.nodes?[0].nodes?[1].acquisition == NodeReference(id: "1"))
+    // A well naming a row the plate does not have, a field naming an unknown acquisition.
+    var broken = read
+    broken.root.nodes?[1].attributes?["well"] = ["row": ["id": "Z"], "column": ["id": "2"]]
+    broken.root.nodes?[0].nodes?[0].attributes?["acquisition"] = ["id": "9"]
+    let bad = Validator().validate(collection: broken)
+    #expect(bad.findings.filter { $0.rule == "collection.well" }.map(\.pointer) == ["/ome/nodes/1/attributes/well/row"])
+    #expect(bad.findings.filter { $0.rule == "collection.acquisition" }.map(\.pointer) == ["/ome/nodes/0/nodes/0/attributes/acquisition"])
 
     // bioformats2raw: one multiscale per series, in order.
     let bf = try FilesystemStore(root: dir.appendingPathComponent("bf.zarr").path, create: true)

@@ -252,6 +252,90 @@ public struct CollectionNode: Sendable, Hashable {
       return try LabelsAttribute(json: v, pointer: "/attributes/labels")
     }
   }
+
+  /// `attributes.plate` of a plate collection.
+  public var plate: PlateAttribute? {
+    get throws(OMEZarrError) {
+      guard let v = attributes?["plate"] else { return nil }
+      return try PlateAttribute(json: v, pointer: "/attributes/plate")
+    }
+  }
+
+  /// `attributes.well` of a well collection: its plate row and column.
+  public var well: (row: NodeReference, column: NodeReference)? {
+    get throws(OMEZarrError) {
+      guard let v = attributes?["well"] else { return nil }
+      var r = try ObjectReader(v, pointer: "/attributes/well", what: "well")
+      let row = try r.required("row", what: "well"), column = try r.required("column", what: "well")
+      return (try NodeReference(json: row, pointer: r.child("row")), try NodeReference(json: column, pointer: r.child("column")))
+    }
+  }
+
+  /// `attributes.acquisition`: the plate acquisition of a field or a group of fields.
+  public var acquisition: NodeReference? {
+    get throws(OMEZarrError) {
+      try attributes?["acquisition"].map { (v) throws(OMEZarrError) in try NodeReference(json: v, pointer: "/attributes/acquisition") }
+    }
+  }
+
+  /// `attributes.coordinateSystems` (RFC-8: referenced by `id`).
+  public var coordinateSystems: [IdentifiedCoordinateSystem]? {
+    get throws(OMEZarrError) {
+      guard let list = attributes?["coordinateSystems"] else { return nil }
+      guard let a = list.arrayValue else {
+        throw OMEZarrError(.invalidMetadata, "\"coordinateSystems\" must be a list", pointer: "/attributes/coordinateSystems")
+      }
+      var out: [IdentifiedCoordinateSystem] = []
+      for (i, v) in a.enumerated() { out.append(try IdentifiedCoordinateSystem(json: v, pointer: "/attributes/coordinateSystems/\(i)")) }
+      return out
+    }
+  }
+}
+
+/// An RFC-8 coordinate system: referenced by `id` (a `name` is only descriptive).
+public struct IdentifiedCoordinateSystem: Sendable, Hashable {
+  public var id: String
+  public var name: String?
+  public var axes: [Axis]
+  public var extra: JSONObject = [:]
+
+  public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
+    var r = try ObjectReader(json, pointer: pointer, what: "a coordinate system")
+    let id = try r.string("id"), name = try r.string("name")
+    guard let key = id ?? name else {
+      throw OMEZarrError(.invalidMetadata, "a coordinate system needs an \"id\"", pointer: pointer)
+    }
+    self.id = key
+    self.name = name
+    axes = try r.list("axes") { (v, p) throws(OMEZarrError) in try Axis(json: v, pointer: p) } ?? []
+    extra = r.rest
+  }
+}
+
+/// `attributes.plate` of an RFC-8 plate: rows, columns and acquisitions with string ids.
+public struct PlateAttribute: Sendable, Hashable {
+  public struct Item: Sendable, Hashable {
+    public var id: String
+    public var name: String?
+  }
+  public var rows: [Item]
+  public var columns: [Item]
+  public var acquisitions: [Item]
+
+  public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
+    var r = try ObjectReader(json, pointer: pointer, what: "plate")
+    func items(_ key: String, required: Bool) throws(OMEZarrError) -> [Item] {
+      let list = try r.list(key) { (v, p) throws(OMEZarrError) -> Item in
+        var o = try ObjectReader(v, pointer: p, what: "a plate \(key) item")
+        return Item(id: try o.requiredString("id", what: "a plate \(key) item"), name: try o.string("name"))
+      }
+      if list == nil && required { throw OMEZarrError(.invalidMetadata, "plate needs \"\(key)\"", pointer: pointer) }
+      return list ?? []
+    }
+    rows = try items("rows", required: true)
+    columns = try items("columns", required: true)
+    acquisitions = try items("acquisitions", required: false)
+  }
 }
 
 /// `attributes.labels` of a label multiscale: label values with colors, and the source images.

@@ -37,6 +37,7 @@ extension Validator {
       }
     }
     checkDocument(doc)
+    findings += hcsFindings(doc.root, pointer: doc.storage == .zarrGroup ? "/ome" : "/ome", path: relative(doc.location))
     let tree = CollectionResolver.resolve(doc, options: resolution)
     var validated: Set<String> = [doc.location]
     for r in tree.all {
@@ -80,5 +81,41 @@ extension Validator {
     }
     return ValidationReport(version: version ?? doc.root.version.flatMap(NGFFVersion.init), kind: .collection, findings: findings,
       nodesChecked: nodes)
+  }
+
+  /// RFC-8 HCS: wells name rows and columns of their plate, fields and groups name its acquisitions;
+  /// the plate, well, acquisition and labels attributes have their shapes.
+  private func hcsFindings(_ root: CollectionNode, pointer: String, path: String) -> [Finding] {
+    var out: [Finding] = []
+    func error(_ rule: String, _ p: String, _ m: String) {
+      out.append(Finding(rule: rule, severity: .error, path: path, pointer: p, message: m))
+    }
+    func visit(_ node: CollectionNode, _ p: String, plate: PlateAttribute?) {
+      var plate = plate
+      do {
+        if let own = try node.plate { plate = own }
+        _ = try node.labels
+        if let (row, column) = try node.well {
+          if let plate {
+            if !plate.rows.contains(where: { $0.id == row.id }) {
+              error("collection.well", p + "/attributes/well/row", "the well's row '\(row.id)' is not a row of its plate")
+            }
+            if !plate.columns.contains(where: { $0.id == column.id }) {
+              error("collection.well", p + "/attributes/well/column", "the well's column '\(column.id)' is not a column of its plate")
+            }
+          } else {
+            error("collection.well", p + "/attributes/well", "a well must be inside a plate collection")
+          }
+        }
+        if let acq = try node.acquisition, let plate, acq.path == nil, !plate.acquisitions.contains(where: { $0.id == acq.id }) {
+          error("collection.acquisition", p + "/attributes/acquisition", "acquisition '\(acq.id)' is not an acquisition of the plate")
+        }
+      } catch let e {
+        error("collection.attributes", p + (e.pointer ?? ""), e.message)
+      }
+      for (i, child) in (node.nodes ?? []).enumerated() { visit(child, "\(p)/nodes/\(i)", plate: plate) }
+    }
+    visit(root, pointer, plate: nil)
+    return out
   }
 }
