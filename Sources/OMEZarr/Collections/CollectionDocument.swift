@@ -93,8 +93,8 @@ public struct CollectionDocument: Sendable {
     switch storage {
     case .zarrGroup:
       let store = try FilesystemStore(root: location, create: true)
-      if (try? ZarrGroup.open(in: store)) != nil {
-        _ = try ZarrGroup.open(in: store).setAttributes(object)
+      if let group = try? ZarrGroup.open(in: store) {
+        _ = try group.setAttributes(object)
       } else {
         _ = try ZarrGroup.create(in: store, attributes: object)
       }
@@ -106,8 +106,11 @@ public struct CollectionDocument: Sendable {
   }
 
   /// `target` (an absolute path) relative to ``baseDirectory``, as `./x` or `../x`.
-  public func relativePath(to target: String) -> String {
-    let from = Self.absolute(baseDirectory).split(separator: "/"), to = Self.absolute(target).split(separator: "/")
+  public func relativePath(to target: String) -> String { Self.relativePath(from: baseDirectory, to: target) }
+
+  /// `target` relative to the directory `base`, as `./x` or `../x` (`.` for the directory itself).
+  public static func relativePath(from base: String, to target: String) -> String {
+    let from = absolute(base).split(separator: "/"), to = absolute(target).split(separator: "/")
     var common = 0
     while common < min(from.count, to.count) && from[common] == to[common] { common += 1 }
     let up = [String](repeating: "..", count: from.count - common)

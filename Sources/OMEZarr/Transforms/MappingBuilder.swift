@@ -1,5 +1,10 @@
 import ZarrIO
 
+/// `path` as transformations write it: relative to the node `base`, or (leading `/`) to the store root.
+func resolveTransformPath(_ path: String, from base: String) -> String {
+  resolvePath(path, from: path.hasPrefix("/") ? "" : base)
+}
+
 /// Where a transformation's `path` parameters are read from: the store, and the node whose
 /// metadata holds the transformation (relative paths resolve against it, `/…` against the root).
 public struct ParameterSource: Sendable {
@@ -13,9 +18,7 @@ public struct ParameterSource: Sendable {
     self.base = base
   }
 
-  func resolve(_ path: String) -> String {
-    path.hasPrefix("/") ? resolvePath(path, from: "") : resolvePath(path, from: base)
-  }
+  func resolve(_ path: String) -> String { resolveTransformPath(path, from: base) }
 
   /// All values of the array at `path`, with its shape.
   func array(_ path: String) throws(OMEZarrError) -> (shape: [Int], values: [Double], attributes: JSONObject) {
@@ -178,11 +181,14 @@ extension CoordinateMapping {
       var kept = (0..<inDim).filter { !dropped.contains($0) }.makeIterator()
       let source: [Int?] = (0..<outDim).map { created.contains($0) ? nil : kept.next() }
       self.init(.project(source: source), input: inDim, output: outDim)
-    case .translation(let v), .scale(let v):
-      let isScale: Bool = { if case .scale = t.kind { return true } else { return false } }()
+    case .translation(let v):
       let values = v.isEmpty && t.path != nil ? try parameters.vector(t.path ?? "") : v
-      let d = try dims(values.count, "\(t.type) \(values)")
-      self.init(isScale ? .scale(values) : .translation(values), input: d, output: d)
+      let d = try dims(values.count, "translation \(values)")
+      self.init(.translation(values), input: d, output: d)
+    case .scale(let v):
+      let values = v.isEmpty && t.path != nil ? try parameters.vector(t.path ?? "") : v
+      let d = try dims(values.count, "scale \(values)")
+      self.init(.scale(values), input: d, output: d)
     case .affine(let rows):
       var a = try rows.isEmpty && t.path != nil ? parameters.matrix(t.path ?? "") : Self.matrix(rows, "affine")
       // Lenient: a full homogeneous matrix (last row 0 … 0 1) is read as its upper rows.

@@ -141,12 +141,12 @@ public struct TransformGraph: Sendable {
       pointer: pointer))
     for ref in [i, o] {
       guard let p = ref.path else { continue }
-      try follow(node.resolve(p), from: node.path, pointer: pointer)
+      try follow(resolveTransformPath(p, from: node.path))
     }
   }
 
   /// Reads the node at `path` (a sub-image, a label image) if it has not been read.
-  private mutating func follow(_ path: String, from: String, pointer: String) throws {
+  private mutating func follow(_ path: String) throws {
     guard !nodes.contains(path) else { return }
     let child: OMENode
     do {
@@ -164,7 +164,7 @@ public struct TransformGraph: Sendable {
   /// The system a reference names, relative to the node holding it. A reference with only a path
   /// names that node's intrinsic system, or an array's own system.
   private func reference(_ r: CoordinateSystemRef, in node: OMENode) -> CoordinateSystemID {
-    let path = r.path.map { $0.hasPrefix("/") ? resolvePath($0, from: "") : node.resolve($0) } ?? node.path
+    let path = r.path.map { resolveTransformPath($0, from: node.path) } ?? node.path
     return CoordinateSystemID(path: path, name: r.name ?? r.id)
   }
 
@@ -178,7 +178,7 @@ public struct TransformGraph: Sendable {
     if spec.hasPrefix("{"), let json = try? JSONValue.parse(spec) {
       let r = try CoordinateSystemRef(json: json, pointer: "")
       let path = r.path.map { resolvePath($0, from: root) } ?? root
-      if r.path != nil { try follow(path, from: root, pointer: "") }
+      if r.path != nil { try follow(path) }
       let id = CoordinateSystemID(path: path, name: r.name)
       guard isKnown(id) else { throw unknown(spec) }
       return id
@@ -195,10 +195,10 @@ public struct TransformGraph: Sendable {
     if arrays[array] != nil || edges.contains(where: { $0.input == array || $0.output == array }) { return array }
     if let slash = spec.lastIndex(of: "/") {
       let path = resolvePath(String(spec[..<slash]), from: root)
-      try follow(path, from: root, pointer: "")
+      try follow(path)
       let id = CoordinateSystemID(path: path, name: String(spec[spec.index(after: slash)...]))
       if isKnown(id) { return id }
-      try follow(array.path, from: root, pointer: "")
+      try follow(array.path)
       resolveArrayNames()
       if arrays[array] != nil { return array }
     }

@@ -19,6 +19,8 @@ struct VectorField: Sendable {
   let values: [Double]
   let scale: [Double]
   let translation: [Double]
+  /// Element strides of the grid axes in ``values``.
+  private let strides: [Int]
 
   /// Input dimension.
   var dimension: Int { shape.count }
@@ -34,14 +36,15 @@ struct VectorField: Sendable {
     self.values = values
     self.scale = scale
     self.translation = translation
+    var strides = [Int](repeating: components, count: shape.count)
+    for k in stride(from: shape.count - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * shape[k + 1] }
+    self.strides = strides
   }
 
   /// The (interpolated) vector at point `x` of the input system.
   func vector(at x: [Double]) -> [Double] {
     let n = shape.count
     var out = [Double](repeating: 0, count: components)
-    var strides = [Int](repeating: components, count: n)
-    for k in stride(from: n - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * shape[k + 1] }
     // Continuous grid index per axis, clamped to the grid.
     let index = (0..<n).map { k in min(max((x[k] - translation[k]) / scale[k], 0), Double(shape[k] - 1)) }
     switch interpolation {

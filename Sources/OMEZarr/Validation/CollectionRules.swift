@@ -12,8 +12,7 @@ extension Validator {
   public func validate(collection doc: CollectionDocument, resolution: CollectionResolver.Options = .init()) -> ValidationReport {
     let root = doc.rootDirectory
     func relative(_ location: String) -> String {
-      let rel = CollectionDocument(root: doc.root, location: (root as NSString).appendingPathComponent("x"), storage: .jsonFile)
-        .relativePath(to: location)
+      let rel = CollectionDocument.relativePath(from: root, to: location)
       return rel.hasPrefix("./") ? String(rel.dropFirst(2)) : rel
     }
     var findings: [Finding] = []
