@@ -1,0 +1,277 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+#if canImport(FoundationNetworking)
+  import FoundationNetworking
+#endif
+
+/// A read-only store served over HTTP(S): key `a/b/c` is `<url>/a/b/c`.
+///
+/// Ranged reads send `Range` requests (`bytes=a-b`, `bytes=-n`), so a shard index and one inner
+/// chunk cost two small requests; servers that ignore `Range` and answer the whole value still work.
+/// 404 and 410 mean the key is absent; other failures become `.storeFailure` naming the key and the
+/// HTTP status. Transient failures (connection errors, 429, 5xx) are retried with back-off.
+/// HTTP cannot list, so `list` and `listDirectory` throw `.unsupported`.
+///
+///     let store = try HTTPStore(url: "https://example.org/data/image.ome.zarr")
+///     let image = try ZarrArray.open(in: store, path: "0")
+public final class HTTPStore: Store {
+  /// The URL of the store's root, without a trailing slash.
+  public let url: URL
+  /// Extra request headers (for example `Authorization`).
+  public let headers: [String: String]
+  /// How often a transient failure is retried.
+  public let retries: Int
+  /// The largest value `get` accepts, in bytes (a guard against a server sending without end).
+  public let maxValueSize: Int
+  private let session: URLSession
+  /// Requests sent, for tests and diagnostics.
+  private let counter = Atomic<Int>(0)
+
+  /// Opens the store at `url` (an `http://` or `https://` URL).
+  /// - Throws: `.invalidArgument` for another scheme or a malformed URL.
+  public init(url: String, headers: [String: String] = [:], timeout: TimeInterval = 60, retries: Int = 3,
+              maxValueSize: Int = 1 << 32) throws {
+    var text = url
+    while text.hasSuffix("/") { text.removeLast() }
+    guard let u = URL(string: text), let scheme = u.scheme?.lowercased(), scheme == "http" || scheme == "https", u.host != nil else {
+      throw ZarrError(.invalidArgument, "'\(url)' is not an http:// or https:// URL")
+    }
+    self.url = u
+    self.headers = headers
+    self.retries = max(0, retries)
+    self.maxValueSize = maxValueSize
+    let config = URLSessionConfiguration.ephemeral
+    config.timeoutIntervalForRequest = timeout
+    config.httpMaximumConnectionsPerHost = 8
+    config.requestCachePolicy = .reloadIgnoringLocalCacheData
+    session = URLSession(configuration: config)
+  }
+
+  /// The number of HTTP requests sent so far.
+  public var requestCount: Int { counter.load(ordering: .relaxed) }
+
+  /// The URL of a key.
+  public func url(of key: String) -> URL {
+    guard !key.isEmpty else { return url }
+    let encoded = key.split(separator: "/", omittingEmptySubsequences: false)
+      .map { $0.addingPercentEncoding(withAllowedCharacters: Self.segmentAllowed) ?? String($0) }
+      .joined(separator: "/")
+    return URL(string: url.absoluteString + "/" + encoded) ?? url.appendingPathComponent(key)
+  }
+
+  private static let segmentAllowed: CharacterSet = {
+    var s = CharacterSet.urlPathAllowed
+    s.remove(charactersIn: "/?#")
+    return s
+  }()
+
+  // MARK: Requests
+
+  private struct Response {
+    var status: Int
+    var body: [UInt8]
+    var headers: [String: String]
+    func header(_ name: String) -> String? {
+      headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+  }
+
+  private final class Outcome: Sendable {
+    let value = Mutex<Result<Response, any Error>?>(nil)
+  }
+
+  /// Sends one request, retrying transient failures.
+  private func send(_ method: String, _ key: String, range: String? = nil) throws -> Response {
+    var request = URLRequest(url: url(of: key))
+    request.httpMethod = method
+    for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+    if let range { request.setValue(range, forHTTPHeaderField: "Range") }
+    // No transparent decompression: byte ranges refer to the stored bytes.
+    request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
+    var attempt = 0
+    while true {
+      let outcome = Outcome()
+      let done = DispatchSemaphore(value: 0)
+      counter.wrappingAdd(1, ordering: .relaxed)
+      let task = session.dataTask(with: request) { data, response, error in
+        if let error {
+          outcome.value.withLock { $0 = .failure(error) }
+        } else if let http = response as? HTTPURLResponse {
+          var headers: [String: String] = [:]
+          for (k, v) in http.allHeaderFields { headers["\(k)"] = "\(v)" }
+          outcome.value.withLock { $0 = .success(Response(status: http.statusCode, body: data.map { [UInt8]($0) } ?? [], headers: headers)) }
+        } else {
+          outcome.value.withLock { $0 = .failure(ZarrError(.storeFailure, "no HTTP response")) }
+        }
+        done.signal()
+      }
+      task.resume()
+      done.wait()
+      let result = outcome.value.withLock { $0 } ?? .failure(ZarrError(.storeFailure, "no HTTP response"))
+      let transient: Bool
+      let failure: String
+      switch result {
+      case .success(let r):
+        if r.status != 429 && r.status < 500 { return r }
+        transient = true
+        failure = "HTTP \(r.status) from \(request.url?.absoluteString ?? "")"
+      case .failure(let e):
+        transient = true
+        failure = "\(method) \(request.url?.absoluteString ?? "") failed: \(e.localizedDescription)"
+      }
+      guard transient, attempt < retries else {
+        throw ZarrError(.storeFailure, failure, key: key)
+      }
+      attempt += 1
+      usleep(UInt32(min(4.0, 0.2 * pow(2.0, Double(attempt - 1))) * 1_000_000))
+    }
+  }
+
+  private func unexpected(_ r: Response, _ key: String) -> ZarrError {
+    ZarrError(.storeFailure, "HTTP \(r.status) for \(url(of: key).absoluteString)", key: key)
+  }
+
+  private static func isAbsent(_ status: Int) -> Bool { status == 404 || status == 410 }
+
+  /// The total size from `Content-Range: bytes a-b/total`.
+  private static func totalSize(_ r: Response) -> Int? {
+    guard let cr = r.header("Content-Range"), let slash = cr.lastIndex(of: "/") else { return nil }
+    return Int(cr[cr.index(after: slash)...].trimmingCharacters(in: .whitespaces))
+  }
+
+  // MARK: Store
+
+  public func get(_ key: String) throws -> [UInt8]? {
+    let r = try send("GET", key)
+    if Self.isAbsent(r.status) { return nil }
+    guard r.status == 200 else { throw unexpected(r, key) }
+    guard r.body.count <= maxValueSize else {
+      throw ZarrError(.corruptData, "the value is \(r.body.count) bytes, more than the \(maxValueSize) allowed", key: key)
+    }
+    return r.body
+  }
+
+  public func get(_ key: String, range: ByteRange) throws -> [UInt8]? {
+    try rangedGet(key, range)?.bytes
+  }
+
+  /// One ranged GET: the bytes and the value's total size (when the server tells it).
+  private func rangedGet(_ key: String, _ range: ByteRange) throws -> (bytes: [UInt8], size: Int?)? {
+    let header: String
+    switch range {
+    case .range(let o, let l):
+      guard o >= 0, l >= 0 else { throw ZarrError(.corruptData, "invalid byte range \(range)", key: key) }
+      if l == 0 {
+        guard let size = try size(of: key) else { return nil }
+        guard o <= size else { throw ZarrError(.corruptData, "byte range \(range) lies outside the \(size) stored bytes", key: key) }
+        return ([], size)
+      }
+      header = "bytes=\(o)-\(o + l - 1)"
+    case .from(let o):
+      guard o >= 0 else { throw ZarrError(.corruptData, "invalid byte range \(range)", key: key) }
+      header = "bytes=\(o)-"
+    case .suffix(let l):
+      guard l > 0 else {
+        guard let size = try size(of: key) else { return nil }
+        return ([], size)
+      }
+      header = "bytes=-\(l)"
+    }
+    let r = try send("GET", key, range: header)
+    if Self.isAbsent(r.status) { return nil }
+    switch r.status {
+    case 206:
+      let size = Self.totalSize(r)
+      let expected: Int?
+      switch range {
+      case .range(_, let l): expected = l
+      case .suffix(let l): expected = size.map { _ in l }
+      case .from(let o): expected = size.map { $0 - o }
+      }
+      if let expected, r.body.count != expected {
+        throw ZarrError(.corruptData, "asked for \(header) but received \(r.body.count) bytes", key: key)
+      }
+      return (r.body, size)
+    case 200:
+      // The server ignored the range and sent everything.
+      guard let bounds = range.resolved(size: r.body.count) else {
+        throw ZarrError(.corruptData, "byte range \(range) lies outside the \(r.body.count) stored bytes", key: key)
+      }
+      return (Array(r.body[bounds]), r.body.count)
+    case 416:
+      let size = Self.totalSize(r).map { "the \($0) stored bytes" } ?? "the stored value"
+      throw ZarrError(.corruptData, "byte range \(range) lies outside \(size)", key: key)
+    default:
+      throw unexpected(r, key)
+    }
+  }
+
+  public func get(_ key: String, ranges: [ByteRange]) throws -> (parts: [[UInt8]], size: Int)? {
+    var parts: [[UInt8]] = []
+    var total: Int?
+    for range in ranges {
+      guard let (bytes, size) = try rangedGet(key, range) else { return nil }
+      parts.append(bytes)
+      total = total ?? size
+    }
+    if total == nil { total = try size(of: key) }
+    guard let total else { return nil }
+    return (parts, total)
+  }
+
+  public func read(_ key: String, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+    guard let (parts, size) = try get(key, ranges: [.range(offset: range.lowerBound, length: range.count)]) else { return nil }
+    guard parts[0].count == buffer.count else {
+      throw ZarrError(.corruptData, "received \(parts[0].count) bytes for a \(buffer.count)-byte range", key: key)
+    }
+    parts[0].withUnsafeBytes { if $0.count > 0 { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+    return size
+  }
+
+  public func size(of key: String) throws -> Int? {
+    let r = try send("HEAD", key)
+    if Self.isAbsent(r.status) { return nil }
+    if r.status == 200, let length = r.header("Content-Length").flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) {
+      return length
+    }
+    // No HEAD support or no length: ask for one byte and read the total, else fetch it all.
+    let probe = try send("GET", key, range: "bytes=0-0")
+    if Self.isAbsent(probe.status) { return nil }
+    if probe.status == 206, let total = Self.totalSize(probe) { return total }
+    if probe.status == 200 { return probe.body.count }
+    if probe.status == 416 { return 0 }
+    throw unexpected(probe, key)
+  }
+
+  private func readOnly(_ key: String) -> ZarrError {
+    ZarrError(.unsupported, "the HTTP store \(url.absoluteString) is read-only", key: key)
+  }
+
+  public func set(_ key: String, _ value: [UInt8]) throws { throw readOnly(key) }
+  public func delete(_ key: String) throws { throw readOnly(key) }
+  public func deletePrefix(_ prefix: String) throws { throw readOnly(prefix) }
+
+  public func list(prefix: String) throws -> [String] {
+    throw ZarrError(.unsupported, "an HTTP store cannot list its keys (\(url.absoluteString))", key: prefix)
+  }
+
+  public func listDirectory(_ prefix: String) throws -> (keys: [String], prefixes: [String]) {
+    throw ZarrError(.unsupported, "an HTTP store cannot list its keys (\(url.absoluteString))", key: prefix)
+  }
+}
+
+/// Opens the store at `location`: an `http(s)://` URL (read-only), a `file://` URL or a directory.
+public func openStore(_ location: String, create: Bool = false) throws -> any Store {
+  let lower = location.lowercased()
+  if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
+    guard !create else { throw ZarrError(.unsupported, "cannot create a store over HTTP ('\(location)')") }
+    return try HTTPStore(url: location)
+  }
+  if lower.hasPrefix("file://") {
+    let path = URL(string: location)?.path ?? String(location.dropFirst("file://".count))
+    return try FilesystemStore(root: path, create: create)
+  }
+  return try FilesystemStore(root: location, create: create)
+}
