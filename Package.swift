@@ -48,7 +48,7 @@ let package = Package(
     .testTarget(name: "InteropTests", dependencies: ["ZarrIO", "OMEZarr", "OMEZarrConvert", "TestSupport"], exclude: ["Python"]),
     .testTarget(name: "CLITests", dependencies: ["ZarrIO", "OMEZarr", "OMEZarrConvert", "TestSupport", "ome2zarr", "make-sample-tiff"],
       exclude: ["Python"]),
-    .testTarget(name: "OMEZarrTests", dependencies: ["OMEZarr", "ZarrIO"], exclude: ["Fixtures"]),
+    .testTarget(name: "OMEZarrTests", dependencies: ["OMEZarr", "ZarrIO", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "ConvertTests", dependencies: ["OMEZarrConvert", "OMEZarr", "ZarrIO", "TestSupport"]),
   ]
 )

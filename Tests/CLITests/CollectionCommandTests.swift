@@ -87,4 +87,39 @@ import ZarrIO
     let rules = try JSONValue.parse(v.stdout)["findings"]?.arrayValue?.compactMap { $0["rule"]?.stringValue } ?? []
     #expect(Set(rules) == ["collection.cycle", "collection.outside", "collection.remote"])
   }
+
+  @Test func remoteCollectionsOverHTTP() throws {
+    let site = try Self.folder()
+    let doc = site.appendingPathComponent("jrc.json").path
+    #expect(try CLI.ome2zarr("collection", "create", doc, "--name", "jrc_hela-1",
+      site.appendingPathComponent("fibsem-uint8.ome.zarr").path, site.appendingPathComponent("endo_pred.ome.zarr").path).status == 0)
+    let server = try HTTPServer(serving: site)
+    defer { server.stop() }
+    // Given a URL, list, info and validate read the document and follow its own relative paths.
+    let list = try CLI.ome2zarr("collection", "list", server.url + "/jrc.json", "--json")
+    #expect(list.status == 0, "\(list.stdout)\(list.stderr)")
+    let tree = try JSONValue.parse(list.stdout)
+    #expect(tree["nodes"]?.arrayValue?.map { $0["status"] } == ["resolved", "resolved"])
+    #expect(tree["nodes"]?.arrayValue?[0]["location"] == .string(server.url + "/fibsem-uint8.ome.zarr"))
+    #expect(tree["nodes"]?.arrayValue?[0]["shape"] == [8, 8])
+    let valid = try CLI.ome2zarr("validate", server.url + "/jrc.json", "--json")
+    #expect(valid.status == 0, "\(valid.stdout)")
+    let info = try CLI.ome2zarr("info", server.url + "/jrc.json", "--json")
+    #expect(info.status == 0, "\(info.stderr)")
+    try CLI.expectMatchesSchema(info.stdout, "info.schema.json")
+    // A local collection naming the remote one: followed only with --allow-remote.
+    let local = try CLI.temporaryDirectory().appendingPathComponent("mine.json").path
+    #expect(try CLI.ome2zarr("collection", "create", local, "--name", "mine").status == 0)
+    var mine = try CollectionDocument.read(path: local)
+    mine.root.nodes = [CollectionNode(type: "collection", name: "theirs", path: NodePath(type: "json", path: server.url + "/jrc.json"))]
+    try mine.write()
+    let closed = try CLI.ome2zarr("collection", "list", local, "--json")
+    #expect(closed.status == 1)
+    #expect(try JSONValue.parse(closed.stdout)["nodes"]?.arrayValue?[0]["status"] == "remote")
+    let open = try CLI.ome2zarr("collection", "list", local, "--json", "--allow-remote")
+    #expect(open.status == 0, "\(open.stdout)")
+    #expect(try JSONValue.parse(open.stdout)["nodes"]?.arrayValue?[0]["nodes"]?.arrayValue?.count == 2)
+    #expect(try CLI.ome2zarr("validate", local, "--allow-remote").status == 0)
+    #expect(try CLI.ome2zarr("validate", local).status == 0, "a remote reference not followed is a warning")
+  }
 }

@@ -33,36 +33,53 @@ public struct CollectionDocument: Sendable {
   /// The directory relative paths in this document resolve against: the group directory, or the
   /// directory of the JSON file.
   public var baseDirectory: String {
-    storage == .zarrGroup ? location : (location as NSString).deletingLastPathComponent
+    storage == .zarrGroup ? location : Self.parent(location)
+  }
+
+  /// The directory (or URL) holding `location`.
+  static func parent(_ location: String) -> String {
+    guard isRemoteLocation(location) else { return (location as NSString).deletingLastPathComponent }
+    guard let slash = location.lastIndex(of: "/") else { return location }
+    return String(location[..<slash])
   }
 
   /// The directory references may not leave unless allowed: the one holding the document (the
   /// JSON file's directory, or the directory the collection group is in, so that members beside
   /// the group, `../image.ome.zarr`, resolve).
-  public var rootDirectory: String { (location as NSString).deletingLastPathComponent }
+  public var rootDirectory: String { Self.parent(location) }
 
-  /// Reads the document at `path` (a `*.json` file, a Zarr group directory, or its `zarr.json`).
+  /// Whether the document was read from an `http(s)://` URL (such documents cannot be written).
+  public var isRemote: Bool { isRemoteLocation(location) }
+
+  /// Reads the document at `path`: a `*.json` file, a Zarr group directory (or its `zarr.json`),
+  /// or either of these at an `http(s)://` URL.
   /// - Throws: `OMEZarrError` when there is no RFC-8 node there or it is malformed.
   public static func read(path: String) throws -> CollectionDocument {
     var path = absolute(path)
-    if path.hasSuffix("/zarr.json") { path = (path as NSString).deletingLastPathComponent }
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-      throw OMEZarrError(.invalidArgument, "'\(path)' does not exist")
-    }
-    let storage: Storage = isDir.boolValue ? .zarrGroup : .jsonFile
+    if path.hasSuffix("/zarr.json") { path = String(path.dropLast("/zarr.json".count)) }
+    let storage: Storage
     let object: JSONObject
-    if storage == .zarrGroup {
-      object = try ZarrGroup.open(in: FilesystemStore(root: path)).attributes
+    if isRemoteLocation(path) {
+      storage = path.hasSuffix(".json") ? .jsonFile : .zarrGroup
+      object = try fetchObject(path, storage: storage)
     } else {
-      let data: Data
-      do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-        throw OMEZarrError(.invalidArgument, "cannot read '\(path)': \(error.localizedDescription)")
+      var isDir: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+        throw OMEZarrError(.invalidArgument, "'\(path)' does not exist")
       }
-      guard let o = try JSONValue.parse(Array(data)).objectValue else {
-        throw OMEZarrError(.invalidMetadata, "'\(path)' is not a JSON object")
+      storage = isDir.boolValue ? .zarrGroup : .jsonFile
+      if storage == .zarrGroup {
+        object = try ZarrGroup.open(in: FilesystemStore(root: path)).attributes
+      } else {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+          throw OMEZarrError(.invalidArgument, "cannot read '\(path)': \(error.localizedDescription)")
+        }
+        guard let o = try JSONValue.parse(Array(data)).objectValue else {
+          throw OMEZarrError(.invalidMetadata, "'\(path)' is not a JSON object")
+        }
+        object = o
       }
-      object = o
     }
     guard let ome = object["ome"] else {
       throw OMEZarrError(.wrongKind, "'\(path)' has no \"ome\" metadata")
@@ -78,6 +95,23 @@ public struct CollectionDocument: Sendable {
     return doc
   }
 
+  /// The attributes of the group at `url`, or the JSON object at `url`.
+  private static func fetchObject(_ url: String, storage: Storage) throws -> JSONObject {
+    if storage == .zarrGroup {
+      return try ZarrGroup.open(in: HTTPStore(url: url)).attributes
+    }
+    let slash = url.lastIndex(of: "/") ?? url.endIndex
+    let store = try HTTPStore(url: String(url[..<slash]))
+    let key = String(url[url.index(after: slash)...])
+    guard let bytes = try store.get(key) else {
+      throw OMEZarrError(.invalidArgument, "'\(url)' does not exist")
+    }
+    guard let o = try JSONValue.parse(bytes).objectValue else {
+      throw OMEZarrError(.invalidMetadata, "'\(url)' is not a JSON object")
+    }
+    return o
+  }
+
   /// Whether the metadata `ome` object is an RFC-8 node (or a seed-design collection).
   public static func isNode(_ ome: JSONObject) -> Bool {
     if let t = (ome["type"] ?? ome["node_type"])?.stringValue {
@@ -87,7 +121,9 @@ public struct CollectionDocument: Sendable {
   }
 
   /// Writes the document: atomically (temporary file and rename), creating the group if needed.
+  /// - Throws: for a document read from a URL.
   public func write() throws {
+    guard !isRemote else { throw OMEZarrError(.invalidArgument, "'\(location)' is a URL; documents can only be written locally") }
     var object = otherKeys
     object["ome"] = root.json
     switch storage {
@@ -120,8 +156,13 @@ public struct CollectionDocument: Sendable {
     return up.isEmpty ? "./" + parts.joined(separator: "/") : parts.joined(separator: "/")
   }
 
-  /// An absolute, standardized path (no `.`/`..`, no trailing slash).
+  /// An absolute, standardized path (no `.`/`..`, no trailing slash); URLs are standardized the same way.
   public static func absolute(_ path: String) -> String {
+    if isRemoteLocation(path) {
+      var u = URL(string: path)?.standardized.absoluteString ?? path
+      while u.hasSuffix("/") { u.removeLast() }
+      return u
+    }
     var p = URL(fileURLWithPath: path).standardizedFileURL.path
     while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
     return p
@@ -131,9 +172,12 @@ public struct CollectionDocument: Sendable {
 /// Resolves the `path`s of an RFC-8 tree safely: only inside the collection's root directory unless
 /// allowed, never a URL unless allowed, with cycles and depth bounded. Nothing is followed that
 /// the options forbid; such nodes are reported instead.
+///
+/// A collection read from a URL has that URL's directory as its root: its relative paths are
+/// followed without `allowRemote`, other URLs need it, and it may never point at local files.
 public struct CollectionResolver: Sendable {
   public struct Options: Sendable {
-    /// Fetch `http(s)://` documents (metadata only).
+    /// Fetch `http(s)://` documents and the metadata of images they name (no pixel data).
     public var allowRemote = false
     /// Follow paths that leave the root directory (`..` above it, absolute `file://` URLs elsewhere).
     public var allowOutside = false
@@ -215,29 +259,43 @@ public struct CollectionResolver: Sendable {
       out.kind = node.type
       return out
     }
-    if path.isRemote {
-      out.location = path.path
-      out.status = .remote
-      out.message = options.allowRemote
-        ? "remote documents cannot be fetched yet (no HTTP store)"
-        : "not fetched: a remote URL (allow with --allow-remote)"
-      return out
-    }
     if path.type != "zarr" && path.type != "json" {
       out.location = path.path
       out.status = .invalid
       out.message = "path type '\(path.type)' is not understood; the node is kept as it is"
       return out
     }
-    var target = path.path
-    if path.isFileURL {
-      target = URL(string: target)?.path ?? String(target.dropFirst("file://".count))
-    } else if !target.hasPrefix("/") {
-      target = (doc.baseDirectory as NSString).appendingPathComponent(target)
+    // Where the path leads: a URL (given, or relative to a remote document) or a local path.
+    let target: String
+    if path.isRemote {
+      target = CollectionDocument.absolute(path.path)
+    } else if doc.isRemote {
+      guard !path.isFileURL, let base = URL(string: doc.baseDirectory + "/"),
+        let url = URL(string: path.path, relativeTo: base)?.absoluteURL, isRemoteLocation(url.absoluteString)
+      else {
+        out.location = path.path
+        out.status = .outside
+        out.message = "not followed: a remote document may not point at local files ('\(path.path)')"
+        return out
+      }
+      target = CollectionDocument.absolute(url.absoluteString)
+    } else {
+      var local = path.path
+      if path.isFileURL {
+        local = URL(string: local)?.path ?? String(local.dropFirst("file://".count))
+      } else if !local.hasPrefix("/") {
+        local = (doc.baseDirectory as NSString).appendingPathComponent(local)
+      }
+      target = CollectionDocument.absolute(local)
     }
-    target = CollectionDocument.absolute(target)
     out.location = target
-    if !options.allowOutside && !isInside(target) {
+    let remote = isRemoteLocation(target)
+    if remote && !options.allowRemote && !isInside(target) {
+      out.status = .remote
+      out.message = "not fetched: a remote URL (allow with --allow-remote)"
+      return out
+    }
+    if !remote && !options.allowOutside && !isInside(target) {
       out.status = .outside
       out.message = "not followed: '\(path.path)' leaves the collection's root '\(root)' (allow with --allow-outside)"
       return out
@@ -252,23 +310,24 @@ public struct CollectionResolver: Sendable {
       out.message = "not followed: more than \(options.maxDepth) documents deep"
       return out
     }
-    guard FileManager.default.fileExists(atPath: target) else {
-      out.status = .missing
-      out.message = "'\(path.path)' does not exist"
-      return out
-    }
     do {
-      if path.type == "json" || isNodeDocument(target) {
-        let child = try CollectionDocument.read(path: target)
-        let sub = visit(child.root, pointer: child.storage == .zarrGroup ? "/attributes/ome" : "/ome", in: child,
-          depth: depth + 1, chain: chain + [target])
-        out.children = sub.children.isEmpty ? out.children : sub.children
-        out.kind = child.root.type
-        out.version = child.root.version
-        out.status = sub.status == .inline || sub.status == .resolved ? .resolved : sub.status
-        out.message = sub.message
-      } else {
-        let omeNode = try OMENode.open(path: target)
+      // A JSON document, or the store of a Zarr node (`nil` for JSON).
+      var store: (any Store)?
+      if path.type == "zarr" && (remote || FileManager.default.fileExists(atPath: target)) {
+        let s = try openStore(target)
+        store = s
+        guard try ["zarr.json", ".zgroup", ".zarray", ".zattrs"].contains(where: { try s.exists($0) }) else {
+          out.status = remote ? .missing : .invalid
+          out.message = remote ? "'\(path.path)' does not exist" : "'\(path.path)' is not a Zarr node (no zarr.json, .zgroup, .zarray or .zattrs)"
+          return out
+        }
+      } else if try !exists(target) {
+        out.status = .missing
+        out.message = "'\(path.path)' does not exist"
+        return out
+      }
+      if let store, !isNodeDocument(store) {
+        let omeNode = try OMENode.open(in: store)
         out.status = .resolved
         out.kind = omeNode.kind.rawValue
         out.version = omeNode.version?.description
@@ -284,6 +343,15 @@ public struct CollectionResolver: Sendable {
             out.dataType = a.metadata.dataType.description
           }
         }
+      } else {
+        let child = try CollectionDocument.read(path: target)
+        let sub = visit(child.root, pointer: child.storage == .zarrGroup ? "/attributes/ome" : "/ome", in: child,
+          depth: depth + 1, chain: chain + [target])
+        out.children = sub.children.isEmpty ? out.children : sub.children
+        out.kind = child.root.type
+        out.version = child.root.version
+        out.status = sub.status == .inline || sub.status == .resolved ? .resolved : sub.status
+        out.message = sub.message
       }
     } catch {
       out.status = .invalid
@@ -292,16 +360,28 @@ public struct CollectionResolver: Sendable {
     return out
   }
 
-  /// Whether a `zarr.json` there holds an RFC-8 node.
-  private func isNodeDocument(_ dir: String) -> Bool {
-    guard let data = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent("zarr.json")),
-      let json = try? JSONValue.parse(Array(data)), let ome = json["attributes"]?["ome"]?.objectValue
+  /// Whether a file (or URL) exists.
+  private func exists(_ location: String) throws -> Bool {
+    guard isRemoteLocation(location) else { return FileManager.default.fileExists(atPath: location) }
+    let parent = CollectionDocument.parent(location)
+    return try HTTPStore(url: parent).size(of: String(location.dropFirst(parent.count + 1))) != nil
+  }
+
+  /// Whether the `zarr.json` of a store holds an RFC-8 node.
+  private func isNodeDocument(_ store: any Store) -> Bool {
+    guard let data = try? store.get("zarr.json"), let json = try? JSONValue.parse(data),
+      let ome = json["attributes"]?["ome"]?.objectValue
     else { return false }
     return CollectionDocument.isNode(ome)
   }
 
-  /// Whether `path` (absolute, standardized) is inside the root, following symbolic links.
+  /// Whether `path` (absolute, standardized) is inside the root, following symbolic links. A URL
+  /// is inside a root URL it starts with (a collection read from a URL may follow its own
+  /// relative paths); it is never inside a local root.
   public func isInside(_ path: String) -> Bool {
+    if isRemoteLocation(path) || isRemoteLocation(root) {
+      return isRemoteLocation(path) && isRemoteLocation(root) && (path == root || path.hasPrefix(root + "/"))
+    }
     let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     let base = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
     return real == base || real.hasPrefix(base.hasSuffix("/") ? base : base + "/")

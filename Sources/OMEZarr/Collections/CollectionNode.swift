@@ -45,11 +45,17 @@ public struct NodePath: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// An `http://` or `https://` URL.
-  public var isRemote: Bool { path.hasPrefix("http://") || path.hasPrefix("https://") }
+  public var isRemote: Bool { isRemoteLocation(path) }
   /// A `file://` URL.
-  public var isFileURL: Bool { path.hasPrefix("file://") }
+  public var isFileURL: Bool { path.lowercased().hasPrefix("file://") }
 
   public var description: String { "\(type):\(path)" }
+}
+
+/// Whether `location` is an `http://` or `https://` URL.
+func isRemoteLocation(_ location: String) -> Bool {
+  let l = location.prefix(8).lowercased()
+  return l.hasPrefix("http://") || l.hasPrefix("https://")
 }
 
 /// A reference to an object with an `id` (a node, a coordinate system, a plate row), in this

@@ -12,6 +12,7 @@ extension Validator {
   public func validate(collection doc: CollectionDocument, resolution: CollectionResolver.Options = .init()) -> ValidationReport {
     let root = doc.rootDirectory
     func relative(_ location: String) -> String {
+      if isRemoteLocation(location) { return location }
       let rel = CollectionDocument.relativePath(from: root, to: location)
       return rel.hasPrefix("./") ? String(rel.dropFirst(2)) : rel
     }
@@ -67,7 +68,7 @@ extension Validator {
           if let v = child.root.version, let mine = doc.root.version, v != mine {
             add(.warning, "version.inconsistent", "the referenced document declares version \(v), this one \(mine)")
           }
-        } else if let store = try? FilesystemStore(root: location), let report = try? validate(store: store) {
+        } else if let store = try? openStore(location), let report = try? validate(store: store) {
           nodes += report.nodesChecked
           let prefix = relative(location)
           findings += report.findings.map { f in

@@ -11,7 +11,9 @@ struct Collection: ParsableCommand {
       A collection document is a standalone JSON file (OUT ends in .json) or a Zarr group (its \
       zarr.json). Members are referenced by paths relative to the document; nothing is copied. \
       Resolving references never leaves the collection's directory or fetches a URL unless \
-      --allow-outside or --allow-remote is given.
+      --allow-outside or --allow-remote is given. A collection may itself be an http(s) URL: its \
+      relative paths are then followed over HTTP (never to local files); other URLs still need \
+      --allow-remote.
       """,
     subcommands: [Create.self, Add.self, Remove.self, List.self, From.self])
 
@@ -25,7 +27,7 @@ struct Collection: ParsableCommand {
   struct Resolution: ParsableArguments {
     @Flag(help: "Follow paths that leave the collection's directory.")
     var allowOutside = false
-    @Flag(help: "Follow http(s) URLs.")
+    @Flag(help: "Follow http(s) URLs (documents and image metadata are fetched; no pixel data).")
     var allowRemote = false
     @Option(help: "The most referenced documents to follow in one chain.")
     var maxDepth = 16
@@ -107,7 +109,7 @@ struct Collection: ParsableCommand {
 
   struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Add a member (image or collection) to a collection.")
-    @Argument(help: "The collection (.json file or Zarr group).")
+    @Argument(help: "The collection (.json file or Zarr group; a path or an http(s) URL).")
     var collection: String
     @Argument(help: "The image or collection to add.")
     var member: String
@@ -148,7 +150,7 @@ struct Collection: ParsableCommand {
 
   struct Remove: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Remove a member (by name or id) from a collection. Its data is not touched.")
-    @Argument(help: "The collection (.json file or Zarr group).")
+    @Argument(help: "The collection (.json file or Zarr group; a path or an http(s) URL).")
     var collection: String
     @Argument(help: "The member's name or id.")
     var member: String
@@ -204,7 +206,7 @@ struct Collection: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Show a collection's tree: each member's kind, shape, version and whether its reference resolves.",
       discussion: "Exit 0 when every reference resolves, 1 when one does not, 2 when the collection cannot be read.")
-    @Argument(help: "The collection (.json file or Zarr group).")
+    @Argument(help: "The collection (.json file or Zarr group; a path or an http(s) URL).")
     var collection: String
     @OptionGroup var resolution: Resolution
     @Flag(help: "Print JSON.")

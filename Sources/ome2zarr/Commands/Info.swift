@@ -36,7 +36,7 @@ struct Info: ParsableCommand {
       if json {
         var doc: JSONObject = ["path": .string(path), "collection": .object(Collection.List.json(tree))]
         if collection.storage == .zarrGroup {
-          doc["root"] = try NodeSummary.collect(ZarrNode.open(in: FilesystemStore(root: path)), name: path, depth: 0, stats: false).json
+          doc["root"] = try NodeSummary.collect(ZarrNode.open(in: openStore(path)), name: path, depth: 0, stats: false).json
         }
         print(JSONValue.object(doc).serialized())
       } else {

@@ -16,7 +16,7 @@ struct Validate: ParsableCommand {
       Exit codes: 0 valid (warnings allowed), 1 invalid, 2 the input could not be read.
       """)
 
-  @Argument(help: "The OME-Zarr group, or a zarr.json / .zattrs / attributes JSON file.")
+  @Argument(help: "The OME-Zarr group (a directory or an http(s) URL), a collection, or a zarr.json / .zattrs / attributes JSON file.")
   var path: String
   @Flag(help: "Print one JSON object: {valid, version, kind, findings: [{rule, severity, path, pointer, message}]}.")
   var json = false
@@ -31,6 +31,7 @@ struct Validate: ParsableCommand {
 
   /// The RFC-8 document at `path` (a group or JSON file whose `ome` is a node), if it is one.
   static func collectionDocument(_ path: String) -> CollectionDocument? {
+    if isURL(path) { return try? CollectionDocument.read(path: path) }
     var file = path
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
@@ -41,6 +42,12 @@ struct Validate: ParsableCommand {
     return try? CollectionDocument.read(path: path)
   }
 
+  /// Whether `path` is an `http(s)://` URL.
+  static func isURL(_ path: String) -> Bool {
+    let l = path.prefix(8).lowercased()
+    return l.hasPrefix("http://") || l.hasPrefix("https://")
+  }
+
   func run() throws {
     var options = Validator.Options()
     options.strict = strict
@@ -48,15 +55,15 @@ struct Validate: ParsableCommand {
     options.metadataOnly = metadataOnly
     let validator = Validator(options: options)
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+    guard Self.isURL(path) || FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw CommandFailure(message: "'\(path)' does not exist", exitCode: 2)
     }
     let report: ValidationReport
     if let collection = Self.collectionDocument(path) {
       report = validator.validate(collection: collection, resolution: resolution.options)
-    } else if isDirectory.boolValue {
+    } else if isDirectory.boolValue || Self.isURL(path) {
       do {
-        report = try validator.validate(store: try FilesystemStore(root: path))
+        report = try validator.validate(store: try openStore(path))
       } catch {
         throw CommandFailure(message: "cannot read '\(path)': \(error)", exitCode: 2)
       }
