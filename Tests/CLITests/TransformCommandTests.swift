@@ -89,4 +89,23 @@ import ZarrIO
       #expect(message?.isEmpty == false, "\(args): \(r.stdout)")
     }
   }
+
+  @Test func rfc8CollectionDocuments() throws {
+    let dir = try CLI.temporaryDirectory()
+    let doc = dir.appendingPathComponent("scene.json")
+    try Data("""
+      {"ome": {"version": "0.9.dev3", "type": "collection", "name": "scene", "nodes": [],
+        "attributes": {"scene": {
+          "coordinateSystems": [{"id": "a", "axes": ["y", "x"]}, {"id": "b", "axes": ["y", "x"]}],
+          "coordinateTransformations": [
+            {"type": "affine", "affine": [[0, 2, 1], [3, 0, 0]], "input": {"id": "a"}, "output": {"id": "b"}}]}}}}
+      """.utf8).write(to: doc)
+    let r = try CLI.ome2zarr("transform", doc.path, "a", "b", "[[1, 2]]")
+    #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    #expect(try JSONValue.parse(r.stdout)["coordinates"] == [[5, 3]])
+    let back = try CLI.ome2zarr("transform", doc.path, "b", "a", "[[5, 3]]")
+    #expect(try JSONValue.parse(back.stdout)["coordinates"] == [[1, 2]])
+    let unknown = try CLI.ome2zarr("transform", doc.path, "a", "c", "[[1, 2]]")
+    #expect(unknown.status == 1 && unknown.stdout.contains("unknown coordinate system 'c'"))
+  }
 }

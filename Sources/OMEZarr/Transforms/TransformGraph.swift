@@ -47,12 +47,17 @@ public struct TransformGraph: Sendable {
   /// The node the graph was built from.
   public let root: String
   /// Declared coordinate systems with their axes.
-  public private(set) var systems: [CoordinateSystemID: [Axis]] = [:]
+  public internal(set) var systems: [CoordinateSystemID: [Axis]] = [:]
   /// Array coordinate systems seen (level arrays), with their dimension when known.
-  public private(set) var arrays: [CoordinateSystemID: Int?] = [:]
-  public private(set) var edges: [Edge] = []
+  public internal(set) var arrays: [CoordinateSystemID: Int?] = [:]
+  public internal(set) var edges: [Edge] = []
   /// Nodes read so far.
-  public private(set) var nodes: Set<String> = []
+  public internal(set) var nodes: Set<String> = []
+  /// Where relative system names (`sub/path/name`) are resolved from: the root node, or the
+  /// directory of a standalone collection document.
+  var base: String
+  /// RFC-8 node ids that stand for a system: a singlescale's id names its array's system.
+  var aliases: [CoordinateSystemID: CoordinateSystemID] = [:]
   /// The most nodes read while following references.
   public var maxNodes = 1000
 
@@ -60,6 +65,7 @@ public struct TransformGraph: Sendable {
   public init(node: OMENode) throws {
     store = node.store
     root = node.path
+    base = node.path
     try add(node)
   }
 
@@ -70,11 +76,9 @@ public struct TransformGraph: Sendable {
 
   // MARK: Gathering
 
-  private mutating func add(_ node: OMENode) throws {
+  mutating func add(_ node: OMENode) throws {
     guard nodes.insert(node.path).inserted else { return }
-    guard nodes.count <= maxNodes else {
-      throw OMEZarrError(.unsupported, "more than \(maxNodes) nodes referenced by transformations", path: node.path)
-    }
+    try checkNodeLimit(node.path)
     let ome = node.metadata
     let prefix = ome.namespaced == true ? "/ome" : ""
     for (i, original) in (ome.multiscales ?? []).enumerated() {
@@ -120,9 +124,15 @@ public struct TransformGraph: Sendable {
     resolveArrayNames()
   }
 
+  func checkNodeLimit(_ path: String) throws {
+    guard nodes.count <= maxNodes else {
+      throw OMEZarrError(.unsupported, "more than \(maxNodes) nodes referenced by transformations", path: path)
+    }
+  }
+
   /// Older drafts referenced an array's system by a bare string, read as a name: an undeclared
   /// name that is the path of a known array names that array's system.
-  private mutating func resolveArrayNames() {
+  mutating func resolveArrayNames() {
     for i in edges.indices {
       for keyPath in [\Edge.input, \Edge.output] as [WritableKeyPath<Edge, CoordinateSystemID>] {
         let id = edges[i][keyPath: keyPath]
@@ -145,14 +155,22 @@ public struct TransformGraph: Sendable {
     }
   }
 
-  /// Reads the node at `path` (a sub-image, a label image) if it has not been read.
-  private mutating func follow(_ path: String) throws {
+  /// Reads the node at `path` (a sub-image, a label image, an RFC-8 document) if it has not been read.
+  mutating func follow(_ path: String) throws {
     guard !nodes.contains(path) else { return }
+    if path.hasSuffix(".json") {
+      try addDocument(at: path)
+      return
+    }
     let child: OMENode
     do {
       child = try OMENode.open(in: store, path: path)
     } catch let e as ZarrError where e.code == .notFound {
       return  // metadata-only documents: the reference stays a name without axes
+    }
+    if let ome = child.zarr.attributes["ome"]?.objectValue, CollectionDocument.isNode(ome) {
+      try addDocument(at: path)
+      return
     }
     if case .array(let a) = child.zarr {
       arrays[CoordinateSystemID(path: path, name: nil)] = a.shape.count
@@ -175,9 +193,22 @@ public struct TransformGraph: Sendable {
   /// `{"name": …, "path": …}`.
   /// - Throws: `.invalidArgument` when the name is unknown or ambiguous.
   public mutating func system(_ spec: String) throws -> CoordinateSystemID {
+    if spec.hasPrefix("{"), let json = try? JSONValue.parse(spec), json["path"]?.objectValue != nil {
+      // An RFC-8 reference: {"id": ..., "path": {"type": ..., "path": ...}}.
+      let r = try NodeReference(json: json, pointer: "")
+      var id = CoordinateSystemID(path: root, name: r.id)
+      if let p = r.path {
+        let key = documentKey(p.path, from: base)
+        try follow(key)
+        id = CoordinateSystemID(path: key, name: r.id)
+      }
+      id = aliases[id] ?? id
+      guard isKnown(id) else { throw unknown(spec) }
+      return id
+    }
     if spec.hasPrefix("{"), let json = try? JSONValue.parse(spec) {
       let r = try CoordinateSystemRef(json: json, pointer: "")
-      let path = r.path.map { resolvePath($0, from: root) } ?? root
+      let path = r.path.map { resolvePath($0, from: base) } ?? root
       if r.path != nil { try follow(path) }
       let id = CoordinateSystemID(path: path, name: r.name)
       guard isKnown(id) else { throw unknown(spec) }
@@ -185,16 +216,17 @@ public struct TransformGraph: Sendable {
     }
     let atRoot = CoordinateSystemID(path: root, name: spec)
     if isKnown(atRoot) { return atRoot }
+    if let alias = aliases[atRoot] { return alias }
     let named = Set(allSystems.filter { $0.name == spec })
     if named.count == 1, let only = named.first { return only }
     if named.count > 1 {
       throw OMEZarrError(.invalidArgument,
         "coordinate system '\(spec)' is ambiguous: it is declared in \(named.sorted().map { "'\($0)'" }.joined(separator: ", "))")
     }
-    let array = CoordinateSystemID(path: resolvePath(spec, from: root), name: nil)
+    let array = CoordinateSystemID(path: resolvePath(spec, from: base), name: nil)
     if arrays[array] != nil || edges.contains(where: { $0.input == array || $0.output == array }) { return array }
     if let slash = spec.lastIndex(of: "/") {
-      let path = resolvePath(String(spec[..<slash]), from: root)
+      let path = resolvePath(String(spec[..<slash]), from: base)
       try follow(path)
       let id = CoordinateSystemID(path: path, name: String(spec[spec.index(after: slash)...]))
       if isKnown(id) { return id }

@@ -17,13 +17,17 @@ struct Transform: ParsableCommand {
       'sub/path/name' for a system of a sub-image, or a JSON reference {"name": ..., "path": ...}. \
       COORDINATES is a JSON list of points, e.g. '[[1,2],[3,4]]', or '-' to read it from stdin.
 
+      PATH may also be an RFC-8 collection (a group or a .json file): systems are then named by \
+      id, a singlescale's id names its array's pixel grid, and 'member/path/id' or \
+      {"id": ..., "path": {"type": "zarr", "path": ...}} names a system of a referenced document.
+
       Prints {"coordinates": [[...], ...]} and exits 0; on any error prints {"message": "..."} and \
       exits 1 (2 when PATH cannot be read). Pixel centres are at integer array coordinates.
 
       Example: ome2zarr transform image.ome.zarr s2 physical '[[0,10,20]]'
       """)
 
-  @Argument(help: "The Zarr group holding the transformations.")
+  @Argument(help: "The Zarr group (or RFC-8 collection document) holding the transformations.")
   var path: String
   @Argument(help: "The source coordinate system.")
   var source: String
@@ -38,15 +42,19 @@ struct Transform: ParsableCommand {
 
   func run() throws {
     do {
-      let store: FilesystemStore
-      let node: OMENode
-      do {
-        store = try FilesystemStore(root: path)
-        node = try OMENode.open(in: store)
-      } catch {
-        throw CommandFailure(message: "cannot open '\(path)': \(error)", exitCode: 2)
+      var graph: TransformGraph
+      if let collection = Validate.collectionDocument(path) {
+        // An RFC-8 collection: systems by id, across the documents it references.
+        graph = try TransformGraph(collection: collection)
+      } else {
+        let node: OMENode
+        do {
+          node = try OMENode.open(in: try openStore(path))
+        } catch {
+          throw CommandFailure(message: "cannot open '\(path)': \(error)", exitCode: 2)
+        }
+        graph = try node.transformGraph()
       }
-      var graph = try node.transformGraph()
       let from = try graph.system(source), to = try graph.system(target)
       let mapping = try graph.mapping(from: from, to: to)
       var out = JSONObject()
