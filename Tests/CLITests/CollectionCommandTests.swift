@@ -122,4 +122,44 @@ import ZarrIO
     #expect(try CLI.ome2zarr("validate", local, "--allow-remote").status == 0)
     #expect(try CLI.ome2zarr("validate", local).status == 0, "a remote reference not followed is a warning")
   }
+
+  /// Schemas/rfc8-collection.schema.json accepts what `collection` writes and the current-form
+  /// examples of the RFC and the example repositories, and rejects malformed nodes.
+  @Test func collectionSchema() throws {
+    let schema = "rfc8-collection.schema.json"
+    let dir = try Self.folder()
+    let doc = dir.appendingPathComponent("jrc.json").path
+    #expect(try CLI.ome2zarr("collection", "create", doc, "--name", "jrc_hela-1", dir.appendingPathComponent("fibsem-uint8.ome.zarr").path).status == 0)
+    #expect(try CLI.ome2zarr("collection", "add", doc, dir.appendingPathComponent("endo_pred.ome.zarr").path, "--into", "predictions",
+      "--attr", "example-viewer:settings={\"isDisabled\":true}").status == 0)
+    try CLI.expectMatchesSchema(String(decoding: try Data(contentsOf: URL(fileURLWithPath: doc)), as: UTF8.self), schema)
+    let group = dir.appendingPathComponent("all.zarr")
+    #expect(try CLI.ome2zarr("collection", "from", dir.path, group.path).status == 0)
+    try CLI.expectMatchesSchema(String(decoding: try Data(contentsOf: group.appendingPathComponent("zarr.json")), as: UTF8.self), schema)
+
+    let fixtures = packageRoot.appendingPathComponent("Tests/OMEZarrTests/Fixtures/rfc8")
+    for file in ["v1-hcs-wide.json", "v1-hcs-tall.json", "v1-multiscale-single-level-s0-zarr.json",
+                 "normanrz/plain/external_collection/parent_collection.json", "normanrz/plain/external_collection/child_collection.json",
+                 "normanrz/plain/external_collection/resolved_collection.json",
+                 "normanrz/scripts/gen_collections/basic_collection.zarr/zarr.json",
+                 "normanrz/scripts/gen_multiscales/distributed_multiscale.zarr/zarr.json",
+                 "normanrz/scripts/gen_multiscales/distributed_multiscale.zarr/0/zarr.json"] {
+      try CLI.expectMatchesSchema(String(decoding: try Data(contentsOf: fixtures.appendingPathComponent(file)), as: UTF8.self), schema)
+    }
+    // Each of these breaks one rule.
+    let bad: [String] = [
+      #"{"ome": {"type": "collection", "name": "no version", "nodes": []}}"#,
+      #"{"ome": {"version": "0.9.dev3", "type": "collection", "nodes": []}}"#,
+      #"{"ome": {"version": "0.9.dev3", "type": "collection", "name": "both", "nodes": [], "path": {"type": "json", "path": "./x.json"}}}"#,
+      #"{"ome": {"version": "0.9.dev3", "type": "collection", "name": "neither"}}"#,
+      #"{"ome": {"version": "0.9.dev3", "type": "table", "name": "unprefixed custom type"}}"#,
+      #"{"ome": {"version": "0.9.dev3", "type": "ome:table", "name": "reserved prefix"}}"#,
+      #"{"ome": {"version": "0.9.dev3", "type": "collection", "name": "c", "id": "with space", "nodes": []}}"#,
+      #"{"ome": {"version": "0.9.dev3", "type": "collection", "name": "c", "nodes": [{"type": "multiscale", "name": "m", "path": "./string-path"}]}}"#,
+      #"{"ome": {"version": "0.9.dev3", "type": "multiscale", "name": "m", "nodes": [{"type": "collection", "name": "c", "nodes": []}]}}"#,
+      #"{"ome": {"version": "0.9.dev3", "type": "multiscale", "name": "m", "attributes": {"coordinateSystems": [{"id": "p", "axes": []}]}}}"#,
+      #"{"ome": {"version": "0.9.dev3", "type": "collection", "name": "p", "nodes": [], "attributes": {"plate": {"rows": [{"name": "A"}], "columns": [{"id": "1"}]}}}}"#,
+    ]
+    for text in bad { try CLI.expectMatchesSchema(text, schema, valid: false) }
+  }
 }

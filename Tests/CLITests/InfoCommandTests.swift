@@ -26,8 +26,10 @@ enum CLI {
 
   static func temporaryDirectory() throws -> URL { try makeTemporaryDirectory("cli") }
 
-  /// Checks `output` (a JSON document) against `Schemas/<schema>` with Python's jsonschema (draft 2020-12).
-  static func expectMatchesSchema(_ output: String, _ schema: String) throws {
+  /// Checks `output` (a JSON document) against `Schemas/<schema>` with Python's jsonschema (draft 2020-12);
+  /// with `valid: false`, that the schema rejects it.
+  static func expectMatchesSchema(_ output: String, _ schema: String, valid: Bool = true,
+                                  sourceLocation: SourceLocation = #_sourceLocation) throws {
     let python = try #require(testPython, "no Python test venv: run scripts/test")
     let out = try temporaryDirectory().appendingPathComponent("output.json")
     try Data(output.utf8).write(to: out)
@@ -37,7 +39,12 @@ enum CLI {
       jsonschema.Draft202012Validator.check_schema(schema)
       jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
       """, packageRoot.appendingPathComponent("Schemas/" + schema).path, out.path])
-    #expect(check.status == 0, "\(schema): \(check.stderrText)")
+    if valid {
+      #expect(check.status == 0, "\(schema): \(check.stderrText)", sourceLocation: sourceLocation)
+    } else {
+      #expect(check.status == 1 && check.stderrText.contains("ValidationError"), "\(schema) accepted \(output)",
+        sourceLocation: sourceLocation)
+    }
   }
 
   /// A hierarchy with a v3 group, a v3 array, a v2 group with a v2 array.
