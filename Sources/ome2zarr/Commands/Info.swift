@@ -15,7 +15,7 @@ struct Info: ParsableCommand {
       `--json` prints one JSON object described by Schemas/info.schema.json.
       """)
 
-  @Argument(help: "Path of a Zarr hierarchy (a directory holding zarr.json, .zgroup or .zarray), or an RFC-8 collection JSON file.")
+  @Argument(help: "Path of a Zarr hierarchy (a directory holding zarr.json, .zgroup or .zarray, or an http(s) URL of one), or an RFC-8 collection JSON file.")
   var path: String
 
   @Flag(help: "Print JSON instead of text.")
@@ -45,10 +45,10 @@ struct Info: ParsableCommand {
       }
       return
     }
-    let store = try FilesystemStore(root: path)
-    guard try FilesystemStore.isDirectory(path) else {
+    guard try Validate.isURL(path) || FilesystemStore.isDirectory(path) else {
       throw ZarrError(.notFound, "'\(path)' is not a directory")
     }
+    let store = try openStore(path)
     let info = try NodeSummary.collect(ZarrNode.open(in: store), name: path, depth: depth ?? Int.max, stats: stats)
     if json {
       let doc: JSONValue = ["path": .string(path), "root": info.json]
@@ -77,7 +77,10 @@ struct NodeSummary {
       s.ome = try OMESummary(store: g.store, path: g.path)
       let levels = s.ome?.levelPaths ?? []
       if depth > 0, !(s.ome?.summarisesChildren ?? false) {
-        for child in try g.children() where !levels.contains(child.name) {
+        // A store that cannot list (HTTP) shows the node and what its metadata names.
+        let children: [(name: String, kind: NodeKind)]
+        do { children = try g.children() } catch let e as ZarrError where e.code == .unsupported { children = [] }
+        for child in children where !levels.contains(child.name) {
           s.children.append(try collect(try g.node(child.name), name: child.name, depth: depth - 1, stats: stats))
         }
       }
