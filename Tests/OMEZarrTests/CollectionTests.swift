@@ -247,4 +247,41 @@ import ZarrIO
     #expect(folder.root.nodes?.map(\.name) == ["bf", "plate"])
     #expect(Set(folder.root.walk().compactMap(\.node.id)).count == folder.root.walk().count)
   }
+
+  /// A collection met while walking a hierarchy gets the full collection rules, with the
+  /// hierarchy's root as its boundary.
+  @Test func collectionsInsideAHierarchy() throws {
+    let dir = try Self.temporary()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try Self.images(in: dir)
+    let store = try FilesystemStore(root: dir.path)
+    let study: JSONValue = ["version": "0.9.dev3", "type": "collection", "name": "study", "nodes": [
+      ["type": "multiscale", "name": "raw", "path": ["type": "zarr", "path": "../raw.ome.zarr"]],
+      ["type": "collection", "name": "more", "path": ["type": "json", "path": "./more.json"]],
+      ["type": "multiscale", "name": "escape", "path": ["type": "zarr", "path": "../../outside.zarr"]],
+    ]]
+    _ = try ZarrGroup.create(in: store, path: "study.zarr", attributes: ["ome": study])
+    let more: JSONValue = ["ome": ["version": "0.9.dev3", "type": "collection", "name": "more", "nodes": [
+      ["type": "collection", "name": "back", "path": ["type": "zarr", "path": "."]],
+      ["type": "multiscale", "name": "seg", "path": ["type": "zarr", "path": "../seg.ome.zarr"]],
+      ["type": "multiscale", "name": "seg", "path": ["type": "zarr", "path": "../seg.ome.zarr"]],
+    ]]]
+    try Data(more.serializedBytes()).write(to: dir.appendingPathComponent("study.zarr/more.json"))
+    // The store walk (not the collection entry point) meets the collection group.
+    let report = try Validator().validate(store: store, path: "study.zarr")
+    let byRule = Dictionary(grouping: report.findings, by: \.rule)
+    // The JSON document is read (its duplicate name found), the way back is a cycle, the escape is not followed.
+    #expect(byRule["collection.name"]?.first?.path == "study.zarr/more.json", "\(report.findings)")
+    #expect(byRule["collection.cycle"]?.first?.path == "study.zarr/more.json")
+    #expect(byRule["collection.outside"]?.first?.path == "study.zarr")
+    #expect(byRule["collection.outside"]?.first?.pointer == "/ome/nodes/2/path")
+    // Besides these, only the referenced images' own warnings (no names, no label colours).
+    #expect(Set(byRule.keys).subtracting(["multiscales.name", "label.colors"]) == ["collection.name", "collection.cycle", "collection.outside"],
+      "\(report.findings)")
+    #expect(report.findings.filter { $0.rule.hasPrefix("collection") }.count == 3)
+    // Validating the collection document directly, with the same boundary, agrees.
+    let direct = Validator().validate(collection: try CollectionDocument.read(path: dir.appendingPathComponent("study.zarr").path),
+      root: dir.path)
+    #expect(direct.findings.map(\.rule).sorted() == report.findings.map(\.rule).sorted())
+  }
 }

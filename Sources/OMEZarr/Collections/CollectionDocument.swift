@@ -238,9 +238,9 @@ public struct CollectionResolver: Sendable {
     self.options = options
   }
 
-  /// Resolves a whole document.
-  public static func resolve(_ doc: CollectionDocument, options: Options = Options()) -> Resolved {
-    let r = CollectionResolver(root: doc.rootDirectory, options: options)
+  /// Resolves a whole document, inside `root` (default: the document's ``CollectionDocument/rootDirectory``).
+  public static func resolve(_ doc: CollectionDocument, options: Options = Options(), root: String? = nil) -> Resolved {
+    let r = CollectionResolver(root: root ?? doc.rootDirectory, options: options)
     let pointer = doc.storage == .zarrGroup ? "/attributes/ome" : "/ome"
     var top = r.visit(doc.root, pointer: pointer, in: doc, depth: 0, chain: [doc.location])
     top.kind = top.kind ?? doc.root.type

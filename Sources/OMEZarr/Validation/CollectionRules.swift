@@ -8,9 +8,12 @@ extension Validator {
   /// referenced documents, bounded depth), each referenced document's own rules and version, and
   /// each referenced OME-Zarr node (validated as a hierarchy of its own, once).
   ///
-  /// Findings about a referenced node carry its path relative to the collection's directory.
-  public func validate(collection doc: CollectionDocument, resolution: CollectionResolver.Options = .init()) -> ValidationReport {
-    let root = doc.rootDirectory
+  /// Findings about a referenced node carry its path relative to the collection's directory, or
+  /// to `root` when given (the directory references may not leave: a hierarchy holding the
+  /// collection).
+  public func validate(collection doc: CollectionDocument, resolution: CollectionResolver.Options = .init(),
+                       root: String? = nil) -> ValidationReport {
+    let root = root.map(CollectionDocument.absolute) ?? doc.rootDirectory
     func relative(_ location: String) -> String {
       if isRemoteLocation(location) { return location }
       let rel = CollectionDocument.relativePath(from: root, to: location)
@@ -38,11 +41,12 @@ extension Validator {
     }
     checkDocument(doc)
     findings += hcsFindings(doc.root, pointer: doc.storage == .zarrGroup ? "/ome" : "/ome", path: relative(doc.location))
-    let tree = CollectionResolver.resolve(doc, options: resolution)
+    let tree = CollectionResolver.resolve(doc, options: resolution, root: root)
     var validated: Set<String> = [doc.location]
     for r in tree.all {
       let at = relative(r.document)
-      let pointer = r.pointer + "/path"
+      // Pointers into a group's attributes, as for every other finding (`/ome/...`).
+      let pointer = (r.pointer.hasPrefix("/attributes/") ? String(r.pointer.dropFirst("/attributes".count)) : r.pointer) + "/path"
       func add(_ severity: Severity, _ rule: String, _ message: String) {
         findings.append(Finding(rule: rule, severity: severity, path: at, pointer: pointer, message: message))
       }

@@ -349,6 +349,17 @@ extension Walk {
 
   /// An RFC-8 collection: typed, named nodes; local Zarr nodes are validated too.
   mutating func checkCollection(_ node: RawNode, version: NGFFVersion) {
+    // In a directory, a collection met on the walk gets the full collection rules (JSON documents,
+    // cycles, escapes, URLs), with the hierarchy's root as the boundary.
+    if !documentOnly, let fs = store as? FilesystemStore, let ome = node.attributes["ome"],
+       let top = try? CollectionNode(json: ome, pointer: "/attributes/ome") {
+      let location = node.path.isEmpty ? fs.root : fs.root + "/" + node.path
+      let doc = CollectionDocument(root: top, location: location, storage: .zarrGroup)
+      let report = Validator(options: options).validate(collection: doc, root: fs.root)
+      findings += report.findings
+      nodesChecked += max(0, report.nodesChecked - 1)
+      return
+    }
     var s = sink(node.path)
     var ids: Set<String> = []
     var targets: [(String, String)] = []
