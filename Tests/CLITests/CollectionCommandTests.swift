@@ -162,4 +162,31 @@ import ZarrIO
     ]
     for text in bad { try CLI.expectMatchesSchema(text, schema, valid: false) }
   }
+
+  @Test func setChangesAttributesAndNamesInPlace() throws {
+    let dir = try Self.folder()
+    let doc = dir.appendingPathComponent("jrc.json").path
+    #expect(try CLI.ome2zarr("collection", "create", doc, "--name", "jrc_hela-1", dir.appendingPathComponent("fibsem-uint8.ome.zarr").path).status == 0)
+    #expect(try CLI.ome2zarr("collection", "add", doc, dir.appendingPathComponent("endo_pred.ome.zarr").path, "--into", "predictions",
+      "--attr", "example-viewer:settings={\"isDisabled\":true}", "--attr", "other-viewer:voxelType=intensities").status == 0)
+    var r = try CLI.ome2zarr("collection", "set", doc, "endo_pred", "--into", "predictions",
+      "--attr", "example-viewer:settings={\"isDisabled\":false}", "--unset", "other-viewer:voxelType", "--rename", "prediction")
+    #expect(r.status == 0, "\(r.stderr)")
+    var read = try CollectionDocument.read(path: doc)
+    let member = try #require(read.root.child(named: ["predictions"])?.nodes?.first)
+    #expect(member.name == "prediction")
+    #expect(member.attributes == ["example-viewer:settings": ["isDisabled": false]])
+    #expect(member.path?.path == "./endo_pred.ome.zarr")
+    // The collection itself; errors change nothing.
+    r = try CLI.ome2zarr("collection", "set", doc, "--attr", "mobie:grid=true")
+    #expect(r.status == 0, "\(r.stderr)")
+    read = try CollectionDocument.read(path: doc)
+    #expect(read.root.attributes?["mobie:grid"] == true)
+    let before = try Data(contentsOf: URL(fileURLWithPath: doc))
+    #expect(try CLI.ome2zarr("collection", "set", doc, "nobody", "--attr", "a=1").status == 1)
+    #expect(try CLI.ome2zarr("collection", "set", doc, "fibsem-uint8", "--unset", "absent").status == 1)
+    #expect(try CLI.ome2zarr("collection", "set", doc, "fibsem-uint8", "--rename", "predictions").status == 2)
+    #expect(try CLI.ome2zarr("collection", "set", doc, "fibsem-uint8").status == 2)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: doc)) == before)
+  }
 }

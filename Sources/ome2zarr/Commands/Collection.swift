@@ -15,7 +15,7 @@ struct Collection: ParsableCommand {
       relative paths are then followed over HTTP (never to local files); other URLs still need \
       --allow-remote.
       """,
-    subcommands: [Create.self, Add.self, Remove.self, List.self, From.self])
+    subcommands: [Create.self, Add.self, Remove.self, SetAttributes.self, List.self, From.self])
 
   /// Where a change goes: the document and an inline sub-collection (`--into a/b`).
   struct Target: ParsableArguments {
@@ -109,7 +109,7 @@ struct Collection: ParsableCommand {
 
   struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Add a member (image or collection) to a collection.")
-    @Argument(help: "The collection (.json file or Zarr group; a path or an http(s) URL).")
+    @Argument(help: "The collection (.json file or Zarr group).")
     var collection: String
     @Argument(help: "The image or collection to add.")
     var member: String
@@ -150,7 +150,7 @@ struct Collection: ParsableCommand {
 
   struct Remove: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Remove a member (by name or id) from a collection. Its data is not touched.")
-    @Argument(help: "The collection (.json file or Zarr group; a path or an http(s) URL).")
+    @Argument(help: "The collection (.json file or Zarr group).")
     var collection: String
     @Argument(help: "The member's name or id.")
     var member: String
@@ -170,6 +170,70 @@ struct Collection: ParsableCommand {
       guard removed else { throw CommandFailure(message: "no member '\(member)'", exitCode: 1) }
       try doc.write()
       print("removed '\(member)' from \(doc.location)")
+    }
+  }
+
+  struct SetAttributes: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "set",
+      abstract: "Change a member's (or the collection's) attributes or name in place.",
+      discussion: """
+        Example: ome2zarr collection set study.json endo_pred --attr 'example-viewer:settings={"isDisabled":false}' \
+        --unset other-viewer:voxelType. Without MEMBER the collection itself (or the --into sub-collection) is changed.
+        """)
+    @Argument(help: "The collection (.json file or Zarr group).")
+    var collection: String
+    @Argument(help: "The member's name or id (omit for the collection itself).")
+    var member: String?
+    @Option(name: .customLong("attr"), help: "Attribute KEY=JSON to set (repeatable).")
+    var attributes: [String] = []
+    @Option(name: .customLong("unset"), help: "Attribute KEY to remove (repeatable).")
+    var unset: [String] = []
+    @Option(help: "A new name (unique among its siblings).")
+    var rename: String?
+    @OptionGroup var target: Target
+
+    func run() throws {
+      guard !attributes.isEmpty || !unset.isEmpty || rename != nil else {
+        throw CommandFailure(message: "nothing to change: give --attr, --unset or --rename", exitCode: 2)
+      }
+      let set = try attributes.map(Collection.attribute)
+      var doc = try CollectionDocument.read(path: collection)
+      guard doc.root.child(named: target.names) != nil else {
+        throw CommandFailure(message: "no sub-collection '\(target.into ?? "")'", exitCode: 1)
+      }
+      func edit(_ node: inout CollectionNode, siblings: [CollectionNode]) throws {
+        var a = node.attributes ?? [:]
+        for key in unset where a[key] == nil {
+          throw CommandFailure(message: "'\(node.name)' has no attribute '\(key)'", exitCode: 1)
+        }
+        for key in unset { a[key] = nil }
+        for (k, v) in set { a[k] = v }
+        node.attributes = a.isEmpty ? nil : a
+        if let rename {
+          guard !rename.isEmpty else { throw CommandFailure(message: "a name cannot be empty", exitCode: 2) }
+          if siblings.contains(where: { $0.name == rename }) {
+            throw CommandFailure(message: "a sibling is already named '\(rename)'", exitCode: 2)
+          }
+          node.name = rename
+        }
+      }
+      var changed = ""
+      try doc.root.modify(at: target.names) { (sub: inout CollectionNode) throws in
+        guard let member else {
+          try edit(&sub, siblings: [])
+          changed = sub.name
+          return
+        }
+        guard var nodes = sub.nodes, let i = nodes.firstIndex(where: { $0.name == member || $0.id == member }) else {
+          throw CommandFailure(message: "no member '\(member)'", exitCode: 1)
+        }
+        try edit(&nodes[i], siblings: nodes.enumerated().filter { $0.offset != i }.map(\.element))
+        changed = nodes[i].name
+        sub.nodes = nodes
+      }
+      try doc.write()
+      print("changed '\(changed)' in \(doc.location)")
     }
   }
 
