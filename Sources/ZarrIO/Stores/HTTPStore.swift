@@ -11,7 +11,8 @@ import Synchronization
 /// Ranged reads send `Range` requests (`bytes=a-b`, `bytes=-n`), so a shard index and one inner
 /// chunk cost two small requests; servers that ignore `Range` and answer the whole value still work.
 /// 404 and 410 mean the key is absent; other failures become `.storeFailure` naming the key and the
-/// HTTP status. Transient failures (connection errors, 429, 5xx) are retried with back-off.
+/// HTTP status. Transient failures (lost or refused connections, 429, 5xx) are retried with
+/// back-off; unknown hosts and timeouts are not.
 /// HTTP cannot list, so `list` and `listDirectory` throw `.unsupported`.
 ///
 ///     let store = try HTTPStore(url: "https://example.org/data/image.ome.zarr")
@@ -118,7 +119,10 @@ public final class HTTPStore: Store {
         transient = true
         failure = "HTTP \(r.status) from \(request.url?.absoluteString ?? "")"
       case .failure(let e):
-        transient = true
+        // A lost or refused connection may succeed again; an unknown host or a timeout will not
+        // (retrying a timeout would multiply the wait).
+        let code = (e as? URLError)?.code
+        transient = code == .networkConnectionLost || code == .cannotConnectToHost || code == .secureConnectionFailed
         failure = "\(method) \(request.url?.absoluteString ?? "") failed: \(e.localizedDescription)"
       }
       guard transient, attempt < retries else {
