@@ -38,7 +38,7 @@ public struct CollectionDocument: Sendable {
 
   /// The directory (or URL) holding `location`.
   static func parent(_ location: String) -> String {
-    guard isRemoteLocation(location) else { return (location as NSString).deletingLastPathComponent }
+    guard isHTTPURL(location) else { return (location as NSString).deletingLastPathComponent }
     guard let slash = location.lastIndex(of: "/") else { return location }
     return String(location[..<slash])
   }
@@ -49,7 +49,7 @@ public struct CollectionDocument: Sendable {
   public var rootDirectory: String { Self.parent(location) }
 
   /// Whether the document was read from an `http(s)://` URL (such documents cannot be written).
-  public var isRemote: Bool { isRemoteLocation(location) }
+  public var isRemote: Bool { isHTTPURL(location) }
 
   /// Reads the document at `path`: a `*.json` file, a Zarr group directory (or its `zarr.json`),
   /// or either of these at an `http(s)://` URL.
@@ -58,56 +58,60 @@ public struct CollectionDocument: Sendable {
     var path = absolute(path)
     if path.hasSuffix("/zarr.json") { path = String(path.dropLast("/zarr.json".count)) }
     let storage: Storage
-    let object: JSONObject
-    if isRemoteLocation(path) {
+    if isHTTPURL(path) {
       storage = path.hasSuffix(".json") ? .jsonFile : .zarrGroup
-      object = try fetchObject(path, storage: storage)
     } else {
       var isDir: ObjCBool = false
       guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
         throw OMEZarrError(.invalidArgument, "'\(path)' does not exist")
       }
       storage = isDir.boolValue ? .zarrGroup : .jsonFile
-      if storage == .zarrGroup {
-        object = try ZarrGroup.open(in: FilesystemStore(root: path)).attributes
-      } else {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-          throw OMEZarrError(.invalidArgument, "cannot read '\(path)': \(error.localizedDescription)")
-        }
-        guard let o = try JSONValue.parse(Array(data)).objectValue else {
-          throw OMEZarrError(.invalidMetadata, "'\(path)' is not a JSON object")
-        }
-        object = o
-      }
     }
+    guard let object = try loadObject(path, storage: storage) else {
+      let localGroup = storage == .zarrGroup && !isHTTPURL(path)
+      throw OMEZarrError(.invalidArgument, localGroup ? "'\(path)' is not a Zarr group (no zarr.json or .zgroup)" : "'\(path)' does not exist")
+    }
+    return try CollectionDocument(object: object, location: path, storage: storage)
+  }
+
+  /// The document held by `object` (a group's attributes, or a JSON file's object) at `location`.
+  init(object: JSONObject, location: String, storage: Storage) throws {
     guard let ome = object["ome"] else {
-      throw OMEZarrError(.wrongKind, "'\(path)' has no \"ome\" metadata")
+      throw OMEZarrError(.wrongKind, "'\(location)' has no \"ome\" metadata")
     }
     let root: CollectionNode
     do {
       root = try CollectionNode(json: ome, pointer: storage == .zarrGroup ? "/attributes/ome" : "/ome")
     } catch {
-      throw error.at(path: path)
+      throw error.at(path: location)
     }
-    var doc = CollectionDocument(root: root, location: path, storage: storage)
-    doc.otherKeys = JSONObject(object.entries.filter { $0.key != "ome" }.map { ($0.key, $0.value) })
-    return doc
+    self.init(root: root, location: location, storage: storage)
+    otherKeys = JSONObject(object.entries.filter { $0.key != "ome" }.map { ($0.key, $0.value) })
   }
 
-  /// The attributes of the group at `url`, or the JSON object at `url`.
-  private static func fetchObject(_ url: String, storage: Storage) throws -> JSONObject {
+  /// The attributes of the group at `location`, or the object of the JSON file there, from disk
+  /// or over HTTP; `nil` when nothing is there.
+  static func loadObject(_ location: String, storage: Storage) throws -> JSONObject? {
     if storage == .zarrGroup {
-      return try ZarrGroup.open(in: HTTPStore(url: url)).attributes
+      do {
+        return try ZarrGroup.open(in: openStore(location)).attributes
+      } catch let e as ZarrError where e.code == .notFound {
+        return nil
+      }
     }
-    let slash = url.lastIndex(of: "/") ?? url.endIndex
-    let store = try HTTPStore(url: String(url[..<slash]))
-    let key = String(url[url.index(after: slash)...])
-    guard let bytes = try store.get(key) else {
-      throw OMEZarrError(.invalidArgument, "'\(url)' does not exist")
+    let bytes: [UInt8]
+    if isHTTPURL(location) {
+      let parent = parent(location)
+      guard let b = try HTTPStore(url: parent).get(String(location.dropFirst(parent.count + 1))) else { return nil }
+      bytes = b
+    } else {
+      guard FileManager.default.fileExists(atPath: location) else { return nil }
+      do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: location))) } catch {
+        throw OMEZarrError(.invalidArgument, "cannot read '\(location)': \(error.localizedDescription)")
+      }
     }
     guard let o = try JSONValue.parse(bytes).objectValue else {
-      throw OMEZarrError(.invalidMetadata, "'\(url)' is not a JSON object")
+      throw OMEZarrError(.invalidMetadata, "'\(location)' is not a JSON object")
     }
     return o
   }
@@ -158,7 +162,7 @@ public struct CollectionDocument: Sendable {
 
   /// An absolute, standardized path (no `.`/`..`, no trailing slash); URLs are standardized the same way.
   public static func absolute(_ path: String) -> String {
-    if isRemoteLocation(path) {
+    if isHTTPURL(path) {
       var u = URL(string: path)?.standardized.absoluteString ?? path
       while u.hasSuffix("/") { u.removeLast() }
       return u
@@ -271,7 +275,7 @@ public struct CollectionResolver: Sendable {
       target = CollectionDocument.absolute(path.path)
     } else if doc.isRemote {
       guard !path.isFileURL, let base = URL(string: doc.baseDirectory + "/"),
-        let url = URL(string: path.path, relativeTo: base)?.absoluteURL, isRemoteLocation(url.absoluteString)
+        let url = URL(string: path.path, relativeTo: base)?.absoluteURL, isHTTPURL(url.absoluteString)
       else {
         out.location = path.path
         out.status = .outside
@@ -289,7 +293,7 @@ public struct CollectionResolver: Sendable {
       target = CollectionDocument.absolute(local)
     }
     out.location = target
-    let remote = isRemoteLocation(target)
+    let remote = isHTTPURL(target)
     if remote && !options.allowRemote && !isInside(target) {
       out.status = .remote
       out.message = "not fetched: a remote URL (allow with --allow-remote)"
@@ -311,48 +315,41 @@ public struct CollectionResolver: Sendable {
       return out
     }
     do {
-      // A JSON document, or the store of a Zarr node (`nil` for JSON).
-      var store: (any Store)?
-      if path.type == "zarr" && (remote || FileManager.default.fileExists(atPath: target)) {
-        let s = try openStore(target)
-        store = s
-        guard try ["zarr.json", ".zgroup", ".zarray", ".zattrs"].contains(where: { try s.exists($0) }) else {
-          out.status = remote ? .missing : .invalid
-          out.message = remote ? "'\(path.path)' does not exist" : "'\(path.path)' is not a Zarr node (no zarr.json, .zgroup, .zarray or .zattrs)"
+      // Read the target once: a JSON document, or a Zarr node that is an RFC-8 document or an image.
+      let child: CollectionDocument
+      if path.type == "zarr" {
+        let exists = remote || FileManager.default.fileExists(atPath: target)
+        let zarr: ZarrNode
+        do {
+          guard exists else { throw ZarrError(.notFound, "'\(target)' does not exist") }
+          zarr = try ZarrNode.open(in: try openStore(target))
+        } catch let e as ZarrError where e.code == .notFound {
+          let local = exists && !remote
+          out.status = local ? .invalid : .missing
+          out.message = local
+            ? "'\(path.path)' is not a Zarr node (no zarr.json, .zgroup, .zarray or .zattrs)" : "'\(path.path)' does not exist"
           return out
         }
-      } else if try !exists(target) {
-        out.status = .missing
-        out.message = "'\(path.path)' does not exist"
-        return out
-      }
-      if let store, !isNodeDocument(store) {
-        let omeNode = try OMENode.open(in: store)
-        out.status = .resolved
-        out.kind = omeNode.kind.rawValue
-        out.version = omeNode.version?.description
-        switch omeNode.zarr {
-        case .array(let a):
-          out.shape = a.shape
-          out.dataType = a.metadata.dataType.description
-        case .group:
-          if let ms = omeNode.metadata.multiscales?.first, let first = ms.datasets.first,
-            let a = try? ZarrArray.open(in: omeNode.store, path: omeNode.resolve(first.path))
-          {
-            out.shape = a.shape
-            out.dataType = a.metadata.dataType.description
-          }
+        guard let ome = zarr.attributes["ome"]?.objectValue, CollectionDocument.isNode(ome) else {
+          describe(try OMENode(zarr), into: &out)
+          return out
         }
+        child = try CollectionDocument(object: zarr.attributes, location: target, storage: .zarrGroup)
       } else {
-        let child = try CollectionDocument.read(path: target)
-        let sub = visit(child.root, pointer: child.storage == .zarrGroup ? "/attributes/ome" : "/ome", in: child,
-          depth: depth + 1, chain: chain + [target])
-        out.children = sub.children.isEmpty ? out.children : sub.children
-        out.kind = child.root.type
-        out.version = child.root.version
-        out.status = sub.status == .inline || sub.status == .resolved ? .resolved : sub.status
-        out.message = sub.message
+        guard let object = try CollectionDocument.loadObject(target, storage: .jsonFile) else {
+          out.status = .missing
+          out.message = "'\(path.path)' does not exist"
+          return out
+        }
+        child = try CollectionDocument(object: object, location: target, storage: .jsonFile)
       }
+      let sub = visit(child.root, pointer: child.storage == .zarrGroup ? "/attributes/ome" : "/ome", in: child,
+        depth: depth + 1, chain: chain + [target])
+      out.children = sub.children.isEmpty ? out.children : sub.children
+      out.kind = child.root.type
+      out.version = child.root.version
+      out.status = sub.status == .inline || sub.status == .resolved ? .resolved : sub.status
+      out.message = sub.message
     } catch {
       out.status = .invalid
       out.message = "\(error)"
@@ -360,27 +357,31 @@ public struct CollectionResolver: Sendable {
     return out
   }
 
-  /// Whether a file (or URL) exists.
-  private func exists(_ location: String) throws -> Bool {
-    guard isRemoteLocation(location) else { return FileManager.default.fileExists(atPath: location) }
-    let parent = CollectionDocument.parent(location)
-    return try HTTPStore(url: parent).size(of: String(location.dropFirst(parent.count + 1))) != nil
-  }
-
-  /// Whether the `zarr.json` of a store holds an RFC-8 node.
-  private func isNodeDocument(_ store: any Store) -> Bool {
-    guard let data = try? store.get("zarr.json"), let json = try? JSONValue.parse(data),
-      let ome = json["attributes"]?["ome"]?.objectValue
-    else { return false }
-    return CollectionDocument.isNode(ome)
+  /// Fills in what an OME-Zarr node is: its kind, version, and level-0 (or array) shape and type.
+  private func describe(_ node: OMENode, into out: inout Resolved) {
+    out.status = .resolved
+    out.kind = node.kind.rawValue
+    out.version = node.version?.description
+    switch node.zarr {
+    case .array(let a):
+      out.shape = a.shape
+      out.dataType = a.metadata.dataType.description
+    case .group:
+      if let ms = node.metadata.multiscales?.first, let first = ms.datasets.first,
+        let a = try? ZarrArray.open(in: node.store, path: node.resolve(first.path))
+      {
+        out.shape = a.shape
+        out.dataType = a.metadata.dataType.description
+      }
+    }
   }
 
   /// Whether `path` (absolute, standardized) is inside the root, following symbolic links. A URL
   /// is inside a root URL it starts with (a collection read from a URL may follow its own
   /// relative paths); it is never inside a local root.
   public func isInside(_ path: String) -> Bool {
-    if isRemoteLocation(path) || isRemoteLocation(root) {
-      return isRemoteLocation(path) && isRemoteLocation(root) && (path == root || path.hasPrefix(root + "/"))
+    if isHTTPURL(path) || isHTTPURL(root) {
+      return isHTTPURL(path) && isHTTPURL(root) && (path == root || path.hasPrefix(root + "/"))
     }
     let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     let base = URL(fileURLWithPath: root).resolvingSymlinksInPath().path

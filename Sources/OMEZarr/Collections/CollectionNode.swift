@@ -45,17 +45,13 @@ public struct NodePath: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// An `http://` or `https://` URL.
-  public var isRemote: Bool { isRemoteLocation(path) }
+  public var isRemote: Bool { isHTTPURL(path) }
   /// A `file://` URL.
   public var isFileURL: Bool { path.lowercased().hasPrefix("file://") }
+  /// Any URL (`scheme://…`), as opposed to a path relative to the document.
+  public var isURL: Bool { path.contains("://") }
 
   public var description: String { "\(type):\(path)" }
-}
-
-/// Whether `location` is an `http://` or `https://` URL.
-func isRemoteLocation(_ location: String) -> Bool {
-  let l = location.prefix(8).lowercased()
-  return l.hasPrefix("http://") || l.hasPrefix("https://")
 }
 
 /// A reference to an object with an `id` (a node, a coordinate system, a plate row), in this

@@ -69,16 +69,7 @@ public struct OMENode: Sendable {
 
   /// Opens the node at `path` in `store`.
   public static func open(in store: any Store, path: String = "") throws -> OMENode {
-    let zarr = try ZarrNode.open(in: store, path: path)
-    let meta: OMEAttributes
-    do {
-      meta = try OMEAttributes(attributes: zarr.attributes)
-    } catch {
-      throw error.omeAt(path: zarr.path)
-    }
-    let kind: OMENodeKind
-    if case .array = zarr { kind = .array } else { kind = OMENodeKind.classify(meta) }
-    return OMENode(zarr: zarr, kind: kind, metadata: meta)
+    try OMENode(try ZarrNode.open(in: store, path: path))
   }
 
   /// Opens the node in the directory `path`.
@@ -137,4 +128,19 @@ public struct OMEImage: Sendable {
   public func scale(level i: Int) -> [Double]? { multiscale.scaleAndTranslation(level: i)?.scale }
   /// Translation (position of the first pixel's centre) of level `i` per axis.
   public func translation(level i: Int) -> [Double]? { multiscale.scaleAndTranslation(level: i)?.translation }
+}
+
+extension OMENode {
+  /// The OME view of a Zarr node already opened (its metadata classified).
+  public init(_ zarr: ZarrNode) throws {
+    let meta: OMEAttributes
+    do {
+      meta = try OMEAttributes(attributes: zarr.attributes)
+    } catch {
+      throw error.omeAt(path: zarr.path)
+    }
+    var kind = OMENodeKind.array
+    if case .group = zarr { kind = OMENodeKind.classify(meta) }
+    self.init(zarr: zarr, kind: kind, metadata: meta)
+  }
 }

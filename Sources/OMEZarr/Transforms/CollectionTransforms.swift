@@ -35,11 +35,6 @@ extension TransformGraph {
     return resolvePath(p, from: base)
   }
 
-  /// Whether a path can be followed inside the store: relative (or `/`-rooted in the store).
-  private static func isLocalPath(_ path: String) -> Bool {
-    !path.contains("://")
-  }
-
   /// Reads the RFC-8 document at `key` (a `.json` file or a Zarr node's `zarr.json`).
   mutating func addDocument(at key: String) throws {
     guard !nodes.contains(key) else { return }
@@ -56,14 +51,8 @@ extension TransformGraph {
       object = try ZarrNode.open(in: store, path: key).attributes
       storage = .zarrGroup
     }
-    guard let ome = object["ome"] else { return }
-    let node: CollectionNode
-    do {
-      node = try CollectionNode(json: ome, pointer: storage == .zarrGroup ? "/attributes/ome" : "/ome")
-    } catch {
-      throw error.at(path: key)
-    }
-    try addDocument(node, at: key, storage: storage)
+    guard object["ome"] != nil else { return }
+    try addDocument(try CollectionDocument(object: object, location: key, storage: storage).root, at: key, storage: storage)
   }
 
   private mutating func addDocument(_ top: CollectionNode, at key: String, storage: CollectionDocument.Storage) throws {
@@ -75,7 +64,7 @@ extension TransformGraph {
 
     /// The system a reference names.
     func system(_ ref: NodeReference) -> CoordinateSystemID {
-      guard let p = ref.path, Self.isLocalPath(p.path) else { return CoordinateSystemID(path: key, name: ref.id) }
+      guard let p = ref.path, !p.isURL else { return CoordinateSystemID(path: key, name: ref.id) }
       let target = documentKey(p.path, from: base)
       followLater.append(target)
       return CoordinateSystemID(path: target, name: ref.id)
@@ -86,7 +75,7 @@ extension TransformGraph {
       if node.type == "singlescale", let id = node.id {
         // The singlescale's id is its array's system: the array its path names, or this document.
         var array = key
-        if let p = node.path, Self.isLocalPath(p.path) { array = documentKey(p.path, from: base) }
+        if let p = node.path, !p.isURL { array = documentKey(p.path, from: base) }
         let arrayID = CoordinateSystemID(path: array, name: nil)
         if arrays[arrayID] == nil { arrays[arrayID] = .some(nil) }
         aliases[CoordinateSystemID(path: key, name: id)] = arrayID
@@ -109,7 +98,7 @@ extension TransformGraph {
       }
       // Members stored elsewhere: their documents carry their systems (a singlescale's array may
       // carry its own transformation in its zarr.json).
-      if let p = node.path, Self.isLocalPath(p.path), p.type == "zarr" || p.type == "json" {
+      if let p = node.path, !p.isURL, p.type == "zarr" || p.type == "json" {
         followLater.append(documentKey(p.path, from: base))
       }
       for (i, child) in (node.nodes ?? []).enumerated() { try visit(child, "\(pointer)/nodes/\(i)") }

@@ -15,7 +15,7 @@ extension Validator {
                        root: String? = nil) -> ValidationReport {
     let root = root.map(CollectionDocument.absolute) ?? doc.rootDirectory
     func relative(_ location: String) -> String {
-      if isRemoteLocation(location) { return location }
+      if isHTTPURL(location) { return location }
       let rel = CollectionDocument.relativePath(from: root, to: location)
       return rel.hasPrefix("./") ? String(rel.dropFirst(2)) : rel
     }

@@ -266,14 +266,19 @@ public final class HTTPStore: Store {
   }
 }
 
+/// Whether `location` is an `http://` or `https://` URL (any case).
+public func isHTTPURL(_ location: String) -> Bool {
+  let l = location.prefix(8).lowercased()
+  return l.hasPrefix("http://") || l.hasPrefix("https://")
+}
+
 /// Opens the store at `location`: an `http(s)://` URL (read-only), a `file://` URL or a directory.
 public func openStore(_ location: String, create: Bool = false) throws -> any Store {
-  let lower = location.lowercased()
-  if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
+  if isHTTPURL(location) {
     guard !create else { throw ZarrError(.unsupported, "cannot create a store over HTTP ('\(location)')") }
     return try HTTPStore(url: location)
   }
-  if lower.hasPrefix("file://") {
+  if location.lowercased().hasPrefix("file://") {
     let path = URL(string: location)?.path ?? String(location.dropFirst("file://".count))
     return try FilesystemStore(root: path, create: create)
   }

@@ -45,7 +45,7 @@ struct Info: ParsableCommand {
       }
       return
     }
-    guard try Validate.isURL(path) || FilesystemStore.isDirectory(path) else {
+    guard try isHTTPURL(path) || FilesystemStore.isDirectory(path) else {
       throw ZarrError(.notFound, "'\(path)' is not a directory")
     }
     let store = try openStore(path)

@@ -31,7 +31,7 @@ struct Validate: ParsableCommand {
 
   /// The RFC-8 document at `path` (a group or JSON file whose `ome` is a node), if it is one.
   static func collectionDocument(_ path: String) -> CollectionDocument? {
-    if isURL(path) { return try? CollectionDocument.read(path: path) }
+    if isHTTPURL(path) { return try? CollectionDocument.read(path: path) }
     var file = path
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
@@ -42,12 +42,6 @@ struct Validate: ParsableCommand {
     return try? CollectionDocument.read(path: path)
   }
 
-  /// Whether `path` is an `http(s)://` URL.
-  static func isURL(_ path: String) -> Bool {
-    let l = path.prefix(8).lowercased()
-    return l.hasPrefix("http://") || l.hasPrefix("https://")
-  }
-
   func run() throws {
     var options = Validator.Options()
     options.strict = strict
@@ -55,13 +49,13 @@ struct Validate: ParsableCommand {
     options.metadataOnly = metadataOnly
     let validator = Validator(options: options)
     var isDirectory: ObjCBool = false
-    guard Self.isURL(path) || FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+    guard isHTTPURL(path) || FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw CommandFailure(message: "'\(path)' does not exist", exitCode: 2)
     }
     let report: ValidationReport
     if let collection = Self.collectionDocument(path) {
       report = validator.validate(collection: collection, resolution: resolution.options)
-    } else if isDirectory.boolValue || Self.isURL(path) {
+    } else if isDirectory.boolValue || isHTTPURL(path) {
       do {
         report = try validator.validate(store: try openStore(path))
       } catch {
