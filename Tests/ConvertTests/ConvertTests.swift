@@ -45,7 +45,7 @@ struct ConvertTests {
     let out = try Corpus.dir().appendingPathComponent("out.ome.zarr")
     var o = options
     o.threads = 2
-    try Converter.convert(source, to: out.path, options: o)
+    try Converter.convert(source, to: try StoreLocation(out.path), options: o)
     return (try OMENode.open(path: out.path), out)
   }
 
@@ -233,7 +233,7 @@ struct ConvertTests {
     do {
       let s = try TIFFSource(path: truncated)
       let out = try Corpus.dir().appendingPathComponent("o.zarr").path
-      try Converter.convert(s, to: out, options: ConvertOptions())
+      try Converter.convert(s, to: try StoreLocation(out), options: ConvertOptions())
       Issue.record("converted a truncated TIFF")
     } catch let e as ConvertError {
       #expect(e.file == truncated)
@@ -249,21 +249,21 @@ struct ConvertTests {
     options.chunkShape = [4, 16, 16]
     options.threads = 2
     let whole = dir.appendingPathComponent("whole.zarr").path
-    try Converter.convert(try TIFFSource(path: path), to: whole, options: options)
-    #expect(throws: ConvertError.self) { try Converter.convert(try TIFFSource(path: path), to: whole, options: options) }
+    try Converter.convert(try TIFFSource(path: path), to: try StoreLocation(whole), options: options)
+    #expect(throws: ConvertError.self) { try Converter.convert(try TIFFSource(path: path), to: try StoreLocation(whole), options: options) }
     // Interrupt a second run part-way (the source fails at plane 23), then resume it.
     let part = dir.appendingPathComponent("part.zarr").path
     #expect(throws: (any Error).self) {
-      try Converter.convert(FailingSource(base: try TIFFSource(path: path), failAt: 23), to: part, options: options)
+      try Converter.convert(FailingSource(base: try TIFFSource(path: path), failAt: 23), to: try StoreLocation(part), options: options)
     }
     #expect((try? OMENode.open(path: part))?.kind != .image, "an interrupted output must not look complete")
     var resume = options
     resume.resume = true
-    let summary = try Converter.convert(try TIFFSource(path: path), to: part, options: resume)
+    let summary = try Converter.convert(try TIFFSource(path: path), to: try StoreLocation(part), options: resume)
     #expect(summary.resumed)
     #expect(try fileTree(whole) == fileTree(part))
     // Resuming a complete output, or with other options, is refused.
-    #expect(throws: ConvertError.self) { try Converter.convert(try TIFFSource(path: path), to: part, options: resume) }
+    #expect(throws: ConvertError.self) { try Converter.convert(try TIFFSource(path: path), to: try StoreLocation(part), options: resume) }
   }
 }
 

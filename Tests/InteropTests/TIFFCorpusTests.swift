@@ -28,7 +28,7 @@ struct TIFFCorpusTests {
         let out = dir.appendingPathComponent(name + ".ome.zarr").path
         var options = ConvertOptions()
         options.chunkShape = nil
-        try Converter.convert(source, to: out, options: options)
+        try Converter.convert(source, to: try StoreLocation(out), options: options)
         let node = try OMENode.open(path: out)
         let image = try #require(try node.image(), "\(name)")
         let want = [UInt8](try Data(contentsOf: dir.appendingPathComponent(name + ".bin")))

@@ -132,14 +132,14 @@ import ZarrIO
     let dir = try Self.temporary()
     try Self.images(in: dir)
     // A group collection holding a JSON sub-collection, and images beside it.
-    var doc = CollectionDocument.new(at: dir.appendingPathComponent("study.zarr").path,
+    var doc = CollectionDocument.new(at: try StoreLocation(dir.appendingPathComponent("study.zarr").path),
       root: CollectionNode(type: "collection", name: "study", nodes: []))
-    let raw = try CollectionBuilder.member(dir.appendingPathComponent("raw.ome.zarr").path, in: doc)
+    let raw = try CollectionBuilder.member(try StoreLocation(dir.appendingPathComponent("raw.ome.zarr").path), in: doc)
     doc.root.nodes?.append(raw)
-    var sub = CollectionDocument.new(at: dir.appendingPathComponent("more/seg.json").path,
+    var sub = CollectionDocument.new(at: try StoreLocation(dir.appendingPathComponent("more/seg.json").path),
       root: CollectionNode(type: "collection", name: "segmentations", nodes: []))
-    sub.root.nodes = [try CollectionBuilder.member(dir.appendingPathComponent("seg.ome.zarr").path, in: sub),
-                      try CollectionBuilder.member(dir.appendingPathComponent("raw.ome.zarr/labels/cells").path, in: sub)]
+    sub.root.nodes = [try CollectionBuilder.member(try StoreLocation(dir.appendingPathComponent("seg.ome.zarr").path), in: sub),
+                      try CollectionBuilder.member(try StoreLocation(dir.appendingPathComponent("raw.ome.zarr/labels/cells").path), in: sub)]
     CollectionBuilder.assignIDs(&sub.root)
     try sub.write()
     let subMember = try CollectionBuilder.member(sub.location, in: doc)
@@ -150,7 +150,7 @@ import ZarrIO
     #expect(sub.root.nodes?.map(\.path?.path) == ["../seg.ome.zarr", "../raw.ome.zarr/labels/cells"])
     #expect(sub.root.nodes?[1].attributes?["labels"] == .object([:]))
 
-    let read = try CollectionDocument.read(path: doc.location)
+    let read = try CollectionDocument.read(at: doc.location)
     #expect(read.root == doc.root)
     let tree = CollectionResolver.resolve(read)
     #expect(tree.all.map(\.status) == [.inline, .resolved, .resolved, .resolved, .resolved])
@@ -211,8 +211,8 @@ import ZarrIO
       PlateField(row: "A", column: "1", path: "1", acquisition: 1, image: data, options: o),
       PlateField(row: "B", column: "2", path: "0", acquisition: 0, image: data, options: o),
     ], acquisitions: [Plate.Acquisition(id: 0, name: "first"), Plate.Acquisition(id: 1)])
-    let plate = try CollectionBuilder.collection(from: dir.appendingPathComponent("plate.ome.zarr").path,
-      output: dir.appendingPathComponent("plate.json").path)
+    let plate = try CollectionBuilder.collection(from: try StoreLocation(dir.appendingPathComponent("plate.ome.zarr").path),
+      output: try StoreLocation(dir.appendingPathComponent("plate.json").path))
     try plate.write()
     #expect(plate.root.attributes?["plate"]?["rows"] == [["id": "A"], ["id": "B"]])
     #expect(plate.root.attributes?["plate"]?["acquisitions"] == [["id": "0", "name": "first"], ["id": "1"]])
@@ -221,9 +221,9 @@ import ZarrIO
     #expect(a1.attributes?["well"] == ["row": ["id": "A"], "column": ["id": "1"]])
     #expect(a1.nodes?.map(\.path?.path) == ["./plate.ome.zarr/A/1/0", "./plate.ome.zarr/A/1/1"])
     #expect(a1.nodes?[1].attributes?["acquisition"] == ["id": "1"])
-    let report = Validator().validate(collection: try CollectionDocument.read(path: plate.location))
+    let report = Validator().validate(collection: try CollectionDocument.read(at: plate.location))
     #expect(report.isValid, "\(report.findings)")
-    let read = try CollectionDocument.read(path: plate.location)
+    let read = try CollectionDocument.read(at: plate.location)
     #expect(try read.root.plate?.rows.map(\.id) == ["A", "B"])
     #expect(try read.root.nodes?[0].well?.row == NodeReference(id: "A"))
     #expect(try read.root.nodes?[0].nodes?[1].acquisition == NodeReference(id: "1"))
@@ -238,12 +238,12 @@ import ZarrIO
     // bioformats2raw: one multiscale per series, in order.
     let bf = try FilesystemStore(root: dir.appendingPathComponent("bf.zarr").path, create: true)
     try Bioformats2rawTests.makeRoot(bf)
-    let b2r = try CollectionBuilder.collection(from: dir.appendingPathComponent("bf.zarr").path, output: dir.appendingPathComponent("bf.json").path)
+    let b2r = try CollectionBuilder.collection(from: try StoreLocation(dir.appendingPathComponent("bf.zarr").path), output: try StoreLocation(dir.appendingPathComponent("bf.json").path))
     #expect(b2r.root.nodes?.map(\.path?.path) == ["./bf.zarr/0", "./bf.zarr/1"])
     #expect(b2r.root.nodes?.map(\.type) == ["multiscale", "multiscale"])
 
     // A folder: every OME-Zarr node in it, natural order, ids unique.
-    let folder = try CollectionBuilder.collection(from: dir.path, output: dir.appendingPathComponent("all.json").path)
+    let folder = try CollectionBuilder.collection(from: try StoreLocation(dir.path), output: try StoreLocation(dir.appendingPathComponent("all.json").path))
     #expect(folder.root.nodes?.map(\.name) == ["bf", "plate"])
     #expect(Set(folder.root.walk().compactMap(\.node.id)).count == folder.root.walk().count)
   }
@@ -281,7 +281,7 @@ import ZarrIO
     #expect(report.findings.filter { $0.rule.hasPrefix("collection") }.count == 3)
     // Validating the collection document directly, with the same boundary, agrees.
     let direct = Validator().validate(collection: try CollectionDocument.read(path: dir.appendingPathComponent("study.zarr").path),
-      root: dir.path)
+      root: try StoreLocation(dir.path))
     #expect(direct.findings.map(\.rule).sorted() == report.findings.map(\.rule).sorted())
   }
 }

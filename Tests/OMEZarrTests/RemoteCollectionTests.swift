@@ -54,13 +54,13 @@ struct RemoteCollectionTests {
     options.allowRemote = true
     let open = CollectionResolver.resolve(doc, options: options)
     let theirs = try #require(open.children.first)
-    #expect(theirs.status == .resolved && theirs.location == server.url + "/study.json")
+    #expect(theirs.status == .resolved && theirs.location?.description == server.url + "/study.json")
     #expect(theirs.children.map(\.node.name) == ["raw", "more"])
     #expect(theirs.children[0].status == .resolved && theirs.children[0].kind == "image" && theirs.children[0].shape == [16, 16])
-    #expect(theirs.children[0].location == server.url + "/raw.ome.zarr")
+    #expect(theirs.children[0].location?.description == server.url + "/raw.ome.zarr")
     let more = theirs.children[1]
     #expect(more.children.map(\.status) == [.resolved, .resolved])
-    #expect(more.children.map(\.location) == [server.url + "/seg.ome.zarr", server.url + "/raw.ome.zarr/labels/cells"])
+    #expect(more.children.map(\.location?.description) == [server.url + "/seg.ome.zarr", server.url + "/raw.ome.zarr/labels/cells"])
     #expect(more.children.map(\.kind) == ["image", "label-image"])
     let allowed = Validator().validate(collection: doc, resolution: options)
     #expect(allowed.isValid, "\(allowed.findings)")
@@ -72,7 +72,7 @@ struct RemoteCollectionTests {
     defer { server.stop(); try? FileManager.default.removeItem(at: site) }
     // Read from its URL: its relative paths are inside its root and followed without --allow-remote.
     let study = try CollectionDocument.read(path: server.url + "/study.json")
-    #expect(study.isRemote && study.rootDirectory == server.url)
+    #expect(study.isRemote && study.rootLocation.description == server.url)
     #expect(throws: OMEZarrError.self) { try study.write() }
     let tree = CollectionResolver.resolve(study)
     #expect(tree.all.map(\.status) == [.inline, .resolved, .resolved, .resolved, .resolved])

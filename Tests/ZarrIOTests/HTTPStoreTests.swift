@@ -75,8 +75,8 @@ struct HTTPStoreTests {
   @Test func refusesOtherSchemesAndServerErrors() throws {
     #expect(throws: ZarrError.self) { try HTTPStore(url: "ftp://example.org/x") }
     #expect(throws: ZarrError.self) { try HTTPStore(url: "not a url") }
-    #expect(try openStore("/tmp") is FilesystemStore)
-    #expect(try openStore("file:///tmp") is FilesystemStore)
+    #expect(try StoreLocation("/tmp").openStore() is FilesystemStore)
+    #expect(try StoreLocation("file:///tmp").openStore() is FilesystemStore)
     // Nothing listens on port 9 of localhost: a store failure naming the key, after the retries.
     let dead = try HTTPStore(url: "http://127.0.0.1:9/x", retries: 1)
     #expect { try dead.get("zarr.json") } throws: { ($0 as? ZarrError)?.code == .storeFailure && ($0 as? ZarrError)?.key == "zarr.json" }

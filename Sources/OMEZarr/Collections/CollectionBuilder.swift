@@ -3,19 +3,18 @@ import ZarrIO
 
 /// Builds RFC-8 collections that reference existing data by path (nothing is copied).
 public enum CollectionBuilder {
-  /// A node for the OME-Zarr node at `target` (an absolute path), referenced from `doc`: a
-  /// `multiscale` for an image (with `labels: {}` for a label image), a `collection` for an RFC-8
-  /// collection or any other group; named after the directory unless `name` is given.
-  public static func member(_ target: String, in doc: CollectionDocument, name: String? = nil) throws -> CollectionNode {
-    let target = CollectionDocument.absolute(target)
+  /// A node for the OME-Zarr node at `target`, referenced from `doc`: a `multiscale` for an image
+  /// (with `labels: {}` for a label image), a `collection` for an RFC-8 collection or any other
+  /// group; named after the directory unless `name` is given.
+  public static func member(_ target: StoreLocation, in doc: CollectionDocument, name: String? = nil) throws -> CollectionNode {
     let rel = doc.relativePath(to: target)
-    if target.hasSuffix(".json") {
-      let other = try CollectionDocument.read(path: target)
+    if target.name.hasSuffix(".json") {
+      let other = try CollectionDocument.read(at: target)
       return CollectionNode(type: other.root.type, name: name ?? other.root.name, path: NodePath(type: "json", path: rel))
     }
     let node: OMENode
     do {
-      node = try OMENode.open(path: target)
+      node = try OMENode.open(target)
     } catch {
       throw OMEZarrError(.invalidArgument, "'\(target)' is not a Zarr node: \(error)")
     }
@@ -31,7 +30,7 @@ public enum CollectionBuilder {
       type = (node.metadata.extra["type"]?.stringValue) ?? "collection"
     default: type = "collection"
     }
-    var m = CollectionNode(type: type, name: name ?? CollectionNode.defaultName(for: target), path: NodePath(type: "zarr", path: rel))
+    var m = CollectionNode(type: type, name: name ?? CollectionNode.defaultName(for: target.path), path: NodePath(type: "zarr", path: rel))
     m.attributes = attributes
     return m
   }
@@ -69,11 +68,10 @@ public enum CollectionBuilder {
   /// - a plate: the RFC-8 HCS form (rows, columns and acquisitions with string ids; one collection
   ///   per well with its `well` row and column; each field a multiscale, with its `acquisition`);
   /// - any other folder: every OME-Zarr node directly inside it, in natural order.
-  public static func collection(from source: String, output: String, name: String? = nil) throws -> CollectionDocument {
-    let source = CollectionDocument.absolute(source)
+  public static func collection(from source: StoreLocation, output: StoreLocation, name: String? = nil) throws -> CollectionDocument {
     var doc = CollectionDocument.new(at: output, root: CollectionNode(type: "collection",
-      name: name ?? CollectionNode.defaultName(for: source), nodes: []))
-    let node = try? OMENode.open(path: source)
+      name: name ?? CollectionNode.defaultName(for: source.path), nodes: []))
+    let node = try? OMENode.open(source)
     var members: [CollectionNode] = []
     if let node, node.kind == .plate, let plate = node.metadata.plate {
       var attrs = JSONObject()
@@ -91,7 +89,7 @@ public enum CollectionBuilder {
         guard plate.rows.indices.contains(w.rowIndex), plate.columns.indices.contains(w.columnIndex) else {
           throw OMEZarrError(.inconsistent, "well '\(w.path)' has a row or column index outside the plate", path: node.path)
         }
-        let wellPath = (source as NSString).appendingPathComponent(w.path)
+        let wellPath = source.appending(w.path)
         var well = CollectionNode(type: "collection", name: w.path.replacingOccurrences(of: "/", with: ""), nodes: [])
         well.attributes = ["well": .object([
           "row": .object(["id": .string(plate.rows[w.rowIndex].name)]),
@@ -99,7 +97,7 @@ public enum CollectionBuilder {
         ])]
         let fields = (try? node.child(w.path))?.metadata.well?.images ?? []
         for f in fields {
-          var field = try member((wellPath as NSString).appendingPathComponent(f.path), in: doc, name: f.path)
+          var field = try member(wellPath.appending(f.path), in: doc, name: f.path)
           if let a = f.acquisition {
             var fa = field.attributes ?? [:]
             fa["acquisition"] = .object(["id": .string(String(a))])
@@ -110,13 +108,13 @@ public enum CollectionBuilder {
         members.append(well)
       }
     } else if let node, node.kind == .bioformats2raw {
-      let series = (try? node.child("OME"))?.metadata.series ?? numberedSeries(source)
-      for s in series { members.append(try member((source as NSString).appendingPathComponent(s), in: doc, name: s)) }
+      let series = (try? node.child("OME"))?.metadata.series ?? numberedSeries(node.store)
+      for s in series { members.append(try member(source.appending(s), in: doc, name: s)) }
     } else {
-      let entries = (try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []
+      let entries = (try? source.openStore().listDirectory("").prefixes) ?? []
       for e in entries.sorted(by: { $0.localizedStandardCompare($1) == .orderedAscending }) where !e.hasPrefix(".") {
-        let p = (source as NSString).appendingPathComponent(e)
-        guard p != doc.location, let n = try? OMENode.open(path: p), n.kind != .group || CollectionDocument.isNode(n.metadata.extra) else {
+        let p = source.appending(e)
+        guard p != doc.location, let n = try? OMENode.open(p), n.kind != .group || CollectionDocument.isNode(n.metadata.extra) else {
           continue
         }
         members.append(try member(p, in: doc))
@@ -131,9 +129,10 @@ public enum CollectionBuilder {
   }
 
   /// `0`, `1`, ... while such groups exist (bioformats2raw without `OME/series`).
-  private static func numberedSeries(_ root: String) -> [String] {
+  private static func numberedSeries(_ store: any Store) -> [String] {
+    let present = Set((try? store.listDirectory("").prefixes) ?? [])
     var out: [String] = []
-    while FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent("\(out.count)")) { out.append("\(out.count)") }
+    while present.contains("\(out.count)") { out.append("\(out.count)") }
     return out
   }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import ZarrIO
 
 /// An RFC-8 document: a node stored under `ome` in a Zarr group's `zarr.json`
@@ -8,74 +7,72 @@ import ZarrIO
 ///     doc.root.nodes?.append(CollectionNode(type: "multiscale", name: "raw", path: NodePath(type: "zarr", path: "./raw.ome.zarr")))
 ///     try doc.write()
 public struct CollectionDocument: Sendable {
+  /// Where the document is kept: in a Zarr group's `zarr.json`, or as a JSON file.
   public enum Storage: String, Sendable { case zarrGroup = "zarr", jsonFile = "json" }
 
+  /// The document's top node.
   public var root: CollectionNode
-  /// The absolute path of the group directory or JSON file.
-  public let location: String
+  /// The group or the JSON file (a path or a URL).
+  public let location: StoreLocation
+  /// Whether the document is a group's attributes or a JSON file.
   public let storage: Storage
   /// Keys beside `ome` (other group attributes, or other keys of the JSON file), kept on write.
   public var otherKeys: JSONObject = [:]
 
-  public init(root: CollectionNode, location: String, storage: Storage) {
+  /// A document with `root` at `location`.
+  public init(root: CollectionNode, location: StoreLocation, storage: Storage) {
     self.root = root
-    self.location = Self.absolute(location)
+    self.location = location
     self.storage = storage
   }
 
-  /// A new document at `path`: a JSON file when `path` ends in `.json`, else a Zarr group.
-  public static func new(at path: String, root: CollectionNode) -> CollectionDocument {
+  /// A new document at `location`: a JSON file when its name ends in `.json`, else a Zarr group.
+  public static func new(at location: StoreLocation, root: CollectionNode) -> CollectionDocument {
     var root = root
     if root.version == nil { root.version = CollectionNode.currentVersion }
-    return CollectionDocument(root: root, location: path, storage: path.hasSuffix(".json") ? .jsonFile : .zarrGroup)
+    return CollectionDocument(root: root, location: location, storage: location.name.hasSuffix(".json") ? .jsonFile : .zarrGroup)
   }
 
-  /// The directory relative paths in this document resolve against: the group directory, or the
-  /// directory of the JSON file.
-  public var baseDirectory: String {
-    storage == .zarrGroup ? location : Self.parent(location)
+  /// The location relative paths in this document resolve against: the group, or what holds the
+  /// JSON file.
+  public var baseLocation: StoreLocation { storage == .zarrGroup ? location : location.parent }
+
+  /// The location references may not leave unless allowed: what holds the document (the JSON
+  /// file's directory, or the directory the collection group is in, so that members beside the
+  /// group, `../image.ome.zarr`, resolve).
+  public var rootLocation: StoreLocation { location.parent }
+
+  /// Whether the document was read from a remote location (a URL).
+  public var isRemote: Bool { location.isRemote }
+
+  /// Reads the document at `text` (a path or a URL, see ``read(at:)``).
+  public static func read(path text: String) throws -> CollectionDocument {
+    try read(at: try StoreLocation(text))
   }
 
-  /// The directory (or URL) holding `location`.
-  static func parent(_ location: String) -> String {
-    guard isHTTPURL(location) else { return (location as NSString).deletingLastPathComponent }
-    guard let slash = location.lastIndex(of: "/") else { return location }
-    return String(location[..<slash])
-  }
-
-  /// The directory references may not leave unless allowed: the one holding the document (the
-  /// JSON file's directory, or the directory the collection group is in, so that members beside
-  /// the group, `../image.ome.zarr`, resolve).
-  public var rootDirectory: String { Self.parent(location) }
-
-  /// Whether the document was read from an `http(s)://` URL (such documents cannot be written).
-  public var isRemote: Bool { isHTTPURL(location) }
-
-  /// Reads the document at `path`: a `*.json` file, a Zarr group directory (or its `zarr.json`),
-  /// or either of these at an `http(s)://` URL.
+  /// Reads the document at `location`: a JSON file, a Zarr group (or its `zarr.json`). Where the
+  /// scheme cannot tell files from prefixes (HTTP), a name ending in `.json` is a JSON file.
   /// - Throws: `OMEZarrError` when there is no RFC-8 node there or it is malformed.
-  public static func read(path: String) throws -> CollectionDocument {
-    var path = absolute(path)
-    if path.hasSuffix("/zarr.json") { path = String(path.dropLast("/zarr.json".count)) }
+  public static func read(at location: StoreLocation) throws -> CollectionDocument {
+    var location = location
+    if location.name == "zarr.json" { location = location.parent }
+    let entry = location.entry()
     let storage: Storage
-    if isHTTPURL(path) {
-      storage = path.hasSuffix(".json") ? .jsonFile : .zarrGroup
-    } else {
-      var isDir: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-        throw OMEZarrError(.invalidArgument, "'\(path)' does not exist")
-      }
-      storage = isDir.boolValue ? .zarrGroup : .jsonFile
+    switch entry {
+    case .absent: throw OMEZarrError(.invalidArgument, "'\(location)' does not exist")
+    case .prefix: storage = .zarrGroup
+    case .object: storage = .jsonFile
+    case nil: storage = location.name.hasSuffix(".json") ? .jsonFile : .zarrGroup
     }
-    guard let object = try loadObject(path, storage: storage) else {
-      let localGroup = storage == .zarrGroup && !isHTTPURL(path)
-      throw OMEZarrError(.invalidArgument, localGroup ? "'\(path)' is not a Zarr group (no zarr.json or .zgroup)" : "'\(path)' does not exist")
+    guard let object = try loadObject(location, storage: storage) else {
+      let localGroup = storage == .zarrGroup && entry != nil
+      throw OMEZarrError(.invalidArgument, localGroup ? "'\(location)' is not a Zarr group (no zarr.json or .zgroup)" : "'\(location)' does not exist")
     }
-    return try CollectionDocument(object: object, location: path, storage: storage)
+    return try CollectionDocument(object: object, location: location, storage: storage)
   }
 
   /// The document held by `object` (a group's attributes, or a JSON file's object) at `location`.
-  init(object: JSONObject, location: String, storage: Storage) throws {
+  init(object: JSONObject, location: StoreLocation, storage: Storage) throws {
     guard let ome = object["ome"] else {
       throw OMEZarrError(.wrongKind, "'\(location)' has no \"ome\" metadata")
     }
@@ -83,33 +80,23 @@ public struct CollectionDocument: Sendable {
     do {
       root = try CollectionNode(json: ome, pointer: storage == .zarrGroup ? "/attributes/ome" : "/ome")
     } catch {
-      throw error.at(path: location)
+      throw error.at(path: location.description)
     }
     self.init(root: root, location: location, storage: storage)
     otherKeys = JSONObject(object.entries.filter { $0.key != "ome" }.map { ($0.key, $0.value) })
   }
 
-  /// The attributes of the group at `location`, or the object of the JSON file there, from disk
-  /// or over HTTP; `nil` when nothing is there.
-  static func loadObject(_ location: String, storage: Storage) throws -> JSONObject? {
+  /// The attributes of the group at `location`, or the object of the JSON file there; `nil` when
+  /// nothing is there.
+  static func loadObject(_ location: StoreLocation, storage: Storage) throws -> JSONObject? {
     if storage == .zarrGroup {
       do {
-        return try ZarrGroup.open(in: openStore(location)).attributes
+        return try ZarrGroup.open(in: location.openStore()).attributes
       } catch let e as ZarrError where e.code == .notFound {
         return nil
       }
     }
-    let bytes: [UInt8]
-    if isHTTPURL(location) {
-      let parent = parent(location)
-      guard let b = try HTTPStore(url: parent).get(String(location.dropFirst(parent.count + 1))) else { return nil }
-      bytes = b
-    } else {
-      guard FileManager.default.fileExists(atPath: location) else { return nil }
-      do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: location))) } catch {
-        throw OMEZarrError(.invalidArgument, "cannot read '\(location)': \(error.localizedDescription)")
-      }
-    }
+    guard let bytes = try location.read() else { return nil }
     guard let o = try JSONValue.parse(bytes).objectValue else {
       throw OMEZarrError(.invalidMetadata, "'\(location)' is not a JSON object")
     }
@@ -124,53 +111,32 @@ public struct CollectionDocument: Sendable {
     return ome["collection"]?.objectValue?["members"] != nil
   }
 
-  /// Writes the document: atomically (temporary file and rename), creating the group if needed.
-  /// - Throws: for a document read from a URL.
+  /// Writes the document atomically, creating the group if needed.
+  /// - Throws: `OMEZarrError.invalidArgument` when the location cannot be written (a URL of a
+  ///   read-only scheme); store failures as they are.
   public func write() throws {
-    guard !isRemote else { throw OMEZarrError(.invalidArgument, "'\(location)' is a URL; documents can only be written locally") }
     var object = otherKeys
     object["ome"] = root.json
+    let store: any Store
+    do {
+      store = try (storage == .zarrGroup ? location : location.parent).openStore(create: true)
+    } catch let e as ZarrError where e.code == .invalidArgument {
+      throw OMEZarrError(.invalidArgument, "cannot write '\(location)': \(e.message)")
+    }
     switch storage {
     case .zarrGroup:
-      let store = try FilesystemStore(root: location, create: true)
       if let group = try? ZarrGroup.open(in: store) {
         _ = try group.setAttributes(object)
       } else {
         _ = try ZarrGroup.create(in: store, attributes: object)
       }
     case .jsonFile:
-      let dir = (location as NSString).deletingLastPathComponent
-      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-      try Data(JSONValue.object(object).serializedBytes(pretty: true) + [10]).write(to: URL(fileURLWithPath: location), options: .atomic)
+      try store.set(location.name, JSONValue.object(object).serializedBytes(pretty: true) + [10])
     }
   }
 
-  /// `target` (an absolute path) relative to ``baseDirectory``, as `./x` or `../x`.
-  public func relativePath(to target: String) -> String { Self.relativePath(from: baseDirectory, to: target) }
-
-  /// `target` relative to the directory `base`, as `./x` or `../x` (`.` for the directory itself).
-  public static func relativePath(from base: String, to target: String) -> String {
-    let from = absolute(base).split(separator: "/"), to = absolute(target).split(separator: "/")
-    var common = 0
-    while common < min(from.count, to.count) && from[common] == to[common] { common += 1 }
-    let up = [String](repeating: "..", count: from.count - common)
-    let rest = to[common...].map(String.init)
-    let parts = up + rest
-    if parts.isEmpty { return "." }
-    return up.isEmpty ? "./" + parts.joined(separator: "/") : parts.joined(separator: "/")
-  }
-
-  /// An absolute, standardized path (no `.`/`..`, no trailing slash); URLs are standardized the same way.
-  public static func absolute(_ path: String) -> String {
-    if isHTTPURL(path) {
-      var u = URL(string: path)?.standardized.absoluteString ?? path
-      while u.hasSuffix("/") { u.removeLast() }
-      return u
-    }
-    var p = URL(fileURLWithPath: path).standardizedFileURL.path
-    while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
-    return p
-  }
+  /// `target` as a reference from this document (``baseLocation``), as `./x` or `../x`.
+  public func relativePath(to target: StoreLocation) -> String { baseLocation.relativeReference(to: target) }
 }
 
 /// Resolves the `path`s of an RFC-8 tree safely: only inside the collection's root directory unless
@@ -215,10 +181,11 @@ public struct CollectionResolver: Sendable {
     /// The JSON pointer of the node in its document.
     public var pointer: String
     /// The document holding the node.
-    public var document: String
+    public var document: StoreLocation
+    /// What resolving found.
     public var status: Status
-    /// Where the node's path led (absolute path or URL).
-    public var location: String?
+    /// Where the node's path led.
+    public var location: StoreLocation?
     /// What is there: an OMENode kind (`image`, `label-image`, `plate`, ...), `collection`, an
     /// RFC-8 node type, or `array`.
     public var kind: String?
@@ -233,18 +200,20 @@ public struct CollectionResolver: Sendable {
     public var all: [Resolved] { [self] + children.flatMap(\.all) }
   }
 
+  /// What may be followed.
   public let options: Options
-  /// The directory paths must stay in.
-  public let root: String
+  /// The location paths must stay in.
+  public let root: StoreLocation
 
-  public init(root: String, options: Options = Options()) {
-    self.root = CollectionDocument.absolute(root)
+  /// A resolver that keeps inside `root`.
+  public init(root: StoreLocation, options: Options = Options()) {
+    self.root = root
     self.options = options
   }
 
-  /// Resolves a whole document, inside `root` (default: the document's ``CollectionDocument/rootDirectory``).
-  public static func resolve(_ doc: CollectionDocument, options: Options = Options(), root: String? = nil) -> Resolved {
-    let r = CollectionResolver(root: root ?? doc.rootDirectory, options: options)
+  /// Resolves a whole document, inside `root` (default: the document's ``CollectionDocument/rootLocation``).
+  public static func resolve(_ doc: CollectionDocument, options: Options = Options(), root: StoreLocation? = nil) -> Resolved {
+    let r = CollectionResolver(root: root ?? doc.rootLocation, options: options)
     let pointer = doc.storage == .zarrGroup ? "/attributes/ome" : "/ome"
     var top = r.visit(doc.root, pointer: pointer, in: doc, depth: 0, chain: [doc.location])
     top.kind = top.kind ?? doc.root.type
@@ -253,7 +222,7 @@ public struct CollectionResolver: Sendable {
     return top
   }
 
-  func visit(_ node: CollectionNode, pointer: String, in doc: CollectionDocument, depth: Int, chain: [String]) -> Resolved {
+  func visit(_ node: CollectionNode, pointer: String, in doc: CollectionDocument, depth: Int, chain: [StoreLocation]) -> Resolved {
     var out = Resolved(node: node, pointer: pointer, document: doc.location, status: .inline)
     if let nodes = node.nodes {
       out.children = nodes.enumerated().map { visit($1, pointer: "\(pointer)/nodes/\($0)", in: doc, depth: depth, chain: chain) }
@@ -264,36 +233,27 @@ public struct CollectionResolver: Sendable {
       return out
     }
     if path.type != "zarr" && path.type != "json" {
-      out.location = path.path
+      out.location = try? doc.baseLocation.resolving(path.path)
       out.status = .invalid
       out.message = "path type '\(path.type)' is not understood; the node is kept as it is"
       return out
     }
-    // Where the path leads: a URL (given, or relative to a remote document) or a local path.
-    let target: String
-    if path.isRemote {
-      target = CollectionDocument.absolute(path.path)
-    } else if doc.isRemote {
-      guard !path.isFileURL, let base = URL(string: doc.baseDirectory + "/"),
-        let url = URL(string: path.path, relativeTo: base)?.absoluteURL, isHTTPURL(url.absoluteString)
-      else {
-        out.location = path.path
-        out.status = .outside
-        out.message = "not followed: a remote document may not point at local files ('\(path.path)')"
-        return out
-      }
-      target = CollectionDocument.absolute(url.absoluteString)
-    } else {
-      var local = path.path
-      if path.isFileURL {
-        local = URL(string: local)?.path ?? String(local.dropFirst("file://".count))
-      } else if !local.hasPrefix("/") {
-        local = (doc.baseDirectory as NSString).appendingPathComponent(local)
-      }
-      target = CollectionDocument.absolute(local)
+    // Where the path leads: a URL as given, else relative to the document (`/x` from its root).
+    let target: StoreLocation
+    do {
+      target = try doc.baseLocation.resolving(path.path)
+    } catch {
+      out.status = .invalid
+      out.message = "\(error)"
+      return out
     }
     out.location = target
-    let remote = isHTTPURL(target)
+    if doc.location.isRemote && target.isFile {
+      out.status = .outside
+      out.message = "not followed: a remote document may not point at local files ('\(path.path)')"
+      return out
+    }
+    let remote = target.isRemote
     if remote && !options.allowRemote && !isInside(target) {
       out.status = .remote
       out.message = "not fetched: a remote URL (allow with --allow-remote)"
@@ -318,13 +278,14 @@ public struct CollectionResolver: Sendable {
       // Read the target once: a JSON document, or a Zarr node that is an RFC-8 document or an image.
       let child: CollectionDocument
       if path.type == "zarr" {
-        let exists = remote || FileManager.default.fileExists(atPath: target)
+        // Schemes that can tell (files) separate "nothing there" from "not a Zarr node".
+        let entry = target.entry()
         let zarr: ZarrNode
         do {
-          guard exists else { throw ZarrError(.notFound, "'\(target)' does not exist") }
-          zarr = try ZarrNode.open(in: try openStore(target))
+          guard entry != .absent else { throw ZarrError(.notFound, "'\(target)' does not exist") }
+          zarr = try ZarrNode.open(in: try target.openStore())
         } catch let e as ZarrError where e.code == .notFound {
-          let local = exists && !remote
+          let local = entry != nil && entry != .absent
           out.status = local ? .invalid : .missing
           out.message = local
             ? "'\(path.path)' is not a Zarr node (no zarr.json, .zgroup, .zarray or .zattrs)" : "'\(path.path)' does not exist"
@@ -376,15 +337,9 @@ public struct CollectionResolver: Sendable {
     }
   }
 
-  /// Whether `path` (absolute, standardized) is inside the root, following symbolic links. A URL
-  /// is inside a root URL it starts with (a collection read from a URL may follow its own
-  /// relative paths); it is never inside a local root.
-  public func isInside(_ path: String) -> Bool {
-    if isHTTPURL(path) || isHTTPURL(root) {
-      return isHTTPURL(path) && isHTTPURL(root) && (path == root || path.hasPrefix(root + "/"))
-    }
-    let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-    let base = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
-    return real == base || real.hasPrefix(base.hasSuffix("/") ? base : base + "/")
+  /// Whether `location` is inside the root, following symbolic links: a collection may follow
+  /// its own relative paths, on disk or under its URL; a URL is never inside a local root.
+  public func isInside(_ location: StoreLocation) -> Bool {
+    root.canonical.contains(location.canonical)
   }
 }

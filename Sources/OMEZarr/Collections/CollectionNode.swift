@@ -44,12 +44,12 @@ public struct NodePath: Sendable, Hashable, CustomStringConvertible {
     return w.json
   }
 
-  /// An `http://` or `https://` URL.
-  public var isRemote: Bool { isHTTPURL(path) }
+  /// A URL of a remote scheme (`http://`, `https://`, `s3://`, …).
+  public var isRemote: Bool { StoreLocation.scheme(of: path).map { $0 != "file" } ?? false }
   /// A `file://` URL.
-  public var isFileURL: Bool { path.lowercased().hasPrefix("file://") }
+  public var isFileURL: Bool { StoreLocation.scheme(of: path) == "file" }
   /// Any URL (`scheme://…`), as opposed to a path relative to the document.
-  public var isURL: Bool { path.contains("://") }
+  public var isURL: Bool { StoreLocation.isURL(path) }
 
   public var description: String { "\(type):\(path)" }
 }

@@ -72,9 +72,14 @@ public struct OMENode: Sendable {
     try OMENode(try ZarrNode.open(in: store, path: path))
   }
 
-  /// Opens the node in the directory `path`.
-  public static func open(path: String) throws -> OMENode {
-    try open(in: try FilesystemStore(root: path))
+  /// Opens the node at `location` (the root of the store there).
+  public static func open(_ location: StoreLocation) throws -> OMENode {
+    try open(in: try location.openStore())
+  }
+
+  /// Opens the node at `text`: a path or a URL (see ``StoreLocation/init(_:)``).
+  public static func open(path text: String) throws -> OMENode {
+    try open(try StoreLocation(text))
   }
 
   /// A node below this one (a relative path; `..` is resolved against this node's path).
@@ -83,7 +88,7 @@ public struct OMENode: Sendable {
   }
 
   /// `relative` resolved against this node's path (`"../../"` from `a/b/c` is `a`).
-  public func resolve(_ relative: String) -> String { resolvePath(relative, from: path) }
+  public func resolve(_ relative: String) -> String { StorePath.resolve(relative, from: path) }
 
   /// The multiscale image of this node (image or label image), with its levels opened.
   public func image(multiscale index: Int = 0) throws -> OMEImage? {

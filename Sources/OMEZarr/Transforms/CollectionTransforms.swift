@@ -14,25 +14,22 @@ import ZarrIO
 extension TransformGraph {
   /// Builds the graph of an RFC-8 collection document and the documents it references.
   public init(collection doc: CollectionDocument) throws {
-    let dir = doc.rootDirectory
-    store = try openStore(dir)
-    let key = String(doc.location.dropFirst(dir.count).drop { $0 == "/" })
+    let dir = doc.rootLocation
+    store = try dir.openStore()
+    let key = dir.key(of: doc.location) ?? ""
     root = key
     base = doc.storage == .zarrGroup ? key : Self.parentKey(key)
     try addDocument(doc.root, at: key, storage: doc.storage)
   }
 
-  static func parentKey(_ key: String) -> String {
-    guard let slash = key.lastIndex(of: "/") else { return "" }
-    return String(key[..<slash])
-  }
+  static func parentKey(_ key: String) -> String { StorePath.parent(key) }
 
   /// The store key of the document a path names from `base`: `zarr.json` dropped, a JSON file kept.
   /// Paths that leave the store (`../` above it, URLs elsewhere) give `nil`.
   func documentKey(_ path: String, from base: String) -> String {
     var p = path
     if p.hasSuffix("/zarr.json") { p.removeLast("/zarr.json".count) } else if p == "zarr.json" { p = "." }
-    return resolvePath(p, from: base)
+    return StorePath.resolve(p, from: base)
   }
 
   /// Reads the RFC-8 document at `key` (a `.json` file or a Zarr node's `zarr.json`).
@@ -51,8 +48,14 @@ extension TransformGraph {
       object = try ZarrNode.open(in: store, path: key).attributes
       storage = .zarrGroup
     }
-    guard object["ome"] != nil else { return }
-    try addDocument(try CollectionDocument(object: object, location: key, storage: storage).root, at: key, storage: storage)
+    guard let ome = object["ome"] else { return }
+    let top: CollectionNode
+    do {
+      top = try CollectionNode(json: ome, pointer: storage == .zarrGroup ? "/attributes/ome" : "/ome")
+    } catch {
+      throw error.at(path: key)
+    }
+    try addDocument(top, at: key, storage: storage)
   }
 
   private mutating func addDocument(_ top: CollectionNode, at key: String, storage: CollectionDocument.Storage) throws {

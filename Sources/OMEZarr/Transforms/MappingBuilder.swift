@@ -1,10 +1,5 @@
 import ZarrIO
 
-/// `path` as transformations write it: relative to the node `base`, or (leading `/`) to the store root.
-func resolveTransformPath(_ path: String, from base: String) -> String {
-  resolvePath(path, from: path.hasPrefix("/") ? "" : base)
-}
-
 /// Where a transformation's `path` parameters are read from: the store, and the node whose
 /// metadata holds the transformation (relative paths resolve against it, `/…` against the root).
 public struct ParameterSource: Sendable {
@@ -18,7 +13,7 @@ public struct ParameterSource: Sendable {
     self.base = base
   }
 
-  func resolve(_ path: String) -> String { resolveTransformPath(path, from: base) }
+  func resolve(_ path: String) -> String { StorePath.resolve(path, from: base) }
 
   /// All values of the array at `path`, with its shape.
   func array(_ path: String) throws(OMEZarrError) -> (shape: [Int], values: [Double], attributes: JSONObject) {
@@ -78,7 +73,7 @@ public struct ParameterSource: Sendable {
       throw OMEZarrError(.inconsistent, "cannot open field '\(key)': \(error)")
     }
     if let ms = try OMEAttributes(attributes: attributes).multiscales?.first, let level = ms.datasets.first {
-      arrayPath = resolvePath(level.path, from: key)
+      arrayPath = StorePath.resolve(level.path, from: key)
       systems = ms.coordinateSystems ?? ms.axes.map { [CoordinateSystem(name: "field", axes: $0)] } ?? []
       if let out = level.coordinateTransformations.first?.output?.name, let i = systems.firstIndex(where: { $0.name == out }) {
         systems = [systems[i]]

@@ -137,7 +137,7 @@ public struct TransformGraph: Sendable {
       for keyPath in [\Edge.input, \Edge.output] as [WritableKeyPath<Edge, CoordinateSystemID>] {
         let id = edges[i][keyPath: keyPath]
         guard let name = id.name, systems[id] == nil else { continue }
-        let array = CoordinateSystemID(path: resolvePath(name, from: id.path), name: nil)
+        let array = CoordinateSystemID(path: StorePath.resolve(name, from: id.path), name: nil)
         if arrays[array] != nil { edges[i][keyPath: keyPath] = array }
       }
     }
@@ -151,7 +151,7 @@ public struct TransformGraph: Sendable {
       pointer: pointer))
     for ref in [i, o] {
       guard let p = ref.path else { continue }
-      try follow(resolveTransformPath(p, from: node.path))
+      try follow(StorePath.resolve(p, from: node.path))
     }
   }
 
@@ -182,7 +182,7 @@ public struct TransformGraph: Sendable {
   /// The system a reference names, relative to the node holding it. A reference with only a path
   /// names that node's intrinsic system, or an array's own system.
   private func reference(_ r: CoordinateSystemRef, in node: OMENode) -> CoordinateSystemID {
-    let path = r.path.map { resolveTransformPath($0, from: node.path) } ?? node.path
+    let path = r.path.map { StorePath.resolve($0, from: node.path) } ?? node.path
     return CoordinateSystemID(path: path, name: r.name ?? r.id)
   }
 
@@ -208,7 +208,7 @@ public struct TransformGraph: Sendable {
     }
     if spec.hasPrefix("{"), let json = try? JSONValue.parse(spec) {
       let r = try CoordinateSystemRef(json: json, pointer: "")
-      let path = r.path.map { resolvePath($0, from: base) } ?? root
+      let path = r.path.map { StorePath.resolve($0, from: base) } ?? root
       if r.path != nil { try follow(path) }
       let id = CoordinateSystemID(path: path, name: r.name)
       guard isKnown(id) else { throw unknown(spec) }
@@ -223,10 +223,10 @@ public struct TransformGraph: Sendable {
       throw OMEZarrError(.invalidArgument,
         "coordinate system '\(spec)' is ambiguous: it is declared in \(named.sorted().map { "'\($0)'" }.joined(separator: ", "))")
     }
-    let array = CoordinateSystemID(path: resolvePath(spec, from: base), name: nil)
+    let array = CoordinateSystemID(path: StorePath.resolve(spec, from: base), name: nil)
     if arrays[array] != nil || edges.contains(where: { $0.input == array || $0.output == array }) { return array }
     if let slash = spec.lastIndex(of: "/") {
-      let path = resolvePath(String(spec[..<slash]), from: base)
+      let path = StorePath.resolve(String(spec[..<slash]), from: base)
       try follow(path)
       let id = CoordinateSystemID(path: path, name: String(spec[spec.index(after: slash)...]))
       if isKnown(id) { return id }

@@ -41,7 +41,7 @@ public enum Upgrade {
       try destination.deletePrefix(target)
     }
     // Writing inside the source tree (same store, target below the source) must not copy the copy.
-    let skip = sameStore(source.store, destination) ? target : nil
+    let skip = source.store.isSame(as: destination) ? target : nil
     if let skip, skip == source.path || source.path.hasPrefix(skip + "/") || skip.isEmpty {
       throw OMEZarrError(.invalidArgument, "the destination '\(skip)' contains the source '\(source.path)'")
     }
@@ -93,11 +93,6 @@ public enum Upgrade {
     _ = try written.setAttributes(attributes)
   }
 
-  /// Whether two stores are the same storage (the same object, or directories with the same path).
-  static func sameStore(_ a: any Store, _ b: any Store) -> Bool {
-    if let fa = a as? FilesystemStore, let fb = b as? FilesystemStore { return fa.root == fb.root }
-    return (a as AnyObject) === (b as AnyObject)
-  }
 
   static let zarrMetadataKeys: Set<String> = ["zarr.json", ".zgroup", ".zattrs", ".zarray", ".zmetadata"]
 

@@ -1,4 +1,3 @@
-import Foundation
 import ZarrIO
 
 extension Validator {
@@ -12,11 +11,11 @@ extension Validator {
   /// to `root` when given (the directory references may not leave: a hierarchy holding the
   /// collection).
   public func validate(collection doc: CollectionDocument, resolution: CollectionResolver.Options = .init(),
-                       root: String? = nil) -> ValidationReport {
-    let root = root.map(CollectionDocument.absolute) ?? doc.rootDirectory
-    func relative(_ location: String) -> String {
-      if isHTTPURL(location) { return location }
-      let rel = CollectionDocument.relativePath(from: root, to: location)
+                       root: StoreLocation? = nil) -> ValidationReport {
+    let root = root ?? doc.rootLocation
+    func relative(_ location: StoreLocation) -> String {
+      if location.isRemote { return location.description }
+      let rel = root.relativeReference(to: location)
       return rel.hasPrefix("./") ? String(rel.dropFirst(2)) : rel
     }
     var findings: [Finding] = []
@@ -42,7 +41,7 @@ extension Validator {
     checkDocument(doc)
     findings += hcsFindings(doc.root, pointer: doc.storage == .zarrGroup ? "/ome" : "/ome", path: relative(doc.location))
     let tree = CollectionResolver.resolve(doc, options: resolution, root: root)
-    var validated: Set<String> = [doc.location]
+    var validated: Set<StoreLocation> = [doc.location]
     for r in tree.all {
       let at = relative(r.document)
       // Pointers into a group's attributes, as for every other finding (`/ome/...`).
@@ -67,12 +66,12 @@ extension Validator {
         if let kind = r.kind, !["image", "label-image", "array"].contains(kind), r.node.type == "multiscale" {
           add(.warning, "collection.type", "the node is a multiscale but '\(r.node.path?.path ?? "")' is a \(kind)")
         }
-        if let child = try? CollectionDocument.read(path: location), r.node.path?.type == "json" || r.kind == child.root.type {
+        if let child = try? CollectionDocument.read(at: location), r.node.path?.type == "json" || r.kind == child.root.type {
           checkDocument(child)
           if let v = child.root.version, let mine = doc.root.version, v != mine {
             add(.warning, "version.inconsistent", "the referenced document declares version \(v), this one \(mine)")
           }
-        } else if let store = try? openStore(location), let report = try? validate(store: store) {
+        } else if let store = try? location.openStore(), let report = try? validate(store: store) {
           nodes += report.nodesChecked
           let prefix = relative(location)
           findings += report.findings.map { f in

@@ -349,13 +349,12 @@ extension Walk {
 
   /// An RFC-8 collection: typed, named nodes; local Zarr nodes are validated too.
   mutating func checkCollection(_ node: RawNode, version: NGFFVersion) {
-    // In a directory, a collection met on the walk gets the full collection rules (JSON documents,
+    // In a store with a location, a collection met on the walk gets the full collection rules (JSON documents,
     // cycles, escapes, URLs), with the hierarchy's root as the boundary.
-    if !documentOnly, let fs = store as? FilesystemStore, let ome = node.attributes["ome"],
+    if !documentOnly, let storeLocation = store.location, let ome = node.attributes["ome"],
        let top = try? CollectionNode(json: ome, pointer: "/attributes/ome") {
-      let location = node.path.isEmpty ? fs.root : fs.root + "/" + node.path
-      let doc = CollectionDocument(root: top, location: location, storage: .zarrGroup)
-      let report = Validator(options: options).validate(collection: doc, root: fs.root)
+      let doc = CollectionDocument(root: top, location: storeLocation.appending(node.path), storage: .zarrGroup)
+      let report = Validator(options: options).validate(collection: doc, root: storeLocation)
       findings += report.findings
       nodesChecked += max(0, report.nodesChecked - 1)
       return
@@ -371,7 +370,7 @@ extension Walk {
       let saved = rootVersion
       rootVersion = nil
       defer { rootVersion = saved }
-      visitChild(resolvePath(rel, from: node.path), context: .none, from: node.path, pointer: pointer, rule: "collection.path",
+      visitChild(StorePath.resolve(rel, from: node.path), context: .none, from: node.path, pointer: pointer, rule: "collection.path",
                  missing: "the node path '\(rel)' does not exist", missingIsWarning: options.metadataOnly)
     }
   }

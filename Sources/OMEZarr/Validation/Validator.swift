@@ -319,7 +319,7 @@ struct Walk {
   mutating func visitChild(_ path: String, context: NodeContext, from parent: String, pointer: String,
                            rule: String, missing: String, missingIsWarning: Bool = false) -> (RawNode, OMENodeKind)? {
     if documentOnly { return nil }
-    let path = resolvePath(path, from: "")  // `.` and `..` resolved, never above the store root
+    let path = StorePath.resolve(path, from: "")  // `.` and `..` resolved, never above the store root
     if visited.contains(path) {
       var s = sink(parent)
       s.error("node.cycle", pointer, "'\(path.isEmpty ? "/" : path)' is already part of this hierarchy; a node cannot contain itself")
@@ -460,16 +460,6 @@ struct Walk {
     }
     return out
   }
-}
-
-/// `relative` resolved against the node path `base` (`..` goes up; never above the store root).
-func resolvePath(_ relative: String, from base: String) -> String {
-  var parts = base.split(separator: "/").map(String.init)
-  for p in relative.split(separator: "/") {
-    if p == "." { continue }
-    if p == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(String(p)) }
-  }
-  return parts.joined(separator: "/")
 }
 
 extension NGFFVersion {

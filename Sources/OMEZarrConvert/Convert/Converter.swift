@@ -73,16 +73,29 @@ public protocol ConvertProgress: Sendable {
 public enum Converter {
   static let markerKey = ".ome2zarr-convert.json"
 
-  /// Converts `source` (and label images) to an OME-Zarr image in the directory `output`.
+  /// Converts `source` (and label images) to an OME-Zarr image at `destination` (a directory, or
+  /// any location whose scheme can write).
+  /// - Throws: `ZarrError.invalidArgument` before anything is written when no registered scheme
+  ///   can store at `destination` (an unsupported URL scheme or archive type).
   @discardableResult
   public static func convert(
-    _ source: any PlaneSource, to output: String, options: ConvertOptions, labels: [(name: String, source: any PlaneSource)] = [],
-    progress: (any ConvertProgress)? = nil
+    _ source: any PlaneSource, to destination: StoreLocation, options: ConvertOptions,
+    labels: [(name: String, source: any PlaneSource)] = [], progress: (any ConvertProgress)? = nil
+  ) throws -> ConvertSummary {
+    let store = try destination.openStore(create: true)
+    return try convert(source, into: store, named: destination.description, options: options, labels: labels, progress: progress)
+  }
+
+  /// Converts `source` (and label images) to an OME-Zarr image at the root of `store`; `output`
+  /// names it in messages and the summary.
+  @discardableResult
+  public static func convert(
+    _ source: any PlaneSource, into store: any Store, named output: String, options: ConvertOptions,
+    labels: [(name: String, source: any PlaneSource)] = [], progress: (any ConvertProgress)? = nil
   ) throws -> ConvertSummary {
     let started = DispatchTime.now().uptimeNanoseconds
     var desc = source.description
     try apply(options, to: &desc)
-    let store = try FilesystemStore(root: output, create: true)
     let marker = try runParameters(desc, options: options)
     var resumed = false
     if try NodeKind.detect(store, "") != nil || (try store.exists(markerKey)) {
@@ -91,7 +104,7 @@ public enum Converter {
         guard existing == marker else {
           throw ConvertError(.outputExists, "the interrupted conversion in '\(output)' used other inputs or options; use --overwrite")
         }
-        try store.deleteTemporaryFiles()
+        try store.deleteTemporaryObjects(under: "")
         resumed = true
       } else if options.resume, (try? OMENode.open(in: store))?.kind == .image {
         throw ConvertError(.outputExists, "'\(output)' is already a complete image; nothing to resume (use --overwrite to convert again)")
@@ -102,7 +115,7 @@ public enum Converter {
       }
     }
     try store.set(markerKey, marker.serializedBytes())
-    progress?.start(totalBytes: desc.byteCount * (1 + labels.count), label: (output as NSString).lastPathComponent)
+    progress?.start(totalBytes: desc.byteCount * (1 + labels.count), label: String(output.split(separator: "/").last ?? ""))
     let image = try convertImage(source, description: desc, store: store, path: "", options: options, resume: resumed,
       progress: progress)
     var labelNames: [String] = []
@@ -166,13 +179,9 @@ public enum Converter {
 
   /// The parameters a resumed run must match: inputs, their sizes and dates, and every option.
   static func runParameters(_ desc: SourceDescription, options: ConvertOptions) throws -> JSONValue {
-    var files: [JSONValue] = []
-    for f in desc.files {
-      let attrs = (try? FileManager.default.attributesOfItem(atPath: f)) ?? [:]
-      files.append([
-        "path": .string(f), "size": .int(Int64((attrs[.size] as? Int) ?? 0)),
-        "modified": .double((attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0),
-      ])
+    let files: [JSONValue] = desc.files.map { f in
+      let stamp = InputFiles.stamp(f)
+      return ["path": .string(f), "size": .int(Int64(stamp.size)), "modified": .double(stamp.modified)]
     }
     return [
       "tool": "ome2zarr convert", "files": .array(files), "shape": .array(desc.shape.map { .int(Int64($0)) }),
@@ -193,7 +202,7 @@ public enum Converter {
   /// Writes one multiscale image (all levels, one pass) at `path`; returns its metadata (not yet written).
   @discardableResult
   static func convertImage(
-    _ source: any PlaneSource, description desc: SourceDescription, store: FilesystemStore, path: String,
+    _ source: any PlaneSource, description desc: SourceDescription, store: any Store, path: String,
     options: ConvertOptions, resume: Bool, progress: (any ConvertProgress)?, imageLabel: ImageLabel? = nil,
     plan given: PyramidPlan? = nil
   ) throws -> ImageResult {
@@ -413,3 +422,37 @@ public enum Converter {
 
 }
 
+extension Converter {
+  /// Converts several images (the series of one OME-TIFF) into a bioformats2raw-layout root at
+  /// `destination`: image `name` at `<destination>/<name>`, `OME/` listing the series (with the
+  /// OME-XML when given), and the root's `bioformats2raw.layout` written last.
+  /// `imageOptions` gives each image's options when they depend on its source (default: `options`).
+  public static func convertSeries(
+    _ sources: [(name: String, source: any PlaneSource)], to destination: StoreLocation, options: ConvertOptions,
+    imageOptions: ((any PlaneSource) throws -> ConvertOptions)? = nil, omeXML: String? = nil,
+    progress: (any ConvertProgress)? = nil
+  ) throws -> [ConvertSummary] {
+    let store = try destination.openStore(create: true)
+    if try NodeKind.detect(store, "") != nil, !options.overwrite, !options.resume {
+      throw ConvertError(.outputExists, "'\(destination)' already exists; use --overwrite or --resume")
+    }
+    if options.overwrite { try store.deletePrefix("") }
+    var summaries: [ConvertSummary] = []
+    for (name, source) in sources {
+      let imageStore = try destination.appending(name).openStore(create: true)
+      summaries.append(try convert(source, into: imageStore, named: destination.appending(name).description,
+        options: try imageOptions?(source) ?? options, progress: progress))
+    }
+    var ome = OMEAttributes()
+    ome.version = options.version.description
+    ome.series = sources.map(\.name)
+    _ = try ZarrGroup.create(in: store, path: "OME", attributes: ome.applied(to: [:]), format: options.version.zarrFormat, overwrite: true)
+    if let omeXML { try store.set("OME/METADATA.ome.xml", Array(omeXML.utf8)) }
+    var root = OMEAttributes()
+    root.version = options.version.description
+    root.bioformats2rawLayout = 3
+    let group = try ZarrGroup.open(in: store)
+    _ = try group.setAttributes(root.applied(to: group.attributes))
+    return summaries
+  }
+}

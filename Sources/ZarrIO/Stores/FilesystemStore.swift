@@ -264,8 +264,11 @@ public final class FilesystemStore: Store {
 }
 
 extension FilesystemStore {
+  /// The directory as a `file` location.
+  public var location: StoreLocation? { StoreLocation(scheme: "file", components: root.split(separator: "/").map(String.init)) }
+
   /// Removes temporary files that interrupted writes left behind (`__tmp.*`) below `prefix`.
-  public func deleteTemporaryFiles(under prefix: String = "") throws {
+  public func deleteTemporaryObjects(under prefix: String = "") throws {
     func walk(_ rel: String) throws {
       for e in try entries(try path(rel), key: rel) {
         let k = rel.isEmpty ? e.name : rel + "/" + e.name
@@ -284,5 +287,35 @@ extension FilesystemStore {
     var st = stat()
     guard stat(path, &st) == 0 else { return false }
     return (st.st_mode & S_IFMT) == S_IFDIR
+  }
+}
+
+/// Paths and `file://` URLs: a ``FilesystemStore`` in the directory.
+struct FileLocationScheme: LocationScheme {
+  var schemes: [String] { ["file"] }
+
+  func store(at location: StoreLocation, create: Bool) throws -> any Store {
+    try FilesystemStore(root: location.path, create: create)
+  }
+
+  func entry(at location: StoreLocation) -> StoreEntry? {
+    var st = stat()
+    guard stat(location.path, &st) == 0 else { return .absent }
+    return (st.st_mode & S_IFMT) == S_IFDIR ? .prefix : .object
+  }
+
+  func canonical(_ location: StoreLocation) -> StoreLocation {
+    // The longest existing prefix with its links resolved, then the rest as it is.
+    var existing = location.components
+    var rest: [String] = []
+    while !existing.isEmpty {
+      if let real = realpath("/" + existing.joined(separator: "/"), nil) {
+        defer { free(real) }
+        let resolved = String(cString: real).split(separator: "/").map(String.init)
+        return StoreLocation(scheme: "file", components: resolved + rest)
+      }
+      rest.insert(existing.removeLast(), at: 0)
+    }
+    return location
   }
 }

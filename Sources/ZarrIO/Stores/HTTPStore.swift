@@ -50,6 +50,9 @@ public final class HTTPStore: Store {
     session = URLSession(configuration: config)
   }
 
+  /// The root URL as a location.
+  public var location: StoreLocation? { try? StoreLocation(url.absoluteString) }
+
   /// The number of HTTP requests sent so far.
   public var requestCount: Int { counter.load(ordering: .relaxed) }
 
@@ -266,21 +269,15 @@ public final class HTTPStore: Store {
   }
 }
 
-/// Whether `location` is an `http://` or `https://` URL (any case).
-public func isHTTPURL(_ location: String) -> Bool {
-  let l = location.prefix(8).lowercased()
-  return l.hasPrefix("http://") || l.hasPrefix("https://")
-}
+/// `http://` and `https://` URLs: a read-only ``HTTPStore``.
+struct HTTPLocationScheme: LocationScheme {
+  var schemes: [String] { ["http", "https"] }
 
-/// Opens the store at `location`: an `http(s)://` URL (read-only), a `file://` URL or a directory.
-public func openStore(_ location: String, create: Bool = false) throws -> any Store {
-  if isHTTPURL(location) {
-    guard !create else { throw ZarrError(.unsupported, "cannot create a store over HTTP ('\(location)')") }
-    return try HTTPStore(url: location)
+  func store(at location: StoreLocation, create: Bool) throws -> any Store {
+    guard !create else { throw ZarrError(.invalidArgument, "cannot write over HTTP ('\(location)' is read-only)") }
+    return try HTTPStore(url: location.description)
   }
-  if location.lowercased().hasPrefix("file://") {
-    let path = URL(string: location)?.path ?? String(location.dropFirst("file://".count))
-    return try FilesystemStore(root: path, create: create)
-  }
-  return try FilesystemStore(root: location, create: create)
+
+  /// HTTP cannot tell a prefix from a missing object without a request per key, so: unknown.
+  func entry(at location: StoreLocation) -> StoreEntry? { nil }
 }

@@ -54,6 +54,12 @@ public protocol Store: Sendable {
   func list(prefix: String) throws -> [String]
   /// The direct children of `prefix`: keys stored there and names of sub-prefixes.
   func listDirectory(_ prefix: String) throws -> (keys: [String], prefixes: [String])
+  /// Where the store lives, when it has an address (`nil` for a store in memory): two stores with
+  /// the same location are the same storage.
+  var location: StoreLocation? { get }
+  /// Removes what interrupted writes left behind below `prefix` (temporary objects that are not
+  /// keys of the store); nothing for stores whose writes leave nothing behind.
+  func deleteTemporaryObjects(under prefix: String) throws
 }
 
 extension Store {
@@ -89,16 +95,17 @@ extension Store {
     try set(key, Array(bytes))
   }
 
+  public var location: StoreLocation? { nil }
+
+  public func deleteTemporaryObjects(under prefix: String) throws {}
+
+  /// Whether two stores are the same storage: the same object, or the same location.
+  public func isSame(as other: any Store) -> Bool {
+    if (self as AnyObject) === (other as AnyObject) { return true }
+    guard let a = location, let b = other.location else { return false }
+    return a == b
+  }
+
   /// Whether a key exists.
   public func exists(_ key: String) throws -> Bool { try size(of: key) != nil }
-}
-
-/// Joins node paths and key parts with `/`, skipping empty parts.
-public func joinKey(_ parts: String...) -> String {
-  parts.filter { !$0.isEmpty }.joined(separator: "/")
-}
-
-/// Normalises a user-given node path: no leading, trailing or doubled slashes.
-public func normalizePath(_ path: String) -> String {
-  path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
 }

@@ -51,10 +51,10 @@ struct Collection: ParsableCommand {
   }
 
   /// Refuses members outside the document's directory unless allowed (they would not resolve).
-  static func checkInside(_ path: String, _ doc: CollectionDocument, allowOutside: Bool) throws {
-    let r = CollectionResolver(root: doc.rootDirectory)
-    if !allowOutside && !r.isInside(CollectionDocument.absolute(path)) {
-      throw CommandFailure(message: "'\(path)' is outside the collection's directory '\(doc.rootDirectory)'; "
+  static func checkInside(_ location: StoreLocation, _ doc: CollectionDocument, allowOutside: Bool) throws {
+    let r = CollectionResolver(root: doc.rootLocation)
+    if !allowOutside && !r.isInside(location) {
+      throw CommandFailure(message: "'\(location)' is outside the collection's directory '\(doc.rootLocation)'; "
         + "readers will not follow it by default (use --allow-outside to add it anyway)", exitCode: 2)
     }
   }
@@ -75,22 +75,23 @@ struct Collection: ParsableCommand {
     var overwrite = false
 
     func run() throws {
-      if FileManager.default.fileExists(atPath: output) && !overwrite {
-        let isJSON = output.hasSuffix(".json")
-        if isJSON || FileManager.default.fileExists(atPath: (output as NSString).appendingPathComponent("zarr.json")) {
+      let out = try StoreLocation(output)
+      if !overwrite, let entry = out.entry(), entry != .absent {
+        if try out.name.hasSuffix(".json") || out.openStore().exists("zarr.json") {
           throw CommandFailure(message: "'\(output)' exists (use --overwrite, or collection add)", exitCode: 2)
         }
       }
-      var doc = CollectionDocument.new(at: output, root: CollectionNode(type: "collection",
-        name: name ?? CollectionNode.defaultName(for: CollectionDocument.absolute(output)), nodes: []))
+      var doc = CollectionDocument.new(at: out, root: CollectionNode(type: "collection",
+        name: name ?? CollectionNode.defaultName(for: out.path), nodes: []))
       if !attributes.isEmpty {
         var a = JSONObject()
         for s in attributes { let (k, v) = try Collection.attribute(s); a[k] = v }
         doc.root.attributes = a
       }
       for m in members {
-        try Collection.checkInside(m, doc, allowOutside: allowOutside)
-        let node = try CollectionBuilder.member(m, in: doc)
+        let member = try StoreLocation(m)
+        try Collection.checkInside(member, doc, allowOutside: allowOutside)
+        let node = try CollectionBuilder.member(member, in: doc)
         doc.root.nodes?.append(node)
       }
       try Collection.checkNames(doc.root.nodes ?? [])
@@ -125,6 +126,7 @@ struct Collection: ParsableCommand {
 
     func run() throws {
       var doc = try CollectionDocument.read(path: collection)
+      let member = try StoreLocation(self.member)
       try Collection.checkInside(member, doc, allowOutside: allowOutside)
       var node = try CollectionBuilder.member(member, in: doc, name: name)
       node.id = id
@@ -252,10 +254,11 @@ struct Collection: ParsableCommand {
     var json = false
 
     func run() throws {
-      if FileManager.default.fileExists(atPath: output) && !overwrite && output.hasSuffix(".json") {
+      let out = try StoreLocation(output)
+      if out.entry() == .object && !overwrite && output.hasSuffix(".json") {
         throw CommandFailure(message: "'\(output)' exists (use --overwrite)", exitCode: 2)
       }
-      let doc = try CollectionBuilder.collection(from: source, output: output, name: name)
+      let doc = try CollectionBuilder.collection(from: try StoreLocation(source), output: out, name: name)
       try doc.write()
       let tree = CollectionResolver.resolve(doc)
       if json {
@@ -294,7 +297,7 @@ struct Collection: ParsableCommand {
       o["id"] = r.node.id.map(JSONValue.string)
       o["path"] = r.node.path.map { .string($0.path) }
       o["status"] = .string(r.status.rawValue)
-      o["location"] = r.location.map(JSONValue.string)
+      o["location"] = r.location.map { .string($0.description) }
       o["kind"] = r.kind.map(JSONValue.string)
       o["version"] = r.version.map(JSONValue.string)
       o["shape"] = r.shape.map { .array($0.map { .int(Int64($0)) }) }
@@ -305,7 +308,7 @@ struct Collection: ParsableCommand {
     }
 
     static func render(_ r: CollectionResolver.Resolved) -> String {
-      var out = "\(r.node.name)  \(r.node.type)\(r.version.map { " \($0)" } ?? "")  \(r.location ?? "")\n"
+      var out = "\(r.node.name)  \(r.node.type)\(r.version.map { " \($0)" } ?? "")  \(r.location?.description ?? "")\n"
       func walk(_ nodes: [CollectionResolver.Resolved], _ prefix: String) {
         for (i, n) in nodes.enumerated() {
           let last = i == nodes.count - 1

@@ -88,7 +88,8 @@ struct Convert: ParsableCommand {
   }
 
   func run() throws {
-    let output = paths.last!
+    let output = try StoreLocation(paths.last!)
+    _ = try LocationSchemes.handler(for: output)  // an unsupported scheme or archive is a usage error, before any work
     let inputs = Array(paths.dropLast())
     var options = ConvertOptions()
     options.version = NGFFVersion(version)!.canonical
@@ -118,10 +119,14 @@ struct Convert: ParsableCommand {
       summaries.append(try Converter.convert(sources[0].source, to: output, options: options, labels: labelSources, progress: progress))
     } else {
       // Several OME-TIFF images: a bioformats2raw-style collection, one image per series.
-      summaries = try convertCollection(sources, to: output, options: options, progress: progress)
+      summaries = try Converter.convertSeries(sources, to: output, options: options, imageOptions: { source in
+        var o = options
+        try applyMetadataOptions(to: &o, source: source)
+        return o
+      }, omeXML: (sources.first?.source as? TIFFSource)?.omeXML, progress: progress)
     }
     if json {
-      let doc: JSONValue = summaries.count == 1 ? summaries[0].json : ["images": .array(summaries.map(\.json)), "output": .string(output)]
+      let doc: JSONValue = summaries.count == 1 ? summaries[0].json : ["images": .array(summaries.map(\.json)), "output": .string(output.description)]
       print(doc.serialized())
     } else if !quiet {
       for s in summaries {
@@ -191,36 +196,6 @@ struct Convert: ParsableCommand {
         return c
       }
     }
-  }
-
-  /// Writes each series as an image `0`, `1`, ... under a bioformats2raw-style root.
-  func convertCollection(
-    _ sources: [(name: String, source: any PlaneSource)], to output: String, options: ConvertOptions, progress: ProgressBar?
-  ) throws -> [ConvertSummary] {
-    let store = try FilesystemStore(root: output, create: true)
-    if try NodeKind.detect(store, "") != nil, !options.overwrite, !options.resume {
-      throw ConvertError(.outputExists, "'\(output)' already exists; use --overwrite or --resume")
-    }
-    if options.overwrite { try store.deletePrefix("") }
-    var summaries: [ConvertSummary] = []
-    for (name, source) in sources {
-      var o = options
-      try applyMetadataOptions(to: &o, source: source)
-      summaries.append(try Converter.convert(source, to: (output as NSString).appendingPathComponent(name), options: o, progress: progress))
-    }
-    var ome = OMEAttributes()
-    ome.version = options.version.description
-    ome.series = sources.map(\.name)
-    _ = try ZarrGroup.create(in: store, path: "OME", attributes: ome.applied(to: [:]), format: options.version.zarrFormat, overwrite: true)
-    if let xml = (sources.first?.source as? TIFFSource)?.omeXML {
-      try store.set("OME/METADATA.ome.xml", Array(xml.utf8))
-    }
-    var root = OMEAttributes()
-    root.version = options.version.description
-    root.bioformats2rawLayout = 3
-    let g = try ZarrGroup.open(in: store)
-    _ = try g.setAttributes(root.applied(to: g.attributes))
-    return summaries
   }
 
   static func ints(_ s: String) throws -> [Int] {

@@ -30,13 +30,14 @@ struct Info: ParsableCommand {
   @OptionGroup var resolution: Collection.Resolution
 
   func run() throws {
-    if let collection = Validate.collectionDocument(path) {
+    let location = try StoreLocation(path)
+    if let collection = CollectionDocument.detect(at: location) {
       // An RFC-8 collection (group or standalone JSON): its tree, each reference resolved.
       let tree = CollectionResolver.resolve(collection, options: resolution.options)
       if json {
         var doc: JSONObject = ["path": .string(path), "collection": .object(Collection.List.json(tree))]
         if collection.storage == .zarrGroup {
-          doc["root"] = try NodeSummary.collect(ZarrNode.open(in: openStore(path)), name: path, depth: 0, stats: false).json
+          doc["root"] = try NodeSummary.collect(ZarrNode.open(in: location.openStore()), name: path, depth: 0, stats: false).json
         }
         print(JSONValue.object(doc).serialized())
       } else {
@@ -45,10 +46,10 @@ struct Info: ParsableCommand {
       }
       return
     }
-    guard try isHTTPURL(path) || FilesystemStore.isDirectory(path) else {
+    guard location.entry() != .absent && location.entry() != .object else {
       throw ZarrError(.notFound, "'\(path)' is not a directory")
     }
-    let store = try openStore(path)
+    let store = try location.openStore()
     let info = try NodeSummary.collect(ZarrNode.open(in: store), name: path, depth: depth ?? Int.max, stats: stats)
     if json {
       let doc: JSONValue = ["path": .string(path), "root": info.json]

@@ -43,13 +43,14 @@ struct Transform: ParsableCommand {
   func run() throws {
     do {
       var graph: TransformGraph
-      if let collection = Validate.collectionDocument(path) {
+      let location = try StoreLocation(path)
+      if let collection = CollectionDocument.detect(at: location) {
         // An RFC-8 collection: systems by id, across the documents it references.
         graph = try TransformGraph(collection: collection)
       } else {
         let node: OMENode
         do {
-          node = try OMENode.open(in: try openStore(path))
+          node = try OMENode.open(location)
         } catch {
           throw CommandFailure(message: "cannot open '\(path)': \(error)", exitCode: 2)
         }

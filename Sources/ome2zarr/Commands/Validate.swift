@@ -29,47 +29,18 @@ struct Validate: ParsableCommand {
 
   @OptionGroup var resolution: Collection.Resolution
 
-  /// The RFC-8 document at `path` (a group or JSON file whose `ome` is a node), if it is one.
-  static func collectionDocument(_ path: String) -> CollectionDocument? {
-    if isHTTPURL(path) { return try? CollectionDocument.read(path: path) }
-    var file = path
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-      file = (path as NSString).appendingPathComponent("zarr.json")
-    }
-    guard let data = FileManager.default.contents(atPath: file), let json = try? JSONValue.parse([UInt8](data)) else { return nil }
-    guard let ome = (json["attributes"]?["ome"] ?? json["ome"])?.objectValue, CollectionDocument.isNode(ome) else { return nil }
-    return try? CollectionDocument.read(path: path)
-  }
-
   func run() throws {
     var options = Validator.Options()
     options.strict = strict
     options.data = data
     options.metadataOnly = metadataOnly
-    let validator = Validator(options: options)
-    var isDirectory: ObjCBool = false
-    guard isHTTPURL(path) || FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw CommandFailure(message: "'\(path)' does not exist", exitCode: 2)
-    }
     let report: ValidationReport
-    if let collection = Self.collectionDocument(path) {
-      report = validator.validate(collection: collection, resolution: resolution.options)
-    } else if isDirectory.boolValue || isHTTPURL(path) {
-      do {
-        report = try validator.validate(store: try openStore(path))
-      } catch {
-        throw CommandFailure(message: "cannot read '\(path)': \(error)", exitCode: 2)
-      }
-    } else {
-      guard let data = FileManager.default.contents(atPath: path) else {
-        throw CommandFailure(message: "cannot read '\(path)'", exitCode: 2)
-      }
-      let document: JSONValue
-      do { document = try JSONValue.parse([UInt8](data)) } catch {
-        throw CommandFailure(message: "'\(path)' is not valid JSON: \(error)", exitCode: 2)
-      }
-      report = validator.validate(document: document)
+    do {
+      report = try Validator(options: options).validate(try StoreLocation(path), resolution: resolution.options)
+    } catch let error as ZarrError where error.code == .notFound {
+      throw CommandFailure(message: error.message, exitCode: 2)
+    } catch {
+      throw CommandFailure(message: "cannot read '\(path)': \(error)", exitCode: 2)
     }
     if json {
       print(report.json.serialized())

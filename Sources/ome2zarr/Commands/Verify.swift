@@ -29,8 +29,9 @@ struct Verify: ParsableCommand {
     var mismatches: [String] = []
     var planes = 0
     for (name, source) in sources {
-      let path = sources.count > 1 ? (output as NSString).appendingPathComponent(name) : output
-      let node = try OMENode.open(path: path)
+      let location = try StoreLocation(output)
+      let path = sources.count > 1 ? location.appending(name).description : output
+      let node = try OMENode.open(sources.count > 1 ? location.appending(name) : location)
       guard let image = try node.image() else { throw ValidationError("'\(path)' is a \(node.kind), not an image") }
       let level = image.levels[0]
       let d = source.description
