@@ -178,6 +178,21 @@ struct ConvertCommandTests {
     try #require(r.status == 0, "make-sample-tiff: \(r.stderrText)")
   }
 
+  @Test func unsupportedDestinationsAreUsageErrorsAndWriteNothing() throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("s.ome.tif").path
+    try Self.makeStack(tiff, planes: 2, size: 32)
+    let before = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+    for (destination, says) in [("s3://bucket/x.ome.zarr", "'s3://' is not supported"), (dir.appendingPathComponent("out.ozx").path, ".ozx")] {
+      let r = try CLI.ome2zarr("convert", tiff, destination)
+      #expect(r.status == 2, "\(destination): \(r.stderr)")
+      #expect(r.stderr.contains(says), "\(r.stderr)")
+      #expect(try CLI.ome2zarr("info", destination).status == 2)
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == before)
+    #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/s3:"))
+  }
+
   @Test func convertsVerifiesAndDescribes() throws {
     let dir = try CLI.temporaryDirectory()
     let tiff = dir.appendingPathComponent("s.ome.tif").path, out = dir.appendingPathComponent("s.ome.zarr").path

@@ -49,6 +49,38 @@ struct ConvertTests {
     return (try OMENode.open(path: out.path), out)
   }
 
+  @Test func writesTheSameBytesToMemoryAndToADirectory() throws {
+    let dir = try Corpus.dir()
+    let tiff = dir.appendingPathComponent("stack.tif").path
+    try Corpus.write(tiff, try Corpus.planes(12, 70, 90))
+    var options = ConvertOptions()
+    options.threads = 2
+    options.chunkShape = [4, 32, 32]
+    options.shardShape = [4, 64, 64]
+    let memory = MemoryStore()
+    let inMemory = try Converter.convert(try TIFFSource(path: tiff), into: memory, named: "memory", options: options)
+    let out = dir.appendingPathComponent("out.ome.zarr")
+    let onDisk = try Converter.convert(try TIFFSource(path: tiff), to: try StoreLocation(out.path), options: options)
+    let files = try fileTree(out.path)
+    #expect(files.keys.sorted() == memory.snapshot.keys.sorted())
+    for (key, bytes) in memory.snapshot { #expect(files[key] == Data(bytes), "\(key)") }
+    #expect(inMemory.levels == onDisk.levels && inMemory.bytesWritten == onDisk.bytesWritten)
+    #expect(memory.snapshot[".ome2zarr-convert.json"] == nil, "the marker goes once the output is complete")
+    #expect(try OMENode.open(in: memory).kind == .image)
+  }
+
+  @Test func refusesDestinationsNoSchemeCanWrite() throws {
+    let dir = try Corpus.dir()
+    let tiff = dir.appendingPathComponent("stack.tif").path
+    try Corpus.write(tiff, try Corpus.planes(2, 16, 16))
+    for text in ["s3://bucket/x.ome.zarr", dir.appendingPathComponent("out.ozx").path] {
+      #expect { try Converter.convert(try TIFFSource(path: tiff), to: try StoreLocation(text), options: ConvertOptions()) } throws: {
+        ($0 as? ZarrError)?.code == .invalidArgument
+      }
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["stack.tif"])
+  }
+
   @Test(arguments: [
     ("strips, none", TIFFWriter.Compression.none, false, nil as Int?, false),
     ("strips, LZW + predictor", .lzw, true, nil, false),

@@ -1,0 +1,92 @@
+import Foundation
+import TestSupport
+import Testing
+import ZarrIO
+
+@Suite("Store locations")
+struct StoreLocationTests {
+  @Test func parsesPathsAndURLs() throws {
+    let cwd = FileManager.default.currentDirectoryPath
+    #expect(try StoreLocation("data/./a/../image.ome.zarr/").description == cwd + "/data/image.ome.zarr")
+    #expect(try StoreLocation("/x/run#1/a.tif").description == "/x/run#1/a.tif")
+    #expect(try StoreLocation("/x/run#1/a.tif").name == "a.tif")
+    #expect(try StoreLocation("file:///tmp/a%20b/c.zarr") == StoreLocation("/tmp/a b/c.zarr"))
+    let http = try StoreLocation("HTTPS://example.org:8443/data/a%20b/image.ome.zarr/")
+    #expect(http.scheme == "https" && http.authority == "example.org:8443")
+    #expect(http.components == ["data", "a b", "image.ome.zarr"])
+    #expect(http.description == "https://example.org:8443/data/a%20b/image.ome.zarr")
+    #expect(try StoreLocation("s3://bucket/key/x.ome.zarr").components == ["key", "x.ome.zarr"])
+    #expect(StoreLocation.scheme(of: "s3://bucket") == "s3")
+    #expect(StoreLocation.scheme(of: "run#1/a:b.tif") == nil)
+    #expect(StoreLocation.scheme(of: "C:/x") == nil)
+    #expect(throws: ZarrError.self) { try StoreLocation("") }
+    #expect(throws: ZarrError.self) { try StoreLocation("http:///nohost") }
+  }
+
+  @Test func resolvesReferencesAndContainment() throws {
+    let base = try StoreLocation("https://example.org/data/study")
+    #expect(try base.resolving("../raw.ome.zarr").description == "https://example.org/data/raw.ome.zarr")
+    #expect(try base.resolving("/top.json").description == "https://example.org/top.json")
+    #expect(try base.resolving("../../../../x").description == "https://example.org/x")
+    #expect(try base.resolving("file:///etc/passwd").isFile)
+    #expect(base.parent.contains(try base.resolving("./a/b")))
+    #expect(!base.contains(try base.resolving("../b")))
+    #expect(!base.contains(try StoreLocation("https://example.org.evil/data/study/a")))
+    #expect(!base.contains(try StoreLocation("/data/study/a")))
+    #expect(base.key(of: base.appending("a/b/zarr.json")) == "a/b/zarr.json")
+    #expect(base.key(of: base.parent) == nil)
+    let dir = try StoreLocation("/data/collections")
+    #expect(dir.relativeReference(to: try StoreLocation("/data/collections/raw.ome.zarr")) == "./raw.ome.zarr")
+    #expect(dir.relativeReference(to: try StoreLocation("/data/images/raw.ome.zarr")) == "../images/raw.ome.zarr")
+    #expect(dir.relativeReference(to: dir) == ".")
+    #expect(dir.relativeReference(to: base) == "https://example.org/data/study")
+  }
+
+  @Test func pathAlgebra() {
+    #expect(StorePath.resolve("../../labels/x", from: "a/b/c") == "a/labels/x")
+    #expect(StorePath.resolve("/s0", from: "a/b") == "s0")
+    #expect(StorePath.resolve("../../../..", from: "a") == "")
+    #expect(StorePath.relative(from: "a/b", to: "a/c/d") == "../c/d")
+    #expect(StorePath.parent("a/b/c") == "a/b")
+    #expect(StorePath.parent("a") == "")
+    #expect(joinKey("", "a", "", "zarr.json") == "a/zarr.json")
+  }
+
+  @Test func opensStoresThroughTheRegistry() throws {
+    let dir = try makeTemporaryDirectory("location")
+    let location = try StoreLocation(dir.appendingPathComponent("new/image.zarr").path)
+    #expect(location.entry() == .absent)
+    let store = try location.openStore(create: true)
+    #expect(store is FilesystemStore)
+    #expect(location.entry() == .prefix)
+    #expect(store.location == location)
+    try location.appending("doc.json").write(Array("{}".utf8))
+    #expect(location.appending("doc.json").entry() == .object)
+    #expect(try location.appending("doc.json").read() == Array("{}".utf8))
+    #expect(try location.appending("none.json").read() == nil)
+    #expect(store.isSame(as: try FilesystemStore(root: location.path)))
+    #expect(!store.isSame(as: MemoryStore()))
+    #expect(try StoreLocation("http://127.0.0.1:9/x").openStore() is HTTPStore)
+    #expect(try StoreLocation("http://127.0.0.1:9/x").entry() == nil)
+    // A symbolic link into the directory is inside it once links are resolved.
+    let link = dir.appendingPathComponent("alias").path
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: location.path)
+    #expect(try StoreLocation(link).canonical == location.canonical)
+    #expect(location.canonical.contains(try StoreLocation(link + "/a/b").canonical))
+  }
+
+  @Test func unsupportedSchemesAndArchivesAreUsageErrorsThatCreateNothing() throws {
+    let dir = try makeTemporaryDirectory("location")
+    let local = [dir.appendingPathComponent("out.ozx").path, dir.appendingPathComponent("archive.ZIP").path]
+    for text in ["s3://bucket/x.ome.zarr", "gs://bucket/x", "https://example.org/x.ozx"] + local {
+      let location = try StoreLocation(text)
+      #expect { try location.openStore(create: true) } throws: { error in
+        guard let e = error as? ZarrError, e.code == .invalidArgument else { return false }
+        return e.message.contains(location.description)
+          && (e.message.contains("not supported") || e.message.contains("cannot read or write"))
+      }
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [])
+    #expect(throws: ZarrError.self) { try StoreLocation("http://example.org/x").openStore(create: true) }
+  }
+}
