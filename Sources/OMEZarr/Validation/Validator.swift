@@ -8,7 +8,7 @@ import ZarrIO
 /// The validator classifies each node by its keys first and then applies that kind's rules only, so
 /// one real problem is reported once, with a rule id, the node's store path and a JSON pointer:
 ///
-///     let report = try Validator().validate(store: FilesystemStore(root: "image.ome.zarr"))
+///     let report = try Validator().validate(StoreLocation("image.ome.zarr"))
 ///     for f in report.findings { print(f) }   // error [level.ndim] level 2 (path '2') has 4 dimensions ...
 ///
 /// Every MUST of the specification is an error, every SHOULD a warning (an error with `strict`).
