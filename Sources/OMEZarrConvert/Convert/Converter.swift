@@ -168,11 +168,8 @@ public enum Converter {
   static func runParameters(_ desc: SourceDescription, options: ConvertOptions) throws -> JSONValue {
     var files: [JSONValue] = []
     for f in desc.files {
-      let attrs = (try? FileManager.default.attributesOfItem(atPath: f)) ?? [:]
-      files.append([
-        "path": .string(f), "size": .int(Int64((attrs[.size] as? Int) ?? 0)),
-        "modified": .double((attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0),
-      ])
+      let attrs = InputSource.fileAttributes(f)
+      files.append(["path": .string(f), "size": .int(Int64(attrs.size)), "modified": .double(attrs.modified)])
     }
     return [
       "tool": "ome2zarr convert", "files": .array(files), "shape": .array(desc.shape.map { .int(Int64($0)) }),

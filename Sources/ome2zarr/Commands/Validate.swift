@@ -8,11 +8,10 @@ struct Validate: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Validate OME-Zarr (NGFF 0.4, 0.5, 0.6, RFC-8 collections) against the specification.",
     discussion: """
-      PATH is an OME-Zarr group (image, labels, plate, well, bioformats2raw root, collection) or a single \
-      metadata document (zarr.json, .zattrs or an attributes JSON file). The hierarchy below PATH is walked: \
-      image levels and labels, plate wells and fields, bioformats2raw series, local collection nodes.
-      Every MUST of the specification is an error, every SHOULD a warning. Each finding has a rule id, the \
-      node's store path and a JSON pointer into that node's attributes.
+      PATH is an OME-Zarr group (image, labels, plate, well, bioformats2raw root, collection) or a single metadata document (zarr.json, .zattrs or an attributes JSON file). The hierarchy below PATH is walked: image levels and labels, plate wells and fields, bioformats2raw series, local collection nodes.
+
+      Every MUST of the specification is an error, every SHOULD a warning. Each finding has a rule id, the node's store path and a JSON pointer into that node's attributes.
+
       Exit codes: 0 valid (warnings allowed), 1 invalid, 2 the input could not be read.
       """)
 
@@ -50,7 +49,7 @@ struct Validate: ParsableCommand {
     let validator = Validator(options: options)
     var isDirectory: ObjCBool = false
     guard isHTTPURL(path) || FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw CommandFailure(message: "'\(path)' does not exist", exitCode: 2)
+      throw CommandFailure.io("'\(path)' does not exist")
     }
     let report: ValidationReport
     if let collection = Self.collectionDocument(path) {
@@ -59,15 +58,15 @@ struct Validate: ParsableCommand {
       do {
         report = try validator.validate(store: try openStore(path))
       } catch {
-        throw CommandFailure(message: "cannot read '\(path)': \(error)", exitCode: 2)
+        throw CommandFailure.io("cannot read '\(path)': \(error)")
       }
     } else {
       guard let data = FileManager.default.contents(atPath: path) else {
-        throw CommandFailure(message: "cannot read '\(path)'", exitCode: 2)
+        throw CommandFailure.io("cannot read '\(path)'")
       }
       let document: JSONValue
       do { document = try JSONValue.parse([UInt8](data)) } catch {
-        throw CommandFailure(message: "'\(path)' is not valid JSON: \(error)", exitCode: 2)
+        throw CommandFailure.io("'\(path)' is not valid JSON: \(error)")
       }
       report = validator.validate(document: document)
     }
@@ -76,7 +75,7 @@ struct Validate: ParsableCommand {
     } else {
       printHuman(report)
     }
-    if !report.isValid { throw ExitCode(1) }
+    if !report.isValid { throw AlreadyReported(cause: CommandFailure.invalidData("'\(path)' is invalid")) }
   }
 
   func printHuman(_ report: ValidationReport) {
