@@ -69,7 +69,8 @@ struct Collection: ParsableCommand {
   }
 
   struct Create: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a collection, optionally with members.")
+    static let configuration = CommandConfiguration(
+      abstract: "Create a collection, optionally with members.", usage: "ome2zarr collection create <output> [<members> ...] [<options>]")
     @Argument(help: "The collection: a .json file or a Zarr group directory.")
     var output: String
     @Option(help: "The collection's name (default: from OUT).")
@@ -117,7 +118,8 @@ struct Collection: ParsableCommand {
   }
 
   struct Add: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Add a member (image or collection) to a collection.")
+    static let configuration = CommandConfiguration(
+      abstract: "Add a member (image or collection) to a collection.", usage: "ome2zarr collection add <collection> <member> [<options>]")
     @Argument(help: "The collection (.json file or Zarr group).")
     var collection: String
     @Argument(help: "The image or collection to add.")
@@ -186,6 +188,7 @@ struct Collection: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "set",
       abstract: "Change a member's (or the collection's) attributes or name in place.",
+      usage: "ome2zarr collection set <collection> [<member>] [<options>]",
       discussion: """
         Without MEMBER the collection itself (or the --into sub-collection) is changed.
 
@@ -279,6 +282,7 @@ struct Collection: ParsableCommand {
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Show a collection's tree: each member's kind, shape, version and whether its reference resolves.",
+      usage: "ome2zarr collection list <collection> [<options>]",
       discussion: "Exit codes: 0 every reference resolves, 1 one does not, 2 the collection cannot be read.")
     @Argument(help: "The collection (.json file or Zarr group; a path or an http(s) URL).")
     var collection: String

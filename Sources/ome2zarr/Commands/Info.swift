@@ -6,6 +6,7 @@ import ZarrIO
 struct Info: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Show what an OME-Zarr (or any Zarr) hierarchy holds.",
+    usage: "ome2zarr info <path> [<options>]",
     discussion: """
       OME-Zarr groups are described by kind and version:
       - images with their axes and units, levels (shape, data type, chunk and shard shape, scale and translation), codecs, channels with colors and windows, and labels;

@@ -7,6 +7,7 @@ import ZarrIO
 struct Validate: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Validate OME-Zarr (NGFF 0.4, 0.5, 0.6, RFC-8 collections) against the specification.",
+    usage: "ome2zarr validate <path> [<options>]",
     discussion: """
       PATH is an OME-Zarr group (image, labels, plate, well, bioformats2raw root, collection) or a single metadata document (zarr.json, .zattrs or an attributes JSON file). The hierarchy below PATH is walked: image levels and labels, plate wells and fields, bioformats2raw series, local collection nodes.
 
