@@ -3,10 +3,6 @@ import Foundation
 import OMEZarrConvert
 import Synchronization
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// A progress bar on standard error when it is a terminal (bytes read, MB/s, ETA); otherwise a
 /// line every 10 seconds. Redraws at most 10 times a second.
 final class ProgressBar: ConvertProgress {
@@ -18,7 +14,7 @@ final class ProgressBar: ConvertProgress {
     var lastDraw: UInt64 = 0
   }
   private let state = Mutex(State())
-  private let isTerminal = isatty(2) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+  private let isTerminal = Platform.standardErrorIsTerminal && ProcessInfo.processInfo.environment["TERM"] != "dumb"
 
   func start(totalBytes: Int, label: String) {
     state.withLock {
@@ -55,8 +51,5 @@ final class ProgressBar: ConvertProgress {
     return isTerminal ? "\r" + text + "\u{1B}[K" : text + "\n"
   }
 
-  private func write(_ s: String) {
-    var t = s
-    t.withUTF8 { b in _ = Glibc.write(2, b.baseAddress, b.count) }
-  }
+  private func write(_ s: String) { Platform.writeToStandardError(s) }
 }

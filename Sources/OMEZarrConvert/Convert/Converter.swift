@@ -180,7 +180,7 @@ public enum Converter {
   /// The parameters a resumed run must match: inputs, their sizes and dates, and every option.
   static func runParameters(_ desc: SourceDescription, options: ConvertOptions) throws -> JSONValue {
     let files: [JSONValue] = desc.files.map { f in
-      let stamp = InputFiles.stamp(f)
+      let stamp = InputSource.fileAttributes(f)
       return ["path": .string(f), "size": .int(Int64(stamp.size)), "modified": .double(stamp.modified)]
     }
     return [
@@ -428,7 +428,7 @@ extension Converter {
   /// OME-XML when given), and the root's `bioformats2raw.layout` written last.
   /// `imageOptions` gives each image's options when they depend on its source (default: `options`).
   public static func convertSeries(
-    _ sources: [(name: String, source: any PlaneSource)], to destination: StoreLocation, options: ConvertOptions,
+    _ sources: [InputSource], to destination: StoreLocation, options: ConvertOptions,
     imageOptions: ((any PlaneSource) throws -> ConvertOptions)? = nil, omeXML: String? = nil,
     progress: (any ConvertProgress)? = nil
   ) throws -> [ConvertSummary] {
@@ -438,7 +438,8 @@ extension Converter {
     }
     if options.overwrite { try store.deletePrefix("") }
     var summaries: [ConvertSummary] = []
-    for (name, source) in sources {
+    for input in sources {
+      let (name, source) = (input.name, input.source)
       let imageStore = try destination.appending(name).openStore(create: true)
       summaries.append(try convert(source, into: imageStore, named: destination.appending(name).description,
         options: try imageOptions?(source) ?? options, progress: progress))

@@ -33,7 +33,7 @@ public final class FolderSource: PlaneSource {
 
   /// The TIFF files of a folder, naturally sorted.
   public static func listTIFFs(_ folder: String) throws -> [String] {
-    let names = try FileManager.default.contentsOfDirectory(atPath: folder)
+    let names = try InputSource.contents(of: folder)
       .filter { $0.lowercased().hasSuffix(".tif") || $0.lowercased().hasSuffix(".tiff") }
       .sorted(by: naturalLess)
     guard !names.isEmpty else { throw ConvertError(.unreadable, "no .tif or .tiff files in the folder", file: folder) }

@@ -25,6 +25,14 @@ public final class TIFFSource: PlaneSource {
     var sample: Int
   }
 
+  /// One IFD of one file.
+  struct PlaneKey: Hashable, Comparable {
+    var file: String
+    var ifd: Int
+
+    static func < (a: PlaneKey, b: PlaneKey) -> Bool { (a.file, a.ifd) < (b.file, b.ifd) }
+  }
+
   struct ContiguousLayout: Sendable {
     var file: String
     var firstOffset: UInt64
@@ -127,7 +135,7 @@ public final class TIFFSource: PlaneSource {
           throw ConvertError(.unsupported, "ImageJ stack with \(planesWanted) images but \(fullRes.count) IFDs and compressed or tiled data",
             file: path)
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let size = InputSource.fileAttributes(path).size
         guard UInt64(size) >= first.firstStripOffset + UInt64(planesWanted * planeBytes) else {
           throw ConvertError(.unreadable, "the file is truncated: \(planesWanted) planes do not fit", file: path)
         }
@@ -171,9 +179,10 @@ public final class TIFFSource: PlaneSource {
         file: refs.first?.file ?? path, ifd: first.index)
     }
     let spp = first.samplesPerPixel
-    for r in Set(refs.map { "\($0.file)#\($0.ifd)" }).sorted() {
-      let parts = r.split(separator: "#")
-      let file = String(parts[0]), ifd = Int(parts[1])!
+    // Each (file, IFD) once; file names may hold any character (`run#1/a.tif`).
+    let distinct: [PlaneKey] = Set(refs.map { PlaneKey(file: $0.file, ifd: $0.ifd) }).sorted()
+    for key in distinct {
+      let file = key.file, ifd = key.ifd
       guard contiguous != nil || (directories[file]?.indices.contains(ifd) ?? false) else {
         throw ConvertError(.unreadable, "plane IFD \(ifd) does not exist", file: file)
       }
@@ -219,16 +228,8 @@ public final class TIFFSource: PlaneSource {
     if let c = contiguous {
       let width = description.shape.last!, bps = description.dataType.size
       let offset = c.firstOffset + UInt64(ref.ifd * c.planeBytes + rows.lowerBound * width * bps)
-      let fd = open(c.file, O_RDONLY)
-      guard fd >= 0 else { throw ConvertError(.unreadable, "cannot open", file: c.file) }
-      defer { close(fd) }
-      var done = 0
       let count = rows.count * width * bps
-      while done < count {
-        let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-        guard n > 0 else { throw ConvertError(.unreadable, "the file is truncated", file: c.file) }
-        done += n
-      }
+      try TIFFHandle.readRaw(path: c.file, offset: offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
       if c.byteSwapped, description.dataType.swapUnit > 1 {
         ElementSwap.swap(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), unit: description.dataType.swapUnit)
       }

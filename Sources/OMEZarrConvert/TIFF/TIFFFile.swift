@@ -118,6 +118,19 @@ final class TIFFHandle {
     return out
   }
 
+  /// Fills `buffer` with the bytes of the file at `path` from `offset` (raw planes of > 4 GB ImageJ files).
+  static func readRaw(path: String, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(ConvertError) {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw ConvertError(.unreadable, "cannot open", file: path) }
+    defer { close(fd) }
+    var done = 0
+    while done < buffer.count {
+      let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+      guard n > 0 else { throw ConvertError(.unreadable, "the file is truncated", file: path) }
+      done += n
+    }
+  }
+
   /// The next-IFD link stored after the IFD at `offset`, read from the file itself.
   func nextIFDOffset(after offset: UInt64) throws(ConvertError) -> UInt64? {
     let fd = open(path, O_RDONLY)

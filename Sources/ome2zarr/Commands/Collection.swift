@@ -8,12 +8,11 @@ struct Collection: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Build and browse collections of images (RFC-8).",
     discussion: """
-      A collection document is a standalone JSON file (OUT ends in .json) or a Zarr group (its \
-      zarr.json). Members are referenced by paths relative to the document; nothing is copied. \
-      Resolving references never leaves the collection's directory or fetches a URL unless \
-      --allow-outside or --allow-remote is given. A collection may itself be an http(s) URL: its \
-      relative paths are then followed over HTTP (never to local files); other URLs still need \
-      --allow-remote.
+      A collection document is a standalone JSON file (OUT ends in .json) or a Zarr group (its zarr.json). Members are referenced by paths relative to the document; nothing is copied.
+
+      Resolving references never leaves the collection's directory or fetches a URL unless --allow-outside or --allow-remote is given. A collection may itself be an http(s) URL: its relative paths are then followed over HTTP (never to local files); other URLs still need --allow-remote.
+
+      Exit codes: 0 success, 1 a member or reference that is missing or does not resolve, 2 a usage error or a collection that cannot be read or written.
       """,
     subcommands: [Create.self, Add.self, Remove.self, SetAttributes.self, List.self, From.self])
 
@@ -41,6 +40,16 @@ struct Collection: ParsableCommand {
     }
   }
 
+  /// Reads the collection document at `path`; one that does not exist or cannot be read is an I/O
+  /// error (exit 2), not invalid data.
+  static func read(_ path: String) throws -> CollectionDocument {
+    do {
+      return try CollectionDocument.read(path: path)
+    } catch let error as OMEZarrError where error.code == .invalidArgument {
+      throw CommandFailure.io(error.description)
+    }
+  }
+
   /// Parses `key=json` (a value that is not JSON is taken as a string).
   static func attribute(_ s: String) throws -> (String, JSONValue) {
     guard let eq = s.firstIndex(of: "="), eq != s.startIndex else {
@@ -54,13 +63,14 @@ struct Collection: ParsableCommand {
   static func checkInside(_ location: StoreLocation, _ doc: CollectionDocument, allowOutside: Bool) throws {
     let r = CollectionResolver(root: doc.rootLocation)
     if !allowOutside && !r.isInside(location) {
-      throw CommandFailure(message: "'\(location)' is outside the collection's directory '\(doc.rootLocation)'; "
-        + "readers will not follow it by default (use --allow-outside to add it anyway)", exitCode: 2)
+      throw CommandFailure.usage("'\(location)' is outside the collection's directory '\(doc.rootLocation)'; "
+        + "readers will not follow it by default (use --allow-outside to add it anyway)")
     }
   }
 
   struct Create: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a collection, optionally with members.")
+    static let configuration = CommandConfiguration(
+      abstract: "Create a collection, optionally with members.", usage: "ome2zarr collection create <output> [<members> ...] [<options>]")
     @Argument(help: "The collection: a .json file or a Zarr group directory.")
     var output: String
     @Option(help: "The collection's name (default: from OUT).")
@@ -78,7 +88,7 @@ struct Collection: ParsableCommand {
       let out = try StoreLocation(output)
       if !overwrite, let entry = out.entry(), entry != .absent {
         if try out.name.hasSuffix(".json") || out.openStore().exists("zarr.json") {
-          throw CommandFailure(message: "'\(output)' exists (use --overwrite, or collection add)", exitCode: 2)
+          throw CommandFailure.io("'\(output)' exists (use --overwrite, or collection add)")
         }
       }
       var doc = CollectionDocument.new(at: out, root: CollectionNode(type: "collection",
@@ -104,12 +114,13 @@ struct Collection: ParsableCommand {
   static func checkNames(_ nodes: [CollectionNode]) throws {
     var seen: Set<String> = []
     for n in nodes where !seen.insert(n.name).inserted {
-      throw CommandFailure(message: "two members are named '\(n.name)'; names must be unique in a collection (use --name)", exitCode: 2)
+      throw CommandFailure.usage("two members are named '\(n.name)'; names must be unique in a collection (use --name)")
     }
   }
 
   struct Add: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Add a member (image or collection) to a collection.")
+    static let configuration = CommandConfiguration(
+      abstract: "Add a member (image or collection) to a collection.", usage: "ome2zarr collection add <collection> <member> [<options>]")
     @Argument(help: "The collection (.json file or Zarr group).")
     var collection: String
     @Argument(help: "The image or collection to add.")
@@ -125,7 +136,7 @@ struct Collection: ParsableCommand {
     var allowOutside = false
 
     func run() throws {
-      var doc = try CollectionDocument.read(path: collection)
+      var doc = try Collection.read(collection)
       let member = try StoreLocation(self.member)
       try Collection.checkInside(member, doc, allowOutside: allowOutside)
       var node = try CollectionBuilder.member(member, in: doc, name: name)
@@ -136,11 +147,11 @@ struct Collection: ParsableCommand {
         node.attributes = a
       }
       if let id, doc.root.walk().contains(where: { $0.node.id == id }) {
-        throw CommandFailure(message: "the id '\(id)' is already used in this document", exitCode: 2)
+        throw CommandFailure.usage("the id '\(id)' is already used in this document")
       }
       try doc.root.modify(at: target.names) { (sub: inout CollectionNode) throws in
         if sub.nodes?.contains(where: { $0.name == node.name }) == true {
-          throw CommandFailure(message: "'\(sub.name)' already has a member named '\(node.name)' (use --name)", exitCode: 2)
+          throw CommandFailure.usage("'\(sub.name)' already has a member named '\(node.name)' (use --name)")
         }
         sub.nodes = (sub.nodes ?? []) + [node]
       }
@@ -159,9 +170,9 @@ struct Collection: ParsableCommand {
     @OptionGroup var target: Target
 
     func run() throws {
-      var doc = try CollectionDocument.read(path: collection)
+      var doc = try Collection.read(collection)
       guard doc.root.child(named: target.names) != nil else {
-        throw CommandFailure(message: "no sub-collection '\(target.into ?? "")'", exitCode: 1)
+        throw CommandFailure.invalidData("no sub-collection '\(target.into ?? "")'")
       }
       var removed = false
       doc.root.modify(at: target.names) { sub in
@@ -169,7 +180,7 @@ struct Collection: ParsableCommand {
         sub.nodes?.removeAll { $0.name == member || $0.id == member }
         removed = (sub.nodes?.count ?? 0) < before
       }
-      guard removed else { throw CommandFailure(message: "no member '\(member)'", exitCode: 1) }
+      guard removed else { throw CommandFailure.invalidData("no member '\(member)'") }
       try doc.write()
       print("removed '\(member)' from \(doc.location)")
     }
@@ -179,9 +190,11 @@ struct Collection: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "set",
       abstract: "Change a member's (or the collection's) attributes or name in place.",
+      usage: "ome2zarr collection set <collection> [<member>] [<options>]",
       discussion: """
-        Example: ome2zarr collection set study.json endo_pred --attr 'example-viewer:settings={"isDisabled":false}' \
-        --unset other-viewer:voxelType. Without MEMBER the collection itself (or the --into sub-collection) is changed.
+        Without MEMBER the collection itself (or the --into sub-collection) is changed.
+
+        Example: ome2zarr collection set study.json endo_pred --attr 'example-viewer:settings={"isDisabled":false}' --unset other-viewer:voxelType
         """)
     @Argument(help: "The collection (.json file or Zarr group).")
     var collection: String
@@ -197,25 +210,25 @@ struct Collection: ParsableCommand {
 
     func run() throws {
       guard !attributes.isEmpty || !unset.isEmpty || rename != nil else {
-        throw CommandFailure(message: "nothing to change: give --attr, --unset or --rename", exitCode: 2)
+        throw CommandFailure.usage("nothing to change: give --attr, --unset or --rename")
       }
       let set = try attributes.map(Collection.attribute)
-      var doc = try CollectionDocument.read(path: collection)
+      var doc = try Collection.read(collection)
       guard doc.root.child(named: target.names) != nil else {
-        throw CommandFailure(message: "no sub-collection '\(target.into ?? "")'", exitCode: 1)
+        throw CommandFailure.invalidData("no sub-collection '\(target.into ?? "")'")
       }
       func edit(_ node: inout CollectionNode, siblings: [CollectionNode]) throws {
         var a = node.attributes ?? [:]
         for key in unset where a[key] == nil {
-          throw CommandFailure(message: "'\(node.name)' has no attribute '\(key)'", exitCode: 1)
+          throw CommandFailure.invalidData("'\(node.name)' has no attribute '\(key)'")
         }
         for key in unset { a[key] = nil }
         for (k, v) in set { a[k] = v }
         node.attributes = a.isEmpty ? nil : a
         if let rename {
-          guard !rename.isEmpty else { throw CommandFailure(message: "a name cannot be empty", exitCode: 2) }
+          guard !rename.isEmpty else { throw CommandFailure.usage("a name cannot be empty") }
           if siblings.contains(where: { $0.name == rename }) {
-            throw CommandFailure(message: "a sibling is already named '\(rename)'", exitCode: 2)
+            throw CommandFailure.usage("a sibling is already named '\(rename)'")
           }
           node.name = rename
         }
@@ -228,7 +241,7 @@ struct Collection: ParsableCommand {
           return
         }
         guard var nodes = sub.nodes, let i = nodes.firstIndex(where: { $0.name == member || $0.id == member }) else {
-          throw CommandFailure(message: "no member '\(member)'", exitCode: 1)
+          throw CommandFailure.invalidData("no member '\(member)'")
         }
         try edit(&nodes[i], siblings: nodes.enumerated().filter { $0.offset != i }.map(\.element))
         changed = nodes[i].name
@@ -256,7 +269,7 @@ struct Collection: ParsableCommand {
     func run() throws {
       let out = try StoreLocation(output)
       if out.entry() == .object && !overwrite && output.hasSuffix(".json") {
-        throw CommandFailure(message: "'\(output)' exists (use --overwrite)", exitCode: 2)
+        throw CommandFailure.io("'\(output)' exists (use --overwrite)")
       }
       let doc = try CollectionBuilder.collection(from: try StoreLocation(source), output: out, name: name)
       try doc.write()
@@ -272,7 +285,8 @@ struct Collection: ParsableCommand {
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Show a collection's tree: each member's kind, shape, version and whether its reference resolves.",
-      discussion: "Exit 0 when every reference resolves, 1 when one does not, 2 when the collection cannot be read.")
+      usage: "ome2zarr collection list <collection> [<options>]",
+      discussion: "Exit codes: 0 every reference resolves, 1 one does not, 2 the collection cannot be read.")
     @Argument(help: "The collection (.json file or Zarr group; a path or an http(s) URL).")
     var collection: String
     @OptionGroup var resolution: Resolution
@@ -280,14 +294,16 @@ struct Collection: ParsableCommand {
     var json = false
 
     func run() throws {
-      let doc = try CollectionDocument.read(path: collection)
+      let doc = try Collection.read(collection)
       let tree = CollectionResolver.resolve(doc, options: resolution.options)
       if json {
         print(JSONValue.object(Self.json(tree)).serialized())
       } else {
         print(Self.render(tree), terminator: "")
       }
-      if tree.all.contains(where: { ![.inline, .resolved].contains($0.status) }) { throw ExitCode(1) }
+      if tree.all.contains(where: { ![.inline, .resolved].contains($0.status) }) {
+        throw AlreadyReported(cause: CommandFailure.invalidData("a reference does not resolve"))
+      }
     }
 
     static func json(_ r: CollectionResolver.Resolved) -> JSONObject {

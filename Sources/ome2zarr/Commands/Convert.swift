@@ -9,43 +9,43 @@ struct Convert: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Convert TIFF, OME-TIFF, ImageJ stacks, folders of planes or Zarr into a sharded OME-Zarr pyramid.",
     discussion: """
-      Inputs: a TIFF (multi-page, BigTIFF, striped or tiled, any compression libtiff decodes), an
-      OME-TIFF (several images become a bioformats2raw-style collection unless --series picks one),
-      an ImageJ hyperstack, a folder of single-plane TIFFs (natural order, or --pattern such as
-      'img_t{t}_c{c}_z{z}.tif'), or a Zarr / OME-Zarr (re-encoded).
+      Inputs:
+      - a TIFF: multi-page, BigTIFF, striped or tiled, any compression libtiff decodes;
+      - an OME-TIFF: several images become a bioformats2raw-style collection unless --series picks one;
+      - an ImageJ hyperstack;
+      - a folder of single-plane TIFFs, in natural order or arranged by --pattern such as 'img_t{t}_c{c}_z{z}.tif';
+      - a Zarr array or OME-Zarr image, re-encoded.
 
-      Output: OME-Zarr 0.5 (Zarr v3, sharded) by default. Chunks default to 64³ for volumes and 512²
-      (256² above 2 bytes per sample) for planes, 1 along t and c: sizes viewers stream well. Shards
-      are one chunk deep along the streaming axis (z, or y for 2-D images) and grow in y and x up to
-      32 MiB, so that one slab of shards bounds the memory whatever the stack depth.
+      Output: OME-Zarr 0.5 (Zarr v3, sharded) by default. Chunks default to 64³ for volumes and 512² (256² above 2 bytes per sample) for planes, 1 along t and c: sizes viewers stream well. Shards are one chunk deep along the streaming axis (z, or y for 2-D images) and grow in y and x up to 32 MiB, so that one slab of shards bounds the memory whatever the stack depth.
 
-      The data is read once: every level is computed from the slab before it in the same pass. The
-      image metadata is written last; after an interruption, the same command with --resume
-      finishes without rewriting completed shards.
+      The data is read once: every level is computed from the slab before it in the same pass. The image metadata is written last; after an interruption, the same command with --resume finishes without rewriting completed shards.
       """)
 
   @Argument(help: "Input file(s) or folder, then the output directory.")
   var paths: [String]
 
-  @Option(help: "OME-Zarr version: 0.4, 0.5 or 0.6.")
-  var version: String = "0.5"
+  @Option(help: "OME-Zarr version.")
+  var version: NGFFVersion = .latest05
   @Option(help: "Chunk shape, comma-separated (one value per axis).")
   var chunks: String?
   @Option(help: "Shard shape, comma-separated (one value per axis).")
   var shards: String?
-  @Option(help: "blosc-zstd (default: blosc with zstd and byte shuffle), zstd, blosc-lz4, gzip or none.")
-  var compressor: String = "blosc-zstd"
+  @Option(help: "Compressor (blosc-zstd: blosc with zstd and byte shuffle).")
+  var compressor: CompressorName = .bloscZstd
   @Option(help: "Compression level (default: 3 for zstd and blosc-zstd, 5 for blosc-lz4 and gzip).")
+  var compressionLevel: Int?
+  /// The old name of `--compression-level`, still accepted.
+  @Option(name: .customLong("level"), help: .hidden)
   var level: Int?
-  @Option(help: "Downsampling: mean, gaussian, nearest, mode, min, max or median (labels: mode).")
-  var method: String = "mean"
+  @Option(help: "Downsampling method (labels: mode).")
+  var method: DownsamplingMethod = .mean
   @Option(help: "Number of levels (default: until the largest space dimension fits one chunk).")
   var levels: Int?
   @Flag(help: "Never downsample z.")
   var xyOnly = false
   @Option(help: "Threads (default: all cores).")
   var threads: Int?
-  @Option(help: "Memory for slab buffers, e.g. 512M or 2G (default 1G).")
+  @Option(help: "Memory for slab buffers, e.g. 512M or 2G.")
   var memoryLimit: String = "1G"
   @Option(help: "Axis names, e.g. 'czyx' or 'c,z,y,x' (types: t time, c channel, others space).")
   var axes: String?
@@ -80,9 +80,8 @@ struct Convert: ParsableCommand {
 
   func validate() throws {
     guard paths.count >= 2 else { throw ValidationError("give at least one input and the output directory") }
-    guard NGFFVersion(version) != nil else { throw ValidationError("--version must be 0.4, 0.5 or 0.6") }
-    guard DownsamplingMethod(rawValue: method) != nil else {
-      throw ValidationError("--method must be one of \(DownsamplingMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+    if let compressionLevel, let level, compressionLevel != level {
+      throw ValidationError("--level is the old name of --compression-level: give one of them")
     }
     if overwrite && resume { throw ValidationError("--overwrite and --resume exclude each other") }
   }
@@ -92,8 +91,8 @@ struct Convert: ParsableCommand {
     _ = try LocationSchemes.handler(for: output)  // an unsupported scheme or archive is a usage error, before any work
     let inputs = Array(paths.dropLast())
     var options = ConvertOptions()
-    options.version = NGFFVersion(version)!.canonical
-    options.method = DownsamplingMethod(rawValue: method)!
+    options.version = version.canonical
+    options.method = method
     options.levels = levels
     options.xyOnly = xyOnly
     options.threads = threads ?? options.threads
@@ -103,15 +102,15 @@ struct Convert: ParsableCommand {
     options.name = name
     options.chunkShape = try chunks.map(Self.ints)
     options.shardShape = try shards.map(Self.ints)
-    options.compressor = try Self.compressor(compressor, level: level)
+    options.compressor = compressor.compressor(level: compressionLevel ?? level)
     let progress: ProgressBar? = quiet || json ? nil : ProgressBar()
 
-    let sources = try openSources(inputs)
+    let sources = try InputSource.open(inputs, pattern: pattern, series: series)
     let labelSources: [(name: String, source: any PlaneSource)] = try labels.map { spec in
       guard let eq = spec.firstIndex(of: "="), !spec[..<eq].isEmpty else {
         throw ValidationError("--label takes NAME=PATH, not '\(spec)'")
       }
-      return (String(spec[..<eq]), try openSources([String(spec[spec.index(after: eq)...])]).first!.source)
+      return (String(spec[..<eq]), try InputSource.open([String(spec[spec.index(after: eq)...])], pattern: pattern, series: series)[0].source)
     }
     var summaries: [ConvertSummary] = []
     if sources.count == 1 {
@@ -135,26 +134,6 @@ struct Convert: ParsableCommand {
           + " \(s.dataType), \(s.bytesWritten) bytes written in \(String(format: "%.2f", s.seconds)) s (\(String(format: "%.0f", mbps)) MB/s)")
       }
     }
-  }
-
-  /// Opens the inputs: one TIFF (one source per OME series), a folder or files (planes), or a Zarr.
-  func openSources(_ inputs: [String]) throws -> [(name: String, source: any PlaneSource)] {
-    var isDir: ObjCBool = false
-    if inputs.count == 1, FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDir), isDir.boolValue {
-      let path = inputs[0]
-      if (try? NodeKind.detect(FilesystemStore(root: path), "")) ?? nil != nil {
-        return [("0", try ZarrSource(path: path))]
-      }
-      return [("0", try FolderSource(files: try FolderSource.listTIFFs(path), pattern: pattern))]
-    }
-    if inputs.count > 1 { return [("0", try FolderSource(files: inputs.sorted(by: FolderSource.naturalLess), pattern: pattern))] }
-    let path = inputs[0]
-    guard FileManager.default.fileExists(atPath: path) else {
-      throw ConvertError(.unreadable, "no such file or directory", file: path)
-    }
-    if let series { return [(String(series), try TIFFSource(path: path, series: series))] }
-    let count = try TIFFSource.seriesCount(path: path)
-    return try (0..<count).map { (String($0), try TIFFSource(path: path, series: $0)) }
   }
 
   func applyMetadataOptions(to options: inout ConvertOptions, source: any PlaneSource) throws {
@@ -225,14 +204,4 @@ struct Convert: ParsableCommand {
     return Int(v * Double(mult))
   }
 
-  static func compressor(_ name: String, level: Int?) throws -> Compressor {
-    switch name {
-    case "zstd": return .zstd(level: level ?? 3)
-    case "blosc-zstd": return .blosc(cname: "zstd", clevel: level ?? 3, shuffle: .shuffle)
-    case "blosc-lz4": return .blosc(cname: "lz4", clevel: level ?? 5, shuffle: .shuffle)
-    case "gzip": return .gzip(level: level ?? 5)
-    case "none": return .none
-    default: throw ValidationError("--compressor must be zstd, blosc-zstd, blosc-lz4, gzip or none")
-    }
-  }
 }

@@ -6,13 +6,21 @@ import ZarrIO
 struct Info: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Show what an OME-Zarr (or any Zarr) hierarchy holds.",
+    usage: "ome2zarr info <path> [<options>]",
     discussion: """
-      OME-Zarr groups are described by kind and version: images with their axes and units, levels
-      (shape, data type, chunk and shard shape, scale and translation), codecs, channels with colors
-      and windows, and labels; label groups; plates (rows, columns, wells, fields, acquisitions);
-      wells; bioformats2raw roots with their series. Other nodes are listed as a tree of groups and
-      arrays with shape, data type, chunk (and shard) shape, codecs, fill value and dimension names.
-      `--json` prints one JSON object described by Schemas/info.schema.json.
+      OME-Zarr groups are described by kind and version:
+      - images with their axes and units, levels (shape, data type, chunk and shard shape, scale and translation), codecs, channels with colors and windows, and labels;
+      - label groups;
+      - plates (rows, columns, wells, fields, acquisitions) and wells;
+      - bioformats2raw roots with their series.
+
+      Other nodes are listed as a tree of groups and arrays with shape, data type, chunk (and shard) shape, codecs, fill value and dimension names.
+
+      With --stats, each array and each level of an image also shows how many of its objects (chunks, or shards when sharded) are stored and their size in bytes.
+
+      --json prints one JSON object described by Schemas/info.schema.json.
+
+      Exit codes: 0 success, 1 invalid metadata, 2 PATH cannot be read.
       """)
 
   @Argument(help: "Path of a Zarr hierarchy (a directory holding zarr.json, .zgroup or .zarray, or an http(s) URL of one), or an RFC-8 collection JSON file.")
@@ -24,7 +32,7 @@ struct Info: ParsableCommand {
   @Option(help: "How many levels of children to show (default: all).")
   var depth: Int?
 
-  @Flag(help: "Also count the stored chunks and bytes of each array (lists the store).")
+  @Flag(help: "Also count the stored chunks and bytes of each array and image level (lists the store).")
   var stats = false
 
   @OptionGroup var resolution: Collection.Resolution
@@ -67,8 +75,8 @@ struct NodeSummary {
   var name: String
   var node: ZarrNode
   var children: [NodeSummary]
-  var storedChunks: Int?
-  var storedBytes: Int?
+  /// With `--stats`: what the array stores.
+  var stored: StoredObjects?
   var ome: OMESummary?
 
   static func collect(_ node: ZarrNode, name: String, depth: Int, stats: Bool) throws -> NodeSummary {
@@ -76,6 +84,7 @@ struct NodeSummary {
     switch node {
     case .group(let g):
       s.ome = try OMESummary(store: g.store, path: g.path)
+      if stats, let image = s.ome?.image { s.ome?.levelStats = try image.levels.map(StoredObjects.init) }
       let levels = s.ome?.levelPaths ?? []
       if depth > 0, !(s.ome?.summarisesChildren ?? false) {
         // A store that cannot list (HTTP) shows the node and what its metadata names.
@@ -86,16 +95,7 @@ struct NodeSummary {
         }
       }
     case .array(let a):
-      if stats {
-        let metaNames: Set<String> = ["zarr.json", ".zarray", ".zattrs"]
-        var n = 0, bytes = 0
-        for key in try a.store.list(prefix: a.path) where !metaNames.contains(String(key.split(separator: "/").last ?? "")) {
-          n += 1
-          bytes += try a.store.size(of: key) ?? 0
-        }
-        s.storedChunks = n
-        s.storedBytes = bytes
-      }
+      if stats { s.stored = try StoredObjects(a) }
     }
     return s
   }
@@ -120,8 +120,7 @@ struct NodeSummary {
       o["fill_value"] = m.v2FillValueIsNull ? .null : m.fillValue.json(for: m.dataType)
       o["dimension_names"] = m.dimensionNames.map { .array($0.map { $0.map(JSONValue.string) ?? .null }) } ?? .null
       o["chunk_key_encoding"] = m.chunkKeyEncoding.json
-      if let n = storedChunks { o["stored_chunks"] = .int(Int64(n)) }
-      if let b = storedBytes { o["stored_bytes"] = .int(Int64(b)) }
+      stored?.add(to: &o)
     }
     o["attributes"] = ["keys": .array(attrs.keys.map(JSONValue.string)), "ome_version": NGFFVersion.detect(in: attrs).map { .string($0.description) } ?? .null]
     if case .group = node {
@@ -169,10 +168,7 @@ struct NodeSummary {
         fillLine += "  dimensions [" + names.map { $0 ?? "null" }.joined(separator: ", ") + "]"
       }
       lines.append(pad + fillLine)
-      if let n = storedChunks, let b = storedBytes {
-        let total = a.gridShape.reduce(1, *)
-        lines.append(pad + "stored \(n) of \(total) objects, \(b) bytes")
-      }
+      if let stored { lines.append(pad + stored.text) }
       if !attrText.isEmpty { lines.append(pad + attrText) }
     }
   }
@@ -185,6 +181,38 @@ struct NodeSummary {
     }
     let parts = c.configuration.map { "\($0.key)=\($0.value.serialized(pretty: false))" }
     return "\(c.name)(\(parts.joined(separator: ", ")))"
+  }
+}
+
+/// What `info --stats` counts for an array (a plain array or an image level): its stored chunk
+/// objects (shards when sharded) and their bytes, metadata left out.
+struct StoredObjects {
+  /// Stored chunk (or shard) objects.
+  var count: Int
+  /// Their total size in bytes.
+  var bytes: Int
+  /// The objects a full grid would hold.
+  var gridCount: Int
+
+  /// Lists the store under `array`.
+  init(_ array: ZarrArray) throws {
+    let metaNames: Set<String> = ["zarr.json", ".zarray", ".zattrs"]
+    count = 0
+    bytes = 0
+    for key in try array.store.list(prefix: array.path) where !metaNames.contains(String(key.split(separator: "/").last ?? "")) {
+      count += 1
+      bytes += try array.store.size(of: key) ?? 0
+    }
+    gridCount = array.gridShape.reduce(1, *)
+  }
+
+  /// `stored N of M objects, B bytes`.
+  var text: String { "stored \(count) of \(gridCount) objects, \(bytes) bytes" }
+
+  /// Adds `stored_chunks` and `stored_bytes` to a JSON object.
+  func add(to object: inout JSONObject) {
+    object["stored_chunks"] = .int(Int64(count))
+    object["stored_bytes"] = .int(Int64(bytes))
   }
 }
 

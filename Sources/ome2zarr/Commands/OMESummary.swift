@@ -6,6 +6,8 @@ import ZarrIO
 struct OMESummary {
   var node: OMENode
   var image: OMEImage?
+  /// With `info --stats`: what each level of the image stores.
+  var levelStats: [StoredObjects]?
 
   init?(store: any Store, path: String) throws {
     let node = try OMENode.open(in: store, path: path)
@@ -56,6 +58,7 @@ struct OMESummary {
         if let s = image.scale(level: i) { l += "  scale \(Self.format(s))" }
         if let t = image.translation(level: i), t.contains(where: { $0 != 0 }) { l += " translation \(Self.format(t))" }
         out.append(l)
+        if let stored = levelStats?[i] { out.append("  " + stored.text) }
       }
       if let first = image.levels.first {
         out.append("codecs " + first.metadata.codecs.map(NodeSummary.codecText).joined(separator: " -> "))
@@ -112,7 +115,7 @@ struct OMESummary {
       var levels: [JSONValue] = []
       for (i, level) in image.levels.enumerated() {
         let layout = ChunkLayout(level)
-        levels.append([
+        var entry: JSONObject = [
           "path": .string(image.multiscale.datasets[i].path),
           "shape": .array(level.shape.map { .int(Int64($0)) }),
           "data_type": .string(level.dataType.name),
@@ -120,7 +123,9 @@ struct OMESummary {
           "shard_shape": layout.shardShape.map { .array($0.map { .int(Int64($0)) }) } ?? .null,
           "scale": image.scale(level: i).map { .array($0.map(JSONValue.double)) } ?? .null,
           "translation": image.translation(level: i).map { .array($0.map(JSONValue.double)) } ?? .null,
-        ])
+        ]
+        levelStats?[i].add(to: &entry)
+        levels.append(.object(entry))
       }
       var img: JSONObject = [
         "name": image.multiscale.name.map(JSONValue.string) ?? .null,

@@ -11,18 +11,11 @@ struct Transform: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Map points from one coordinate system to another (RFC-5 transformations).",
     discussion: """
-      PATH is a Zarr group whose metadata holds coordinate systems and transformations (an image, a \
-      scene, a 0.6 transformations document); sub-images it references are followed. SOURCE and TARGET \
-      name coordinate systems: a name, an array (level) path such as 's0' for its pixel grid, \
-      'sub/path/name' for a system of a sub-image, or a JSON reference {"name": ..., "path": ...}. \
-      COORDINATES is a JSON list of points, e.g. '[[1,2],[3,4]]', or '-' to read it from stdin.
+      PATH is a Zarr group whose metadata holds coordinate systems and transformations (an image, a scene, a 0.6 transformations document); sub-images it references are followed. SOURCE and TARGET name coordinate systems: a name, an array (level) path such as 's0' for its pixel grid, 'sub/path/name' for a system of a sub-image, or a JSON reference {"name": ..., "path": ...}. COORDINATES is a JSON list of points, e.g. '[[1,2],[3,4]]', or '-' to read it from stdin.
 
-      PATH may also be an RFC-8 collection (a group or a .json file): systems are then named by \
-      id, a singlescale's id names its array's pixel grid, and 'member/path/id' or \
-      {"id": ..., "path": {"type": "zarr", "path": ...}} names a system of a referenced document.
+      PATH may also be an RFC-8 collection (a group or a .json file): systems are then named by id, a singlescale's id names its array's pixel grid, and 'member/path/id' or {"id": ..., "path": {"type": "zarr", "path": ...}} names a system of a referenced document.
 
-      Prints {"coordinates": [[...], ...]} and exits 0; on any error prints {"message": "..."} and \
-      exits 1 (2 when PATH cannot be read). Pixel centres are at integer array coordinates.
+      Prints {"coordinates": [[...], ...]} and exits 0; on any error prints {"message": "..."} and exits 1 (2 when PATH cannot be read or the arguments are wrong). Pixel centres are at integer array coordinates.
 
       Example: ome2zarr transform image.ome.zarr s2 physical '[[0,10,20]]'
       """)
@@ -52,7 +45,7 @@ struct Transform: ParsableCommand {
         do {
           node = try OMENode.open(location)
         } catch {
-          throw CommandFailure(message: "cannot open '\(path)': \(error)", exitCode: 2)
+          throw CommandFailure.io("cannot open '\(path)': \(error)")
         }
         graph = try node.transformGraph()
       }
@@ -62,15 +55,15 @@ struct Transform: ParsableCommand {
       if let points = try readPoints() {
         let mapped = try mapping.apply(points: points)
         for p in mapped where p.contains(where: { !$0.isFinite }) {
-          throw CommandFailure(message: "the mapping gives a non-finite coordinate \(p)", exitCode: 1)
+          throw CommandFailure.invalidData("the mapping gives a non-finite coordinate \(p)")
         }
         out["coordinates"] = .array(mapped.map { .array($0.map(Self.number)) })
       } else if !matrix && !explain {
-        throw CommandFailure(message: "give COORDINATES, --matrix or --explain", exitCode: 2)
+        throw CommandFailure.usage("give COORDINATES, --matrix or --explain")
       }
       if matrix {
         guard let m = mapping.affineMatrix else {
-          throw CommandFailure(message: "the mapping from '\(from)' to '\(to)' is not affine (it involves a field)", exitCode: 1)
+          throw CommandFailure.invalidData("the mapping from '\(from)' to '\(to)' is not affine (it involves a field)")
         }
         out["matrix"] = .array(m.rowList.map { .array($0.map(Self.number)) })
       }
@@ -78,14 +71,10 @@ struct Transform: ParsableCommand {
         out["path"] = .array(try graph.path(from: from, to: to).map { .string($0.description) })
       }
       print(JSONValue.object(out).serialized(pretty: false))
-    } catch let e as CommandFailure {
-      fail(e.message, e.exitCode)
-    } catch let e as OMEZarrError {
-      fail(e.description, 1)
-    } catch let e as ZarrError {
-      fail(e.description, Ome2Zarr.exitCode(for: e))
     } catch {
-      fail("\(error)", 1)
+      // The conformance protocol: the message as JSON on stdout; ExitStatus decides the code.
+      print(JSONValue.object(["message": .string(ExitStatus.message(for: error) ?? "\(error)")]).serialized(pretty: false))
+      throw AlreadyReported(cause: error)
     }
   }
 
@@ -102,23 +91,18 @@ struct Transform: ParsableCommand {
     do {
       json = try JSONValue.parse(text)
     } catch {
-      throw CommandFailure(message: "COORDINATES is not JSON: \(error)", exitCode: 2)
+      throw CommandFailure.usage("COORDINATES is not JSON: \(error)")
     }
     guard let list = json.arrayValue else {
-      throw CommandFailure(message: "COORDINATES must be a JSON list of points", exitCode: 2)
+      throw CommandFailure.usage("COORDINATES must be a JSON list of points")
     }
     // A single point `[1, 2]` is read as one point.
     let rows = list.allSatisfy({ $0.doubleValue != nil }) && !list.isEmpty ? [json] : list
     return try rows.enumerated().map { (i, row) in
       guard let values = row.arrayValue?.compactMap(\.doubleValue), values.count == row.arrayValue?.count else {
-        throw CommandFailure(message: "point \(i) of COORDINATES is not a list of numbers", exitCode: 2)
+        throw CommandFailure.usage("point \(i) of COORDINATES is not a list of numbers")
       }
       return values
     }
-  }
-
-  private func fail(_ message: String, _ code: Int32) -> Never {
-    print(JSONValue.object(["message": .string(message)]).serialized(pretty: false))
-    terminate(code)
   }
 }

@@ -7,12 +7,12 @@ import ZarrIO
 struct Validate: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Validate OME-Zarr (NGFF 0.4, 0.5, 0.6, RFC-8 collections) against the specification.",
+    usage: "ome2zarr validate <path> [<options>]",
     discussion: """
-      PATH is an OME-Zarr group (image, labels, plate, well, bioformats2raw root, collection) or a single \
-      metadata document (zarr.json, .zattrs or an attributes JSON file). The hierarchy below PATH is walked: \
-      image levels and labels, plate wells and fields, bioformats2raw series, local collection nodes.
-      Every MUST of the specification is an error, every SHOULD a warning. Each finding has a rule id, the \
-      node's store path and a JSON pointer into that node's attributes.
+      PATH is an OME-Zarr group (image, labels, plate, well, bioformats2raw root, collection) or a single metadata document (zarr.json, .zattrs or an attributes JSON file). The hierarchy below PATH is walked: image levels and labels, plate wells and fields, bioformats2raw series, local collection nodes.
+
+      Every MUST of the specification is an error, every SHOULD a warning. Each finding has a rule id, the node's store path and a JSON pointer into that node's attributes.
+
       Exit codes: 0 valid (warnings allowed), 1 invalid, 2 the input could not be read.
       """)
 
@@ -38,16 +38,16 @@ struct Validate: ParsableCommand {
     do {
       report = try Validator(options: options).validate(try StoreLocation(path), resolution: resolution.options)
     } catch let error as ZarrError where error.code == .notFound {
-      throw CommandFailure(message: error.message, exitCode: 2)
+      throw CommandFailure.io(error.message)
     } catch {
-      throw CommandFailure(message: "cannot read '\(path)': \(error)", exitCode: 2)
+      throw CommandFailure.io("cannot read '\(path)': \(error)")
     }
     if json {
       print(report.json.serialized())
     } else {
       printHuman(report)
     }
-    if !report.isValid { throw ExitCode(1) }
+    if !report.isValid { throw AlreadyReported(cause: CommandFailure.invalidData("'\(path)' is invalid")) }
   }
 
   func printHuman(_ report: ValidationReport) {

@@ -8,7 +8,11 @@ import ZarrIO
 struct Verify: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Check that level 0 of a converted OME-Zarr image holds exactly the input's values.",
-    discussion: "Reads the input (as convert would) and level 0 plane by plane and compares them. Exit 0 when identical, 1 otherwise.")
+    discussion: """
+      Reads the input (as convert would) and level 0 plane by plane and compares them.
+
+      Exit codes: 0 identical, 1 different, 2 an input or output that cannot be read.
+      """)
 
   @Argument(help: "The input given to convert (file or folder).")
   var input: String
@@ -22,17 +26,14 @@ struct Verify: ParsableCommand {
   var json = false
 
   func run() throws {
-    var opener = Convert()
-    opener.pattern = pattern
-    opener.series = series
-    let sources = try opener.openSources([input])
+    let sources = try InputSource.open([input], pattern: pattern, series: series)
     var mismatches: [String] = []
     var planes = 0
-    for (name, source) in sources {
-      let location = try StoreLocation(output)
+    let location = try StoreLocation(output)
+    for (name, source) in sources.map({ ($0.name, $0.source) }) {
       let path = sources.count > 1 ? location.appending(name).description : output
       let node = try OMENode.open(sources.count > 1 ? location.appending(name) : location)
-      guard let image = try node.image() else { throw ValidationError("'\(path)' is a \(node.kind), not an image") }
+      guard let image = try node.image() else { throw CommandFailure.usage("'\(path)' is a \(node.kind), not an image") }
       let level = image.levels[0]
       let d = source.description
       guard level.shape == d.shape, level.dataType == d.dataType else {
@@ -57,6 +58,6 @@ struct Verify: ParsableCommand {
     } else {
       for m in mismatches.prefix(20) { print(m) }
     }
-    if !mismatches.isEmpty { throw ExitCode(1) }
+    if !mismatches.isEmpty { throw AlreadyReported(cause: CommandFailure.invalidData("level 0 differs from the input")) }
   }
 }
