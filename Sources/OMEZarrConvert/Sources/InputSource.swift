@@ -35,15 +35,18 @@ public struct InputSource: Sendable {
     self.source = source
   }
 
-  /// What `inputs` are, without opening them: one directory is a Zarr when it holds Zarr metadata,
-  /// else a folder of planes; several paths are plane files; one file is a TIFF.
+  /// What `inputs` are, without opening them: one directory (or URL) is a Zarr when it holds Zarr
+  /// metadata, else a folder of planes; several paths are plane files; one file is a TIFF.
+  /// This file is the one place OMEZarrConvert asks the local filesystem about its inputs.
   ///
   /// Throws `ConvertError.unreadable` when a single input does not exist.
   public static func kind(of inputs: [String]) throws -> Kind {
     guard let first = inputs.first else { throw ConvertError(.invalidArgument, "no input files") }
     if inputs.count > 1 { return .planeFiles }
+    // A URL can only be a Zarr (libtiff reads local files); a store is asked through its location.
+    if StoreLocation.isURL(first) && StoreLocation.scheme(of: first) != "file" { return .zarr }
     if isDirectory(first) {
-      let detected = (try? NodeKind.detect(FilesystemStore(root: first), "")) ?? nil
+      let detected = (try? NodeKind.detect(StoreLocation(first).openStore(), "")) ?? nil
       return detected != nil ? .zarr : .planeFolder
     }
     guard FileManager.default.fileExists(atPath: first) else {
