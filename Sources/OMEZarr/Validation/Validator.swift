@@ -421,16 +421,13 @@ struct Walk {
     }
     // Decode on every core; each worker holds one decoded chunk at a time.
     let limit = 20
-    let next = Atomic<Int>(0)
     let bad = Mutex<[(String, String)]>([])
     let items = stored
-    DispatchQueue.concurrentPerform(iterations: max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count))) { _ in
-      while true {
-        let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-        guard i < items.count, bad.withLock({ $0.count < limit }) else { return }
-        do { _ = try array.readChunk(items[i].coords) } catch {
-          bad.withLock { $0.append((items[i].key, "\(error)")) }
-        }
+    // Nothing in the loop throws: failures are collected.
+    try? Parallel.forEach(items.count, width: Parallel.processorCount) { i in
+      guard bad.withLock({ $0.count < limit }) else { return }
+      do { _ = try array.readChunk(items[i].coords) } catch {
+        bad.withLock { $0.append((items[i].key, "\(error)")) }
       }
     }
     let failures = bad.withLock { $0 }.sorted { $0.0 < $1.0 }

@@ -358,24 +358,14 @@ public enum Converter {
     }
     let list = items
     try slab.bytes.withUnsafeMutableBytes { buf in
-      let base = UnsafeSendableBuffer(buf)
-      let failure = Mutex<(any Error)?>(nil)
-      DispatchQueue.concurrentPerform(iterations: max(1, min(threads, list.count))) { worker in
-        var i = worker
-        while i < list.count, failure.withLock({ $0 == nil }) {
-          let item = list[i]
-          let bytes = item.rows.count * width * elem
-          do {
-            try source.read(plane: item.plane, rows: item.rows,
-              into: UnsafeMutableRawBufferPointer(rebasing: base.buffer[item.offset..<(item.offset + bytes)]))
-            progress?.advance(bytes: bytes)
-          } catch {
-            failure.withLock { if $0 == nil { $0 = error } }
-          }
-          i += max(1, min(threads, list.count))
-        }
+      let base = SendablePointer(buf)
+      try Parallel.forEach(list.count, width: threads) { i in
+        let item = list[i]
+        let bytes = item.rows.count * width * elem
+        try source.read(plane: item.plane, rows: item.rows,
+          into: UnsafeMutableRawBufferPointer(rebasing: base.pointer[item.offset..<(item.offset + bytes)]))
+        progress?.advance(bytes: bytes)
       }
-      if let e = failure.withLock({ $0 }) { throw e }
     }
     reused = slab
   }

@@ -1,13 +1,15 @@
 /// Raw-buffer loops over elements: byte swapping, permutation, region copies and fill checks.
 ///
 /// Each operation switches once on the element size and runs a non-generic inner loop.
-enum ElementOps {
+package enum ElementOps {
   /// Reverses the bytes of every `unit`-byte element in place.
   static func byteSwap(_ data: inout [UInt8], unit: Int) {
     data.withUnsafeMutableBytes { byteSwap($0, unit: unit) }
   }
 
-  static func byteSwap(_ buf: UnsafeMutableRawBufferPointer, unit: Int) {
+  /// Reverses the bytes of every `unit`-byte element of `buf` in place (a trailing partial element
+  /// is left alone).
+  package static func byteSwap(_ buf: UnsafeMutableRawBufferPointer, unit: Int) {
     guard let base = buf.baseAddress else { return }
     let n = buf.count / unit
     switch unit {
@@ -42,7 +44,7 @@ enum ElementOps {
   }
 
   /// C-order strides (in elements) of `shape`.
-  static func strides(_ shape: [Int]) -> [Int] {
+  package static func strides(_ shape: [Int]) -> [Int] {
     var s = [Int](repeating: 1, count: shape.count)
     var acc = 1
     for i in stride(from: shape.count - 1, through: 0, by: -1) {

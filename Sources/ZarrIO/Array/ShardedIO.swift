@@ -66,7 +66,7 @@ extension ZarrArray {
     let innerBytes = sharding.inner.spec.byteCount
     let shardShape = chunkShape
     let fill = fillValue.bytes
-    let target = SendableRawPointer(destination)
+    let target = SendablePointer(destination)
     let width = concurrency
     let fetchBuffers = WorkerBuffers(workers: width)
     let chunkBuffers = WorkerBuffers(workers: width)
@@ -125,7 +125,7 @@ extension ZarrArray {
         guard item < groups.count else {
           let f = fills[item - groups.count]
           if let c = clip(f.origin, f.extent) {
-            ElementOps.fillRegion(target.pointer!, shape: regionShape, origin: c.inRegion, extent: c.extent, element: fill)
+            ElementOps.fillRegion(target.pointer, shape: regionShape, origin: c.inRegion, extent: c.extent, element: fill)
           }
           return
         }
@@ -144,12 +144,12 @@ extension ZarrArray {
           do {
             if c.extent == innerShape && regionShape == innerShape {
               // The region is exactly this chunk: decode in place.
-              try sharding.inner.decode(input, into: UnsafeMutableRawBufferPointer(start: target.pointer!, count: innerBytes))
+              try sharding.inner.decode(input, into: UnsafeMutableRawBufferPointer(start: target.pointer, count: innerBytes))
             } else {
               let chunk = chunkBuffers.buffer(worker, count: innerBytes)
               try sharding.inner.decode(input, into: chunk)
               ElementOps.copyRegion(from: chunk.baseAddress!, shape: innerShape, origin: c.inBox,
-                to: target.pointer!, shape: regionShape, origin: c.inRegion, extent: c.extent, elementSize: elementSize)
+                to: target.pointer, shape: regionShape, origin: c.inRegion, extent: c.extent, elementSize: elementSize)
             }
           } catch {
             throw error.at(key: key)
@@ -196,7 +196,7 @@ extension ZarrArray {
     let shape = self.shape
     let fill = fillValue
     let keepEmpty = writeEmptyChunks
-    let src = SendableRawPointer(UnsafeMutableRawPointer(mutating: source))
+    let src = SendablePointer(UnsafeMutableRawPointer(mutating: source))
     // Parallel over shards when a shard has fewer inner chunks than there are threads; else over the
     // inner chunks of one shard at a time, writing each shard while the next is encoded.
     let outerWidth = sharding.chunkCount >= concurrency ? 1 : concurrency
@@ -218,7 +218,7 @@ extension ZarrArray {
       } else if !whole || edge {
         ElementOps.fill(chunk, with: fill.bytes)
       }
-      ElementOps.copyRegion(from: src.pointer!, shape: sourceShape, origin: o.inRegion,
+      ElementOps.copyRegion(from: src.pointer, shape: sourceShape, origin: o.inRegion,
         to: chunk.baseAddress!, shape: innerShape, origin: o.inBox, extent: o.extent, elementSize: elementSize)
       return true
     }

@@ -205,7 +205,7 @@ public struct ZarrArray: Sendable {
     let regionShape = region.map(\.count)
     let chunkShape = self.chunkShape
     let fill = fillValue.bytes
-    let target = SendableRawPointer(destination)
+    let target = SendablePointer(destination)
     let shape = self.shape
     try Parallel.forEach(chunkList.count, width: concurrency) { i in
       let coords = chunkList[i]
@@ -213,12 +213,12 @@ public struct ZarrArray: Sendable {
         return
       }
       guard let chunk = try readChunk(coords) else {
-        ElementOps.fillRegion(target.pointer!, shape: regionShape, origin: o.inRegion, extent: o.extent, element: fill)
+        ElementOps.fillRegion(target.pointer, shape: regionShape, origin: o.inRegion, extent: o.extent, element: fill)
         return
       }
       chunk.withUnsafeBytes { src in
         ElementOps.copyRegion(from: src.baseAddress!, shape: chunkShape, origin: o.inBox,
-          to: target.pointer!, shape: regionShape, origin: o.inRegion, extent: o.extent, elementSize: elementSize)
+          to: target.pointer, shape: regionShape, origin: o.inRegion, extent: o.extent, elementSize: elementSize)
       }
     }
   }
@@ -251,7 +251,7 @@ public struct ZarrArray: Sendable {
     let chunkShape = self.chunkShape
     let shape = self.shape
     try buffer.bytes.withUnsafeBytes { src in
-      let source = SendableRawPointer(UnsafeMutableRawPointer(mutating: src.baseAddress))
+      let source = SendablePointer(UnsafeMutableRawPointer(mutating: src.baseAddress))
       try Parallel.forEach(chunkList.count, width: concurrency) { i in
         let coords = chunkList[i]
         guard let o = Overlap(box: zip(coords, chunkShape).map(*), shape: chunkShape, region: region, arrayShape: shape) else {
@@ -290,10 +290,4 @@ public struct ZarrArray: Sendable {
     let region = region ?? fullRegion
     try write(ArrayBuffer(shape: region.map(\.count), dataType: dataType, fill: fillValue), at: region.map(\.lowerBound))
   }
-}
-
-/// A raw pointer handed to worker threads that touch disjoint parts of its buffer.
-struct SendableRawPointer: @unchecked Sendable {
-  let pointer: UnsafeMutableRawPointer?
-  init(_ pointer: UnsafeMutableRawPointer?) { self.pointer = pointer }
 }
