@@ -384,11 +384,10 @@ struct Walk {
       s.error("zarr.codecs", "", "\(what) cannot be read: \(error)")
       return
     }
-    if let sharding = meta.codecs.first(where: { $0.name == "sharding_indexed" }),
-       let inner = sharding.configuration["chunk_shape"]?.arrayValue?.compactMap(\.intValue),
-       inner.count == meta.chunkShape.count {
-      for (i, (c, n)) in zip(meta.chunkShape, inner).enumerated() where n <= 0 || c % n != 0 {
-        s.error("zarr.shard-shape", "", "\(what): the inner chunk shape \(inner) does not divide the shard shape \(meta.chunkShape) (dimension \(i))")
+    if let shard = meta.shardShape {
+      let inner = meta.innerChunkShape
+      for (i, (c, n)) in zip(shard, inner).enumerated() where n <= 0 || c % n != 0 {
+        s.error("zarr.shard-shape", "", "\(what): the inner chunk shape \(inner) does not divide the shard shape \(shard) (dimension \(i))")
         break
       }
     }

@@ -227,6 +227,32 @@ public struct CodecChain: Sendable {
     decoded.withUnsafeBytes { if output.count > 0 { output.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: output.count) } }
   }
 
+  /// A decoder that reads only the parts of stored chunks a region needs, when the chain allows it:
+  /// a partial array-to-bytes codec (sharding), behind any number of partial array-to-array codecs
+  /// (transpose) and with no bytes-to-bytes codec after it (a checksum over the whole object needs
+  /// the whole object). `nil` means: read and decode whole chunks.
+  package var partialDecoder: (any ArrayPartialDecoder)? {
+    guard bytesToBytes.isEmpty, let base = arrayToBytes as? any PartialArrayToBytesCodec else { return nil }
+    var decoder: any ArrayPartialDecoder = base
+    for (codec, spec) in arrayToArray.reversed() {
+      guard let c = codec as? any PartialArrayToArrayCodec else { return nil }
+      decoder = c.partialDecoder(wrapping: decoder, spec: spec)
+    }
+    return decoder
+  }
+
+  /// An encoder that re-encodes only the parts of stored chunks a write touches, under the same
+  /// conditions as ``partialDecoder``; `nil` means: encode whole chunks.
+  package var partialEncoder: (any ArrayPartialEncoder)? {
+    guard bytesToBytes.isEmpty, let base = arrayToBytes as? any PartialArrayToBytesCodec else { return nil }
+    var encoder: any ArrayPartialEncoder = base
+    for (codec, spec) in arrayToArray.reversed() {
+      guard let c = codec as? any PartialArrayToArrayCodec else { return nil }
+      encoder = c.partialEncoder(wrapping: encoder, spec: spec)
+    }
+    return encoder
+  }
+
   /// The exact stored size of a chunk, when every codec has a fixed size (no compression).
   public var encodedSize: Int? {
     var size = arrayToBytes.encodedSize(for: arrayToBytesSpec)

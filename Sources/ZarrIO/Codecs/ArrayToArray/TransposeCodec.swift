@@ -35,9 +35,7 @@ public struct TransposeCodec: ArrayToArrayCodec, RegisteredCodec {
     guard data.count == spec.byteCount else {
       throw ZarrError(.corruptData, "transposed chunk has \(data.count) bytes, expected \(spec.byteCount)")
     }
-    var inverse = [Int](repeating: 0, count: order.count)
-    for (i, o) in order.enumerated() { inverse[o] = i }
     let encodedShape = order.map { spec.shape[$0] }
-    return ElementOps.permute(data, shape: encodedShape, order: inverse, elementSize: spec.dataType.size)
+    return ElementOps.permute(data, shape: encodedShape, order: inversePermutation(order), elementSize: spec.dataType.size)
   }
 }
