@@ -232,25 +232,27 @@ public struct CodecChain: Sendable {
   /// (transpose) and with no bytes-to-bytes codec after it (a checksum over the whole object needs
   /// the whole object). `nil` means: read and decode whole chunks.
   package var partialDecoder: (any ArrayPartialDecoder)? {
-    guard bytesToBytes.isEmpty, let base = arrayToBytes as? any PartialArrayToBytesCodec else { return nil }
-    var decoder: any ArrayPartialDecoder = base
-    for (codec, spec) in arrayToArray.reversed() {
-      guard let c = codec as? any PartialArrayToArrayCodec else { return nil }
-      decoder = c.partialDecoder(wrapping: decoder, spec: spec)
-    }
-    return decoder
+    partialCodec({ $0 as any ArrayPartialDecoder }, { $0.partialDecoder(wrapping: $1, spec: $2) })
   }
 
   /// An encoder that re-encodes only the parts of stored chunks a write touches, under the same
   /// conditions as ``partialDecoder``; `nil` means: encode whole chunks.
   package var partialEncoder: (any ArrayPartialEncoder)? {
-    guard bytesToBytes.isEmpty, let base = arrayToBytes as? any PartialArrayToBytesCodec else { return nil }
-    var encoder: any ArrayPartialEncoder = base
+    partialCodec({ $0 as any ArrayPartialEncoder }, { $0.partialEncoder(wrapping: $1, spec: $2) })
+  }
+
+  /// Builds a partial decoder or encoder: `base` from the array-to-bytes codec, then `wrap` through
+  /// each array-to-array codec from the last to the first.
+  private func partialCodec<P>(
+    _ base: (any PartialArrayToBytesCodec) -> P, _ wrap: (any PartialArrayToArrayCodec, P, ChunkSpec) -> P
+  ) -> P? {
+    guard bytesToBytes.isEmpty, let codec = arrayToBytes as? any PartialArrayToBytesCodec else { return nil }
+    var result = base(codec)
     for (codec, spec) in arrayToArray.reversed() {
       guard let c = codec as? any PartialArrayToArrayCodec else { return nil }
-      encoder = c.partialEncoder(wrapping: encoder, spec: spec)
+      result = wrap(c, result, spec)
     }
-    return encoder
+    return result
   }
 
   /// The exact stored size of a chunk, when every codec has a fixed size (no compression).
