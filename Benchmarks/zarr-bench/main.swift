@@ -48,7 +48,7 @@ func report(_ fields: [String: Any]) {
 }
 
 func metadata() -> ArrayMetadata {
-  ArrayMetadata.sharded(shape: shape, dataType: .uint16, shardShape: shardShape, chunkShape: chunkShape,
+  ArrayMetadata.sharded(shape: shape, dataType: .uint16, shardShape: shardShape, innerChunkShape: chunkShape,
     compressor: .zstd(level: 1), dimensionNames: ["z", "y", "x"])
 }
 

@@ -34,7 +34,7 @@ do {
   let root = try ZarrGroup.create(in: store, attributes: ["description": "ome-zarr-swift sample volume"], overwrite: true)
   // Sharded as OME-Zarr 0.5 stores it: shards of 16 x 128 x 128 holding 16 x 64 x 64 chunks.
   let meta = ArrayMetadata.sharded(
-    shape: shape, dataType: .uint16, shardShape: [16, 128, 128], chunkShape: [16, 64, 64],
+    shape: shape, dataType: .uint16, shardShape: [16, 128, 128], innerChunkShape: [16, 64, 64],
     compressor: .zstd(level: 3), dimensionNames: ["z", "y", "x"], attributes: ["units": "arbitrary"])
   let array = try root.createArray("volume", metadata: meta)
   try array.write(values, region: array.fullRegion)

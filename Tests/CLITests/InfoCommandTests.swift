@@ -57,7 +57,7 @@ enum CLI {
       codecs: [Codecs.bytes(), Codecs.blosc(cname: "zstd", typesize: 4)], dimensionNames: ["y", nil]))
     try a.write([Float](repeating: 1, count: 25), region: [0..<5, 0..<5])
     let sharded = try ZarrArray.create(in: store, path: "labels/seg", metadata: .sharded(
-      shape: [40, 40], dataType: .uint32, shardShape: [32, 32], chunkShape: [16, 16]))
+      shape: [40, 40], dataType: .uint32, shardShape: [32, 32], innerChunkShape: [16, 16]))
     try sharded.write([UInt32](repeating: 3, count: 40 * 40), region: sharded.fullRegion)
     let legacy = try FilesystemStore(root: dir.appendingPathComponent("legacy").path, create: true)
     _ = try ZarrArray.create(in: legacy, path: "old", metadata: ArrayMetadata(

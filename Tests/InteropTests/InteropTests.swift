@@ -87,23 +87,23 @@ enum WriteMatrix {
     // partly empty shards, blosc and transpose inside shards.
     let svol = [13, 22, 14], sshard = [8, 10, 6]
     out.append(WriteCase(name: "sw_shard_end_crc", metadata: ArrayMetadata(shape: svol, dataType: .int32, chunkShape: sshard,
-      codecs: [Codecs.sharding(chunkShape: [4, 5, 3])])))
+      codecs: [Codecs.sharding(innerChunkShape: [4, 5, 3])])))
     out.append(WriteCase(name: "sw_shard_start_nocrc", metadata: ArrayMetadata(shape: svol, dataType: .int32, chunkShape: sshard,
-      codecs: [Codecs.sharding(chunkShape: [4, 5, 3], codecs: [Codecs.bytes(endian: .big), Codecs.gzip(level: 2)],
+      codecs: [Codecs.sharding(innerChunkShape: [4, 5, 3], codecs: [Codecs.bytes(endian: .big), Codecs.gzip(level: 2)],
         indexCodecs: [Codecs.bytes()], indexLocation: .start)])))
     out.append(WriteCase(name: "sw_shard_start_crc", metadata: ArrayMetadata(shape: svol, dataType: .float64, chunkShape: sshard,
-      codecs: [Codecs.sharding(chunkShape: [2, 5, 6], indexLocation: .start)])))
+      codecs: [Codecs.sharding(innerChunkShape: [2, 5, 6], indexLocation: .start)])))
     out.append(WriteCase(name: "sw_shard_nested", metadata: ArrayMetadata(shape: svol, dataType: .uint16, chunkShape: sshard,
-      codecs: [Codecs.sharding(chunkShape: [4, 10, 6], codecs: [Codecs.sharding(chunkShape: [2, 5, 3],
+      codecs: [Codecs.sharding(innerChunkShape: [4, 10, 6], codecs: [Codecs.sharding(innerChunkShape: [2, 5, 3],
         codecs: [Codecs.bytes(), Codecs.blosc(cname: "zstd", clevel: 3, shuffle: .shuffle, typesize: 2)])])])))
     out.append(WriteCase(name: "sw_shard_transpose_blosc", metadata: ArrayMetadata(shape: svol, dataType: .float32, chunkShape: sshard,
-      codecs: [Codecs.sharding(chunkShape: [4, 5, 3], codecs: [Codecs.transpose(order: [2, 0, 1]), Codecs.bytes(),
+      codecs: [Codecs.sharding(innerChunkShape: [4, 5, 3], codecs: [Codecs.transpose(order: [2, 0, 1]), Codecs.bytes(),
         Codecs.blosc(cname: "lz4", clevel: 5, shuffle: .bitshuffle, typesize: 4), Codecs.crc32c()])])))
     out.append(WriteCase(name: "sw_shard_partly_empty", metadata: ArrayMetadata.sharded(shape: [40, 50], dataType: .uint16,
-      shardShape: [16, 20], chunkShape: [4, 5], fillValue: FillValue(UInt16(9))), region: [5..<9, 12..<30]))
+      shardShape: [16, 20], innerChunkShape: [4, 5], fillValue: FillValue(UInt16(9))), region: [5..<9, 12..<30]))
     out.append(WriteCase(name: "sw_shard_defaults_3d", metadata: ArrayMetadata.sharded(shape: [70, 130, 90], dataType: .uint8)))
     out.append(WriteCase(name: "sw_shard_crc_outside", metadata: ArrayMetadata(shape: svol, dataType: .int32, chunkShape: sshard,
-      codecs: [Codecs.sharding(chunkShape: [4, 5, 3]), Codecs.crc32c()]), tensorstore: false, allowWarnings: true))
+      codecs: [Codecs.sharding(innerChunkShape: [4, 5, 3]), Codecs.crc32c()]), tensorstore: false, allowWarnings: true))
     // Zarr v2: each compressor, order F, big-endian, null fill, "/" separator.
     let v2Compressors: [(String, NamedConfiguration?)] = [
       ("blosc", Codecs.blosc(cname: "lz4", clevel: 5, shuffle: .shuffle, typesize: 2)),

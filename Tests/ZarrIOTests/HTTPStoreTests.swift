@@ -11,7 +11,7 @@ struct HTTPStoreTests {
     let dir = try makeTemporaryDirectory("http")
     let store = try FilesystemStore(root: dir.appendingPathComponent("data.zarr").path, create: true)
     _ = try ZarrGroup.create(in: store, attributes: ["title": "served"])
-    let meta = ArrayMetadata.sharded(shape: [20, 40, 36], dataType: .uint16, shardShape: [10, 40, 36], chunkShape: [5, 8, 9],
+    let meta = ArrayMetadata.sharded(shape: [20, 40, 36], dataType: .uint16, shardShape: [10, 40, 36], innerChunkShape: [5, 8, 9],
       compressor: .zstd(level: 1), fillValue: FillValue(UInt16(7)))
     let a = try ZarrArray.create(in: store, path: "vol", metadata: meta)
     var all = (0..<(20 * 40 * 36)).map { UInt16(truncatingIfNeeded: $0 &* 2654435761 >> 7) }

@@ -7,6 +7,15 @@ final class CountingStore: Store {
   let base = MemoryStore()
   let bytesRead = Atomic<Int>(0)
   let wholeReads = Atomic<Int>(0)
+  /// Ranged read requests (each `get(_:ranges:)` call, however many ranges it asks for).
+  let rangedReads = Atomic<Int>(0)
+
+  /// Sets every counter to zero.
+  func resetCounts() {
+    bytesRead.store(0, ordering: .relaxed)
+    wholeReads.store(0, ordering: .relaxed)
+    rangedReads.store(0, ordering: .relaxed)
+  }
 
   func get(_ key: String) throws -> [UInt8]? {
     let v = try base.get(key)
@@ -20,6 +29,7 @@ final class CountingStore: Store {
   func get(_ key: String, ranges: [ByteRange]) throws -> (parts: [[UInt8]], size: Int)? {
     let v = try base.get(key, ranges: ranges)
     bytesRead.wrappingAdd(v?.parts.reduce(0) { $0 + $1.count } ?? 0, ordering: .relaxed)
+    rangedReads.wrappingAdd(1, ordering: .relaxed)
     return v
   }
   func size(of key: String) throws -> Int? { try base.size(of: key) }
@@ -33,15 +43,15 @@ final class CountingStore: Store {
 @Suite("Sharding")
 struct ShardingTests {
   static let layouts: [(String, [NamedConfiguration])] = [
-    ("end+crc32c", [Codecs.sharding(chunkShape: [4, 5, 3])]),
-    ("start+crc32c", [Codecs.sharding(chunkShape: [4, 5, 3], indexLocation: .start)]),
-    ("end, no crc", [Codecs.sharding(chunkShape: [4, 5, 3], indexCodecs: [Codecs.bytes()])]),
-    ("start, big-endian index", [Codecs.sharding(chunkShape: [4, 5, 3], indexCodecs: [Codecs.bytes(endian: .big)], indexLocation: .start)]),
-    ("blosc inner", [Codecs.sharding(chunkShape: [4, 5, 3], codecs: [Codecs.bytes(), Codecs.blosc(cname: "lz4", typesize: 4)])]),
-    ("transpose inner", [Codecs.sharding(chunkShape: [4, 5, 3], codecs: [Codecs.transpose(order: [2, 1, 0]), Codecs.bytes(endian: .big), Codecs.gzip(level: 1)])]),
-    ("nested", [Codecs.sharding(chunkShape: [4, 5, 6], codecs: [Codecs.sharding(chunkShape: [2, 5, 3], codecs: [Codecs.bytes(), Codecs.zstd(level: 1)])])]),
-    ("transpose outside", [Codecs.transpose(order: [1, 0, 2]), Codecs.sharding(chunkShape: [5, 4, 3])]),
-    ("crc32c outside", [Codecs.sharding(chunkShape: [4, 5, 3]), Codecs.crc32c()]),
+    ("end+crc32c", [Codecs.sharding(innerChunkShape: [4, 5, 3])]),
+    ("start+crc32c", [Codecs.sharding(innerChunkShape: [4, 5, 3], indexLocation: .start)]),
+    ("end, no crc", [Codecs.sharding(innerChunkShape: [4, 5, 3], indexCodecs: [Codecs.bytes()])]),
+    ("start, big-endian index", [Codecs.sharding(innerChunkShape: [4, 5, 3], indexCodecs: [Codecs.bytes(endian: .big)], indexLocation: .start)]),
+    ("blosc inner", [Codecs.sharding(innerChunkShape: [4, 5, 3], codecs: [Codecs.bytes(), Codecs.blosc(cname: "lz4", typesize: 4)])]),
+    ("transpose inner", [Codecs.sharding(innerChunkShape: [4, 5, 3], codecs: [Codecs.transpose(order: [2, 1, 0]), Codecs.bytes(endian: .big), Codecs.gzip(level: 1)])]),
+    ("nested", [Codecs.sharding(innerChunkShape: [4, 5, 6], codecs: [Codecs.sharding(innerChunkShape: [2, 5, 3], codecs: [Codecs.bytes(), Codecs.zstd(level: 1)])])]),
+    ("transpose outside", [Codecs.transpose(order: [1, 0, 2]), Codecs.sharding(innerChunkShape: [5, 4, 3])]),
+    ("crc32c outside", [Codecs.sharding(innerChunkShape: [4, 5, 3]), Codecs.crc32c()]),
   ]
 
   @Test(arguments: 0..<layouts.count)
@@ -67,19 +77,19 @@ struct ShardingTests {
     #expect(try a.read(as: Int32.self).allSatisfy { $0 == -7 })
   }
 
-  func subregion(_ all: [Int32], _ shape: [Int], _ r: [Range<Int>]) -> [Int32] {
-    var out: [Int32] = []
+  func subregion<T>(_ all: [T], _ shape: [Int], _ r: [Range<Int>]) -> [T] {
+    var out: [T] = []
     for z in r[0] { for y in r[1] { for x in r[2] { out.append(all[(z * shape[1] + y) * shape[2] + x]) } } }
     return out
   }
 
   @Test func emptyInnerChunksAreLeftOutOfTheIndex() throws {
     let store = MemoryStore()
-    let meta = ArrayMetadata.sharded(shape: [16, 16], dataType: .uint8, shardShape: [16, 16], chunkShape: [4, 4], compressor: .none)
+    let meta = ArrayMetadata.sharded(shape: [16, 16], dataType: .uint8, shardShape: [16, 16], innerChunkShape: [4, 4], compressor: .none)
     let a = try ZarrArray.create(in: store, path: "", metadata: meta)
     try a.write([UInt8](repeating: 1, count: 16), region: [4..<8, 8..<12])
     let shard = try #require(try store.get("c/0/0"))
-    let codec = try #require(a.sharding)
+    let codec = try #require(a.codecChain.arrayToBytes as? ShardingCodec)
     #expect(shard.count == 16 + 16 * 16 + 4)  // one chunk + index + crc
     let index = try codec.decodeIndex(Array(shard.suffix(codec.indexSize)), shardSize: shard.count)
     #expect((0..<16).filter { index.range($0) != nil } == [6])
@@ -88,7 +98,7 @@ struct ShardingTests {
 
   @Test func partialReadsTouchOnlyTheIndexAndTheNeededChunks() throws {
     let store = CountingStore()
-    let meta = ArrayMetadata.sharded(shape: [64, 256, 256], dataType: .uint16, shardShape: [64, 256, 256], chunkShape: [32, 32, 32], compressor: .none)
+    let meta = ArrayMetadata.sharded(shape: [64, 256, 256], dataType: .uint16, shardShape: [64, 256, 256], innerChunkShape: [32, 32, 32], compressor: .none)
     let a = try ZarrArray.create(in: store, path: "", metadata: meta)
     try a.write((0..<(64 * 256 * 256)).map { UInt16(truncatingIfNeeded: $0) }, region: a.fullRegion)
     let shardSize = try #require(try store.size(of: "c/0/0/0"))
@@ -105,9 +115,40 @@ struct ShardingTests {
     #expect(store.wholeReads.load(ordering: .relaxed) == 0)
   }
 
+  @Test func aTransposeBeforeShardingStillReadsOnlyTheNeededInnerChunk() throws {
+    // [transpose, sharding_indexed]: the shard holds inner chunks of the transposed array.
+    let store = CountingStore()
+    let meta = ArrayMetadata(shape: [16, 32, 24], dataType: .uint16, chunkShape: [16, 32, 24],
+      codecs: [Codecs.transpose(order: [2, 0, 1]), Codecs.sharding(innerChunkShape: [8, 8, 16], codecs: [Codecs.bytes()])])
+    #expect(meta.innerChunkShape == [8, 16, 8])
+    #expect(meta.shardShape == [16, 32, 24])
+    let a = try ZarrArray.create(in: store, path: "", metadata: meta)
+    let values: [UInt16] = (0..<(16 * 32 * 24)).map { UInt16($0) }
+    try a.write(values, region: a.fullRegion)
+    let whole = try ZarrArray.open(in: store).read(as: UInt16.self)
+    #expect(whole == values)
+
+    let reader = try ZarrArray.open(in: store)
+    store.resetCounts()
+    // One inner chunk in array order: [8, 16, 8] at (8, 16, 8), i.e. [8, 8, 16] at (8, 8, 16) transposed.
+    let region = [8..<16, 16..<32, 8..<16]
+    let part = try reader.read(region, as: UInt16.self)
+    let indexBytes = (3 * 2 * 2) * 16 + 4
+    let chunkBytes = 8 * 16 * 8 * 2
+    #expect(store.bytesRead.load(ordering: .relaxed) == indexBytes + chunkBytes)
+    #expect(store.rangedReads.load(ordering: .relaxed) == 2)  // the index, then the chunk
+    #expect(store.wholeReads.load(ordering: .relaxed) == 0)
+    #expect(part == subregion(whole, [16, 32, 24], region))
+    // Any region reads what a full read gives, with the index cached.
+    store.resetCounts()
+    let odd = [3..<13, 5..<30, 1..<23]
+    #expect(try reader.read(odd, as: UInt16.self) == subregion(whole, [16, 32, 24], odd))
+    #expect(store.wholeReads.load(ordering: .relaxed) == 0)
+  }
+
   @Test func wholeShardWritesDoNotReadTheShard() throws {
     let store = CountingStore()
-    let meta = ArrayMetadata.sharded(shape: [32, 32], dataType: .float32, shardShape: [16, 16], chunkShape: [8, 8])
+    let meta = ArrayMetadata.sharded(shape: [32, 32], dataType: .float32, shardShape: [16, 16], innerChunkShape: [8, 8])
     let a = try ZarrArray.create(in: store, path: "", metadata: meta)
     store.bytesRead.store(0, ordering: .relaxed)
     try a.write([Float](repeating: 2, count: 32 * 16), region: [0..<32, 0..<16])
@@ -118,7 +159,7 @@ struct ShardingTests {
 
   @Test func concurrentPartialWritesToOneShardLoseNothing() async throws {
     let store = MemoryStore()
-    let meta = ArrayMetadata.sharded(shape: [32, 64], dataType: .uint32, shardShape: [32, 64], chunkShape: [8, 8])
+    let meta = ArrayMetadata.sharded(shape: [32, 64], dataType: .uint32, shardShape: [32, 64], innerChunkShape: [8, 8])
     let a = try ZarrArray.create(in: store, path: "", metadata: meta)
     try await withThrowingTaskGroup(of: Void.self) { group in
       for row in 0..<32 {
@@ -147,7 +188,7 @@ struct ShardingTests {
   }
 
   @Test func innerChunkShapeMustDivideTheShard() {
-    let meta = ArrayMetadata(shape: [10], dataType: .int8, chunkShape: [10], codecs: [Codecs.sharding(chunkShape: [3])])
+    let meta = ArrayMetadata(shape: [10], dataType: .int8, chunkShape: [10], codecs: [Codecs.sharding(innerChunkShape: [3])])
     do {
       _ = try ZarrArray(store: MemoryStore(), path: "", metadata: meta)
       Issue.record("accepted")
@@ -162,10 +203,10 @@ struct CorruptShardTests {
   func sharded(_ indexCodecs: [NamedConfiguration] = [Codecs.bytes(), Codecs.crc32c()]) throws -> (MemoryStore, ZarrArray, ShardingCodec) {
     let store = MemoryStore()
     let meta = ArrayMetadata(shape: [8, 8], dataType: .uint16, chunkShape: [8, 8],
-      codecs: [Codecs.sharding(chunkShape: [4, 4], codecs: [Codecs.bytes()], indexCodecs: indexCodecs)])
+      codecs: [Codecs.sharding(innerChunkShape: [4, 4], codecs: [Codecs.bytes()], indexCodecs: indexCodecs)])
     let a = try ZarrArray.create(in: store, path: "img", metadata: meta)
     try a.write((0..<64).map { UInt16($0 + 1) }, region: a.fullRegion)
-    return (store, try ZarrArray.open(in: store, path: "img"), a.sharding!)
+    return (store, try ZarrArray.open(in: store, path: "img"), try #require(a.codecChain.arrayToBytes as? ShardingCodec))
   }
 
   func expectCorrupt(_ a: ZarrArray, _ what: String) {

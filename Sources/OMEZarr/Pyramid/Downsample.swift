@@ -1,20 +1,4 @@
-import Dispatch
-import Synchronization
 import ZarrIO
-
-/// A pointer shared by threads that touch disjoint parts of its buffer.
-struct SendableBytes: @unchecked Sendable {
-  let pointer: UnsafeRawPointer
-  init(_ p: UnsafeRawPointer) { pointer = p }
-}
-
-/// Results of parallel parts.
-final class ResultBox: Sendable {
-  private let slots: Mutex<[Result<ArrayBuffer, any Error>?]>
-  init(count: Int) { slots = Mutex([Result<ArrayBuffer, any Error>?](repeating: nil, count: count)) }
-  func set(_ i: Int, _ r: Result<ArrayBuffer, any Error>) { slots.withLock { $0[i] = r } }
-  func get(_ i: Int) -> Result<ArrayBuffer, any Error>? { slots.withLock { $0[i] } }
-}
 
 /// How a block of voxels becomes one voxel of the next level.
 public enum DownsamplingMethod: String, Sendable, Hashable, CaseIterable {
@@ -56,9 +40,10 @@ public enum Downsample {
       let parts = min(threads * 2, g.od)
       input.bytes.withUnsafeBytes { src in
         out.bytes.withUnsafeMutableBytes { dst in
-          let s = SendableBytes(src.baseAddress!), d = SendableBytes(UnsafeRawPointer(dst.baseAddress!))
+          let s = SendablePointer(src.baseAddress!), d = SendablePointer(UnsafeRawPointer(dst.baseAddress!))
           let type = input.dataType
-          DispatchQueue.concurrentPerform(iterations: parts) { p in
+          // Nothing in the loop throws.
+          try? Parallel.forEach(parts, width: parts) { p in
             let planes = (p * g.od / parts)..<((p + 1) * g.od / parts)
             func go<T: DownsampleElement>(_: T.Type) {
               FastKernels.run(s.pointer.assumingMemoryBound(to: T.self), UnsafeMutablePointer(mutating: d.pointer.assumingMemoryBound(to: T.self)),
@@ -84,25 +69,20 @@ public enum Downsample {
     let parts = min(threads * 4, outPlanes)
     let inPlaneBytes = input.shape[(axis + 1)...].reduce(input.dataType.size, *)
     let outPlaneBytes = outShape[(axis + 1)...].reduce(input.dataType.size, *)
-    let results = ResultBox(count: parts)
-    DispatchQueue.concurrentPerform(iterations: parts) { p in
+    let results = ResultSlots<ArrayBuffer>(count: parts)
+    try Parallel.forEach(parts, width: parts) { p in
       let j0 = p * outPlanes / parts, j1 = (p + 1) * outPlanes / parts
       guard j1 > j0 else { return }
       let i0 = j0 * f, i1 = min(j1 * f, input.shape[axis])
       var shape = input.shape
       shape[axis] = i1 - i0
-      do {
-        let part = try ArrayBuffer(shape: shape, dataType: input.dataType, bytes: Array(input.bytes[(i0 * inPlaneBytes)..<(i1 * inPlaneBytes)]))
-        results.set(p, .success(try apply(part, factors: factors, method: method)))
-      } catch {
-        results.set(p, .failure(error))
-      }
+      let part = try ArrayBuffer(shape: shape, dataType: input.dataType, bytes: Array(input.bytes[(i0 * inPlaneBytes)..<(i1 * inPlaneBytes)]))
+      results.set(p, try apply(part, factors: factors, method: method))
     }
     var out = ArrayBuffer(shape: outShape, dataType: input.dataType)
     for p in 0..<parts {
       let j0 = p * outPlanes / parts, j1 = (p + 1) * outPlanes / parts
-      guard j1 > j0, let r = results.get(p) else { continue }
-      let part = try r.get()
+      guard j1 > j0, let part = results[p] else { continue }
       out.bytes.replaceSubrange((j0 * outPlaneBytes)..<(j1 * outPlaneBytes), with: part.bytes)
     }
     return out
@@ -192,17 +172,7 @@ public enum Downsample {
     let outShape: [Int]
     let factors: [Int]
     let method: DownsamplingMethod
-    var inStrides: [Int] { strides(inShape) }
-  }
-
-  static func strides(_ shape: [Int]) -> [Int] {
-    var s = [Int](repeating: 1, count: shape.count)
-    var acc = 1
-    for i in stride(from: shape.count - 1, through: 0, by: -1) {
-      s[i] = acc
-      acc *= shape[i]
-    }
-    return s
+    var inStrides: [Int] { ElementOps.strides(inShape) }
   }
 
   /// Visits every output voxel with the input offsets of its block.

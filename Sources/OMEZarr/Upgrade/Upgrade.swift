@@ -123,7 +123,7 @@ public enum Upgrade {
     if options.sharded {
       meta = .sharded(shape: m.shape, dataType: m.dataType,
         shardShape: ArrayMetadata.defaultShardShape(shape: m.shape, chunkShape: chunks, dataType: m.dataType),
-        chunkShape: chunks, compressor: options.compressor, fillValue: m.fillValue, attributes: m.attributes)
+        innerChunkShape: chunks, compressor: options.compressor, fillValue: m.fillValue, attributes: m.attributes)
     } else {
       meta = ArrayMetadata(shape: m.shape, dataType: m.dataType, chunkShape: chunks, fillValue: m.fillValue,
         codecs: [Codecs.bytes(endian: m.dataType.hasEndianness ? .little : nil)] + options.compressor.codecs(for: m.dataType),

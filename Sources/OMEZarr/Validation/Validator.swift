@@ -384,11 +384,10 @@ struct Walk {
       s.error("zarr.codecs", "", "\(what) cannot be read: \(error)")
       return
     }
-    if let sharding = meta.codecs.first(where: { $0.name == "sharding_indexed" }),
-       let inner = sharding.configuration["chunk_shape"]?.arrayValue?.compactMap(\.intValue),
-       inner.count == meta.chunkShape.count {
-      for (i, (c, n)) in zip(meta.chunkShape, inner).enumerated() where n <= 0 || c % n != 0 {
-        s.error("zarr.shard-shape", "", "\(what): the inner chunk shape \(inner) does not divide the shard shape \(meta.chunkShape) (dimension \(i))")
+    if let shard = meta.shardShape {
+      let inner = meta.innerChunkShape
+      for (i, (c, n)) in zip(shard, inner).enumerated() where n <= 0 || c % n != 0 {
+        s.error("zarr.shard-shape", "", "\(what): the inner chunk shape \(inner) does not divide the shard shape \(shard) (dimension \(i))")
         break
       }
     }
@@ -421,16 +420,13 @@ struct Walk {
     }
     // Decode on every core; each worker holds one decoded chunk at a time.
     let limit = 20
-    let next = Atomic<Int>(0)
     let bad = Mutex<[(String, String)]>([])
     let items = stored
-    DispatchQueue.concurrentPerform(iterations: max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count))) { _ in
-      while true {
-        let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-        guard i < items.count, bad.withLock({ $0.count < limit }) else { return }
-        do { _ = try array.readChunk(items[i].coords) } catch {
-          bad.withLock { $0.append((items[i].key, "\(error)")) }
-        }
+    // Nothing in the loop throws: failures are collected.
+    try? Parallel.forEach(items.count, width: Parallel.processorCount) { i in
+      guard bad.withLock({ $0.count < limit }) else { return }
+      do { _ = try array.readChunk(items[i].coords) } catch {
+        bad.withLock { $0.append((items[i].key, "\(error)")) }
       }
     }
     let failures = bad.withLock { $0 }.sorted { $0.0 < $1.0 }

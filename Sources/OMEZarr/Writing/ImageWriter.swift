@@ -170,9 +170,7 @@ public enum ImageWriter {
 
   /// 64³ chunks over three space axes, 512² (256² for types over 2 bytes) over two, 1 elsewhere.
   public static func defaultChunkShape(shape: [Int], axes: [Axis], dataType: DataType) -> [Int] {
-    let space = axes.indices.filter { axes[$0].isSpace }
-    let side = space.count >= 3 ? 64 : (dataType.size <= 2 ? 512 : 256)
-    return shape.indices.map { d in space.contains(d) ? max(1, min(side, shape[d])) : 1 }
+    ArrayMetadata.defaultChunkShape(shape: shape, dataType: dataType, spatialDimensions: axes.indices.filter { axes[$0].isSpace })
   }
 
   /// The array metadata of one level: Zarr v2 (0.4, `/` keys) or v3 (sharded unless disabled),
@@ -198,7 +196,7 @@ public enum ImageWriter {
         let s = max(chunks[d], min(wanted[d], limit))
         return (s + chunks[d] - 1) / chunks[d] * chunks[d]
       }
-      return .sharded(shape: shape, dataType: dataType, shardShape: shards, chunkShape: chunks,
+      return .sharded(shape: shape, dataType: dataType, shardShape: shards, innerChunkShape: chunks,
         compressor: options.compressor, dimensionNames: names)
     }
   }
@@ -217,7 +215,7 @@ public enum ImageWriter {
   /// Computes a level from the previous one, one output shard at a time, each assembled from
   /// slabs so that at most a few shards are in memory.
   static func downsample(_ previous: ZarrArray, into array: ZarrArray, factors: [Int], method: DownsamplingMethod) throws {
-    let inner = ChunkGeometry(array).chunkShape
+    let inner = array.metadata.innerChunkShape
     for box in gridBoxes(shape: array.shape, cell: array.chunkShape) {
       var block = ArrayBuffer(shape: box.map(\.count), dataType: array.dataType)
       // Slabs along the first dimension, one chunk deep (gaussian: 2 planes, its window is wider).
@@ -288,18 +286,4 @@ public enum ImageWriter {
     return m
   }
 
-}
-
-/// The chunk (unit of encoding) shape of an array: the inner chunk of a sharded array.
-struct ChunkGeometry {
-  let chunkShape: [Int]
-  init(_ array: ZarrArray) {
-    if let s = array.metadata.codecs.first(where: { $0.name == "sharding_indexed" }),
-      let inner = s.configuration["chunk_shape"]?.arrayValue?.compactMap(\.intValue)
-    {
-      chunkShape = inner
-    } else {
-      chunkShape = array.chunkShape
-    }
-  }
 }

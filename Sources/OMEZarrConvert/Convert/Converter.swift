@@ -214,7 +214,9 @@ public enum Converter {
     guard chunk.count == n, chunk.allSatisfy({ $0 > 0 }) else {
       throw ConvertError(.invalidArgument, "chunk shape \(chunk) does not fit \(n) dimensions")
     }
-    var shard = options.shardShape ?? defaultShardShape(shape: shape, chunk: chunk, slabAxis: slabAxis, dataType: desc.dataType)
+    // Shards one chunk deep along the streaming axis (a slab completes whole shards), up to 32 MiB.
+    var shard = options.shardShape ?? ArrayMetadata.defaultShardShape(shape: shape, chunkShape: chunk, dataType: desc.dataType,
+      byteLimit: 32 << 20, growing: [n - 1, n - 2].filter { $0 >= 0 && ($0 != slabAxis || n == 2) })
     guard shard.count == n, zip(shard, chunk).allSatisfy({ $0 > 0 && $0 % $1 == 0 }) else {
       throw ConvertError(.invalidArgument, "shard shape \(shard) must be a multiple of the chunk shape \(chunk)")
     }
@@ -300,28 +302,6 @@ public enum Converter {
     return ImageResult(plan: plan, metadata: meta)
   }
 
-  /// Shards one chunk deep along the streaming axis, growing in the last two axes up to 32 MiB.
-  static func defaultShardShape(shape: [Int], chunk: [Int], slabAxis: Int, dataType: DataType) -> [Int] {
-    var out = chunk
-    let n = shape.count
-    var grew = true
-    while grew {
-      grew = false
-      for d in [n - 1, n - 2] where d != slabAxis || n == 2 {
-        let whole = (shape[d] + chunk[d] - 1) / chunk[d] * chunk[d]
-        let bigger = min(out[d] * 2, whole)
-        guard bigger > out[d] else { continue }
-        var trial = out
-        trial[d] = bigger
-        if trial.reduce(dataType.size, *) <= 32 << 20 {
-          out = trial
-          grew = true
-        }
-      }
-    }
-    return out
-  }
-
   /// Reads rows/planes `range` of the streaming axis at outer index `outer` into one slab buffer.
   static func readSlab(
     _ source: any PlaneSource, desc: SourceDescription, outer: [Int], slabAxis: Int, range: Range<Int>, threads: Int,
@@ -367,24 +347,14 @@ public enum Converter {
     }
     let list = items
     try slab.bytes.withUnsafeMutableBytes { buf in
-      let base = UnsafeSendableBuffer(buf)
-      let failure = Mutex<(any Error)?>(nil)
-      DispatchQueue.concurrentPerform(iterations: max(1, min(threads, list.count))) { worker in
-        var i = worker
-        while i < list.count, failure.withLock({ $0 == nil }) {
-          let item = list[i]
-          let bytes = item.rows.count * width * elem
-          do {
-            try source.read(plane: item.plane, rows: item.rows,
-              into: UnsafeMutableRawBufferPointer(rebasing: base.buffer[item.offset..<(item.offset + bytes)]))
-            progress?.advance(bytes: bytes)
-          } catch {
-            failure.withLock { if $0 == nil { $0 = error } }
-          }
-          i += max(1, min(threads, list.count))
-        }
+      let base = SendablePointer(buf)
+      try Parallel.forEach(list.count, width: threads) { i in
+        let item = list[i]
+        let bytes = item.rows.count * width * elem
+        try source.read(plane: item.plane, rows: item.rows,
+          into: UnsafeMutableRawBufferPointer(rebasing: base.pointer[item.offset..<(item.offset + bytes)]))
+        progress?.advance(bytes: bytes)
       }
-      if let e = failure.withLock({ $0 }) { throw e }
     }
     reused = slab
   }

@@ -1,20 +1,5 @@
-import Dispatch
 import OMEZarr
-import Synchronization
 import ZarrIO
-
-/// Results of parallel groups.
-final class GroupResults: Sendable {
-  private let slots: Mutex<[ArrayBuffer?]>
-  init(count: Int) { slots = Mutex([ArrayBuffer?](repeating: nil, count: count)) }
-  func set(_ i: Int, _ b: ArrayBuffer) { slots.withLock { $0[i] = b } }
-  var values: [ArrayBuffer?] { slots.withLock { $0 } }
-}
-
-struct UnsafeSendableBuffer: @unchecked Sendable {
-  let buffer: UnsafeMutableRawBufferPointer
-  init(_ b: UnsafeMutableRawBufferPointer) { buffer = b }
-}
 
 /// The levels' pending slabs: a slab pushed to level k is written when whole shards along the
 /// streaming axis are complete, and downsampled (with the planes left over from the last slab)
@@ -155,31 +140,21 @@ final class Pipeline {
     let outShape = zip(slab.shape, factors).map { ($0 + $1 - 1) / $1 }
     // Output planes in parallel, each from its own window of input planes.
     let outputs = Array(next..<end)
-    let results = GroupResults(count: outputs.count)
-    let failure = Mutex<(any Error)?>(nil)
+    let results = ResultSlots<ArrayBuffer>(count: outputs.count)
     let (axis, threads, full, slabShape, type) = (self.axis, self.threads, fullShape, slab.shape, slab.dataType)
-    DispatchQueue.concurrentPerform(iterations: max(1, min(threads, outputs.count))) { worker in
-      var g = worker
-      while g < outputs.count {
-        do {
-          let j = outputs[g]
-          let lo = f == 2 ? max(0, 2 * j - 1) : j
-          let hi = f == 2 ? min(extent, 2 * j + 3) : j + 1
-          var wshape = slabShape
-          wshape[axis] = hi - lo
-          let window = try ArrayBuffer(shape: wshape, dataType: type, bytes: planes(lo, hi))
-          var origin = [Int](repeating: 0, count: wshape.count)
-          origin[axis] = lo
-          var region = outShape.map { 0..<$0 }
-          region[axis] = outputs[g]..<(outputs[g] + 1)
-          results.set(g, try Downsample.gaussian(window: window, origin: origin, fullShape: full, factors: factors, outputs: region))
-        } catch {
-          failure.withLock { if $0 == nil { $0 = error } }
-        }
-        g += max(1, min(threads, outputs.count))
-      }
+    try Parallel.forEach(outputs.count, width: threads) { g in
+      let j = outputs[g]
+      let lo = f == 2 ? max(0, 2 * j - 1) : j
+      let hi = f == 2 ? min(extent, 2 * j + 3) : j + 1
+      var wshape = slabShape
+      wshape[axis] = hi - lo
+      let window = try ArrayBuffer(shape: wshape, dataType: type, bytes: planes(lo, hi))
+      var origin = [Int](repeating: 0, count: wshape.count)
+      origin[axis] = lo
+      var region = outShape.map { 0..<$0 }
+      region[axis] = outputs[g]..<(outputs[g] + 1)
+      results.set(g, try Downsample.gaussian(window: window, origin: origin, fullShape: full, factors: factors, outputs: region))
     }
-    if let e = failure.withLock({ $0 }) { throw e }
     var bytes: [UInt8] = []
     for r in results.values { bytes += r?.bytes ?? [] }
     var shape = outShape

@@ -231,7 +231,7 @@ public final class TIFFSource: PlaneSource {
       let count = rows.count * width * bps
       try TIFFHandle.readRaw(path: c.file, offset: offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
       if c.byteSwapped, description.dataType.swapUnit > 1 {
-        ElementSwap.swap(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), unit: description.dataType.swapUnit)
+        ElementOps.byteSwap(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), unit: description.dataType.swapUnit)
       }
       return
     }
@@ -239,22 +239,5 @@ public final class TIFFSource: PlaneSource {
       throw ConvertError(.unreadable, "no IFD \(ref.ifd)", file: ref.file)
     }
     try pool.withHandle { h in try h.read(dir, sample: ref.sample, rows: rows, into: buffer) }
-  }
-}
-
-/// Byte swapping for raw reads of big-endian files.
-enum ElementSwap {
-  static func swap(_ b: UnsafeMutableRawBufferPointer, unit: Int) {
-    let p = b.baseAddress!.assumingMemoryBound(to: UInt8.self)
-    for i in stride(from: 0, to: b.count - unit + 1, by: unit) {
-      var lo = i, hi = i + unit - 1
-      while lo < hi {
-        let t = p[lo]
-        p[lo] = p[hi]
-        p[hi] = t
-        lo += 1
-        hi -= 1
-      }
-    }
   }
 }

@@ -1,13 +1,15 @@
 /// Raw-buffer loops over elements: byte swapping, permutation, region copies and fill checks.
 ///
 /// Each operation switches once on the element size and runs a non-generic inner loop.
-enum ElementOps {
+package enum ElementOps {
   /// Reverses the bytes of every `unit`-byte element in place.
   static func byteSwap(_ data: inout [UInt8], unit: Int) {
     data.withUnsafeMutableBytes { byteSwap($0, unit: unit) }
   }
 
-  static func byteSwap(_ buf: UnsafeMutableRawBufferPointer, unit: Int) {
+  /// Reverses the bytes of every `unit`-byte element of `buf` in place (a trailing partial element
+  /// is left alone).
+  package static func byteSwap(_ buf: UnsafeMutableRawBufferPointer, unit: Int) {
     guard let base = buf.baseAddress else { return }
     let n = buf.count / unit
     switch unit {
@@ -42,7 +44,7 @@ enum ElementOps {
   }
 
   /// C-order strides (in elements) of `shape`.
-  static func strides(_ shape: [Int]) -> [Int] {
+  package static func strides(_ shape: [Int]) -> [Int] {
     var s = [Int](repeating: 1, count: shape.count)
     var acc = 1
     for i in stride(from: shape.count - 1, through: 0, by: -1) {
@@ -54,40 +56,50 @@ enum ElementOps {
 
   /// Permutes dimensions: output dimension `j` is input dimension `order[j]`.
   static func permute(_ data: [UInt8], shape: [Int], order: [Int], elementSize: Int) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: data.count)
+    data.withUnsafeBytes { src in
+      out.withUnsafeMutableBytes { dst in
+        guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+        permute(s, shape: shape, order: order, into: d, elementSize: elementSize)
+      }
+    }
+    return out
+  }
+
+  /// Permutes dimensions from `src` (C order, `shape`) into `dst` (C order, the permuted shape):
+  /// output dimension `j` is input dimension `order[j]`.
+  static func permute(_ src: UnsafeRawPointer, shape: [Int], order: [Int], into dst: UnsafeMutableRawPointer, elementSize: Int) {
     let n = shape.count
+    let total = shape.reduce(1, *)
+    guard total > 0 else { return }
+    if n == 0 {
+      dst.copyMemory(from: src, byteCount: elementSize)
+      return
+    }
     let inStrides = strides(shape)
     let outShape = order.map { shape[$0] }
     // Input strides (in bytes) seen when walking the output in C order.
     let walk = order.map { inStrides[$0] * elementSize }
-    let total = outShape.reduce(1, *)
-    var out = [UInt8](repeating: 0, count: data.count)
-    guard total > 0 else { return out }
-    data.withUnsafeBytes { src in
-      out.withUnsafeMutableBytes { dst in
-        guard let s = src.baseAddress, let d = dst.baseAddress else { return }
-        var index = [Int](repeating: 0, count: n)
-        let inner = outShape[n - 1]
-        let innerStride = walk[n - 1]
-        var srcOffset = 0
-        var dstOffset = 0
-        let rows = total / inner
-        for _ in 0..<rows {
-          copyStrided(s + srcOffset, stride: innerStride, to: d + dstOffset, count: inner, elementSize: elementSize)
-          dstOffset += inner * elementSize
-          // Advance the odometer over the outer output dimensions.
-          var k = n - 2
-          while k >= 0 {
-            index[k] += 1
-            srcOffset += walk[k]
-            if index[k] < outShape[k] { break }
-            srcOffset -= walk[k] * outShape[k]
-            index[k] = 0
-            k -= 1
-          }
-        }
+    var index = [Int](repeating: 0, count: n)
+    let inner = outShape[n - 1]
+    let innerStride = walk[n - 1]
+    var srcOffset = 0
+    var dstOffset = 0
+    let rows = total / inner
+    for _ in 0..<rows {
+      copyStrided(src + srcOffset, stride: innerStride, to: dst + dstOffset, count: inner, elementSize: elementSize)
+      dstOffset += inner * elementSize
+      // Advance the odometer over the outer output dimensions.
+      var k = n - 2
+      while k >= 0 {
+        index[k] += 1
+        srcOffset += walk[k]
+        if index[k] < outShape[k] { break }
+        srcOffset -= walk[k] * outShape[k]
+        index[k] = 0
+        k -= 1
       }
     }
-    return out
   }
 
   /// Gathers `count` elements `stride` bytes apart into a contiguous run.

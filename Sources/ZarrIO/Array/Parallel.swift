@@ -1,12 +1,13 @@
 import Dispatch
 import Synchronization
 
-/// Runs work items on up to `width` threads, stopping at the first error.
+/// Runs work items on up to `width` threads, stopping at the first error: the one parallel-for of
+/// the package (ZarrIO, OMEZarr and the converter all use it).
 ///
 /// Memory stays bounded: at most `width` items are in flight at once.
-enum Parallel {
+package enum Parallel {
   /// The number of cores this process may use.
-  static var processorCount: Int {
+  package static var processorCount: Int {
     #if canImport(Glibc) || canImport(Musl)
       let n = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
       return max(n, 1)
@@ -15,13 +16,14 @@ enum Parallel {
     #endif
   }
 
-  static func forEach(_ count: Int, width: Int, _ body: @Sendable (Int) throws -> Void) throws {
+  /// Runs `body` for every item in `0..<count` on up to `width` threads; rethrows the first error.
+  package static func forEach(_ count: Int, width: Int, _ body: @Sendable (Int) throws -> Void) throws {
     try forEachWorker(count, width: width) { _, i in try body(i) }
   }
 
   /// Like ``forEach(_:width:_:)``, also passing the worker number (`0..<width`): a worker runs its
   /// items one after another, so per-worker scratch space needs no lock.
-  static func forEachWorker(_ count: Int, width: Int, _ body: @Sendable (_ worker: Int, _ item: Int) throws -> Void) throws {
+  package static func forEachWorker(_ count: Int, width: Int, _ body: @Sendable (_ worker: Int, _ item: Int) throws -> Void) throws {
     if count == 0 { return }
     let threads = max(1, min(width, count))
     if threads == 1 {
@@ -71,15 +73,32 @@ final class WorkerBuffers: @unchecked Sendable {
   }
 }
 
-/// One result slot per work item, filled by parallel workers.
-final class ResultSlots<T: Sendable>: Sendable {
+/// One result slot per work item, filled by parallel workers: the one result box of the package.
+package final class ResultSlots<T: Sendable>: Sendable {
   private let storage: Mutex<[T?]>
 
-  init(count: Int) { storage = Mutex([T?](repeating: nil, count: count)) }
+  /// `count` empty slots.
+  package init(count: Int) { storage = Mutex([T?](repeating: nil, count: count)) }
 
-  func set(_ i: Int, _ value: T) { storage.withLock { $0[i] = value } }
+  /// Stores the result of item `i`.
+  package func set(_ i: Int, _ value: T) { storage.withLock { $0[i] = value } }
 
-  var values: [T?] { storage.withLock { $0 } }
+  /// The result of item `i`, if set.
+  package subscript(_ i: Int) -> T? { storage.withLock { $0[i] } }
+
+  /// Every slot, in item order (`nil` where no result was set).
+  package var values: [T?] { storage.withLock { $0 } }
+}
+
+/// A pointer (raw, typed, buffer or opaque) handed to worker threads: the one Sendable pointer box
+/// of the package.
+///
+/// Sound only when the threads touch disjoint parts of the memory, or one at a time (under a lock).
+package struct SendablePointer<Pointer>: @unchecked Sendable {
+  /// The wrapped pointer.
+  package let pointer: Pointer
+  /// Wraps `pointer`.
+  package init(_ pointer: Pointer) { self.pointer = pointer }
 }
 
 /// Striped locks that serialise read-modify-write of one stored object within this process.

@@ -23,10 +23,10 @@ public struct ZarrArray: Sendable {
   public var skipStoredChunks = false
   /// How many threads encode and decode chunks.
   public var concurrency = Parallel.processorCount
-  /// The sharding codec when it is the whole chain (then reads touch only what they need).
-  let sharding: ShardingCodec?
-  /// Decoded shard indexes, shared by copies of this value.
-  let indexCache = ShardIndexCache()
+  /// Reads only the parts of chunks a region needs, when the codec chain can (sharding).
+  let partialDecoder: (any ArrayPartialDecoder)?
+  /// Re-encodes only the parts of chunks a write touches, when the codec chain can (sharding).
+  let partialEncoder: (any ArrayPartialEncoder)?
 
   /// Wraps existing metadata (validating it and building the codec chain) without touching the store.
   public init(store: any Store, path: String, metadata: ArrayMetadata) throws(ZarrError) {
@@ -42,11 +42,8 @@ public struct ZarrArray: Sendable {
     self.store = store
     self.path = path
     self.metadata = metadata
-    if codecChain.arrayToArray.isEmpty, codecChain.bytesToBytes.isEmpty, let s = codecChain.arrayToBytes as? ShardingCodec {
-      self.sharding = s
-    } else {
-      self.sharding = nil
-    }
+    self.partialDecoder = codecChain.partialDecoder
+    self.partialEncoder = codecChain.partialEncoder
   }
 
   // MARK: Create and open
@@ -139,6 +136,17 @@ public struct ZarrArray: Sendable {
     }
   }
 
+  /// The chunks `region` touches, each with the box of it inside the region.
+  func parts(of region: [Range<Int>]) -> [ChunkPart] {
+    let chunkShape = self.chunkShape, shape = self.shape
+    return chunks(intersecting: region).compactMap { coords in
+      let origin = zip(coords, chunkShape).map(*)
+      guard let o = Overlap(box: origin, shape: chunkShape, region: region, arrayShape: shape) else { return nil }
+      return ChunkPart(key: chunkKey(coords), region: zip(o.inBox, o.extent).map { $0..<($0 + $1) },
+        validShape: (0..<shape.count).map { min(chunkShape[$0], shape[$0] - origin[$0]) }, bufferOrigin: o.inRegion)
+    }
+  }
+
   // MARK: Chunks
 
   /// The decoded chunk at `coords`, or `nil` if it is not stored.
@@ -196,8 +204,9 @@ public struct ZarrArray: Sendable {
   /// Reads `region` into `destination` (the region's elements in C order; need not be initialised).
   public func read(_ region: [Range<Int>], into destination: UnsafeMutableRawPointer) throws {
     try check(region)
-    if let sharding {
-      try readSharded(region, into: destination, sharding: sharding)
+    if let partialDecoder {
+      try partialDecoder.decode(parts(of: region), from: store, into: destination, outputShape: region.map(\.count),
+        concurrency: concurrency)
       return
     }
     let chunkList = chunks(intersecting: region)
@@ -205,7 +214,7 @@ public struct ZarrArray: Sendable {
     let regionShape = region.map(\.count)
     let chunkShape = self.chunkShape
     let fill = fillValue.bytes
-    let target = SendableRawPointer(destination)
+    let target = SendablePointer(destination)
     let shape = self.shape
     try Parallel.forEach(chunkList.count, width: concurrency) { i in
       let coords = chunkList[i]
@@ -213,12 +222,12 @@ public struct ZarrArray: Sendable {
         return
       }
       guard let chunk = try readChunk(coords) else {
-        ElementOps.fillRegion(target.pointer!, shape: regionShape, origin: o.inRegion, extent: o.extent, element: fill)
+        ElementOps.fillRegion(target.pointer, shape: regionShape, origin: o.inRegion, extent: o.extent, element: fill)
         return
       }
       chunk.withUnsafeBytes { src in
         ElementOps.copyRegion(from: src.baseAddress!, shape: chunkShape, origin: o.inBox,
-          to: target.pointer!, shape: regionShape, origin: o.inRegion, extent: o.extent, elementSize: elementSize)
+          to: target.pointer, shape: regionShape, origin: o.inRegion, extent: o.extent, elementSize: elementSize)
       }
     }
   }
@@ -240,9 +249,12 @@ public struct ZarrArray: Sendable {
     }
     let region = zip(origin, buffer.shape).map { $0..<($0 + $1) }
     try check(region)
-    if let sharding {
+    if let partialEncoder {
+      let options = PartialWriteOptions(writeEmptyChunks: writeEmptyChunks, skipStoredChunks: skipStoredChunks, concurrency: concurrency)
       try buffer.bytes.withUnsafeBytes { src in
-        if let base = src.baseAddress { try writeSharded(region, from: base, sharding: sharding) }
+        if let base = src.baseAddress {
+          try partialEncoder.encode(parts(of: region), from: base, sourceShape: buffer.shape, to: store, options: options)
+        }
       }
       return
     }
@@ -251,7 +263,7 @@ public struct ZarrArray: Sendable {
     let chunkShape = self.chunkShape
     let shape = self.shape
     try buffer.bytes.withUnsafeBytes { src in
-      let source = SendableRawPointer(UnsafeMutableRawPointer(mutating: src.baseAddress))
+      let source = SendablePointer(UnsafeMutableRawPointer(mutating: src.baseAddress))
       try Parallel.forEach(chunkList.count, width: concurrency) { i in
         let coords = chunkList[i]
         guard let o = Overlap(box: zip(coords, chunkShape).map(*), shape: chunkShape, region: region, arrayShape: shape) else {
@@ -290,10 +302,4 @@ public struct ZarrArray: Sendable {
     let region = region ?? fullRegion
     try write(ArrayBuffer(shape: region.map(\.count), dataType: dataType, fill: fillValue), at: region.map(\.lowerBound))
   }
-}
-
-/// A raw pointer handed to worker threads that touch disjoint parts of its buffer.
-struct SendableRawPointer: @unchecked Sendable {
-  let pointer: UnsafeMutableRawPointer?
-  init(_ pointer: UnsafeMutableRawPointer?) { self.pointer = pointer }
 }

@@ -134,3 +134,77 @@ func intField(
   }
   return n
 }
+
+// MARK: Partial reads and writes
+
+/// One stored chunk and the box of it that a partial read or write touches.
+package struct ChunkPart: Sendable {
+  /// The chunk's full store key.
+  package var key: String
+  /// The box within the chunk, in chunk coordinates.
+  package var region: [Range<Int>]
+  /// The part of the chunk that lies inside the array: the chunk shape, less at the array's far edges.
+  package var validShape: [Int]
+  /// Where the box begins in the caller's buffer.
+  package var bufferOrigin: [Int]
+
+  /// Makes a part from its key, box, extent inside the array and place in the caller's buffer.
+  package init(key: String, region: [Range<Int>], validShape: [Int], bufferOrigin: [Int]) {
+    self.key = key
+    self.region = region
+    self.validShape = validShape
+    self.bufferOrigin = bufferOrigin
+  }
+
+  /// This part seen through a transpose: dimension `j` of the result is dimension `order[j]` of this one.
+  func permuted(_ order: [Int]) -> ChunkPart {
+    ChunkPart(key: key, region: order.map { region[$0] }, validShape: order.map { validShape[$0] },
+      bufferOrigin: order.map { bufferOrigin[$0] })
+  }
+}
+
+/// How a partial write treats empty and already stored chunks.
+package struct PartialWriteOptions: Sendable {
+  /// Store chunks even when every element equals the fill value.
+  package var writeEmptyChunks: Bool
+  /// Leave alone stored chunks that the write covers completely.
+  package var skipStoredChunks: Bool
+  /// How many threads encode.
+  package var concurrency: Int
+
+  /// The options of a write.
+  package init(writeEmptyChunks: Bool, skipStoredChunks: Bool, concurrency: Int) {
+    self.writeEmptyChunks = writeEmptyChunks
+    self.skipStoredChunks = skipStoredChunks
+    self.concurrency = concurrency
+  }
+}
+
+/// Reads boxes of stored chunks, fetching only the bytes those boxes need (as zarrs'
+/// `ArrayPartialDecoderTraits`).
+package protocol ArrayPartialDecoder: Sendable {
+  /// Decodes the box of every part into `output` (elements of `outputShape` in C order; need not be
+  /// initialised); boxes without stored data get the fill value.
+  func decode(
+    _ parts: [ChunkPart], from store: any Store, into output: UnsafeMutableRawPointer, outputShape: [Int], concurrency: Int
+  ) throws
+}
+
+/// Writes boxes of stored chunks, re-encoding only what the boxes touch.
+package protocol ArrayPartialEncoder: Sendable {
+  /// Writes the box of every part from `source` (elements of `sourceShape` in C order).
+  func encode(
+    _ parts: [ChunkPart], from source: UnsafeRawPointer, sourceShape: [Int], to store: any Store, options: PartialWriteOptions
+  ) throws
+}
+
+/// An array-to-bytes codec that reads and writes parts of a stored chunk itself (`sharding_indexed`).
+package protocol PartialArrayToBytesCodec: ArrayToBytesCodec, ArrayPartialDecoder, ArrayPartialEncoder {}
+
+/// An array-to-array codec that passes partial reads and writes on to the codecs after it (`transpose`).
+package protocol PartialArrayToArrayCodec: ArrayToArrayCodec {
+  /// A decoder that maps boxes through this codec (input `spec`) and reads them with `inner`.
+  func partialDecoder(wrapping inner: any ArrayPartialDecoder, spec: ChunkSpec) -> any ArrayPartialDecoder
+  /// An encoder that maps boxes through this codec (input `spec`) and writes them with `inner`.
+  func partialEncoder(wrapping inner: any ArrayPartialEncoder, spec: ChunkSpec) -> any ArrayPartialEncoder
+}

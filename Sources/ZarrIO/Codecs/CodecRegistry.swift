@@ -227,6 +227,34 @@ public struct CodecChain: Sendable {
     decoded.withUnsafeBytes { if output.count > 0 { output.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: output.count) } }
   }
 
+  /// A decoder that reads only the parts of stored chunks a region needs, when the chain allows it:
+  /// a partial array-to-bytes codec (sharding), behind any number of partial array-to-array codecs
+  /// (transpose) and with no bytes-to-bytes codec after it (a checksum over the whole object needs
+  /// the whole object). `nil` means: read and decode whole chunks.
+  package var partialDecoder: (any ArrayPartialDecoder)? {
+    partialCodec({ $0 as any ArrayPartialDecoder }, { $0.partialDecoder(wrapping: $1, spec: $2) })
+  }
+
+  /// An encoder that re-encodes only the parts of stored chunks a write touches, under the same
+  /// conditions as ``partialDecoder``; `nil` means: encode whole chunks.
+  package var partialEncoder: (any ArrayPartialEncoder)? {
+    partialCodec({ $0 as any ArrayPartialEncoder }, { $0.partialEncoder(wrapping: $1, spec: $2) })
+  }
+
+  /// Builds a partial decoder or encoder: `base` from the array-to-bytes codec, then `wrap` through
+  /// each array-to-array codec from the last to the first.
+  private func partialCodec<P>(
+    _ base: (any PartialArrayToBytesCodec) -> P, _ wrap: (any PartialArrayToArrayCodec, P, ChunkSpec) -> P
+  ) -> P? {
+    guard bytesToBytes.isEmpty, let codec = arrayToBytes as? any PartialArrayToBytesCodec else { return nil }
+    var result = base(codec)
+    for (codec, spec) in arrayToArray.reversed() {
+      guard let c = codec as? any PartialArrayToArrayCodec else { return nil }
+      result = wrap(c, result, spec)
+    }
+    return result
+  }
+
   /// The exact stored size of a chunk, when every codec has a fixed size (no compression).
   public var encodedSize: Int? {
     var size = arrayToBytes.encodedSize(for: arrayToBytesSpec)

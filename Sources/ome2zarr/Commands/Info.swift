@@ -222,15 +222,7 @@ struct ChunkLayout {
   var shardShape: [Int]?
 
   init(_ array: ZarrArray) {
-    let m = array.metadata
-    if let sharding = m.codecs.first(where: { $0.name == "sharding_indexed" }),
-      let inner = sharding.configuration["chunk_shape"]?.arrayValue?.compactMap(\.intValue)
-    {
-      chunkShape = inner
-      shardShape = m.chunkShape
-    } else {
-      chunkShape = m.chunkShape
-      shardShape = nil
-    }
+    chunkShape = array.metadata.innerChunkShape
+    shardShape = array.metadata.shardShape
   }
 }

@@ -5,8 +5,9 @@
 /// an empty inner chunk is `(2^64-1, 2^64-1)` and reads as the fill value. The index size is computed
 /// from the index codecs, never assumed. Inner codecs may themselves contain sharding (nested shards).
 ///
-/// This type encodes and decodes whole shards; ``ZarrArray`` reads only the index and the inner
-/// chunks a region needs, and writes whole shards without reading them.
+/// This type encodes and decodes whole shards, and as the array's partial decoder and encoder
+/// (see `ShardingCodec+PartialDecoder.swift` and `+PartialEncoder.swift`) reads only the index and
+/// the inner chunks a region needs, and writes whole shards without reading them.
 public struct ShardingCodec: ArrayToBytesCodec, RegisteredCodec {
   public static let names = ["sharding_indexed"]
 
@@ -17,7 +18,7 @@ public struct ShardingCodec: ArrayToBytesCodec, RegisteredCodec {
   /// The shard shape (the array's chunk grid shape).
   public let shardShape: [Int]
   /// The inner chunk shape.
-  public let chunkShape: [Int]
+  public let innerChunkShape: [Int]
   /// Inner chunks along each dimension of a shard.
   public let chunksPerShard: [Int]
   /// The codec chain of one inner chunk.
@@ -27,12 +28,15 @@ public struct ShardingCodec: ArrayToBytesCodec, RegisteredCodec {
   public let indexLocation: IndexLocation
   /// The encoded size of the index in bytes.
   public let indexSize: Int
+  /// Decoded indexes of the shards this codec read (shared by copies of this value).
+  let indexCache = ShardIndexCache()
 
   /// The sentinel of an empty inner chunk.
   public static let empty = UInt64.max
 
+  /// Builds the codec for shards of `shardSpec` holding inner chunks of `innerChunkShape`.
   public init(
-    shardSpec: ChunkSpec, chunkShape: [Int], codecs: [NamedConfiguration], indexCodecs: [NamedConfiguration],
+    shardSpec: ChunkSpec, innerChunkShape chunkShape: [Int], codecs: [NamedConfiguration], indexCodecs: [NamedConfiguration],
     indexLocation: IndexLocation
   ) throws(ZarrError) {
     let shardShape = shardSpec.shape
@@ -47,7 +51,7 @@ public struct ShardingCodec: ArrayToBytesCodec, RegisteredCodec {
         pointer: "/configuration/chunk_shape/\(i)")
     }
     self.shardShape = shardShape
-    self.chunkShape = chunkShape
+    self.innerChunkShape = chunkShape
     self.chunksPerShard = zip(shardShape, chunkShape).map { $0 / $1 }
     let innerSpec = ChunkSpec(shape: chunkShape, dataType: shardSpec.dataType, fillValue: shardSpec.fillValue)
     self.inner = try CodecChain(codecs, spec: innerSpec, pointer: "/configuration/codecs")
@@ -79,12 +83,12 @@ public struct ShardingCodec: ArrayToBytesCodec, RegisteredCodec {
       }
       location = v
     }
-    return .arrayToBytes(try ShardingCodec(shardSpec: spec, chunkShape: chunkShape, codecs: try codecList("codecs"),
+    return .arrayToBytes(try ShardingCodec(shardSpec: spec, innerChunkShape: chunkShape, codecs: try codecList("codecs"),
       indexCodecs: try codecList("index_codecs"), indexLocation: location))
   }
 
   public var configuration: NamedConfiguration {
-    Codecs.sharding(chunkShape: chunkShape, codecs: inner.configurations, indexCodecs: index.configurations,
+    Codecs.sharding(innerChunkShape: innerChunkShape, codecs: inner.configurations, indexCodecs: index.configurations,
       indexLocation: indexLocation)
   }
 
@@ -142,13 +146,13 @@ public struct ShardingCodec: ArrayToBytesCodec, RegisteredCodec {
   /// left out of the index.
   public func encode(_ data: [UInt8], spec: ChunkSpec) throws(ZarrError) -> [UInt8] {
     let elementSize = spec.dataType.size
-    let shardShape = self.shardShape, chunkShape = self.chunkShape
+    let shardShape = self.shardShape, chunkShape = self.innerChunkShape
     let grid = chunksPerShard
     let fill = spec.fillValue.bytes
     var encoded = [[UInt8]?](repeating: nil, count: chunkCount)
     do {
       try data.withUnsafeBytes { src in
-        let source = SendableRawPointer(UnsafeMutableRawPointer(mutating: src.baseAddress))
+        let source = SendablePointer(UnsafeMutableRawPointer(mutating: src.baseAddress))
         let results = ResultSlots<[UInt8]>(count: chunkCount)
         try Parallel.forEach(chunkCount, width: Parallel.processorCount) { i in
           let coords = ShardIndex.coordinates(i, grid: grid)
@@ -201,10 +205,10 @@ public struct ShardingCodec: ArrayToBytesCodec, RegisteredCodec {
     let index = try decodeIndex(indexBytes, shardSize: bytes.count)
     var out = ArrayBuffer(shape: shardShape, dataType: spec.dataType, fill: spec.fillValue).bytes
     let elementSize = spec.dataType.size
-    let shardShape = self.shardShape, chunkShape = self.chunkShape, grid = chunksPerShard
+    let shardShape = self.shardShape, chunkShape = self.innerChunkShape, grid = chunksPerShard
     do {
       try out.withUnsafeMutableBytes { dst in
-        let target = SendableRawPointer(dst.baseAddress)
+        let target = SendablePointer(dst.baseAddress)
         try Parallel.forEach(chunkCount, width: Parallel.processorCount) { i in
           guard let r = index.range(i) else { return }
           let chunk = try inner.decode(Array(bytes[r]))
@@ -227,50 +231,16 @@ public struct ShardingCodec: ArrayToBytesCodec, RegisteredCodec {
   public func encodedSize(for spec: ChunkSpec) -> Int? { nil }
 }
 
-/// A decoded shard index: `(offset, nbytes)` per inner chunk in C order.
-public struct ShardIndex: Sendable, Hashable {
-  public var entries: [UInt64]
-
-  public init(entries: [UInt64]) { self.entries = entries }
-
-  /// The byte range of inner chunk `i` (C-order number), or `nil` when it is empty.
-  public func range(_ i: Int) -> Range<Int>? {
-    let o = entries[2 * i], n = entries[2 * i + 1]
-    if o == ShardingCodec.empty && n == ShardingCodec.empty { return nil }
-    return Int(o)..<Int(o + n)
-  }
-
-  /// Whether every inner chunk is empty.
-  public var isEmpty: Bool { entries.allSatisfy { $0 == ShardingCodec.empty } }
-
-  /// The grid coordinates of C-order chunk number `i`.
-  static func coordinates(_ i: Int, grid: [Int]) -> [Int] {
-    var rest = i
-    var out = [Int](repeating: 0, count: grid.count)
-    for d in stride(from: grid.count - 1, through: 0, by: -1) {
-      out[d] = rest % grid[d]
-      rest /= grid[d]
-    }
-    return out
-  }
-
-  /// The C-order number of chunk `coords`.
-  static func linear(_ coords: [Int], grid: [Int]) -> Int {
-    var i = 0
-    for (c, g) in zip(coords, grid) { i = i * g + c }
-    return i
-  }
-}
-
 extension Codecs {
-  /// `sharding_indexed` with inner `codecs` and (by default) a crc32c-checked index at the end.
+  /// `sharding_indexed` with inner chunks of `innerChunkShape`, inner `codecs` and (by default) a
+  /// crc32c-checked index at the end.
   public static func sharding(
-    chunkShape: [Int], codecs: [NamedConfiguration] = [Codecs.bytes(), Codecs.zstd(level: 1)],
+    innerChunkShape: [Int], codecs: [NamedConfiguration] = [Codecs.bytes(), Codecs.zstd(level: 1)],
     indexCodecs: [NamedConfiguration] = [Codecs.bytes(), Codecs.crc32c()],
     indexLocation: ShardingCodec.IndexLocation = .end
   ) -> NamedConfiguration {
     NamedConfiguration(name: "sharding_indexed", configuration: [
-      "chunk_shape": .array(chunkShape.map { .int(Int64($0)) }),
+      "chunk_shape": .array(innerChunkShape.map { .int(Int64($0)) }),
       "codecs": .array(codecs.map(\.json)),
       "index_codecs": .array(indexCodecs.map(\.json)),
       "index_location": .string(indexLocation.rawValue),

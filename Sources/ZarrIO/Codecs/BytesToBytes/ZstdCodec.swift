@@ -31,8 +31,8 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
   public var configuration: NamedConfiguration { Codecs.zstd(level: level, checksum: checksum) }
 
   /// Reusable compression and decompression contexts (a context is used by one thread at a time).
-  static let compressors = Mutex<[UnsafeSendablePointer]>([])
-  static let decompressors = Mutex<[UnsafeSendablePointer]>([])
+  static let compressors = Mutex<[SendablePointer<OpaquePointer>]>([])
+  static let decompressors = Mutex<[SendablePointer<OpaquePointer>]>([])
 
   public func encode(_ bytes: [UInt8]) throws(ZarrError) -> [UInt8] {
     let r: Result<[UInt8], ZarrError> = bytes.withUnsafeBytes { b in Result { () throws(ZarrError) in try encode(b) } }
@@ -57,7 +57,7 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
     guard let cctx else { throw ZarrError(.codecFailure, "zstd: out of memory") }
     defer {
       ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters)
-      ZstdCodec.compressors.withLock { $0.append(UnsafeSendablePointer(pointer: cctx)) }
+      ZstdCodec.compressors.withLock { $0.append(SendablePointer(cctx)) }
     }
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, Int32(level))
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, checksum ? 1 : 0)
@@ -82,7 +82,7 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
   public func decode(_ bytes: [UInt8], expectedSize: Int?) throws(ZarrError) -> [UInt8] {
     let dctx = ZstdCodec.decompressors.withLock { $0.popLast() }?.pointer ?? ZSTD_createDCtx()
     guard let dctx else { throw ZarrError(.codecFailure, "zstd: out of memory") }
-    defer { ZstdCodec.decompressors.withLock { $0.append(UnsafeSendablePointer(pointer: dctx)) } }
+    defer { ZstdCodec.decompressors.withLock { $0.append(SendablePointer(dctx)) } }
 
     // The content size of a single frame (a frame may omit it; several frames are decoded by streaming).
     let unknown = UInt64.max, error = UInt64.max - 1
@@ -122,7 +122,7 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
   public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) {
     let dctx = ZstdCodec.decompressors.withLock { $0.popLast() }?.pointer ?? ZSTD_createDCtx()
     guard let dctx else { throw ZarrError(.codecFailure, "zstd: out of memory") }
-    defer { ZstdCodec.decompressors.withLock { $0.append(UnsafeSendablePointer(pointer: dctx)) } }
+    defer { ZstdCodec.decompressors.withLock { $0.append(SendablePointer(dctx)) } }
     // Decompresses every frame (with or without a content size) as long as the output holds them.
     let result = ZSTD_decompressDCtx(dctx, output.baseAddress, output.count, input.baseAddress, input.count)
     if ZSTD_isError(result) != 0 {
@@ -177,9 +177,4 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
     out.removeSubrange(produced...)
     return out
   }
-}
-
-/// A C pointer that moves between threads under a lock (never used by two threads at once).
-struct UnsafeSendablePointer: @unchecked Sendable {
-  let pointer: OpaquePointer
 }

@@ -1,0 +1,152 @@
+/// One inner chunk a sharded read needs.
+private struct InnerRead {
+  var shard: Int  // index into the batch's parts
+  var chunkOrigin: [Int]  // shard coordinates of the inner chunk's first element
+  var bytes: Range<Int>
+}
+
+/// Partial reads of shards: the index (one ranged read, then cached) and only the inner chunks a
+/// region needs, with nearby byte ranges merged, decoded in parallel into the caller's buffer.
+extension ShardingCodec: PartialArrayToBytesCodec {
+  /// The index of the shard at `key` (cached), or `nil` when the shard is not stored.
+  func shardIndex(_ key: String, in store: any Store) throws -> ShardIndexCache.Entry? {
+    if let e = indexCache.get(key) { return e }
+    guard let (parts, size) = try store.get(key, ranges: [indexRange(shardSize: 0)]) else {
+      indexCache.invalidate(key)
+      return nil
+    }
+    do {
+      guard size >= indexSize, let indexBytes = parts.first else {
+        throw ZarrError(.corruptData, "shard of \(size) bytes is smaller than its \(indexSize)-byte index")
+      }
+      let entry = ShardIndexCache.Entry(index: try decodeIndex(indexBytes, shardSize: size), shardSize: size)
+      indexCache.set(key, entry)
+      return entry
+    } catch {
+      throw error.at(key: key)
+    }
+  }
+
+  /// Reads the box of each part (one per shard) into `output`.
+  ///
+  /// Shards go in batches so that memory stays bounded: per worker one merged byte range (at most a
+  /// few MiB) and one decoded inner chunk.
+  package func decode(
+    _ parts: [ChunkPart], from store: any Store, into output: UnsafeMutableRawPointer, outputShape: [Int], concurrency width: Int
+  ) throws {
+    let elementSize = inner.spec.dataType.size
+    let innerShape = innerChunkShape
+    let innerBytes = inner.spec.byteCount
+    let grid = chunksPerShard
+    let fill = inner.spec.fillValue.bytes
+    let target = SendablePointer(output)
+    let fetchBuffers = WorkerBuffers(workers: width)
+    let chunkBuffers = WorkerBuffers(workers: width)
+    let batchShards = max(2 * width, 8)
+    var start = 0
+    while start < parts.count {
+      let batch = Array(parts[start..<min(start + batchShards, parts.count)])
+      start += batch.count
+      // 1. Indexes (cached after the first read).
+      let indexSlots = ResultSlots<ShardIndexCache.Entry>(count: batch.count)
+      try Parallel.forEach(batch.count, width: width) { i in
+        if let e = try shardIndex(batch[i].key, in: store) { indexSlots.set(i, e) }
+      }
+      let indexes = indexSlots.values
+      // 2. The inner chunks to read, and the boxes without stored data (shard coordinates).
+      var readList: [InnerRead] = []
+      var fillList: [(shard: Int, origin: [Int], extent: [Int])] = []
+      for (s, part) in batch.enumerated() {
+        guard let entry = indexes[s] else {
+          fillList.append((s, part.region.map(\.lowerBound), part.region.map(\.count)))
+          continue
+        }
+        let n = part.region.count
+        let lo = (0..<n).map { part.region[$0].lowerBound / innerShape[$0] }
+        let hi = (0..<n).map { (part.region[$0].upperBound - 1) / innerShape[$0] }
+        var chunk = lo
+        while true {
+          let origin = (0..<n).map { chunk[$0] * innerShape[$0] }
+          if let r = entry.index.range(ShardIndex.linear(chunk, grid: grid)) {
+            readList.append(InnerRead(shard: s, chunkOrigin: origin, bytes: r))
+          } else {
+            fillList.append((s, origin, innerShape))
+          }
+          var k = n - 1
+          while k >= 0 {
+            chunk[k] += 1
+            if chunk[k] <= hi[k] { break }
+            chunk[k] = lo[k]
+            k -= 1
+          }
+          if k < 0 { break }
+        }
+      }
+      // 3. Each worker reads a merged byte range and decodes its chunks, or fills a box.
+      let reads = readList, fills = fillList
+      let groups = Self.mergeRanges(reads)
+      try Parallel.forEachWorker(groups.count + fills.count, width: width) { worker, item in
+        guard item < groups.count else {
+          let f = fills[item - groups.count]
+          let part = batch[f.shard]
+          if let c = Overlap(box: f.origin, shape: f.extent, region: part.region, arrayShape: part.validShape) {
+            ElementOps.fillRegion(target.pointer, shape: outputShape, origin: zip(part.bufferOrigin, c.inRegion).map(+),
+              extent: c.extent, element: fill)
+          }
+          return
+        }
+        let group = groups[item]
+        let part = batch[group.shard]
+        let blob = fetchBuffers.buffer(worker, count: group.range.count)
+        let size = try store.read(part.key, range: group.range, into: blob)
+        guard size == indexes[group.shard]?.shardSize else {
+          indexCache.invalidate(part.key)
+          throw ZarrError(.corruptData, "shard changed while being read (another writer?); read again", key: part.key)
+        }
+        for m in group.members {
+          let read = reads[m]
+          let input = UnsafeRawBufferPointer(rebasing: blob[(read.bytes.lowerBound - group.range.lowerBound)..<(read.bytes.upperBound - group.range.lowerBound)])
+          guard let c = Overlap(box: read.chunkOrigin, shape: innerShape, region: part.region, arrayShape: part.validShape) else {
+            continue
+          }
+          do {
+            if c.extent == innerShape && outputShape == innerShape {
+              // The region is exactly this chunk: decode in place.
+              try inner.decode(input, into: UnsafeMutableRawBufferPointer(start: target.pointer, count: innerBytes))
+            } else {
+              let chunk = chunkBuffers.buffer(worker, count: innerBytes)
+              try inner.decode(input, into: chunk)
+              guard let decoded = chunk.baseAddress else { continue }
+              ElementOps.copyRegion(from: decoded, shape: innerShape, origin: c.inBox,
+                to: target.pointer, shape: outputShape, origin: zip(part.bufferOrigin, c.inRegion).map(+), extent: c.extent,
+                elementSize: elementSize)
+            }
+          } catch {
+            throw error.at(key: part.key)
+          }
+        }
+      }
+    }
+  }
+
+  /// Groups reads of one shard whose byte ranges are close into single ranged reads of at most 4 MiB.
+  private static func mergeRanges(_ reads: [InnerRead]) -> [(shard: Int, range: Range<Int>, members: [Int])] {
+    let maxGap = 256 << 10, maxLength = 4 << 20
+    let order = reads.indices.sorted {
+      (reads[$0].shard, reads[$0].bytes.lowerBound) < (reads[$1].shard, reads[$1].bytes.lowerBound)
+    }
+    var out: [(shard: Int, range: Range<Int>, members: [Int])] = []
+    for i in order {
+      let r = reads[i]
+      if let last = out.last, last.shard == r.shard, r.bytes.lowerBound - last.range.upperBound <= maxGap,
+        r.bytes.upperBound - last.range.lowerBound <= maxLength
+      {
+        out[out.count - 1].range = last.range.lowerBound..<max(last.range.upperBound, r.bytes.upperBound)
+        out[out.count - 1].members.append(i)
+      } else {
+        out.append((r.shard, r.bytes, [i]))
+      }
+    }
+    return out
+  }
+}
