@@ -99,7 +99,7 @@ public struct ParameterSource: Sendable {
       throw OMEZarrError(.invalidMetadata, "field '\(key)' has \(ndim) dimensions; it needs one per input axis plus one for the vectors")
     }
     // The vector axis: typed `displacement`/`coordinate` in the field's system, else the last.
-    let vectorType = kind == .displacements ? "displacement" : "coordinate"
+    let vectorType: AxisType = kind == .displacements ? .displacement : .coordinate
     var v = ndim - 1
     if let cs = systems.first(where: { $0.axes.count == ndim }), let i = cs.axes.firstIndex(where: { $0.type == vectorType }) {
       v = i

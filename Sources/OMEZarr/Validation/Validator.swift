@@ -87,11 +87,9 @@ struct RawNode {
   var isArray: Bool
 
   /// The OME metadata object: `attributes.ome` (0.5+) or the attributes themselves (0.4).
-  var ome: JSONObject {
-    if let o = attributes["ome"]?.objectValue { return o }
-    return attributes
-  }
-  var isNamespaced: Bool { attributes["ome"]?.objectValue != nil }
+  var ome: JSONObject { OMEMetadataObject(attributes: attributes).object }
+  /// Whether the OME metadata is under `ome`.
+  var isNamespaced: Bool { OMEMetadataObject(attributes: attributes).isNamespaced }
 }
 
 /// What a parent tells a child it is about to validate.
@@ -208,46 +206,17 @@ struct Walk {
 
   // MARK: Classification
 
-  /// The node's kind (from its keys) and NGFF version.
+  /// The node's kind (from its keys, by the one classifier ``OMENodeKind/classify(ome:isArray:)``)
+  /// and NGFF version.
   func classify(_ node: RawNode) -> (OMENodeKind, NGFFVersion?) {
     if node.isArray { return (.array, nil) }
-    let ome = node.ome
-    let kind: OMENodeKind
-    if ome["type"] == .string("collection") || ome["nodes"] != nil && ome["type"] != nil {
-      kind = .collection
-    } else if ome["plate"] != nil {
-      kind = .plate
-    } else if ome["well"] != nil {
-      kind = .well
-    } else if ome["bioformats2raw.layout"] != nil {
-      kind = .bioformats2raw
-    } else if ome["multiscales"] != nil {
-      kind = ome["image-label"] != nil ? .labelImage : .image
-    } else if ome["image-label"] != nil {
-      kind = .labelImage
-    } else if ome["labels"] != nil {
-      kind = .labels
-    } else if ome["series"] != nil {
-      kind = .series
-    } else if ome["scene"] != nil {
-      kind = .scene
-    } else if ome["coordinateTransformations"] != nil || ome["coordinateSystems"] != nil || ome["arrayCoordinateSystem"] != nil
-                || ome["type"]?.stringValue != nil && ome["version"] == nil && ome["nodes"] == nil {
-      kind = .transformations
-    } else {
-      kind = .group
-    }
-    return (kind, declaredVersion(node))
+    return (OMENodeKind.classify(ome: node.ome), declaredVersion(node))
   }
 
   /// The declared version: `ome.version` (0.5+), else the 0.4 places (`multiscales[0].version`, ...).
   func declaredVersion(_ node: RawNode) -> NGFFVersion? {
     let ome = node.ome
-    if let v = ome["version"]?.stringValue { return NGFFVersion(v) ?? .v06(v) }
-    for key in ["multiscales", "plate", "well", "image-label"] {
-      let value = key == "multiscales" ? ome[key]?.arrayValue?.first : ome[key]
-      if let v = value?["version"]?.stringValue { return NGFFVersion(v) ?? .v06(v) }
-    }
+    if let v = OMEMetadataObject(attributes: node.attributes).declaredVersion { return NGFFVersion(v) ?? .v06(v) }
     if node.isNamespaced { return nil }
     let hasOME = ["multiscales", "plate", "well", "labels", "image-label", "bioformats2raw.layout", "omero"].contains { ome[$0] != nil }
     return hasOME ? .v04("0.4") : nil

@@ -290,7 +290,7 @@ struct Collection: ParsableCommand {
     static func json(_ r: CollectionResolver.Resolved) -> JSONObject {
       var o = JSONObject()
       o["name"] = .string(r.node.name)
-      o["type"] = .string(r.node.type)
+      o["type"] = .string(r.node.type.rawValue)
       o["id"] = r.node.id.map(JSONValue.string)
       o["path"] = r.node.path.map { .string($0.path) }
       o["status"] = .string(r.status.rawValue)
