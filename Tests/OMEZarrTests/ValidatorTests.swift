@@ -295,3 +295,47 @@ struct ValidatorTests {
     #expect(report.nodesChecked >= 4)  // collection, img, labels, label image
   }
 }
+
+@Suite("validate: Zarr-level array rules")
+struct ArrayRuleTests {
+  /// A raw v3 array `zarr.json` with `chunkShape` as the (shard) grid and, if given, a sharding codec
+  /// with inner chunks `inner`.
+  static func arrayJSON(shape: [Int], chunkShape: [Int], inner: [Int]? = nil) -> JSONValue {
+    let ints = { (v: [Int]) -> JSONValue in .array(v.map { .int(Int64($0)) }) }
+    var codecs: [JSONValue] = [["name": "bytes", "configuration": ["endian": "little"]]]
+    if let inner {
+      codecs = [["name": "sharding_indexed", "configuration": [
+        "chunk_shape": ints(inner), "codecs": .array(codecs),
+        "index_codecs": [["name": "bytes", "configuration": ["endian": "little"]], ["name": "crc32c"]],
+        "index_location": "end"]]]
+    }
+    return ["zarr_format": 3, "node_type": "array", "shape": ints(shape), "data_type": "uint8",
+      "chunk_grid": ["name": "regular", "configuration": ["chunk_shape": ints(chunkShape)]],
+      "chunk_key_encoding": ["name": "default", "configuration": ["separator": "/"]],
+      "fill_value": 0, "codecs": .array(codecs)]
+  }
+
+  /// The rule ids of the errors found validating the node at `path`, in order.
+  static func errorRules(_ store: MemoryStore, _ path: String) throws -> [String] {
+    try Validator().validate(store: store, path: path).errors.map(\.rule)
+  }
+
+  @Test func shardShapeNotDivisibleByTheInnerChunks() throws {
+    let store = MemoryStore()
+    try store.set("a/zarr.json", Self.arrayJSON(shape: [16, 16], chunkShape: [8, 8], inner: [3, 4]).serializedBytes())
+    #expect(try Self.errorRules(store, "a") == ["zarr.shard-shape"])
+    // The same array with inner chunks that divide the shard is fine.
+    try store.set("b/zarr.json", Self.arrayJSON(shape: [16, 16], chunkShape: [8, 8], inner: [4, 4]).serializedBytes())
+    #expect(try Self.errorRules(store, "b") == [])
+  }
+
+  @Test func nonPositiveChunkShape() throws {
+    let store = MemoryStore()
+    try store.set("a/zarr.json", Self.arrayJSON(shape: [16, 16], chunkShape: [0, 8]).serializedBytes())
+    #expect(try Self.errorRules(store, "a") == ["zarr.chunk-shape"])
+    let v2: JSONValue = ["zarr_format": 2, "shape": [16, 16], "chunks": [8, -1], "dtype": "|u1", "compressor": .null,
+      "fill_value": 0, "order": "C", "filters": .null]
+    try store.set("b/.zarray", v2.serializedBytes())
+    #expect(try Self.errorRules(store, "b") == ["zarr.chunk-shape"])
+  }
+}

@@ -162,7 +162,9 @@ struct Walk {
       if json["node_type"] == .string("array") {
         var meta: ArrayMetadata?
         do { meta = try ArrayMetadata(v3: json) } catch {
-          s.error("zarr.metadata", "", "the array metadata (zarr.json) is invalid: \(error)")
+          if !Self.checkChunkShape(json["chunk_grid"]?["configuration"]?["chunk_shape"], what: "the array", sink: &s) {
+            s.error("zarr.metadata", "", "the array metadata (zarr.json) is invalid: \(error)")
+          }
         }
         return RawNode(path: path, format: .v3, array: meta, attributes: attributes, isArray: true)
       }
@@ -184,7 +186,10 @@ struct Walk {
     if let bytes = try store.get(joinKey(path, ".zarray")) {
       var meta: ArrayMetadata?
       do { meta = try ArrayMetadata(v2: try JSONValue.parse(bytes), attributes: attributes) } catch {
-        s.error("zarr.metadata", "", "the array metadata (.zarray) is invalid: \(error)")
+        let chunks = (try? JSONValue.parse(bytes))?["chunks"]
+        if !Self.checkChunkShape(chunks, what: "the array", sink: &s) {
+          s.error("zarr.metadata", "", "the array metadata (.zarray) is invalid: \(error)")
+        }
       }
       return RawNode(path: path, format: .v2, array: meta, attributes: attributes, isArray: true)
     }
@@ -202,6 +207,15 @@ struct Walk {
       return RawNode(path: path, format: .v2, array: nil, attributes: attributes, isArray: false)
     }
     return nil
+  }
+
+  /// Reports `zarr.chunk-shape` when the stored chunk shape `value` (v3 `chunk_shape`, v2 `chunks`)
+  /// has a size that is not positive; returns whether it did. ZarrIO rejects such metadata as a
+  /// whole, so this runs on the raw JSON when parsing fails, to name the problem.
+  static func checkChunkShape(_ value: JSONValue?, what: String, sink s: inout FindingSink) -> Bool {
+    guard let sizes = value?.arrayValue?.compactMap(\.intValue), sizes.contains(where: { $0 <= 0 }) else { return false }
+    s.error("zarr.chunk-shape", "", "\(what) has a chunk shape \(sizes) with a non-positive size")
+    return true
   }
 
   // MARK: Classification
@@ -348,21 +362,18 @@ struct Walk {
     var s = sink(node.path)
     defer { add(s) }
     guard let meta = node.array else { return }
-    let array: ZarrArray
-    do { array = try ZarrArray(store: store, path: node.path, metadata: meta) } catch {
-      s.error("zarr.codecs", "", "\(what) cannot be read: \(error)")
-      return
-    }
+    // Checked before the codec chain is built: building it fails on this too, with a generic message.
     if let sharding = meta.codecs.first(where: { $0.name == "sharding_indexed" }),
        let inner = sharding.configuration["chunk_shape"]?.arrayValue?.compactMap(\.intValue),
        inner.count == meta.chunkShape.count {
       for (i, (c, n)) in zip(meta.chunkShape, inner).enumerated() where n <= 0 || c % n != 0 {
         s.error("zarr.shard-shape", "", "\(what): the inner chunk shape \(inner) does not divide the shard shape \(meta.chunkShape) (dimension \(i))")
-        break
+        return
       }
     }
-    if meta.chunkShape.contains(where: { $0 <= 0 }) {
-      s.error("zarr.chunk-shape", "", "\(what) has a chunk shape \(meta.chunkShape) with a non-positive size")
+    let array: ZarrArray
+    do { array = try ZarrArray(store: store, path: node.path, metadata: meta) } catch {
+      s.error("zarr.codecs", "", "\(what) cannot be read: \(error)")
       return
     }
     if options.data { checkChunks(array, what: what, sink: &s) }
