@@ -263,7 +263,8 @@ extension Walk {
       case "scale", "translation":
         if type == "scale" {
           scales += 1
-          if i != 0 { s.error("transforms.order", tp, "the scale must be the first transformation") }
+          // Only the first scale: a second one is transforms.scale-count's problem, not an order problem.
+          if i != 0, scales == 1 { s.error("transforms.order", tp, "the scale must be the first transformation") }
         } else {
           translations += 1
           if scales == 0 { s.error("transforms.order", tp, "a translation must come after the scale") }
@@ -366,7 +367,8 @@ extension Walk {
           s.should("zarr.dimension-separator", "\(p)/\(i)/path",
             "level \(i) (path '\(rel)') uses dimension_separator '\(sep.rawValue)'; OME-Zarr 0.4 arrays use '/'")
         }
-      } else if !axes.isEmpty {
+      } else if !axes.isEmpty, meta.shape.count == axes.count {
+        // (With another number of dimensions, level.ndim has said it; the names cannot match either.)
         let names = axes.map(\.name)
         if let dn = meta.dimensionNames {
           if dn.map({ $0 ?? "" }) != names {
