@@ -267,7 +267,10 @@ extension Walk {
           if i != 0, scales == 1 { s.error("transforms.order", tp, "the scale must be the first transformation") }
         } else {
           translations += 1
-          if scales == 0 { s.error("transforms.order", tp, "a translation must come after the scale") }
+          // Only when a scale follows: with no scale at all, transforms.scale-count says so.
+          if scales == 0, list[(i + 1)...].contains(where: { $0["type"]?.stringValue == "scale" }) {
+            s.error("transforms.order", tp, "a translation must come after the scale")
+          }
         }
         guard let v = o[type] else {
           let what = o["path"] != nil ? "is given by \"path\"; multiscales need the numbers inline" : "is missing"
