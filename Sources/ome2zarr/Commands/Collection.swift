@@ -50,8 +50,12 @@ struct Collection: ParsableCommand {
     return (key, (try? JSONValue.parse(text)) ?? .string(text))
   }
 
-  /// Refuses members outside the document's directory unless allowed (they would not resolve).
+  /// Refuses members that do not exist (exit 2, like any missing input) and members outside the
+  /// document's directory unless allowed (they would not resolve).
   static func checkInside(_ path: String, _ doc: CollectionDocument, allowOutside: Bool) throws {
+    guard FileManager.default.fileExists(atPath: CollectionDocument.absolute(path)) else {
+      throw CommandFailure(message: "'\(path)' does not exist", exitCode: 2)
+    }
     let r = CollectionResolver(root: doc.rootDirectory)
     if !allowOutside && !r.isInside(CollectionDocument.absolute(path)) {
       throw CommandFailure(message: "'\(path)' is outside the collection's directory '\(doc.rootDirectory)'; "
