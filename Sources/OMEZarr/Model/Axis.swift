@@ -2,6 +2,7 @@ import ZarrIO
 
 /// One axis of an image: `{"name": "z", "type": "space", "unit": "micrometer"}`.
 public struct Axis: Sendable, Hashable {
+  /// The axis name, unique within its image or coordinate system.
   public var name: String
   /// `space`, `time`, `channel`, or (0.6) `array`, `coordinate`, `displacement`, or a custom type.
   public var type: AxisType?
@@ -11,6 +12,7 @@ public struct Axis: Sendable, Hashable {
   public var discrete: Bool?
   /// 0.6: a human-readable name.
   public var longName: String?
+  /// Keys not modelled (e.g. RFC-4 `orientation`), kept as written.
   public var extra: JSONObject = [:]
 
   /// An axis named `name` of `type`, with `unit` (a UDUNITS-2 name).

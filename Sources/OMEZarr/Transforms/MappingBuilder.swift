@@ -85,7 +85,7 @@ public struct ParameterSource: Sendable {
       }
       toField = level.coordinateTransformations
     } else {
-      let o = attributes["ome"]?.objectValue ?? attributes
+      let o = OMEMetadataObject(attributes: attributes).object
       if let list = o["coordinateSystems"]?.arrayValue {
         for (i, v) in list.enumerated() { systems.append(try CoordinateSystem(json: v, pointer: "/coordinateSystems/\(i)")) }
       }

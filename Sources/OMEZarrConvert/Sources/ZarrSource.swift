@@ -4,6 +4,7 @@ import ZarrIO
 
 /// An existing Zarr array or OME-Zarr image (level 0), for re-encoding ("resave").
 public final class ZarrSource: PlaneSource {
+  /// The image's axes, shape, type, scale and channels.
   public let description: SourceDescription
   let array: ZarrArray
 
@@ -33,9 +34,10 @@ public final class ZarrSource: PlaneSource {
     guard array.shape.count >= 2 else { throw ConvertError(.unsupported, "arrays need at least 2 dimensions", file: path) }
   }
 
+  /// Reads `rows` of the plane at `index` (the leading coordinates) into `buffer`.
   public func read(plane index: [Int], rows: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws {
-    let width = array.shape.last!
+    guard let width = array.shape.last, let base = buffer.baseAddress else { return }
     let region = index.map { $0..<($0 + 1) } + [rows, 0..<width]
-    try array.read(region, into: buffer.baseAddress!)
+    try array.read(region, into: base)
   }
 }

@@ -2,13 +2,21 @@ import Foundation
 
 /// What an ImageJ hyperstack's ImageDescription says.
 public struct ImageJMetadata: Sendable, Hashable {
+  /// The number of planes (`images=`).
   public var images = 1
+  /// The number of channels (`channels=`).
   public var channels = 1
+  /// The number of z slices (`slices=`; all planes for a plain stack that gives only `images=`).
   public var slices = 1
+  /// The number of time points (`frames=`).
   public var frames = 1
+  /// The length unit of the pixel size as written (`unit=`; an escaped `\u00B5m` becomes `µm`).
   public var unit: String?
+  /// The z step in ``unit`` (`spacing=`).
   public var spacing: Double?
+  /// The time step between frames (`finterval=`, in ImageJ's time unit, seconds unless `tunit=` says otherwise).
   public var frameInterval: Double?
+  /// Every `key=value` line as written.
   public var values: [String: String] = [:]
 
   /// Parses `ImageJ=1.x\nimages=...` text; `nil` if it is not an ImageJ description.
