@@ -21,7 +21,7 @@ struct ModelTests {
 
   @Test func classifiesNodesByTheirKeys() throws {
     func kind(_ json: String) throws -> OMENodeKind {
-      OMENodeKind.classify(try OMEAttributes(attributes: JSONValue.parse(json).objectValue!))
+      OMENodeKind.classify(attributes: try #require(try JSONValue.parse(json).objectValue))
     }
     #expect(try kind(#"{"multiscales": [{"axes": [], "datasets": []}]}"#) == .image)
     #expect(try kind(#"{"ome": {"version": "0.5", "multiscales": [{"axes": [], "datasets": []}], "image-label": {}}}"#) == .labelImage)

@@ -132,7 +132,7 @@ struct SpecExampleValidationTests {
     let doc = try JSONValue.parse(SpecExampleTests.stripComments(text))
     let report = Validator().validate(document: doc)
     if let rule = Self.invalid[file] {
-      #expect(report.errors.contains { $0.rule == rule }, "\(file): expected \(rule), got \(report.errors)")
+      #expect(Set(report.errors.map(\.rule)) == [rule], "\(file): expected exactly \(rule), got \(report.errors)")
     } else {
       #expect(report.isValid, "\(file): \(report.errors)")
       #expect(report.kind != .group, "\(file): not recognised")
@@ -214,6 +214,38 @@ struct SpecFixtureValidationTests {
     "invalid/well/non_integer_acquisition_id.json": "schema.type",
   ]
 
+  /// What an invalid fixture necessarily breaks besides its rule: the plate fixtures name their
+  /// wells' rows and columns inconsistently (see ``validButAgainstTheSpec``), axes lists of the
+  /// wrong size no longer fit the scales, and a missing coordinate system leaves the level's
+  /// transformation pointing nowhere.
+  static let alsoFound: [String: Set<String>] = [
+    "invalid/image/invalid_axes_count.json": ["axes.space-count", "transforms.length"],
+    "invalid/image/no_axes.json": ["axes.space-count", "transforms.length"],
+    "invalid/image/too_many_axes.json": ["axes.order", "axes.channel-count"],
+    "invalid/image/invalid_transformation_type.json": ["transforms.vector"],  // a translation without "translation"
+    "invalid/image/missing_axes.json": ["transforms.output"],
+    "invalid/plate/acquisition_negative_starttime.json": ["plate.well-index"],
+    "invalid/plate/acquisition_noninteger_endtime.json": ["plate.well-index"],
+    "invalid/plate/acquisition_noninteger_starttime.json": ["plate.well-index"],
+    "invalid/plate/acquisition_zero_maximumfieldcount.json": ["plate.well-index"],
+    "invalid/plate/duplicate_columns.json": ["plate.well-index"],
+    "invalid/plate/duplicate_rows-2.json": ["plate.well-index", "plate.unique-wells"],
+    "invalid/plate/duplicate_rows.json": ["plate.well-index"],
+    "invalid/plate/empty_columns.json": ["plate.well-index"],
+    "invalid/plate/empty_rows.json": ["plate.well-index"],
+    "invalid/plate/missing_acquisition_id.json": ["plate.well-index"],
+    "invalid/plate/missing_column_name.json": ["plate.well-index"],
+    "invalid/plate/missing_columns.json": ["plate.well-index"],
+    "invalid/plate/missing_row_name.json": ["plate.well-index"],
+    "invalid/plate/missing_rows.json": ["plate.well-index"],
+    "invalid/plate/negative_acquisition_id.json": ["plate.well-index"],
+    "invalid/plate/negative_endtime.json": ["plate.well-index"],
+    "invalid/plate/non_alphanumeric_column.json": ["plate.well-path"],
+    "invalid/plate/non_integer_acquisition_id.json": ["plate.well-index"],
+    "invalid/plate/non_integer_acquisition_maximumfieldcount.json": ["plate.well-index"],
+    "invalid/plate/zero_field_count.json": ["plate.well-index"],
+  ]
+
   /// "Valid" fixtures that break a MUST of the specification text, so we report them. Following the
   /// specification over its draft fixtures (whose descriptions are still TODO upstream):
   static let validButAgainstTheSpec: [String: String] = [
@@ -238,7 +270,8 @@ struct SpecFixtureValidationTests {
     let doc = try JSONValue.parse(String(contentsOf: Self.root.appendingPathComponent(file), encoding: .utf8))
     let report = Validator().validate(document: doc)
     if let rule = Self.expected[file] ?? Self.validButAgainstTheSpec[file] {
-      #expect(report.errors.contains { $0.rule == rule }, "\(file): expected \(rule), got \(report.errors)")
+      let expected = Set([rule]).union(Self.alsoFound[file] ?? [])
+      #expect(Set(report.errors.map(\.rule)) == expected, "\(file): expected exactly \(expected), got \(report.errors)")
     } else {
       #expect(report.isValid, "\(file): \(report.errors)")
     }

@@ -18,17 +18,17 @@ public enum CollectionBuilder {
     } catch {
       throw OMEZarrError(.invalidArgument, "'\(target)' is not a Zarr node: \(error)")
     }
-    let type: String
+    let type: CollectionNodeType
     var attributes: JSONObject?
     switch node.kind {
-    case .image: type = "multiscale"
+    case .image: type = .multiscale
     case .labelImage:
-      type = "multiscale"
+      type = .multiscale
       attributes = ["labels": .object([:])]
-    case .array: type = "singlescale"
+    case .array: type = .singlescale
     case .collection:
-      type = (node.metadata.extra["type"]?.stringValue) ?? "collection"
-    default: type = "collection"
+      type = (node.metadata.extra["type"]?.stringValue).map(CollectionNodeType.init(rawValue:)) ?? .collection
+    default: type = .collection
     }
     var m = CollectionNode(type: type, name: name ?? CollectionNode.defaultName(for: target.path), path: NodePath(type: "zarr", path: rel))
     m.attributes = attributes
@@ -69,7 +69,7 @@ public enum CollectionBuilder {
   ///   per well with its `well` row and column; each field a multiscale, with its `acquisition`);
   /// - any other folder: every OME-Zarr node directly inside it, in natural order.
   public static func collection(from source: StoreLocation, output: StoreLocation, name: String? = nil) throws -> CollectionDocument {
-    var doc = CollectionDocument.new(at: output, root: CollectionNode(type: "collection",
+    var doc = CollectionDocument.new(at: output, root: CollectionNode(type: .collection,
       name: name ?? CollectionNode.defaultName(for: source.path), nodes: []))
     let node = try? OMENode.open(source)
     var members: [CollectionNode] = []
@@ -90,7 +90,7 @@ public enum CollectionBuilder {
           throw OMEZarrError(.inconsistent, "well '\(w.path)' has a row or column index outside the plate", path: node.path)
         }
         let wellPath = source.appending(w.path)
-        var well = CollectionNode(type: "collection", name: w.path.replacingOccurrences(of: "/", with: ""), nodes: [])
+        var well = CollectionNode(type: .collection, name: w.path.replacingOccurrences(of: "/", with: ""), nodes: [])
         well.attributes = ["well": .object([
           "row": .object(["id": .string(plate.rows[w.rowIndex].name)]),
           "column": .object(["id": .string(plate.columns[w.columnIndex].name)]),

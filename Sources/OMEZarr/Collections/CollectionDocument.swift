@@ -105,10 +105,7 @@ public struct CollectionDocument: Sendable {
 
   /// Whether the metadata `ome` object is an RFC-8 node (or a seed-design collection).
   public static func isNode(_ ome: JSONObject) -> Bool {
-    if let t = (ome["type"] ?? ome["node_type"])?.stringValue {
-      return t == "collection" || t == "multiscale" || t == "singlescale" || t.contains(":") || ome["nodes"] != nil
-    }
-    return ome["collection"]?.objectValue?["members"] != nil
+    OMENodeKind.isCollectionNode(ome)
   }
 
   /// Writes the document atomically, creating the group if needed.
@@ -216,7 +213,7 @@ public struct CollectionResolver: Sendable {
     let r = CollectionResolver(root: root ?? doc.rootLocation, options: options)
     let pointer = doc.storage == .zarrGroup ? "/attributes/ome" : "/ome"
     var top = r.visit(doc.root, pointer: pointer, in: doc, depth: 0, chain: [doc.location])
-    top.kind = top.kind ?? doc.root.type
+    top.kind = top.kind ?? doc.root.type.rawValue
     top.version = top.version ?? doc.root.version
     top.location = top.location ?? doc.location
     return top
@@ -229,7 +226,7 @@ public struct CollectionResolver: Sendable {
       if node.path == nil { return out }
     }
     guard let path = node.path else {
-      out.kind = node.type
+      out.kind = node.type.rawValue
       return out
     }
     if path.type != "zarr" && path.type != "json" {
@@ -307,7 +304,7 @@ public struct CollectionResolver: Sendable {
       let sub = visit(child.root, pointer: child.storage == .zarrGroup ? "/attributes/ome" : "/ome", in: child,
         depth: depth + 1, chain: chain + [target])
       out.children = sub.children.isEmpty ? out.children : sub.children
-      out.kind = child.root.type
+      out.kind = child.root.type.rawValue
       out.version = child.root.version
       out.status = sub.status == .inline || sub.status == .resolved ? .resolved : sub.status
       out.message = sub.message

@@ -93,7 +93,7 @@ public struct NodeReference: Sendable, Hashable {
 /// design's `collection` object with `members`; writes the current draft.
 public struct CollectionNode: Sendable, Hashable {
   /// `collection`, `multiscale`, `singlescale`, or `prefix:name`.
-  public var type: String
+  public var type: CollectionNodeType
   public var id: String?
   public var name: String
   /// The NGFF version (root node only).
@@ -110,7 +110,8 @@ public struct CollectionNode: Sendable, Hashable {
   /// The version this library writes for RFC-8 documents (as ngff-zarr does for RFC-8 nodes).
   public static let currentVersion = "0.9.dev3"
 
-  public init(type: String, name: String, id: String? = nil, nodes: [CollectionNode]? = nil, path: NodePath? = nil,
+  /// A node of `type` named `name`, holding `nodes` inline or pointing to its metadata at `path`.
+  public init(type: CollectionNodeType, name: String, id: String? = nil, nodes: [CollectionNode]? = nil, path: NodePath? = nil,
               attributes: JSONObject? = nil) {
     self.type = type
     self.name = name
@@ -120,7 +121,8 @@ public struct CollectionNode: Sendable, Hashable {
     self.attributes = attributes
   }
 
-  public var isCollection: Bool { type == "collection" }
+  /// Whether this node is a collection.
+  public var isCollection: Bool { type == .collection }
 
   /// Reads a node. `json` is a node object, or (the seed design) an `ome` object holding a
   /// `collection` with `members`.
@@ -152,7 +154,7 @@ public struct CollectionNode: Sendable, Hashable {
       }
       attributes = o
     }
-    self.init(type: type, name: name ?? id ?? path.map { Self.defaultName(for: $0.path) } ?? "", id: id, nodes: nodes,
+    self.init(type: CollectionNodeType(type), name: name ?? id ?? path.map { Self.defaultName(for: $0.path) } ?? "", id: id, nodes: nodes,
       path: path, attributes: attributes)
     self.version = version
     extra = r.rest
@@ -161,7 +163,7 @@ public struct CollectionNode: Sendable, Hashable {
   /// The seed design's collection object: `{"name", "members": [{"type", "path", "name"?, "attributes"?}]}`.
   private init(seed json: JSONValue, pointer: String) throws(OMEZarrError) {
     var r = try ObjectReader(json, pointer: pointer, what: "a collection")
-    type = "collection"
+    type = .collection
     name = try r.string("name") ?? ""
     id = try r.string("id")
     let members = try r.list("members") { (v, p) throws(OMEZarrError) -> CollectionNode in
@@ -172,7 +174,7 @@ public struct CollectionNode: Sendable, Hashable {
         node = try CollectionNode(seed: v, pointer: p)
       } else {
         let path = try m.value("path").map { (v) throws(OMEZarrError) in try NodePath(json: v, pointer: m.child("path")) }
-        node = CollectionNode(type: Self.seedTypes[type] ?? type, name: try m.string("name") ?? path.map { Self.defaultName(for: $0.path) } ?? "",
+        node = CollectionNode(type: Self.seedTypes[type] ?? CollectionNodeType(type), name: try m.string("name") ?? path.map { Self.defaultName(for: $0.path) } ?? "",
           id: try m.string("id"), path: path)
         if let a = m.value("attributes")?.objectValue { node.attributes = a }
         node.extra = m.rest
@@ -190,7 +192,7 @@ public struct CollectionNode: Sendable, Hashable {
   }
 
   /// Seed member types and their RFC-8 node types.
-  static let seedTypes = ["image": "multiscale", "labels": "multiscale", "collection": "collection"]
+  static let seedTypes: [String: CollectionNodeType] = ["image": .multiscale, "labels": .multiscale, "collection": .collection]
 
   /// A display name for a node known only by its path: the last component without `.ome.zarr`,
   /// `.zarr` or `.json`.
@@ -203,10 +205,11 @@ public struct CollectionNode: Sendable, Hashable {
     return last
   }
 
+  /// The node as written in a document (unknown keys kept).
   public var json: JSONValue {
     var w = ObjectWriter()
     w.set("version", version.map(JSONValue.string))
-    w.set("type", .string(type))
+    w.set("type", .string(type.rawValue))
     w.set("id", id.map(JSONValue.string))
     w.set("name", .string(name))
     w.set("path", path?.json)
@@ -238,7 +241,7 @@ public struct CollectionNode: Sendable, Hashable {
     if let i = list.firstIndex(where: { $0.name == first }) {
       try list[i].modify(at: Array(names.dropFirst()), change)
     } else {
-      var sub = CollectionNode(type: "collection", name: first, id: nil, nodes: [])
+      var sub = CollectionNode(type: .collection, name: first, id: nil, nodes: [])
       try sub.modify(at: Array(names.dropFirst()), change)
       list.append(sub)
     }

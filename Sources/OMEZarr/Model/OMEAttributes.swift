@@ -43,7 +43,9 @@ public struct OMEAttributes: Sendable, Hashable {
   /// Reads OME metadata from a node's attributes: `ome` when present, else top-level 0.4 keys.
   public init(attributes: JSONObject) throws(OMEZarrError) {
     self.init()
-    if let ome = attributes["ome"], let o = ome.objectValue {
+    let found = OMEMetadataObject(attributes: attributes)
+    let o = found.object
+    if found.isNamespaced {
       namespaced = true
       try read(o, pointer: "/ome")
       extra = JSONObject(o.entries.filter { !(["version"] + Self.topLevelKeys).contains($0.key) }.map { ($0.key, $0.value) })
@@ -52,8 +54,7 @@ public struct OMEAttributes: Sendable, Hashable {
       try read(attributes, pointer: "")
       namespaced = isEmpty ? nil : false
       // 0.4 keeps the version inside the objects (unversioned data is read as 0.4 by OMENode).
-      version = multiscales?.first?.version ?? plate?.version ?? well?.version ?? imageLabel?.version
-        ?? omero?.version
+      version = found.nestedVersion ?? omero?.version
     }
   }
 

@@ -9,7 +9,7 @@ extension Omero {
     from level: ZarrArray, axes: [Axis], channels given: [Channel]? = nil, name: String? = nil
   ) throws -> Omero? {
     guard !level.dataType.isComplex, level.dataType != .bool, !level.dataType.isRaw else { return nil }
-    let channelAxis = axes.firstIndex { $0.type == "channel" }
+    let channelAxis = axes.firstIndex { $0.type == .channel }
     let count = channelAxis.map { level.shape[$0] } ?? 1
     guard count <= 256 else { return nil }
     let colors = count == 1 ? ["FFFFFF"] : count == 2 ? ["00FF00", "FF00FF"] : count == 3 ? ["FF0000", "00FF00", "0000FF"]

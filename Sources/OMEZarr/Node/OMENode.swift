@@ -1,48 +1,5 @@
 import ZarrIO
 
-/// What an OME-Zarr node is, decided from its metadata keys.
-public enum OMENodeKind: String, Sendable, Hashable, CustomStringConvertible {
-  /// A multiscale image (`multiscales`).
-  case image
-  /// A label image (`image-label` with `multiscales`).
-  case labelImage = "label-image"
-  /// A labels group (`labels`: a list of label images).
-  case labels
-  /// A high-content-screening plate (`plate`).
-  case plate
-  /// A well of a plate (`well`).
-  case well
-  /// A bioformats2raw root (`bioformats2raw.layout`) holding several images.
-  case bioformats2raw
-  /// The `OME/` group of a bioformats2raw root (`series`).
-  case series
-  /// A 0.6 scene relating images (`scene`).
-  case scene
-  /// An RFC-8 collection (`ome.type == "collection"`).
-  case collection
-  /// Coordinate systems and transformations between them, outside an image (0.6 documents).
-  case transformations
-  /// A Zarr array.
-  case array
-  /// A group without OME metadata.
-  case group
-
-  public var description: String { rawValue }
-
-  /// The kind for `attributes`; `plate` takes precedence over `bioformats2raw.layout` (the spec's rule).
-  static func classify(_ ome: OMEAttributes) -> OMENodeKind {
-    if ome.extra["type"] == .string("collection") { return .collection }
-    if ome.plate != nil { return .plate }
-    if ome.well != nil { return .well }
-    if ome.bioformats2rawLayout != nil { return .bioformats2raw }
-    if ome.multiscales != nil { return ome.imageLabel != nil ? .labelImage : .image }
-    if ome.labels != nil { return .labels }
-    if ome.series != nil { return .series }
-    if ome.scene != nil { return .scene }
-    return .group
-  }
-}
-
 /// An opened OME-Zarr node: its kind, version, OME metadata and the Zarr node underneath.
 ///
 ///     let node = try OMENode.open(path: "image.ome.zarr")
@@ -144,8 +101,8 @@ extension OMENode {
     } catch {
       throw error.omeAt(path: zarr.path)
     }
-    var kind = OMENodeKind.array
-    if case .group = zarr { kind = OMENodeKind.classify(meta) }
-    self.init(zarr: zarr, kind: kind, metadata: meta)
+    var isArray = false
+    if case .array = zarr { isArray = true }
+    self.init(zarr: zarr, kind: OMENodeKind.classify(attributes: zarr.attributes, isArray: isArray), metadata: meta)
   }
 }

@@ -75,7 +75,7 @@ extension TransformGraph {
 
     func visit(_ node: CollectionNode, _ pointer: String) throws {
       let attributes = node.attributes ?? [:]
-      if node.type == "singlescale", let id = node.id {
+      if node.type == .singlescale, let id = node.id {
         // The singlescale's id is its array's system: the array its path names, or this document.
         var array = key
         if let p = node.path, !p.isURL { array = documentKey(p.path, from: base) }

@@ -80,7 +80,7 @@ public struct ParameterSource: Sendable {
       }
       toField = level.coordinateTransformations
     } else {
-      let o = attributes["ome"]?.objectValue ?? attributes
+      let o = OMEMetadataObject(attributes: attributes).object
       if let list = o["coordinateSystems"]?.arrayValue {
         for (i, v) in list.enumerated() { systems.append(try CoordinateSystem(json: v, pointer: "/coordinateSystems/\(i)")) }
       }
@@ -94,7 +94,7 @@ public struct ParameterSource: Sendable {
       throw OMEZarrError(.invalidMetadata, "field '\(key)' has \(ndim) dimensions; it needs one per input axis plus one for the vectors")
     }
     // The vector axis: typed `displacement`/`coordinate` in the field's system, else the last.
-    let vectorType = kind == .displacements ? "displacement" : "coordinate"
+    let vectorType: AxisType = kind == .displacements ? .displacement : .coordinate
     var v = ndim - 1
     if let cs = systems.first(where: { $0.axes.count == ndim }), let i = cs.axes.firstIndex(where: { $0.type == vectorType }) {
       v = i

@@ -60,13 +60,17 @@ extension Validator {
       case .invalid: add(.error, "collection.reference", r.message ?? "the referenced node cannot be read")
       case .resolved:
         guard let location = r.location, validated.insert(location).inserted else { continue }
-        if let kind = r.kind, ["image", "label-image"].contains(kind), r.node.type == "collection" {
-          add(.warning, "collection.type", "the node is a collection but '\(r.node.path?.path ?? "")' is an image")
+        if let kind = r.kind {
+          let nodeKind = OMENodeKind(rawValue: kind)
+          let isImage = nodeKind == .image || nodeKind == .labelImage
+          if isImage, r.node.type == .collection {
+            add(.warning, "collection.type", "the node is a collection but '\(r.node.path?.path ?? "")' is an image")
+          }
+          if !isImage, nodeKind != .array, r.node.type == .multiscale {
+            add(.warning, "collection.type", "the node is a multiscale but '\(r.node.path?.path ?? "")' is a \(kind)")
+          }
         }
-        if let kind = r.kind, !["image", "label-image", "array"].contains(kind), r.node.type == "multiscale" {
-          add(.warning, "collection.type", "the node is a multiscale but '\(r.node.path?.path ?? "")' is a \(kind)")
-        }
-        if let child = try? CollectionDocument.read(at: location), r.node.path?.type == "json" || r.kind == child.root.type {
+        if let child = try? CollectionDocument.read(at: location), r.node.path?.type == "json" || r.kind == child.root.type.rawValue {
           checkDocument(child)
           if let v = child.root.version, let mine = doc.root.version, v != mine {
             add(.warning, "version.inconsistent", "the referenced document declares version \(v), this one \(mine)")

@@ -3,7 +3,12 @@ import ZarrIO
 /// An axis as declared, for the checks that compare axes with each other and with arrays.
 struct DeclaredAxis {
   var name: String
-  var type: String?
+  var type: AxisType?
+
+  init(name: String, type: String?) {
+    self.name = name
+    self.type = type.map(AxisType.init(rawValue:))
+  }
 }
 
 extension Walk {
@@ -100,7 +105,7 @@ extension Walk {
     }
     // channel count vs the c axis (needs the level 0 shape)
     if let omero = ome["omero"], let channels = omero["channels"]?.arrayValue, let summary,
-       let c = summary.axisNames.firstIndex(of: "c") ?? levelChecks.first?.2.firstIndex(where: { $0.type == "channel" }),
+       let c = summary.axisNames.firstIndex(of: "c") ?? levelChecks.first?.2.firstIndex(where: { $0.type == .channel }),
        let shape = summary.shapes.first ?? nil, c < shape.count, shape[c] != channels.count {
       var s = sink(node.path)
       s.warning("omero.channel-count", base(node) + "/omero/channels",
@@ -140,7 +145,7 @@ extension Walk {
         if let ts = t.stringValue { type = ts } else { s.error("schema.type", ap + "/type", "the type of axis '\(name)' must be a string") }
       }
       if let u = o["unit"] {
-        if let us = u.stringValue { checkUnit(us, type: type, axis: name, pointer: ap + "/unit", sink: &s) } else {
+        if let us = u.stringValue { checkUnit(us, type: type.map(AxisType.init(rawValue:)), axis: name, pointer: ap + "/unit", sink: &s) } else {
           s.error("schema.type", ap + "/unit", "the unit of axis '\(name)' must be a string")
         }
       }
@@ -162,26 +167,26 @@ extension Walk {
     for (i, a) in axes.enumerated() where !a.name.isEmpty && !seen.insert(a.name).inserted {
       s.error("axes.unique-names", "\(p)/\(i)/name", "the axis name '\(a.name)' is used twice; axis names must be unique")
     }
-    let space = axes.filter { $0.type == "space" }.count
+    let space = axes.filter { $0.type == .space }.count
     if space < 2 || space > 3 {
       s.error("axes.space-count", p, "an image needs 2 or 3 axes of type \"space\", but this one has \(space)")
     }
-    if axes.filter({ $0.type == "time" }).count > 1 {
+    if axes.filter({ $0.type == .time }).count > 1 {
       s.error("axes.time-count", p, "an image may have at most one axis of type \"time\"")
     }
-    let other = axes.filter { $0.type != "time" && $0.type != "space" }
+    let other = axes.filter { $0.type != .time && $0.type != .space }
     if other.count > 1 {
       s.error("axes.channel-count", p,
         "an image may have at most one axis that is neither space nor time (a channel or custom axis), but it has \(other.count): \(other.map(\.name).joined(separator: ", "))")
     }
     // Order: time, then channel/custom, then space.
-    func rank(_ a: DeclaredAxis) -> Int { a.type == "time" ? 0 : a.type == "space" ? 2 : 1 }
+    func rank(_ a: DeclaredAxis) -> Int { a.type == .time ? 0 : a.type == .space ? 2 : 1 }
     for i in axes.indices.dropFirst() where rank(axes[i]) < rank(axes[i - 1]) {
       s.error("axes.order", p,
         "the axes are in the order \(axes.map(\.name).joined(separator: ", ")); they must be time first, then channel (or custom), then space")
       break
     }
-    let spaceNames = axes.filter { $0.type == "space" }.map { $0.name.lowercased() }
+    let spaceNames = axes.filter { $0.type == .space }.map { $0.name.lowercased() }
     if Set(spaceNames) == ["x", "y", "z"], spaceNames != ["z", "y", "x"] {
       s.warning("axes.zyx", p, "the space axes are \(spaceNames.joined()); they should be in the order zyx")
     } else if Set(spaceNames) == ["x", "y"], spaceNames != ["y", "x"] {
@@ -189,14 +194,14 @@ extension Walk {
     }
   }
 
-  func checkUnit(_ unit: String, type: String?, axis: String, pointer: String, sink s: inout FindingSink) {
+  func checkUnit(_ unit: String, type: AxisType?, axis: String, pointer: String, sink s: inout FindingSink) {
     switch type {
-    case "space":
+    case .space?:
       if !Units.space.contains(unit) {
         let hint = Units.time.contains(unit) ? " (that is a unit of time)" : Units.suggestion(unit, in: Units.space)
         s.should("axes.unit", pointer, "the unit '\(unit)' of space axis '\(axis)' is not a UDUNITS length unit\(hint)")
       }
-    case "time":
+    case .time?:
       if !Units.time.contains(unit) {
         let hint = Units.space.contains(unit) ? " (that is a unit of length)" : Units.suggestion(unit, in: Units.time)
         s.should("axes.unit", pointer, "the unit '\(unit)' of time axis '\(axis)' is not a UDUNITS time unit\(hint)")
@@ -258,10 +263,14 @@ extension Walk {
       case "scale", "translation":
         if type == "scale" {
           scales += 1
-          if i != 0 { s.error("transforms.order", tp, "the scale must be the first transformation") }
+          // Only the first scale: a second one is transforms.scale-count's problem, not an order problem.
+          if i != 0, scales == 1 { s.error("transforms.order", tp, "the scale must be the first transformation") }
         } else {
           translations += 1
-          if scales == 0 { s.error("transforms.order", tp, "a translation must come after the scale") }
+          // Only when a scale follows: with no scale at all, transforms.scale-count says so.
+          if scales == 0, list[(i + 1)...].contains(where: { $0["type"]?.stringValue == "scale" }) {
+            s.error("transforms.order", tp, "a translation must come after the scale")
+          }
         }
         guard let v = o[type] else {
           let what = o["path"] != nil ? "is given by \"path\"; multiscales need the numbers inline" : "is missing"
@@ -361,7 +370,8 @@ extension Walk {
           s.should("zarr.dimension-separator", "\(p)/\(i)/path",
             "level \(i) (path '\(rel)') uses dimension_separator '\(sep.rawValue)'; OME-Zarr 0.4 arrays use '/'")
         }
-      } else if !axes.isEmpty {
+      } else if !axes.isEmpty, meta.shape.count == axes.count {
+        // (With another number of dimensions, level.ndim has said it; the names cannot match either.)
         let names = axes.map(\.name)
         if let dn = meta.dimensionNames {
           if dn.map({ $0 ?? "" }) != names {

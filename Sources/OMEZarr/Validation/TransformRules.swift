@@ -35,9 +35,9 @@ extension Walk {
             continue
           }
           if !names.insert(an).inserted { s.error("axes.unique-names", "\(cp)/axes/\(j)/name", "the axis name '\(an)' is used twice in '\(name)'") }
-          let type = a["type"]?.stringValue
+          let type = a["type"]?.stringValue.map(AxisType.init(rawValue:))
           if let u = a["unit"]?.stringValue { checkUnit(u, type: type, axis: an, pointer: "\(cp)/axes/\(j)/unit", sink: &s) }
-          axes.append(DeclaredAxis(name: an, type: type))
+          axes.append(DeclaredAxis(name: an, type: type?.rawValue))
         }
       } else {
         s.error("coordinate-systems.axes", cp, "coordinate system '\(name)' needs an \"axes\" list")
@@ -47,7 +47,7 @@ extension Walk {
     if imageRules, let first = out.first {
       // The image's own (intrinsic) system follows the image axis rules; 0.6 also allows a system of
       // array axes only (index space, at least two).
-      if first.axes.count >= 2, first.axes.allSatisfy({ $0.type == "array" }) {
+      if first.axes.count >= 2, first.axes.allSatisfy({ $0.type == .array }) {
         if first.axes.count > 5 { s.error("axes.count", p + "/0/axes", "an image needs 2 to 5 axes, but this one has \(first.axes.count)") }
       } else {
         var local = s
@@ -394,13 +394,13 @@ extension Walk {
       }
     }
     if isRoot, o["version"] == nil { s.error("version.missing", p, "the root node needs a \"version\"") }
-    let known = ["collection", "multiscale", "singlescale"]
-    if !known.contains(type), !type.contains(":") {
+    let nodeType = CollectionNodeType(type)
+    if !nodeType.isNodeType {
       s.error("collection.type", p + "/type", "unknown node type '\(type)' (custom types need a prefix, like 'mobie:table')")
     }
     let hasNodes = o["nodes"] != nil, path = o["path"]
-    if type == "collection" || type == "multiscale" {
-      if hasNodes == (path != nil) && !(isRoot && !hasNodes && path == nil && type == "multiscale") {
+    if nodeType == .collection || nodeType == .multiscale {
+      if hasNodes == (path != nil) && !(isRoot && !hasNodes && path == nil && nodeType == .multiscale) {
         s.error("collection.nodes", p, "a \(type) node has either \"nodes\" or \"path\", not \(hasNodes ? "both" : "neither")")
       }
     }

@@ -87,11 +87,9 @@ struct RawNode {
   var isArray: Bool
 
   /// The OME metadata object: `attributes.ome` (0.5+) or the attributes themselves (0.4).
-  var ome: JSONObject {
-    if let o = attributes["ome"]?.objectValue { return o }
-    return attributes
-  }
-  var isNamespaced: Bool { attributes["ome"]?.objectValue != nil }
+  var ome: JSONObject { OMEMetadataObject(attributes: attributes).object }
+  /// Whether the OME metadata is under `ome`.
+  var isNamespaced: Bool { OMEMetadataObject(attributes: attributes).isNamespaced }
 }
 
 /// What a parent tells a child it is about to validate.
@@ -164,7 +162,9 @@ struct Walk {
       if json["node_type"] == .string("array") {
         var meta: ArrayMetadata?
         do { meta = try ArrayMetadata(v3: json) } catch {
-          s.error("zarr.metadata", "", "the array metadata (zarr.json) is invalid: \(error)")
+          if !Self.checkChunkShape(json["chunk_grid"]?["configuration"]?["chunk_shape"], what: "the array", sink: &s) {
+            s.error("zarr.metadata", "", "the array metadata (zarr.json) is invalid: \(error)")
+          }
         }
         return RawNode(path: path, format: .v3, array: meta, attributes: attributes, isArray: true)
       }
@@ -186,7 +186,10 @@ struct Walk {
     if let bytes = try store.get(joinKey(path, ".zarray")) {
       var meta: ArrayMetadata?
       do { meta = try ArrayMetadata(v2: try JSONValue.parse(bytes), attributes: attributes) } catch {
-        s.error("zarr.metadata", "", "the array metadata (.zarray) is invalid: \(error)")
+        let chunks = (try? JSONValue.parse(bytes))?["chunks"]
+        if !Self.checkChunkShape(chunks, what: "the array", sink: &s) {
+          s.error("zarr.metadata", "", "the array metadata (.zarray) is invalid: \(error)")
+        }
       }
       return RawNode(path: path, format: .v2, array: meta, attributes: attributes, isArray: true)
     }
@@ -206,48 +209,28 @@ struct Walk {
     return nil
   }
 
+  /// Reports `zarr.chunk-shape` when the stored chunk shape `value` (v3 `chunk_shape`, v2 `chunks`)
+  /// has a size that is not positive; returns whether it did. ZarrIO rejects such metadata as a
+  /// whole, so this runs on the raw JSON when parsing fails, to name the problem.
+  static func checkChunkShape(_ value: JSONValue?, what: String, sink s: inout FindingSink) -> Bool {
+    guard let sizes = value?.arrayValue?.compactMap(\.intValue), sizes.contains(where: { $0 <= 0 }) else { return false }
+    s.error("zarr.chunk-shape", "", "\(what) has a chunk shape \(sizes) with a non-positive size")
+    return true
+  }
+
   // MARK: Classification
 
-  /// The node's kind (from its keys) and NGFF version.
+  /// The node's kind (from its keys, by the one classifier ``OMENodeKind/classify(ome:isArray:)``)
+  /// and NGFF version.
   func classify(_ node: RawNode) -> (OMENodeKind, NGFFVersion?) {
     if node.isArray { return (.array, nil) }
-    let ome = node.ome
-    let kind: OMENodeKind
-    if ome["type"] == .string("collection") || ome["nodes"] != nil && ome["type"] != nil {
-      kind = .collection
-    } else if ome["plate"] != nil {
-      kind = .plate
-    } else if ome["well"] != nil {
-      kind = .well
-    } else if ome["bioformats2raw.layout"] != nil {
-      kind = .bioformats2raw
-    } else if ome["multiscales"] != nil {
-      kind = ome["image-label"] != nil ? .labelImage : .image
-    } else if ome["image-label"] != nil {
-      kind = .labelImage
-    } else if ome["labels"] != nil {
-      kind = .labels
-    } else if ome["series"] != nil {
-      kind = .series
-    } else if ome["scene"] != nil {
-      kind = .scene
-    } else if ome["coordinateTransformations"] != nil || ome["coordinateSystems"] != nil || ome["arrayCoordinateSystem"] != nil
-                || ome["type"]?.stringValue != nil && ome["version"] == nil && ome["nodes"] == nil {
-      kind = .transformations
-    } else {
-      kind = .group
-    }
-    return (kind, declaredVersion(node))
+    return (OMENodeKind.classify(ome: node.ome), declaredVersion(node))
   }
 
   /// The declared version: `ome.version` (0.5+), else the 0.4 places (`multiscales[0].version`, ...).
   func declaredVersion(_ node: RawNode) -> NGFFVersion? {
     let ome = node.ome
-    if let v = ome["version"]?.stringValue { return NGFFVersion(v) ?? .v06(v) }
-    for key in ["multiscales", "plate", "well", "image-label"] {
-      let value = key == "multiscales" ? ome[key]?.arrayValue?.first : ome[key]
-      if let v = value?["version"]?.stringValue { return NGFFVersion(v) ?? .v06(v) }
-    }
+    if let v = OMEMetadataObject(attributes: node.attributes).declaredVersion { return NGFFVersion(v) ?? .v06(v) }
     if node.isNamespaced { return nil }
     let hasOME = ["multiscales", "plate", "well", "labels", "image-label", "bioformats2raw.layout", "omero"].contains { ome[$0] != nil }
     return hasOME ? .v04("0.4") : nil
@@ -379,20 +362,17 @@ struct Walk {
     var s = sink(node.path)
     defer { add(s) }
     guard let meta = node.array else { return }
-    let array: ZarrArray
-    do { array = try ZarrArray(store: store, path: node.path, metadata: meta) } catch {
-      s.error("zarr.codecs", "", "\(what) cannot be read: \(error)")
-      return
-    }
+    // Checked before the codec chain is built: building it fails on this too, with a generic message.
     if let shard = meta.shardShape {
       let inner = meta.innerChunkShape
       for (i, (c, n)) in zip(shard, inner).enumerated() where n <= 0 || c % n != 0 {
         s.error("zarr.shard-shape", "", "\(what): the inner chunk shape \(inner) does not divide the shard shape \(shard) (dimension \(i))")
-        break
+        return
       }
     }
-    if meta.chunkShape.contains(where: { $0 <= 0 }) {
-      s.error("zarr.chunk-shape", "", "\(what) has a chunk shape \(meta.chunkShape) with a non-positive size")
+    let array: ZarrArray
+    do { array = try ZarrArray(store: store, path: node.path, metadata: meta) } catch {
+      s.error("zarr.codecs", "", "\(what) cannot be read: \(error)")
       return
     }
     if options.data { checkChunks(array, what: what, sink: &s) }

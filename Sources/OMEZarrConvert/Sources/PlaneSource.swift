@@ -60,17 +60,3 @@ extension PlaneSource {
     return out
   }
 }
-
-/// Maps unit spellings of OME-XML, ImageJ and TIFF to UDUNITS names.
-enum UnitNames {
-  static func udunits(_ s: String?) -> String? {
-    guard let s else { return nil }
-    if let c = Units.canonical(s) { return c }
-    switch s.lowercased() {
-    case "\\u00b5m", "micrometre", "micrometres", "micrometers": return "micrometer"
-    case "nanometre", "nanometers": return "nanometer"
-    case "millimetre", "millimeters": return "millimeter"
-    default: return nil
-    }
-  }
-}

@@ -107,9 +107,9 @@ public final class TIFFSource: PlaneSource {
       }
       _ = planeC
       for a in ["X", "Y", "Z"] {
-        if let v = img.physicalSize[a] { scale[a.lowercased()] = v; units[a.lowercased()] = UnitNames.udunits(img.physicalSizeUnit[a]) }
+        if let v = img.physicalSize[a] { scale[a.lowercased()] = v; units[a.lowercased()] = Units.udunits(img.physicalSizeUnit[a]) }
       }
-      if let ti = img.timeIncrement { scale["t"] = ti; units["t"] = UnitNames.udunits(img.timeIncrementUnit) ?? "second" }
+      if let ti = img.timeIncrement { scale["t"] = ti; units["t"] = Units.udunits(img.timeIncrementUnit) ?? "second" }
       if !img.channels.isEmpty {
         var list: [Omero.Channel] = []
         for (i, ch) in img.channels.enumerated() {
@@ -151,7 +151,7 @@ public final class TIFFSource: PlaneSource {
           }
         }
       }
-      if let unit = UnitNames.udunits(ij.unit) {
+      if let unit = Units.udunits(ij.unit) {
         // Resolutions are 32-bit floats in libtiff: keep the digits they carry.
         if let xr = first.xResolution { scale["x"] = Self.significant(1 / xr); units["x"] = unit }
         if let yr = first.yResolution { scale["y"] = Self.significant(1 / yr); units["y"] = unit }

@@ -59,8 +59,10 @@ struct Collection: ParsableCommand {
     return (key, (try? JSONValue.parse(text)) ?? .string(text))
   }
 
-  /// Refuses members outside the document's directory unless allowed (they would not resolve).
+  /// Refuses members that do not exist (exit 2, like any missing input) and members outside the
+  /// document's directory unless allowed (they would not resolve).
   static func checkInside(_ location: StoreLocation, _ doc: CollectionDocument, allowOutside: Bool) throws {
+    guard location.entry() != .absent else { throw CommandFailure.io("'\(location)' does not exist") }
     let r = CollectionResolver(root: doc.rootLocation)
     if !allowOutside && !r.isInside(location) {
       throw CommandFailure.usage("'\(location)' is outside the collection's directory '\(doc.rootLocation)'; "
@@ -309,7 +311,7 @@ struct Collection: ParsableCommand {
     static func json(_ r: CollectionResolver.Resolved) -> JSONObject {
       var o = JSONObject()
       o["name"] = .string(r.node.name)
-      o["type"] = .string(r.node.type)
+      o["type"] = .string(r.node.type.rawValue)
       o["id"] = r.node.id.map(JSONValue.string)
       o["path"] = r.node.path.map { .string($0.path) }
       o["status"] = .string(r.status.rawValue)
