@@ -113,7 +113,7 @@ import ZarrIO
     let local = try CLI.temporaryDirectory().appendingPathComponent("mine.json").path
     #expect(try CLI.ome2zarr("collection", "create", local, "--name", "mine").status == 0)
     var mine = try CollectionDocument.read(path: local)
-    mine.root.nodes = [CollectionNode(type: "collection", name: "theirs", path: NodePath(type: "json", path: server.url + "/jrc.json"))]
+    mine.root.nodes = [CollectionNode(type: "collection", name: "theirs", path: PathReference(type: "json", path: server.url + "/jrc.json"))]
     try mine.write()
     let closed = try CLI.ome2zarr("collection", "list", local, "--json")
     #expect(closed.status == 1)

@@ -10,7 +10,7 @@ public enum CollectionBuilder {
     let rel = doc.relativePath(to: target)
     if target.name.hasSuffix(".json") {
       let other = try CollectionDocument.read(at: target)
-      return CollectionNode(type: other.root.type, name: name ?? other.root.name, path: NodePath(type: "json", path: rel))
+      return CollectionNode(type: other.root.type, name: name ?? other.root.name, path: PathReference(type: "json", path: rel))
     }
     let node: OMENode
     do {
@@ -30,7 +30,7 @@ public enum CollectionBuilder {
       type = (node.metadata.extra["type"]?.stringValue).map(CollectionNodeType.init(rawValue:)) ?? .collection
     default: type = .collection
     }
-    var m = CollectionNode(type: type, name: name ?? CollectionNode.defaultName(for: target.path), path: NodePath(type: "zarr", path: rel))
+    var m = CollectionNode(type: type, name: name ?? CollectionNode.defaultName(for: target.path), path: PathReference(type: "zarr", path: rel))
     m.attributes = attributes
     return m
   }

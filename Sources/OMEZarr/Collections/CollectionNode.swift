@@ -1,91 +1,5 @@
 import ZarrIO
 
-/// Where an RFC-8 node's metadata lives: `{"type": "zarr" | "json" | "prefix:custom", "path": …}`.
-///
-/// `path` is relative to the document holding it (`./image.ome.zarr`, `../other.json`), a
-/// `file://` URL, or an `http(s)://` URL. Early drafts wrote a bare string, read with the type
-/// inferred (`json` for `*.json`, else `zarr`).
-public struct NodePath: Sendable, Hashable, CustomStringConvertible {
-  public var type: String
-  public var path: String
-  public var extra: JSONObject = [:]
-
-  public init(type: String, path: String) {
-    self.type = type
-    self.path = path
-  }
-
-  /// A path to `path`, typed `json` when it names a `.json` file, else `zarr`.
-  public init(inferring path: String) {
-    self.init(type: path.hasSuffix(".json") ? "json" : "zarr", path: path)
-  }
-
-  public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
-    if let s = json.stringValue {
-      self.init(inferring: s)
-      return
-    }
-    var r = try ObjectReader(json, pointer: pointer, what: "a path")
-    // One example repository wrote `value` for `path`.
-    let p0 = try r.string("path"), p1 = try r.string("value")
-    guard let p = p0 ?? p1 else {
-      throw OMEZarrError(.invalidMetadata, "a path needs a string \"path\"", pointer: pointer)
-    }
-    let type = try r.string("type")
-    self.init(type: type ?? (p.hasSuffix(".json") ? "json" : "zarr"), path: p)
-    extra = r.rest
-  }
-
-  public var json: JSONValue {
-    var w = ObjectWriter()
-    w.set("type", .string(type))
-    w.set("path", .string(path))
-    w.merge(extra)
-    return w.json
-  }
-
-  /// A URL of a remote scheme (`http://`, `https://`, `s3://`, …).
-  public var isRemote: Bool { StoreLocation.scheme(of: path).map { $0 != "file" } ?? false }
-  /// A `file://` URL.
-  public var isFileURL: Bool { StoreLocation.scheme(of: path) == "file" }
-  /// Any URL (`scheme://…`), as opposed to a path relative to the document.
-  public var isURL: Bool { StoreLocation.isURL(path) }
-
-  public var description: String { "\(type):\(path)" }
-}
-
-/// A reference to an object with an `id` (a node, a coordinate system, a plate row), in this
-/// document or, with `path`, in another. Early drafts wrote a bare id string.
-public struct NodeReference: Sendable, Hashable {
-  public var id: String
-  public var path: NodePath?
-  public var extra: JSONObject = [:]
-
-  public init(id: String, path: NodePath? = nil) {
-    self.id = id
-    self.path = path
-  }
-
-  public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
-    if let s = json.stringValue {
-      self.init(id: s)
-      return
-    }
-    var r = try ObjectReader(json, pointer: pointer, what: "a reference")
-    self.init(id: try r.requiredString("id", what: "a reference"))
-    if let p = r.value("path"), !p.isNull { path = try NodePath(json: p, pointer: r.child("path")) }
-    extra = r.rest
-  }
-
-  public var json: JSONValue {
-    var w = ObjectWriter()
-    w.set("id", .string(id))
-    w.set("path", path?.json)
-    w.merge(extra)
-    return w.json
-  }
-}
-
 /// An RFC-8 node: a collection, a multiscale image, a single-scale image, or a prefixed custom
 /// type (kept as written).
 ///
@@ -101,7 +15,7 @@ public struct CollectionNode: Sendable, Hashable {
   /// Inline children (collections: any node; multiscales: single-scale nodes).
   public var nodes: [CollectionNode]?
   /// Where the node's own metadata lives (instead of `nodes`).
-  public var path: NodePath?
+  public var path: PathReference?
   /// Attributes: `coordinateSystems`, `coordinateTransformations`, `labels`, `plate`, `well`,
   /// `acquisition`, `scene`, and prefixed keys (e.g. rendering settings), as written.
   public var attributes: JSONObject?
@@ -111,7 +25,7 @@ public struct CollectionNode: Sendable, Hashable {
   public static let currentVersion = "0.9.dev3"
 
   /// A node of `type` named `name`, holding `nodes` inline or pointing to its metadata at `path`.
-  public init(type: CollectionNodeType, name: String, id: String? = nil, nodes: [CollectionNode]? = nil, path: NodePath? = nil,
+  public init(type: CollectionNodeType, name: String, id: String? = nil, nodes: [CollectionNode]? = nil, path: PathReference? = nil,
               attributes: JSONObject? = nil) {
     self.type = type
     self.name = name
@@ -144,8 +58,8 @@ public struct CollectionNode: Sendable, Hashable {
     let id = try r.string("id")
     let name = try r.string("name")
     let version = try r.string("version")
-    var path: NodePath?
-    if let p = r.value("path"), !p.isNull { path = try NodePath(json: p, pointer: r.child("path")) }
+    var path: PathReference?
+    if let p = r.value("path"), !p.isNull { path = try PathReference(json: p, pointer: r.child("path")) }
     let nodes = try r.list("nodes") { (v, p) throws(OMEZarrError) in try CollectionNode(json: v, pointer: p) }
     var attributes: JSONObject?
     if let a = r.value("attributes"), !a.isNull {
@@ -173,7 +87,7 @@ public struct CollectionNode: Sendable, Hashable {
       if m.has("members") {
         node = try CollectionNode(seed: v, pointer: p)
       } else {
-        let path = try m.value("path").map { (v) throws(OMEZarrError) in try NodePath(json: v, pointer: m.child("path")) }
+        let path = try m.value("path").map { (v) throws(OMEZarrError) in try PathReference(json: v, pointer: m.child("path")) }
         node = CollectionNode(type: Self.seedTypes[type] ?? CollectionNodeType(type), name: try m.string("name") ?? path.map { Self.defaultName(for: $0.path) } ?? "",
           id: try m.string("id"), path: path)
         if let a = m.value("attributes")?.objectValue { node.attributes = a }
@@ -294,78 +208,5 @@ public struct CollectionNode: Sendable, Hashable {
       for (i, v) in a.enumerated() { out.append(try IdentifiedCoordinateSystem(json: v, pointer: "/attributes/coordinateSystems/\(i)")) }
       return out
     }
-  }
-}
-
-/// An RFC-8 coordinate system: referenced by `id` (a `name` is only descriptive).
-public struct IdentifiedCoordinateSystem: Sendable, Hashable {
-  public var id: String
-  public var name: String?
-  public var axes: [Axis]
-  public var extra: JSONObject = [:]
-
-  public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
-    var r = try ObjectReader(json, pointer: pointer, what: "a coordinate system")
-    let id = try r.string("id"), name = try r.string("name")
-    guard let key = id ?? name else {
-      throw OMEZarrError(.invalidMetadata, "a coordinate system needs an \"id\"", pointer: pointer)
-    }
-    self.id = key
-    self.name = name
-    axes = try r.list("axes") { (v, p) throws(OMEZarrError) in try Axis(json: v, pointer: p) } ?? []
-    extra = r.rest
-  }
-}
-
-/// `attributes.plate` of an RFC-8 plate: rows, columns and acquisitions with string ids.
-public struct PlateAttribute: Sendable, Hashable {
-  public struct Item: Sendable, Hashable {
-    public var id: String
-    public var name: String?
-  }
-  public var rows: [Item]
-  public var columns: [Item]
-  public var acquisitions: [Item]
-
-  public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
-    var r = try ObjectReader(json, pointer: pointer, what: "plate")
-    func items(_ key: String, required: Bool) throws(OMEZarrError) -> [Item] {
-      let list = try r.list(key) { (v, p) throws(OMEZarrError) -> Item in
-        var o = try ObjectReader(v, pointer: p, what: "a plate \(key) item")
-        return Item(id: try o.requiredString("id", what: "a plate \(key) item"), name: try o.string("name"))
-      }
-      if list == nil && required { throw OMEZarrError(.invalidMetadata, "plate needs \"\(key)\"", pointer: pointer) }
-      return list ?? []
-    }
-    rows = try items("rows", required: true)
-    columns = try items("columns", required: true)
-    acquisitions = try items("acquisitions", required: false)
-  }
-}
-
-/// `attributes.labels` of a label multiscale: label values with colors, and the source images.
-public struct LabelsAttribute: Sendable, Hashable {
-  public struct Value: Sendable, Hashable {
-    public var labelValue: Double
-    /// RGBA, 0–255.
-    public var color: [Int]?
-    public var extra: JSONObject = [:]
-  }
-  public var labelAttributes: [Value]
-  public var source: [NodeReference]
-
-  public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
-    var r = try ObjectReader(json, pointer: pointer, what: "labels")
-    labelAttributes = try r.list("labelAttributes") { (v, p) throws(OMEZarrError) -> Value in
-      var o = try ObjectReader(v, pointer: p, what: "a label attribute")
-      let v0 = try o.double("labelValue"), v1 = try o.double("label-value")
-      guard let value = v0 ?? v1 else {
-        throw OMEZarrError(.invalidMetadata, "a label attribute needs a number \"labelValue\"", pointer: p)
-      }
-      let c0 = try o.ints("color"), c1 = try o.ints("rgba")
-      let color = c0 ?? c1
-      return Value(labelValue: value, color: color, extra: o.rest)
-    } ?? []
-    source = try r.list("source") { (v, p) throws(OMEZarrError) in try NodeReference(json: v, pointer: p) } ?? []
   }
 }

@@ -6,7 +6,7 @@ import ZarrIO
 /// Open: any other string is kept as written and round-trips unchanged (the validator reports
 /// unknown, unprefixed types).
 ///
-///     CollectionNode(type: .multiscale, name: "raw", path: NodePath(type: "zarr", path: "./raw.ome.zarr"))
+///     CollectionNode(type: .multiscale, name: "raw", path: PathReference(type: "zarr", path: "./raw.ome.zarr"))
 public struct CollectionNodeType: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral,
   CustomStringConvertible {
   /// The type as written in the metadata.

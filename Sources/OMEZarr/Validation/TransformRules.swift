@@ -407,7 +407,7 @@ extension Walk {
     if let path {
       let rel: String?
       let kind: String?
-      if let str = path.stringValue { rel = str; kind = NodePath(inferring: str).type }
+      if let str = path.stringValue { rel = str; kind = PathReference(inferring: str).type }
       else if let po = path.objectValue { rel = po["path"]?.stringValue; kind = po["type"]?.stringValue }
       else { rel = nil; kind = nil; s.error("schema.type", p + "/path", "\"path\" must be an object {\"type\", \"path\"}") }
       if let rel, kind == "zarr", !rel.contains("://") || rel.hasPrefix("file://") == false && !rel.contains("://") {

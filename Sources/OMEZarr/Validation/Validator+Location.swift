@@ -1,26 +1,5 @@
 import ZarrIO
 
-extension CollectionDocument {
-  /// The RFC-8 document at `location` when there is one: a group whose `ome` attributes, or a JSON
-  /// file whose `ome` object, is an RFC-8 node; `nil` for anything else (an image, a plain group,
-  /// an unreadable location).
-  public static func detect(at location: StoreLocation) -> CollectionDocument? {
-    var location = location
-    if location.name == "zarr.json" { location = location.parent }
-    let ome: JSONObject?
-    switch location.entry() {
-    case .absent: return nil
-    case .object:
-      ome = (try? location.read()).flatMap { $0 }.flatMap { try? JSONValue.parse($0) }?["ome"]?.objectValue
-    case .prefix, nil:
-      if location.isRemote && location.name.hasSuffix(".json") { return try? read(at: location) }
-      ome = (try? ZarrGroup.open(in: location.openStore()))?.attributes["ome"]?.objectValue
-    }
-    guard let ome, isNode(ome) else { return nil }
-    return try? read(at: location)
-  }
-}
-
 extension Validator {
   /// Validates what is at `location`: an RFC-8 collection (a group or a JSON document, with its
   /// references resolved as `resolution` allows), a Zarr hierarchy (a store root), or a single
