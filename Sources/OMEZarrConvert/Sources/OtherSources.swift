@@ -5,6 +5,7 @@ import ZarrIO
 /// A folder (or list) of single-plane TIFFs, sorted in natural order (`z2` before `z10`), or
 /// arranged by a filename pattern such as `img_t{t}_c{c}_z{z}.tif`.
 public final class FolderSource: PlaneSource {
+  /// The stacked image: the planes of the files along the leading axes, then y and x.
   public let description: SourceDescription
   private let files: [String]
   private let sources: [TIFFSource]
@@ -119,6 +120,7 @@ public final class FolderSource: PlaneSource {
     return try NSRegularExpression(pattern: re)
   }
 
+  /// Reads `rows` from the single-plane TIFF at `index` in file order.
   public func read(plane index: [Int], rows: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws {
     var linear = 0
     for (i, size) in description.leadingShape.enumerated() { linear = linear * size + index[i] }
@@ -128,6 +130,7 @@ public final class FolderSource: PlaneSource {
 
 /// An existing Zarr array or OME-Zarr image (level 0), for re-encoding ("resave").
 public final class ZarrSource: PlaneSource {
+  /// Level 0's shape, data type, axes, scale, translation and channels (default axes for a plain array).
   public let description: SourceDescription
   let array: ZarrArray
 
@@ -157,6 +160,7 @@ public final class ZarrSource: PlaneSource {
     guard array.shape.count >= 2 else { throw ConvertError(.unsupported, "arrays need at least 2 dimensions", file: path) }
   }
 
+  /// Reads `rows` of one plane of the array, straight into `buffer`.
   public func read(plane index: [Int], rows: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws {
     let width = array.shape.last!
     let region = index.map { $0..<($0 + 1) } + [rows, 0..<width]
