@@ -81,6 +81,7 @@ public protocol ConvertProgress: Sendable {
   func start(totalBytes: Int, label: String)
   /// Called as level-0 data is read.
   func advance(bytes: Int)
+  /// Called once when the output is complete.
   func finish()
 }
 

@@ -161,7 +161,7 @@ public final class HTTPStore: Store {
     return r.body
   }
 
-  /// The body of one ranged GET of `key`, or `nil` on 404 or 410.
+  /// The bytes of `range`, from one ranged GET (a server that sends the whole value will do); `nil` on 404 or 410.
   public func get(_ key: String, range: ByteRange) throws -> [UInt8]? {
     try rangedGet(key, range)?.bytes
   }
