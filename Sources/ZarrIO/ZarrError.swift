@@ -5,8 +5,10 @@
 public struct ZarrError: Error, Sendable, Hashable, CustomStringConvertible {
   /// What went wrong, for programs to switch on.
   public struct Code: Hashable, Sendable, CustomStringConvertible {
+    /// The code's name, e.g. `"notFound"`.
     public let name: String
     init(_ name: String) { self.name = name }
+    /// The code's name.
     public var description: String { name }
 
     /// Text is not valid JSON.
@@ -29,13 +31,16 @@ public struct ZarrError: Error, Sendable, Hashable, CustomStringConvertible {
     public static let codecFailure = Code("codecFailure")
   }
 
+  /// What went wrong, for programs to switch on.
   public var code: Code
+  /// A human-readable description of the problem, without the key and pointer.
   public var message: String
   /// Store key of the object concerned, when known.
   public var key: String?
   /// JSON pointer into the metadata document concerned, when known.
   public var pointer: String?
 
+  /// An error with a code, a message and, when known, the store key and JSON pointer concerned.
   public init(_ code: Code, _ message: String, key: String? = nil, pointer: String? = nil) {
     self.code = code
     self.message = message
@@ -57,6 +62,7 @@ public struct ZarrError: Error, Sendable, Hashable, CustomStringConvertible {
     return e
   }
 
+  /// The message followed by the key and pointer, when known.
   public var description: String {
     var s = message
     var loc: [String] = []

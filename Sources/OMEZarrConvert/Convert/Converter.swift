@@ -6,6 +6,7 @@ import ZarrIO
 
 /// How `convert` writes its output.
 public struct ConvertOptions: Sendable {
+  /// The OME-NGFF version of the output (default 0.5, Zarr v3).
   public var version: NGFFVersion = .latest05
   /// Chunk shape (default: 64³ for volumes, 512² / 256² for planes, 1 on t and c).
   public var chunkShape: [Int]?
@@ -14,35 +15,56 @@ public struct ConvertOptions: Sendable {
   /// blosc with zstd level 3 and byte shuffle: on 16-bit microscopy data smaller and faster than
   /// plain zstd (see the README).
   public var compressor: Compressor = .blosc(cname: "zstd", clevel: 3, shuffle: .shuffle)
+  /// Exact number of pyramid levels, level 0 included; default: until the largest space dimension fits one chunk.
   public var levels: Int?
+  /// How each level is computed from the one before (mean by default; labels always use mode).
   public var method: DownsamplingMethod = .mean
+  /// Never downsample z: only y and x shrink from level to level.
   public var xyOnly = false
+  /// How many threads read, downsample and encode (default: all active processors).
   public var threads = ProcessInfo.processInfo.activeProcessorCount
   /// Bytes the slab buffers may use; the planner makes shards shallower (and then chunks) to fit.
   public var memoryLimit = 1 << 30
+  /// Replace an existing output (everything at the destination is deleted first).
   public var overwrite = false
+  /// Finish an interrupted conversion with the same inputs and options, skipping shards already stored.
   public var resume = false
+  /// The image name written to the metadata, instead of the source's.
   public var name: String?
   /// Replaces the source's axes (names, types, units).
   public var axes: [Axis]?
+  /// Replaces the source's physical pixel size, one value per axis in the axis units.
   public var scale: [Double]?
+  /// Replaces the source's physical offset of the first pixel, one value per axis in the axis units.
   public var translation: [Double]?
+  /// Replaces the source's channel names and colors (omero metadata).
   public var channels: [Omero.Channel]?
+  /// The defaults: OME-NGFF 0.5, blosc-zstd, automatic chunks, shards and levels.
   public init() {}
 }
 
 /// What a conversion did.
 public struct ConvertSummary: Sendable {
+  /// The input files the image came from.
   public var input: [String]
+  /// The destination, as given (path or URL).
   public var output: String
+  /// The shape of each pyramid level, level 0 first.
   public var levels: [[Int]]
+  /// The data type of the image.
   public var dataType: DataType
+  /// Level-0 bytes read from the inputs, label images included.
   public var bytesRead: Int
+  /// Bytes stored at the destination at the end, metadata included (and what a resumed run found).
   public var bytesWritten: Int
+  /// Wall-clock duration of the conversion, in seconds.
   public var seconds: Double
+  /// The names of the label images written under `labels/`.
   public var labels: [String]
+  /// Whether the run finished an interrupted conversion.
   public var resumed: Bool
 
+  /// The summary as a JSON object with snake_case keys (`bytes_read`, `data_type`, ...).
   public var json: JSONValue {
     [
       "input": .array(input.map(JSONValue.string)), "output": .string(output),
@@ -59,6 +81,7 @@ public protocol ConvertProgress: Sendable {
   func start(totalBytes: Int, label: String)
   /// Called as level-0 data is read.
   func advance(bytes: Int)
+  /// Called once when the output is complete.
   func finish()
 }
 

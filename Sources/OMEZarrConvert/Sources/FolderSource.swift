@@ -5,6 +5,7 @@ import ZarrIO
 /// A folder (or list) of single-plane TIFFs, sorted in natural order (`z2` before `z10`), or
 /// arranged by a filename pattern such as `img_t{t}_c{c}_z{z}.tif`.
 public final class FolderSource: PlaneSource {
+  /// The stacked image: the planes of the files along the leading axes, then y and x.
   public let description: SourceDescription
   private let files: [String]
   private let sources: [TIFFSource]
@@ -119,6 +120,7 @@ public final class FolderSource: PlaneSource {
     return try NSRegularExpression(pattern: re)
   }
 
+  /// Reads `rows` from the single-plane TIFF at `index` in file order.
   public func read(plane index: [Int], rows: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws {
     var linear = 0
     for (i, size) in description.leadingShape.enumerated() { linear = linear * size + index[i] }

@@ -9,6 +9,7 @@ import ZarrIO
 /// Axes are t, c, z, y, x with axes of size 1 left out (y and x always kept); RGB(A) samples are
 /// channels.
 public final class TIFFSource: PlaneSource {
+  /// The image: axes t, c, z, y, x without the size-1 ones, with the physical sizes and channels the file gives.
   public let description: SourceDescription
   /// The OME-XML of an OME-TIFF (kept in `OME/METADATA.ome.xml` of collections).
   public let omeXML: String?
@@ -220,6 +221,7 @@ public final class TIFFSource: PlaneSource {
     Double(String(format: "%.7g", d)) ?? d
   }
 
+  /// Reads `rows` of the plane at `index`, from its IFD, or directly from a contiguous ImageJ stack.
   public func read(plane index: [Int], rows: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws {
     // Linear plane number over (t, c, z) with size-1 axes left out of `index`.
     var linear = 0

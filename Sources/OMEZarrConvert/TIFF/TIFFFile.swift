@@ -8,25 +8,39 @@ import ZarrIO
 
 /// One image file directory (IFD) of a TIFF: geometry, sample layout and metadata tags.
 public struct TIFFDirectory: Sendable, Hashable {
+  /// The IFD's number in the file, from 0.
   public var index: Int
   /// Byte offset of the IFD (for jumping back to it).
   public var offset: UInt64
+  /// The image width in pixels (`ImageWidth`).
   public var width: Int
+  /// The image height in pixels (`ImageLength`).
   public var height: Int
+  /// Bits per sample (`BitsPerSample`), e.g. 8 or 16.
   public var bitsPerSample: Int
+  /// Samples per pixel (`SamplesPerPixel`): 1 for grey, 3 for RGB.
   public var samplesPerPixel: Int
   /// 1 unsigned, 2 signed, 3 IEEE float.
   public var sampleFormat: Int
   /// 1 contiguous (interleaved samples), 2 separate planes.
   public var planarConfig: Int
+  /// The `PhotometricInterpretation` tag: 0 or 1 grey, 2 RGB, 3 palette.
   public var photometric: Int
+  /// The TIFF `Compression` tag: 1 none, 5 LZW, 8 Deflate, 32773 PackBits, ...
   public var compression: Int
+  /// Whether the image is stored in tiles rather than strips.
   public var isTiled: Bool
+  /// The tile width in pixels; 0 for a striped image.
   public var tileWidth: Int
+  /// The tile height in pixels; 0 for a striped image.
   public var tileHeight: Int
+  /// Rows per strip, at most the image height; 0 for a tiled image.
   public var rowsPerStrip: Int
+  /// The `ImageDescription` text (OME-XML or ImageJ metadata), when present.
   public var description: String?
+  /// Pixels per ``resolutionUnit`` along X (`XResolution`), when present and positive.
   public var xResolution: Double?
+  /// Pixels per ``resolutionUnit`` along Y (`YResolution`), when present and positive.
   public var yResolution: Double?
   /// 1 none, 2 inch, 3 centimeter.
   public var resolutionUnit: Int
@@ -34,6 +48,7 @@ public struct TIFFDirectory: Sendable, Hashable {
   public var firstStripOffset: UInt64
   /// Whether the file's byte order differs from this machine's.
   public var isByteSwapped: Bool
+  /// The `NewSubfileType` bits: 1 marks a reduced-resolution image, as in pyramids.
   public var newSubfileType: Int
 
   /// The Zarr data type of one sample.

@@ -4,22 +4,29 @@ import ZarrIO
 /// Writes TIFF files through libtiff: multi-page, striped or tiled, any compression libtiff
 /// encodes, classic or BigTIFF. Used to make sample inputs and test files.
 public final class TIFFWriter {
+  /// The compressions the writer offers, with their TIFF `Compression` tag values.
   public enum Compression: Int, Sendable {
+    /// Uncompressed, LZW, Deflate (zlib), PackBits or zstd.
     case none = 1, lzw = 5, deflate = 8, packBits = 32773, zstd = 50000
   }
 
+  /// How the file and its pages are written.
   public struct Options: Sendable {
+    /// The compression of every page.
     public var compression: Compression = .none
     /// Horizontal differencing (2) for LZW/Deflate/zstd.
     public var predictor = false
+    /// Write BigTIFF (64-bit offsets) rather than classic TIFF.
     public var bigTIFF = false
     /// Tile size (multiples of 16); `nil` writes strips.
     public var tileSize: Int?
+    /// Rows per strip of a striped page.
     public var rowsPerStrip = 64
     /// ImageDescription of the first page (OME-XML or ImageJ text).
     public var description: String?
     /// Pixels per centimeter in x and y (written with ResolutionUnit centimeter).
     public var pixelsPerCentimeter: Double?
+    /// The defaults: classic TIFF, uncompressed strips of 64 rows.
     public init() {}
   }
 
@@ -29,6 +36,7 @@ public final class TIFFWriter {
   private let errors: UnsafeMutablePointer<COMETiffErrors>
   private var page = 0
 
+  /// Creates (or replaces) the TIFF file at `path`, written with `options`.
   public init(path: String, options: Options = Options()) throws {
     self.path = path
     self.options = options

@@ -3,7 +3,9 @@
 /// This is what ``ZarrArray`` reads into and writes from. Typed access goes through
 /// ``elements(as:)`` and ``init(shape:dataType:elements:)``.
 public struct ArrayBuffer: Sendable, Hashable {
+  /// The block's shape, in elements per dimension.
   public var shape: [Int]
+  /// The data type of the elements.
   public var dataType: DataType
   /// `shape.product * dataType.size` bytes.
   public var bytes: [UInt8]

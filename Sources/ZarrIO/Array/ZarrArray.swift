@@ -10,9 +10,11 @@
 ///     try array.write([UInt16](repeating: 7, count: 100), region: [0..<10, 0..<10])
 ///     let values = try array.read([0..<10, 0..<10], as: UInt16.self)
 public struct ZarrArray: Sendable {
+  /// The store holding the array's metadata and chunks.
   public let store: any Store
   /// The node path in the store (`""` for the root).
   public let path: String
+  /// The array's metadata, as this value last read or wrote it.
   public let metadata: ArrayMetadata
   /// The codec chain for one chunk.
   public let codecChain: CodecChain
@@ -93,11 +95,17 @@ public struct ZarrArray: Sendable {
 
   // MARK: Shape
 
+  /// The array's shape, in elements per dimension.
   public var shape: [Int] { metadata.shape }
+  /// The data type of the elements.
   public var dataType: DataType { metadata.dataType }
+  /// The chunk shape (for a sharded array: the shard shape).
   public var chunkShape: [Int] { metadata.chunkShape }
+  /// The value of elements whose chunk is not stored.
   public var fillValue: FillValue { metadata.fillValue }
+  /// The array's user attributes.
   public var attributes: JSONObject { metadata.attributes }
+  /// Number of chunks along each dimension: `ceil(shape / chunkShape)`.
   public var gridShape: [Int] { metadata.gridShape }
 
   /// The full store key of chunk `coords`.

@@ -1,16 +1,22 @@
 /// What a codec sees at its place in the chain: a chunk's shape, data type and fill value.
 public struct ChunkSpec: Sendable, Hashable {
+  /// The chunk's shape, in elements per dimension.
   public var shape: [Int]
+  /// The data type of the elements.
   public var dataType: DataType
+  /// The value of elements that were never written.
   public var fillValue: FillValue
 
+  /// A spec from a chunk shape, data type and fill value.
   public init(shape: [Int], dataType: DataType, fillValue: FillValue) {
     self.shape = shape
     self.dataType = dataType
     self.fillValue = fillValue
   }
 
+  /// The number of elements in the chunk.
   public var elementCount: Int { shape.reduce(1, *) }
+  /// The decoded size of the chunk in bytes.
   public var byteCount: Int { elementCount * dataType.size }
 }
 
@@ -30,8 +36,11 @@ public protocol ArrayToArrayCodec: Sendable {
 
 /// The one codec of a chain that turns an array into bytes (`bytes`, `sharding_indexed`).
 public protocol ArrayToBytesCodec: Sendable {
+  /// The metadata form of this codec.
   var configuration: NamedConfiguration { get }
+  /// Encodes `data` (elements of `spec`) into bytes.
   func encode(_ data: [UInt8], spec: ChunkSpec) throws(ZarrError) -> [UInt8]
+  /// Decodes `bytes` back into elements of `spec`.
   func decode(_ bytes: [UInt8], spec: ChunkSpec) throws(ZarrError) -> [UInt8]
   /// The exact encoded size for `spec`, if it is fixed (needed for a shard index).
   func encodedSize(for spec: ChunkSpec) -> Int?
@@ -39,7 +48,9 @@ public protocol ArrayToBytesCodec: Sendable {
 
 /// A codec that maps bytes to bytes (`gzip`, `zstd`, `blosc`, `crc32c`).
 public protocol BytesToBytesCodec: Sendable {
+  /// The metadata form of this codec.
   var configuration: NamedConfiguration { get }
+  /// Encodes `bytes`.
   func encode(_ bytes: [UInt8]) throws(ZarrError) -> [UInt8]
   /// Decodes `bytes`; `expectedSize` is the exact decoded size when the chain knows it.
   func decode(_ bytes: [UInt8], expectedSize: Int?) throws(ZarrError) -> [UInt8]
@@ -58,12 +69,16 @@ public protocol BytesToBytesCodec: Sendable {
 }
 
 extension BytesToBytesCodec {
+  /// No fixed encoded size, unless the codec says otherwise.
   public func encodedSize(forDecodedSize decodedSize: Int) -> Int? { nil }
 
+  /// Copies the bytes into an array and encodes that.
   public func encode(_ input: UnsafeRawBufferPointer) throws(ZarrError) -> [UInt8] { try encode(Array(input)) }
 
+  /// The fixed encoded size, if any, unless the codec gives a bound.
   public func maxEncodedSize(forDecodedSize decodedSize: Int) -> Int? { encodedSize(forDecodedSize: decodedSize) }
 
+  /// Encodes into a new array and copies it into `output`; throws if it does not fit.
   public func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) -> Int {
     let encoded = try encode(input)
     guard encoded.count <= output.count else {
@@ -73,6 +88,7 @@ extension BytesToBytesCodec {
     return encoded.count
   }
 
+  /// Decodes into a new array and copies it into `output`; throws unless it fills `output` exactly.
   public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) {
     let decoded = try decode(Array(input), expectedSize: output.count)
     guard decoded.count == output.count else {
@@ -84,10 +100,14 @@ extension BytesToBytesCodec {
 
 /// A codec of any of the three kinds.
 public enum AnyCodec: Sendable {
+  /// An array-to-array codec, such as `transpose`.
   case arrayToArray(any ArrayToArrayCodec)
+  /// An array-to-bytes codec, such as `bytes` or `sharding_indexed`.
   case arrayToBytes(any ArrayToBytesCodec)
+  /// A bytes-to-bytes codec, such as `gzip` or `crc32c`.
   case bytesToBytes(any BytesToBytesCodec)
 
+  /// The metadata form of the wrapped codec.
   public var configuration: NamedConfiguration {
     switch self {
     case .arrayToArray(let c): return c.configuration

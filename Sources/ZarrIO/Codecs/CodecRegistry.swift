@@ -33,9 +33,11 @@ public enum CodecRegistry {
 public struct CodecChain: Sendable {
   /// Each array-to-array codec with the spec of its input.
   public let arrayToArray: [(codec: any ArrayToArrayCodec, spec: ChunkSpec)]
+  /// The one array-to-bytes codec.
   public let arrayToBytes: any ArrayToBytesCodec
   /// The spec at the input of the array-to-bytes codec.
   public let arrayToBytesSpec: ChunkSpec
+  /// The bytes-to-bytes codecs, in encoding order.
   public let bytesToBytes: [any BytesToBytesCodec]
   /// The decoded chunk spec.
   public let spec: ChunkSpec
@@ -269,12 +271,15 @@ public enum Codecs {
   public static func bytes(endian: Endian? = .little) -> NamedConfiguration {
     NamedConfiguration(name: "bytes", configuration: endian.map { ["endian": .string($0.rawValue)] } ?? [:])
   }
+  /// `transpose` with permutation `order`.
   public static func transpose(order: [Int]) -> NamedConfiguration {
     NamedConfiguration(name: "transpose", configuration: ["order": .array(order.map { .int(Int64($0)) })])
   }
+  /// `gzip` at compression `level` (`0` to `9`).
   public static func gzip(level: Int = 5) -> NamedConfiguration {
     NamedConfiguration(name: "gzip", configuration: ["level": .int(Int64(level))])
   }
+  /// `zstd` at compression `level` (`0` is zstd's default), with or without frame checksums.
   public static func zstd(level: Int = 0, checksum: Bool = false) -> NamedConfiguration {
     NamedConfiguration(name: "zstd", configuration: ["level": .int(Int64(level)), "checksum": .bool(checksum)])
   }
@@ -289,6 +294,7 @@ public enum Codecs {
     c["blocksize"] = .int(Int64(blocksize))
     return NamedConfiguration(name: "blosc", configuration: c)
   }
+  /// `crc32c`, which has no configuration.
   public static func crc32c() -> NamedConfiguration { NamedConfiguration(name: "crc32c") }
 
   static func transposeOrder(_ configuration: JSONObject, ndim: Int) -> [Int]? {

@@ -1,12 +1,15 @@
 /// The metadata of a group (v3 `zarr.json`, or v2 `.zgroup` + `.zattrs`).
 public struct GroupMetadata: Sendable, Hashable {
+  /// The Zarr format version the group is stored in.
   public var zarrFormat: ZarrFormat
+  /// The user attributes (v3 `attributes`, v2 `.zattrs`).
   public var attributes: JSONObject
   /// Top-level fields we do not model that said `must_understand: false`; written back unchanged.
   public var extraFields: JSONObject
   /// Consolidated metadata of the descendants, when the group carries it.
   public var consolidated: ConsolidatedMetadata?
 
+  /// New group metadata with `attributes`, nothing else.
   public init(zarrFormat: ZarrFormat = .v3, attributes: JSONObject = [:]) {
     self.zarrFormat = zarrFormat
     self.attributes = attributes
@@ -55,6 +58,7 @@ public struct ConsolidatedMetadata: Sendable, Hashable {
   /// Node metadata by path relative to the group (`"a"`, `"a/b"`).
   public var nodes: [String: NodeMetadata]
 
+  /// Consolidated metadata of `nodes`, keyed by path relative to the group.
   public init(nodes: [String: NodeMetadata]) { self.nodes = nodes }
 
   /// Reads v3 inline consolidated metadata: `{"kind": "inline", "must_understand": false, "metadata": {...}}`.
@@ -106,7 +110,9 @@ public struct ConsolidatedMetadata: Sendable, Hashable {
 
 /// The metadata of any node.
 public enum NodeMetadata: Sendable, Hashable {
+  /// The metadata of an array.
   case array(ArrayMetadata)
+  /// The metadata of a group.
   case group(GroupMetadata)
 
   /// Parses a v3 `zarr.json` of either kind.
@@ -122,6 +128,7 @@ public enum NodeMetadata: Sendable, Hashable {
     }
   }
 
+  /// The Zarr format version the node is stored in.
   public var zarrFormat: ZarrFormat {
     switch self {
     case .array(let a): return a.zarrFormat
@@ -129,6 +136,7 @@ public enum NodeMetadata: Sendable, Hashable {
     }
   }
 
+  /// The node's user attributes.
   public var attributes: JSONObject {
     switch self {
     case .array(let a): return a.attributes
@@ -195,7 +203,9 @@ public enum NodeMetadata: Sendable, Hashable {
 
 /// What kind of node is stored at a path.
 public enum NodeKind: String, Sendable, Hashable, CustomStringConvertible {
+  /// An array, or a group.
   case array, group
+  /// `"array"` or `"group"`.
   public var description: String { rawValue }
 
   /// The kind of node at `path` by its metadata key alone, or `nil` if there is none.

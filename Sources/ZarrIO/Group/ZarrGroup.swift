@@ -1,17 +1,22 @@
 /// A Zarr group (v3 or v2): attributes and child nodes.
 public struct ZarrGroup: Sendable {
+  /// The store holding the group.
   public let store: any Store
   /// The node path in the store (`""` for the root).
   public let path: String
+  /// The group's metadata, as this value last read or wrote it.
   public let metadata: GroupMetadata
 
+  /// A group value from metadata already read; reads and writes nothing.
   public init(store: any Store, path: String, metadata: GroupMetadata) {
     self.store = store
     self.path = normalizePath(path)
     self.metadata = metadata
   }
 
+  /// The group's user attributes.
   public var attributes: JSONObject { metadata.attributes }
+  /// The Zarr format version the group is stored in.
   public var zarrFormat: ZarrFormat { metadata.zarrFormat }
 
   /// Creates a group (and any missing ancestor groups).
@@ -121,7 +126,9 @@ public struct ZarrGroup: Sendable {
 
 /// Any Zarr node: an array or a group.
 public enum ZarrNode: Sendable {
+  /// An array.
   case array(ZarrArray)
+  /// A group.
   case group(ZarrGroup)
 
   /// Opens whatever node is at `path`.
@@ -133,6 +140,7 @@ public enum ZarrNode: Sendable {
     }
   }
 
+  /// The node path in the store (`""` for the root).
   public var path: String {
     switch self {
     case .array(let a): return a.path
@@ -140,6 +148,7 @@ public enum ZarrNode: Sendable {
     }
   }
 
+  /// The node's user attributes.
   public var attributes: JSONObject {
     switch self {
     case .array(let a): return a.attributes

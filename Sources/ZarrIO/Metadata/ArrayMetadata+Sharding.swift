@@ -1,8 +1,12 @@
 /// The compression of chunks, for the convenience constructors.
 public enum Compressor: Sendable, Hashable {
+  /// No compression.
   case none
+  /// `zstd` at compression `level`.
   case zstd(level: Int)
+  /// `gzip` at compression `level` (`0` to `9`).
   case gzip(level: Int)
+  /// `blosc` with inner compressor `cname`, level `clevel` and `shuffle`; the element size is the data type's.
   case blosc(cname: String, clevel: Int, shuffle: BloscCodec.Shuffle)
 
   /// The bytes-to-bytes codecs for chunks of `dataType`.

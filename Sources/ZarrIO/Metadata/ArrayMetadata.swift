@@ -1,6 +1,8 @@
 /// The Zarr format version of a node.
 public enum ZarrFormat: Int, Sendable, Hashable {
+  /// Zarr v2: `.zarray`, `.zgroup` and `.zattrs` documents.
   case v2 = 2
+  /// Zarr v3: one `zarr.json` per node.
   case v3 = 3
 }
 
@@ -9,18 +11,25 @@ public enum ZarrFormat: Int, Sendable, Hashable {
 /// A v2 array is described with v3 concepts: its `order`, dtype byte order, filters and compressor
 /// become the equivalent ``codecs`` chain, so one code path reads and writes both formats.
 public struct ArrayMetadata: Sendable, Hashable {
+  /// The Zarr format version the array is stored in.
   public var zarrFormat: ZarrFormat
+  /// The array's shape, in elements per dimension.
   public var shape: [Int]
+  /// The data type of the elements.
   public var dataType: DataType
   /// The regular grid's chunk shape (for a sharded array: the shard shape).
   public var chunkShape: [Int]
+  /// How chunk grid coordinates become store keys.
   public var chunkKeyEncoding: ChunkKeyEncoding
+  /// The value of elements whose chunk is not stored.
   public var fillValue: FillValue
   /// The codec chain, in encode order.
   public var codecs: [NamedConfiguration]
   /// One name (or `nil`) per dimension, or `nil` when absent.
   public var dimensionNames: [String?]?
+  /// The user attributes (v3 `attributes`, v2 `.zattrs`).
   public var attributes: JSONObject
+  /// The v3 `storage_transformers` that said `must_understand: false`, written back unchanged (none are applied).
   public var storageTransformers: [NamedConfiguration]
   /// Top-level fields we do not model that said `must_understand: false`; written back unchanged.
   public var extraFields: JSONObject

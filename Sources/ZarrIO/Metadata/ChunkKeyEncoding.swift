@@ -5,8 +5,11 @@ public enum ChunkKeyEncoding: Sendable, Hashable {
   /// `1.2` (or `1/2`), the Zarr v2 form; a 0-d array's chunk is `0`.
   case v2(separator: Separator)
 
+  /// The character between the parts of a chunk key.
   public enum Separator: String, Sendable, Hashable {
+    /// `/`: chunks are nested directories in a filesystem store.
     case slash = "/"
+    /// `.`: chunks are flat objects in the node's directory.
     case dot = "."
   }
 
@@ -50,6 +53,7 @@ public enum ChunkKeyEncoding: Sendable, Hashable {
     }
   }
 
+  /// The `chunk_key_encoding` metadata, with the separator written out.
   public var json: JSONValue {
     switch self {
     case .default(let s): return ["name": "default", "configuration": ["separator": .string(s.rawValue)]]
@@ -57,6 +61,7 @@ public enum ChunkKeyEncoding: Sendable, Hashable {
     }
   }
 
+  /// The separator of either encoding.
   public var separator: Separator {
     switch self {
     case .default(let s), .v2(let s): return s

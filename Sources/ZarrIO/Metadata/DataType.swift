@@ -3,10 +3,15 @@
 /// Endianness is not part of the data type: in memory ZarrIO always holds elements in the host's
 /// byte order (little-endian on every supported platform); the `bytes` codec maps to the stored order.
 public enum DataType: Sendable, Hashable, CustomStringConvertible {
+  /// A boolean, one byte (`0` or `1`).
   case bool
+  /// Signed integers of 8, 16, 32 and 64 bits.
   case int8, int16, int32, int64
+  /// Unsigned integers of 8, 16, 32 and 64 bits.
   case uint8, uint16, uint32, uint64
+  /// IEEE 754 floats of half, single and double precision.
   case float16, float32, float64
+  /// Complex numbers: a pair of `float32` or of `float64` (real part first).
   case complex64, complex128
   /// Raw bits (`r8`, `r16`, ...): opaque bytes, `bits` a multiple of 8.
   case raw(bits: Int)
@@ -64,6 +69,7 @@ public enum DataType: Sendable, Hashable, CustomStringConvertible {
     }
   }
 
+  /// The v3 `data_type` name.
   public var description: String { name }
 
   /// Bytes per element.
@@ -91,20 +97,26 @@ public enum DataType: Sendable, Hashable, CustomStringConvertible {
   /// Whether the stored byte order matters (the `bytes` codec then needs `endian`).
   public var hasEndianness: Bool { swapUnit > 1 }
 
+  /// Whether this is a signed or unsigned integer type.
   public var isInteger: Bool {
     switch self {
     case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64: return true
     default: return false
     }
   }
+  /// Whether this is `float16`, `float32` or `float64`.
   public var isFloat: Bool { self == .float16 || self == .float32 || self == .float64 }
+  /// Whether this is `complex64` or `complex128`.
   public var isComplex: Bool { self == .complex64 || self == .complex128 }
+  /// Whether this is a raw bits type (`r8`, `r16`, ...).
   public var isRaw: Bool { if case .raw = self { return true } else { return false } }
+  /// Whether this is a signed integer type (floats do not count).
   public var isSigned: Bool { [.int8, .int16, .int32, .int64].contains(self) }
 }
 
 /// Byte order of stored data.
 public enum Endian: String, Sendable, Hashable {
+  /// Least significant byte first, or most significant byte first.
   case little, big
   /// The byte order of this machine.
   public static var native: Endian { 1.littleEndian == 1 ? .little : .big }

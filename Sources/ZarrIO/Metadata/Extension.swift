@@ -2,11 +2,14 @@
 ///
 /// Used for codecs, chunk grids, chunk key encodings and storage transformers.
 public struct NamedConfiguration: Sendable, Hashable {
+  /// The extension's name, e.g. `"zstd"` or `"regular"`.
   public var name: String
+  /// The extension's `configuration` object; empty when absent.
   public var configuration: JSONObject
   /// `false` only when the document says `"must_understand": false`.
   public var mustUnderstand: Bool
 
+  /// An extension object of `name` and `configuration`.
   public init(name: String, configuration: JSONObject = [:], mustUnderstand: Bool = true) {
     self.name = name
     self.configuration = configuration

@@ -7,6 +7,7 @@ public struct FillValue: Sendable, Hashable {
   /// One element in host byte order; `bytes.count == dataType.size`.
   public var bytes: [UInt8]
 
+  /// A fill value from one element's bytes in host byte order.
   public init(bytes: [UInt8]) { self.bytes = bytes }
 
   /// All-zero bytes: `false`, `0`, `0.0`.

@@ -4,15 +4,21 @@
 /// not model, so read -> write round-trips what they do not understand. Integers are kept exactly
 /// (`Int64` and `UInt64` apart from `Double`); `1.0` stays a double.
 public enum JSONValue: Sendable, Hashable {
+  /// JSON `null`.
   case null
+  /// `true` or `false`.
   case bool(Bool)
   /// An integer that fits `Int64`.
   case int(Int64)
   /// A non-negative integer above `Int64.max`.
   case uint(UInt64)
+  /// A number written with a fraction or exponent, kept as `Double`.
   case double(Double)
+  /// A string.
   case string(String)
+  /// An array, in document order.
   case array([JSONValue])
+  /// An object, with its key order kept.
   case object(JSONObject)
 }
 
@@ -20,18 +26,25 @@ public enum JSONValue: Sendable, Hashable {
 ///
 /// Equality ignores key order, as JSON semantics do.
 public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+  /// The key-value pairs, in insertion order.
   public private(set) var entries: [(key: String, value: JSONValue)] = []
 
+  /// An empty object.
   public init() {}
+  /// An object from a literal; a repeated key keeps its first position and last value.
   public init(dictionaryLiteral elements: (String, JSONValue)...) {
     for (k, v) in elements { self[k] = v }
   }
+  /// An object from key-value pairs in order; a repeated key keeps its first position and last value.
   public init(_ pairs: [(String, JSONValue)]) {
     for (k, v) in pairs { self[k] = v }
   }
 
+  /// The number of keys.
   public var count: Int { entries.count }
+  /// Whether the object has no keys.
   public var isEmpty: Bool { entries.isEmpty }
+  /// The keys, in insertion order.
   public var keys: [String] { entries.map(\.key) }
 
   /// The value of `key`; setting `nil` removes the key, setting a new key appends it.
@@ -46,16 +59,19 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     }
   }
 
+  /// Iterates the key-value pairs in insertion order.
   public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
     entries.makeIterator()
   }
 
+  /// Whether both objects have the same keys with equal values, in any order.
   public static func == (a: JSONObject, b: JSONObject) -> Bool {
     guard a.count == b.count else { return false }
     for (k, v) in a.entries where b[k] != v { return false }
     return true
   }
 
+  /// Hashes the entries sorted by key, so that key order does not change the hash.
   public func hash(into hasher: inout Hasher) {
     for (k, v) in entries.sorted(by: { $0.key < $1.key }) {
       hasher.combine(k)
@@ -68,12 +84,19 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
   ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral,
   ExpressibleByDictionaryLiteral
 {
+  /// `nil` as JSON `null`.
   public init(nilLiteral: ()) { self = .null }
+  /// A boolean literal as `.bool`.
   public init(booleanLiteral value: Bool) { self = .bool(value) }
+  /// An integer literal as `.int`.
   public init(integerLiteral value: Int64) { self = .int(value) }
+  /// A floating-point literal as `.double`.
   public init(floatLiteral value: Double) { self = .double(value) }
+  /// A string literal as `.string`.
   public init(stringLiteral value: String) { self = .string(value) }
+  /// An array literal as `.array`.
   public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+  /// A dictionary literal as `.object`, keeping the literal's key order.
   public init(dictionaryLiteral elements: (String, JSONValue)...) {
     self = .object(JSONObject(elements.map { ($0.0, $0.1) }))
   }
@@ -97,10 +120,15 @@ extension JSONValue {
     default: return nil
     }
   }
+  /// The string, if this is a string.
   public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
+  /// The boolean, if this is a boolean.
   public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+  /// The elements, if this is an array.
   public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
+  /// The object, if this is an object.
   public var objectValue: JSONObject? { if case .object(let o) = self { return o } else { return nil } }
+  /// Whether this is `null`.
   public var isNull: Bool { if case .null = self { return true } else { return false } }
 
   /// Member access for objects; `nil` for other values or missing keys.

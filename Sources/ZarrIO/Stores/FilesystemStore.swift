@@ -91,6 +91,7 @@ public final class FilesystemStore: Store {
     }
   }
 
+  /// Reads `range` of the file with `pread` straight into `buffer`; returns the file size.
   public func read(_ key: String, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
     guard let (fd, size) = try openForReading(key) else { return nil }
     defer { close(fd) }
@@ -101,12 +102,14 @@ public final class FilesystemStore: Store {
     return size
   }
 
+  /// The whole file of `key`, or `nil` if there is none.
   public func get(_ key: String) throws -> [UInt8]? {
     guard let (fd, size) = try openForReading(key) else { return nil }
     defer { close(fd) }
     return try readFully(fd, range: 0..<size, key: key)
   }
 
+  /// Reads only `range` of the file.
   public func get(_ key: String, range: ByteRange) throws -> [UInt8]? {
     guard let (fd, size) = try openForReading(key) else { return nil }
     defer { close(fd) }
@@ -116,6 +119,7 @@ public final class FilesystemStore: Store {
     return try readFully(fd, range: r, key: key)
   }
 
+  /// Reads only `ranges` of the file, opening it once; returns them with the file size.
   public func get(_ key: String, ranges: [ByteRange]) throws -> (parts: [[UInt8]], size: Int)? {
     guard let (fd, size) = try openForReading(key) else { return nil }
     defer { close(fd) }
@@ -129,6 +133,7 @@ public final class FilesystemStore: Store {
     return (parts, size)
   }
 
+  /// The file size from `stat`, or `nil` if there is no file (a directory counts as none).
   public func size(of key: String) throws -> Int? {
     var st = stat()
     guard stat(try path(key), &st) == 0 else {
@@ -138,10 +143,12 @@ public final class FilesystemStore: Store {
     return (st.st_mode & S_IFMT) == S_IFDIR ? nil : Int(st.st_size)
   }
 
+  /// Writes the file through a temporary file and a rename, so readers never see part of it.
   public func set(_ key: String, _ value: [UInt8]) throws {
     try value.withUnsafeBytes { try set(key, bytes: $0) }
   }
 
+  /// Writes the file through a temporary file and a rename, so readers never see part of it.
   public func set(_ key: String, bytes value: UnsafeRawBufferPointer) throws {
     guard !key.isEmpty else { throw ZarrError(.invalidArgument, "empty store key") }
     let target = try path(key)
@@ -175,12 +182,14 @@ public final class FilesystemStore: Store {
     }
   }
 
+  /// Deletes the file of `key`, if present.
   public func delete(_ key: String) throws {
     if unlink(try path(key)) != 0 && errno != ENOENT && errno != ENOTDIR {
       throw failure("delete", key)
     }
   }
 
+  /// Deletes the file or directory tree at `prefix`; for `""`, everything inside the root.
   public func deletePrefix(_ prefix: String) throws {
     let p = try path(prefix)
     try FilesystemStore.removeTree(p, keepRoot: prefix.isEmpty, key: prefix, store: self)
@@ -224,6 +233,7 @@ public final class FilesystemStore: Store {
     return out
   }
 
+  /// Every file below `prefix`, recursively, sorted; temporary files are skipped.
   public func list(prefix: String) throws -> [String] {
     var out: [String] = []
     func walk(_ rel: String) throws {
@@ -236,6 +246,7 @@ public final class FilesystemStore: Store {
     return out.sorted()
   }
 
+  /// The file and sub-directory names directly in `prefix`, each sorted; temporary files are skipped.
   public func listDirectory(_ prefix: String) throws -> (keys: [String], prefixes: [String]) {
     var keys: [String] = []
     var prefixes: [String] = []

@@ -150,6 +150,7 @@ public final class HTTPStore: Store {
 
   // MARK: Store
 
+  /// The body of a GET of `key`, or `nil` on 404 or 410.
   public func get(_ key: String) throws -> [UInt8]? {
     let r = try send("GET", key)
     if Self.isAbsent(r.status) { return nil }
@@ -160,6 +161,7 @@ public final class HTTPStore: Store {
     return r.body
   }
 
+  /// The bytes of `range`, from one ranged GET (a server that sends the whole value will do); `nil` on 404 or 410.
   public func get(_ key: String, range: ByteRange) throws -> [UInt8]? {
     try rangedGet(key, range)?.bytes
   }
@@ -215,6 +217,7 @@ public final class HTTPStore: Store {
     }
   }
 
+  /// One ranged GET per range, with the total size from `Content-Range` (or from ``size(of:)``).
   public func get(_ key: String, ranges: [ByteRange]) throws -> (parts: [[UInt8]], size: Int)? {
     var parts: [[UInt8]] = []
     var total: Int?
@@ -228,6 +231,7 @@ public final class HTTPStore: Store {
     return (parts, total)
   }
 
+  /// One ranged GET copied into `buffer`; returns the value's total size.
   public func read(_ key: String, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
     guard let (parts, size) = try get(key, ranges: [.range(offset: range.lowerBound, length: range.count)]) else { return nil }
     guard parts[0].count == buffer.count else {
@@ -237,6 +241,7 @@ public final class HTTPStore: Store {
     return size
   }
 
+  /// The `Content-Length` of a HEAD, else the total of a one-byte ranged GET; `nil` on 404 or 410.
   public func size(of key: String) throws -> Int? {
     let r = try send("HEAD", key)
     if Self.isAbsent(r.status) { return nil }
@@ -256,14 +261,19 @@ public final class HTTPStore: Store {
     ZarrError(.unsupported, "the HTTP store \(url.absoluteString) is read-only", key: key)
   }
 
+  /// Throws `.unsupported`: the store is read-only.
   public func set(_ key: String, _ value: [UInt8]) throws { throw readOnly(key) }
+  /// Throws `.unsupported`: the store is read-only.
   public func delete(_ key: String) throws { throw readOnly(key) }
+  /// Throws `.unsupported`: the store is read-only.
   public func deletePrefix(_ prefix: String) throws { throw readOnly(prefix) }
 
+  /// Throws `.unsupported`: HTTP cannot list keys.
   public func list(prefix: String) throws -> [String] {
     throw ZarrError(.unsupported, "an HTTP store cannot list its keys (\(url.absoluteString))", key: prefix)
   }
 
+  /// Throws `.unsupported`: HTTP cannot list keys.
   public func listDirectory(_ prefix: String) throws -> (keys: [String], prefixes: [String]) {
     throw ZarrError(.unsupported, "an HTTP store cannot list its keys (\(url.absoluteString))", key: prefix)
   }

@@ -63,6 +63,7 @@ public protocol Store: Sendable {
 }
 
 extension Store {
+  /// Reads the whole value and returns the part in `range`.
   public func get(_ key: String, range: ByteRange) throws -> [UInt8]? {
     guard let all = try get(key) else { return nil }
     guard let r = range.resolved(size: all.count) else {
@@ -71,6 +72,7 @@ extension Store {
     return Array(all[r])
   }
 
+  /// Reads the whole value once and returns the parts in `ranges`, with its size.
   public func get(_ key: String, ranges: [ByteRange]) throws -> (parts: [[UInt8]], size: Int)? {
     guard let all = try get(key) else { return nil }
     var parts: [[UInt8]] = []
@@ -83,20 +85,25 @@ extension Store {
     return (parts, all.count)
   }
 
+  /// Reads the whole value and returns its length.
   public func size(of key: String) throws -> Int? { try get(key)?.count }
 
+  /// Reads `range` through ``get(_:ranges:)`` and copies it into `buffer`.
   public func read(_ key: String, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
     guard let (parts, size) = try get(key, ranges: [.range(offset: range.lowerBound, length: range.count)]) else { return nil }
     parts[0].withUnsafeBytes { if $0.count > 0 { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
     return size
   }
 
+  /// Copies the bytes into an array and stores that.
   public func set(_ key: String, bytes: UnsafeRawBufferPointer) throws {
     try set(key, Array(bytes))
   }
 
+  /// `nil`: no address unless the store says otherwise.
   public var location: StoreLocation? { nil }
 
+  /// Nothing to remove, unless the store says otherwise.
   public func deleteTemporaryObjects(under prefix: String) throws {}
 
   /// Whether two stores are the same storage: the same object, or the same location.

@@ -1,10 +1,12 @@
 /// `transpose` passes partial reads and writes through: boxes are permuted into the encoded order,
 /// read or written by the codecs after it, and the elements permuted back.
 extension TransposeCodec: PartialArrayToArrayCodec {
+  /// A decoder that reads boxes in the encoded order with `inner`, then permutes them back.
   package func partialDecoder(wrapping inner: any ArrayPartialDecoder, spec: ChunkSpec) -> any ArrayPartialDecoder {
     TransposedPartialDecoder(inner: inner, order: order, elementSize: spec.dataType.size)
   }
 
+  /// An encoder that permutes boxes into the encoded order, then writes them with `inner`.
   package func partialEncoder(wrapping inner: any ArrayPartialEncoder, spec: ChunkSpec) -> any ArrayPartialEncoder {
     TransposedPartialEncoder(inner: inner, order: order, elementSize: spec.dataType.size)
   }

@@ -1,7 +1,9 @@
 /// A decoded shard index: `(offset, nbytes)` per inner chunk in C order.
 public struct ShardIndex: Sendable, Hashable {
+  /// Two numbers per inner chunk, its byte offset and byte length; both `UInt64.max` when it is empty.
   public var entries: [UInt64]
 
+  /// An index from its flat `(offset, nbytes)` pairs.
   public init(entries: [UInt64]) { self.entries = entries }
 
   /// The byte range of inner chunk `i` (C-order number), or `nil` when it is empty.

@@ -9,9 +9,12 @@
 /// (see `ShardingCodec+PartialDecoder.swift` and `+PartialEncoder.swift`) reads only the index and
 /// the inner chunks a region needs, and writes whole shards without reading them.
 public struct ShardingCodec: ArrayToBytesCodec, RegisteredCodec {
+  /// `sharding_indexed`.
   public static let names = ["sharding_indexed"]
 
+  /// Where the index lies in a shard object.
   public enum IndexLocation: String, Sendable, Hashable {
+    /// Before the first inner chunk, or after the last one (the default).
     case start, end
   }
 
@@ -25,6 +28,7 @@ public struct ShardingCodec: ArrayToBytesCodec, RegisteredCodec {
   public let inner: CodecChain
   /// The codec chain of the index (a uint64 array of shape `chunksPerShard + [2]`).
   public let index: CodecChain
+  /// Where the index lies in a shard object.
   public let indexLocation: IndexLocation
   /// The encoded size of the index in bytes.
   public let indexSize: Int
@@ -65,6 +69,7 @@ public struct ShardingCodec: ArrayToBytesCodec, RegisteredCodec {
     self.indexLocation = indexLocation
   }
 
+  /// Builds the codec from `chunk_shape`, `codecs`, `index_codecs` and `index_location` (default `end`).
   public static func make(configuration c: JSONObject, spec: ChunkSpec) throws(ZarrError) -> AnyCodec {
     try checkKeys(c, allowed: ["chunk_shape", "codecs", "index_codecs", "index_location"], codec: "sharding_indexed")
     let chunkShape = try ArrayMetadata.intList(c["chunk_shape"], pointer: "/configuration/chunk_shape", allowEmpty: true)
@@ -87,6 +92,7 @@ public struct ShardingCodec: ArrayToBytesCodec, RegisteredCodec {
       indexCodecs: try codecList("index_codecs"), indexLocation: location))
   }
 
+  /// `sharding_indexed` with the inner chunk shape, both codec chains and the index location.
   public var configuration: NamedConfiguration {
     Codecs.sharding(innerChunkShape: innerChunkShape, codecs: inner.configurations, indexCodecs: index.configurations,
       indexLocation: indexLocation)
@@ -228,6 +234,7 @@ public struct ShardingCodec: ArrayToBytesCodec, RegisteredCodec {
     return out
   }
 
+  /// `nil`: a shard's size depends on what its inner chunks compress to.
   public func encodedSize(for spec: ChunkSpec) -> Int? { nil }
 }
 

@@ -5,9 +5,12 @@ import CZarrBlosc
 /// Decoding reads everything (compressor, shuffle, typesize) from the frame header, as the format is
 /// self-describing; the configuration matters only for encoding.
 public struct BloscCodec: BytesToBytesCodec, RegisteredCodec {
+  /// `blosc`, and its numcodecs alias.
   public static let names = ["blosc", "numcodecs.blosc"]
 
+  /// How blosc reorders bytes (or bits) of the elements before compressing.
   public enum Shuffle: String, Sendable, Hashable {
+    /// No reordering, byte reordering by `typesize`, or bit reordering by `typesize`.
     case noshuffle, shuffle, bitshuffle
     var cValue: Int32 {
       switch self {
@@ -21,14 +24,21 @@ public struct BloscCodec: BytesToBytesCodec, RegisteredCodec {
   /// Largest input c-blosc 1 accepts (`BLOSC_MAX_BUFFERSIZE`, a macro Swift cannot import).
   static let maxBufferSize = Int(Int32.max) - Int(BLOSC_MAX_OVERHEAD)
 
+  /// The inner compressors `cname` may name.
   public static let compressors: Set<String> = ["lz4", "lz4hc", "blosclz", "zstd", "snappy", "zlib"]
 
+  /// The inner compressor, one of ``compressors``.
   public let cname: String
+  /// The compression level, `0` (none) to `9`.
   public let clevel: Int
+  /// The reordering applied before compressing.
   public let shuffle: Shuffle
+  /// The element size in bytes that shuffling works with (sizes over 255 shuffle as 1).
   public let typesize: Int
+  /// The block size in bytes; `0` lets blosc choose.
   public let blocksize: Int
 
+  /// A blosc codec with the given compressor, level, shuffle, element size and block size.
   public init(cname: String, clevel: Int, shuffle: Shuffle, typesize: Int, blocksize: Int = 0) {
     self.cname = cname
     self.clevel = clevel
@@ -37,6 +47,7 @@ public struct BloscCodec: BytesToBytesCodec, RegisteredCodec {
     self.blocksize = blocksize
   }
 
+  /// Builds the codec; `typesize` defaults to the data type's size, `cname` to `lz4`, `clevel` to 5.
   public static func make(configuration c: JSONObject, spec: ChunkSpec) throws(ZarrError) -> AnyCodec {
     try checkKeys(c, allowed: ["cname", "clevel", "shuffle", "typesize", "blocksize"], codec: "blosc")
     let cname = c["cname"]?.stringValue ?? "lz4"
@@ -62,17 +73,21 @@ public struct BloscCodec: BytesToBytesCodec, RegisteredCodec {
     return .bytesToBytes(BloscCodec(cname: cname, clevel: clevel, shuffle: shuffle, typesize: typesize, blocksize: blocksize))
   }
 
+  /// `blosc` with all five settings.
   public var configuration: NamedConfiguration {
     Codecs.blosc(cname: cname, clevel: clevel, shuffle: shuffle, typesize: typesize, blocksize: blocksize)
   }
 
+  /// Compresses into one blosc frame with this codec's settings.
   public func encode(_ bytes: [UInt8]) throws(ZarrError) -> [UInt8] {
     let r: Result<[UInt8], ZarrError> = bytes.withUnsafeBytes { b in Result { () throws(ZarrError) in try encode(b) } }
     return try r.get()
   }
 
+  /// The input size plus blosc's maximum overhead.
   public func maxEncodedSize(forDecodedSize decodedSize: Int) -> Int? { decodedSize + Int(BLOSC_MAX_OVERHEAD) }
 
+  /// Compresses into `output`; returns the frame length.
   public func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) -> Int {
     guard input.count <= BloscCodec.maxBufferSize else {
       throw ZarrError(.codecFailure, "blosc: chunks over \(BloscCodec.maxBufferSize) bytes cannot be compressed")
@@ -83,6 +98,7 @@ public struct BloscCodec: BytesToBytesCodec, RegisteredCodec {
     return Int(result)
   }
 
+  /// Compresses into one blosc frame with this codec's settings.
   public func encode(_ bytes: UnsafeRawBufferPointer) throws(ZarrError) -> [UInt8] {
     guard bytes.count <= BloscCodec.maxBufferSize else {
       throw ZarrError(.codecFailure, "blosc: chunks over \(BloscCodec.maxBufferSize) bytes cannot be compressed")
@@ -98,6 +114,7 @@ public struct BloscCodec: BytesToBytesCodec, RegisteredCodec {
     return out
   }
 
+  /// Decompresses a frame straight into `output`, whose size the frame must record.
   public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) {
     var nbytes = 0
     guard input.count >= Int(BLOSC_MIN_HEADER_LENGTH), blosc_cbuffer_validate(input.baseAddress, input.count, &nbytes) == 0 else {
@@ -112,6 +129,7 @@ public struct BloscCodec: BytesToBytesCodec, RegisteredCodec {
     }
   }
 
+  /// Decompresses a frame, using the compressor, shuffle and size its header records.
   public func decode(_ bytes: [UInt8], expectedSize: Int?) throws(ZarrError) -> [UInt8] {
     var nbytes = 0
     let valid = bytes.withUnsafeBytes { src in

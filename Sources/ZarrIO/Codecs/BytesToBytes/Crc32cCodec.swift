@@ -1,15 +1,20 @@
 /// `crc32c`: appends the CRC-32C of the bytes (4 bytes, little-endian) and checks it on read.
 public struct Crc32cCodec: BytesToBytesCodec, RegisteredCodec {
+  /// `crc32c`.
   public static let names = ["crc32c"]
+  /// The crc32c codec; it has no configuration.
   public init() {}
 
+  /// Builds the codec; the configuration must be empty.
   public static func make(configuration: JSONObject, spec: ChunkSpec) throws(ZarrError) -> AnyCodec {
     try checkKeys(configuration, allowed: [], codec: "crc32c")
     return .bytesToBytes(Crc32cCodec())
   }
 
+  /// `crc32c`, without configuration.
   public var configuration: NamedConfiguration { Codecs.crc32c() }
 
+  /// The bytes followed by their CRC-32C, little-endian.
   public func encode(_ bytes: [UInt8]) throws(ZarrError) -> [UInt8] {
     let c = CRC32C.checksum(bytes)
     var out = bytes
@@ -18,6 +23,7 @@ public struct Crc32cCodec: BytesToBytesCodec, RegisteredCodec {
     return out
   }
 
+  /// The bytes before the checksum, once the checksum matches.
   public func decode(_ bytes: [UInt8], expectedSize: Int?) throws(ZarrError) -> [UInt8] {
     let n: Result<Int, ZarrError> = bytes.withUnsafeBytes { b in Result { () throws(ZarrError) -> Int in try verify(b).count } }
     return Array(bytes[0..<(try n.get())])
@@ -36,5 +42,6 @@ public struct Crc32cCodec: BytesToBytesCodec, RegisteredCodec {
     return payload
   }
 
+  /// The input size plus the 4 checksum bytes.
   public func encodedSize(forDecodedSize decodedSize: Int) -> Int? { decodedSize + 4 }
 }

@@ -6,15 +6,20 @@ import Synchronization
 /// Decoding accepts frames without a content size (streaming-encoded, as TensorStore writes them)
 /// and concatenated frames.
 public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
+  /// `zstd`, and its numcodecs alias.
   public static let names = ["zstd", "numcodecs.zstd"]
+  /// The compression level, `-131072` (fastest) to `22`; `0` means zstd's default (3).
   public let level: Int
+  /// Whether frames carry zstd's own content checksum.
   public let checksum: Bool
 
+  /// A zstd codec of compression `level`, with or without frame checksums.
   public init(level: Int, checksum: Bool = false) {
     self.level = level
     self.checksum = checksum
   }
 
+  /// Builds the codec from `level` (default 0) and `checksum` (default `false`).
   public static func make(configuration: JSONObject, spec: ChunkSpec) throws(ZarrError) -> AnyCodec {
     try checkKeys(configuration, allowed: ["level", "checksum"], codec: "zstd")
     let level = try intField(configuration, "level", codec: "zstd", default: 0, range: -131072...22)
@@ -28,19 +33,23 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
     return .bytesToBytes(ZstdCodec(level: level, checksum: checksum))
   }
 
+  /// `zstd` with its level and checksum setting.
   public var configuration: NamedConfiguration { Codecs.zstd(level: level, checksum: checksum) }
 
   /// Reusable compression and decompression contexts (a context is used by one thread at a time).
   static let compressors = Mutex<[SendablePointer<OpaquePointer>]>([])
   static let decompressors = Mutex<[SendablePointer<OpaquePointer>]>([])
 
+  /// Compresses into one zstd frame with this codec's level and checksum setting.
   public func encode(_ bytes: [UInt8]) throws(ZarrError) -> [UInt8] {
     let r: Result<[UInt8], ZarrError> = bytes.withUnsafeBytes { b in Result { () throws(ZarrError) in try encode(b) } }
     return try r.get()
   }
 
+  /// `ZSTD_compressBound` of the input size.
   public func maxEncodedSize(forDecodedSize decodedSize: Int) -> Int? { ZSTD_compressBound(decodedSize) }
 
+  /// Compresses into `output` with a pooled context; returns the frame length.
   public func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) -> Int {
     try withCompressor { cctx throws(ZarrError) in
       let result = ZSTD_compress2(cctx, output.baseAddress, output.count, input.baseAddress, input.count)
@@ -64,6 +73,7 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
     return try body(cctx)
   }
 
+  /// Compresses into one zstd frame with this codec's level and checksum setting.
   public func encode(_ bytes: UnsafeRawBufferPointer) throws(ZarrError) -> [UInt8] {
     let bound = ZSTD_compressBound(bytes.count)
     var failure: ZarrError? = nil
@@ -79,6 +89,7 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
     return out
   }
 
+  /// Decompresses one or more frames, with or without a recorded content size.
   public func decode(_ bytes: [UInt8], expectedSize: Int?) throws(ZarrError) -> [UInt8] {
     let dctx = ZstdCodec.decompressors.withLock { $0.popLast() }?.pointer ?? ZSTD_createDCtx()
     guard let dctx else { throw ZarrError(.codecFailure, "zstd: out of memory") }
@@ -119,6 +130,7 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
     return try streamingDecode(bytes, dctx: dctx)
   }
 
+  /// Decompresses every frame straight into `output`, which they must fill exactly.
   public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZarrError) {
     let dctx = ZstdCodec.decompressors.withLock { $0.popLast() }?.pointer ?? ZSTD_createDCtx()
     guard let dctx else { throw ZarrError(.codecFailure, "zstd: out of memory") }
