@@ -21,6 +21,8 @@ struct StoreLocationTests {
     #expect(StoreLocation.scheme(of: "C:/x") == nil)
     #expect(throws: ZarrError.self) { try StoreLocation("") }
     #expect(throws: ZarrError.self) { try StoreLocation("http:///nohost") }
+    #expect(throws: ZarrError.self) { try StoreLocation("https://example.org/x.zarr?token=1") }
+    #expect(try StoreLocation("https://example.org/run%231/x%3F.zarr").components == ["run#1", "x?.zarr"])
   }
 
   @Test func resolvesReferencesAndContainment() throws {

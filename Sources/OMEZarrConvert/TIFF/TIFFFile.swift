@@ -4,6 +4,10 @@ import ZarrIO
 
 #if canImport(Glibc)
   import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
 #endif
 
 /// One image file directory (IFD) of a TIFF: geometry, sample layout and metadata tags.

@@ -40,8 +40,11 @@ public struct StoreLocation: Sendable, Hashable, CustomStringConvertible {
     let rest = text.dropFirst(scheme.count + 3)
     let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
     let authority = String(rest[..<authorityEnd])
-    var pathText = rest[authorityEnd...]
-    if let end = pathText.firstIndex(where: { $0 == "?" || $0 == "#" }) { pathText = pathText[..<end] }
+    let pathText = rest[authorityEnd...]
+    // A query or fragment cannot be carried to the keys below the location: refuse rather than drop it.
+    if pathText.contains(where: { $0 == "?" || $0 == "#" }) {
+      throw ZarrError(.invalidArgument, "'\(text)': a store URL cannot have a query or fragment (percent-encode '?' and '#' in names)")
+    }
     var components: [String] = []
     for part in pathText.split(separator: "/") {
       guard let decoded = String(part).removingPercentEncoding else {
