@@ -8,9 +8,9 @@ public struct Omero: Sendable, Hashable {
     public var min: Double?
     /// The largest value the data can take (`max`).
     public var max: Double?
-    /// The value shown as black, the low end of the display range (`start`).
+    /// The low end of the display range: values at or below it are shown darkest (`start`).
     public var start: Double?
-    /// The value shown at full color, the high end of the display range (`end`).
+    /// The high end of the display range: values at or above it are shown at full color (`end`).
     public var end: Double?
     /// Keys this model does not know, kept so they are written back unchanged.
     public var extra: JSONObject = [:]

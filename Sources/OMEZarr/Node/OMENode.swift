@@ -10,7 +10,7 @@ import ZarrIO
 public struct OMENode: Sendable {
   /// The Zarr group or array underneath.
   public let zarr: ZarrNode
-  /// What the node is, classified from its metadata keys (image, label image, plate, well, ...).
+  /// What the node is, classified from its metadata (image, label image, plate, well, ...).
   public let kind: OMENodeKind
   /// The node's OME metadata, for any version.
   public let metadata: OMEAttributes
