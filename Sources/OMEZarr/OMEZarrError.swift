@@ -5,9 +5,12 @@ import ZarrIO
 /// `path` is the store path of the node (e.g. `"plate/A/1/0"`), `pointer` a JSON pointer into that
 /// node's OME metadata (e.g. `"/multiscales/0/datasets/2/path"`).
 public struct OMEZarrError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// What kind of failure an error is, for callers that branch on it.
   public struct Code: Hashable, Sendable, CustomStringConvertible {
+    /// The code's name, e.g. `invalidMetadata`.
     public let name: String
     init(_ name: String) { self.name = name }
+    /// The code's name.
     public var description: String { name }
 
     /// The OME metadata is malformed (wrong type, missing required field).
@@ -22,11 +25,16 @@ public struct OMEZarrError: Error, Sendable, Hashable, CustomStringConvertible {
     public static let invalidArgument = Code("invalidArgument")
   }
 
+  /// What kind of failure this is.
   public var code: Code
+  /// What went wrong, in one human-readable sentence.
   public var message: String
+  /// The store path of the node where it happened (`""` is the root), if known.
   public var path: String?
+  /// A JSON pointer into that node's OME metadata, if the error concerns one value.
   public var pointer: String?
 
+  /// Creates an error with a code, a message, and optionally where it happened.
   public init(_ code: Code, _ message: String, path: String? = nil, pointer: String? = nil) {
     self.code = code
     self.message = message
@@ -48,6 +56,7 @@ public struct OMEZarrError: Error, Sendable, Hashable, CustomStringConvertible {
     return e
   }
 
+  /// The message followed by where it happened: `message (node 'plate/A/1', at /well/images/0)`.
   public var description: String {
     var s = message
     var loc: [String] = []

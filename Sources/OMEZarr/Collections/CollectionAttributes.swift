@@ -4,11 +4,16 @@ import ZarrIO
 
 /// An RFC-8 coordinate system: referenced by `id` (a `name` is only descriptive).
 public struct IdentifiedCoordinateSystem: Sendable, Hashable {
+  /// The identifier transformations and references use for the system (`id`; read from `name` if `id` is missing).
   public var id: String
+  /// A descriptive name for the system (`name`).
   public var name: String?
+  /// The system's axes, in order (`axes`).
   public var axes: [Axis]
+  /// Keys this model does not know, kept as written.
   public var extra: JSONObject = [:]
 
+  /// Reads a coordinate system from its JSON object; `pointer` locates it in error messages.
   public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
     var r = try ObjectReader(json, pointer: pointer, what: "a coordinate system")
     let id = try r.string("id"), name = try r.string("name")
@@ -24,14 +29,21 @@ public struct IdentifiedCoordinateSystem: Sendable, Hashable {
 
 /// `attributes.plate` of an RFC-8 plate: rows, columns and acquisitions with string ids.
 public struct PlateAttribute: Sendable, Hashable {
+  /// A row, column or acquisition of the plate: a string identifier and an optional name.
   public struct Item: Sendable, Hashable {
+    /// The identifier wells and images refer to (`id`).
     public var id: String
+    /// A descriptive name (`name`).
     public var name: String?
   }
+  /// The plate's rows, in order (`rows`).
   public var rows: [Item]
+  /// The plate's columns, in order (`columns`).
   public var columns: [Item]
+  /// The acquisitions the plate was imaged in; empty when not listed (`acquisitions`).
   public var acquisitions: [Item]
 
+  /// Reads the `plate` attribute; `pointer` locates it in error messages.
   public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
     var r = try ObjectReader(json, pointer: pointer, what: "plate")
     func items(_ key: String, required: Bool) throws(OMEZarrError) -> [Item] {
@@ -50,15 +62,21 @@ public struct PlateAttribute: Sendable, Hashable {
 
 /// `attributes.labels` of a label multiscale: label values with colors, and the source images.
 public struct LabelsAttribute: Sendable, Hashable {
+  /// The display settings of one label value (`labelAttributes[]`).
   public struct Value: Sendable, Hashable {
+    /// The pixel value this entry describes (`labelValue`; 0.5 `label-value` is read too).
     public var labelValue: Double
     /// RGBA, 0–255.
     public var color: [Int]?
+    /// Keys this model does not know (label properties), kept as written.
     public var extra: JSONObject = [:]
   }
+  /// The per-value display settings and properties (`labelAttributes`).
   public var labelAttributes: [Value]
+  /// The images the labels annotate (`source`).
   public var source: [NodeReference]
 
+  /// Reads the `labels` attribute; `pointer` locates it in error messages.
   public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
     var r = try ObjectReader(json, pointer: pointer, what: "labels")
     labelAttributes = try r.list("labelAttributes") { (v, p) throws(OMEZarrError) -> Value in

@@ -8,7 +8,9 @@ import ZarrIO
 public struct CollectionNode: Sendable, Hashable {
   /// `collection`, `multiscale`, `singlescale`, or `prefix:name`.
   public var type: CollectionNodeType
+  /// The node's identifier, unique in its document; references and transformations use it (`id`).
   public var id: String?
+  /// The node's name, unique in the enclosing collection (`name`).
   public var name: String
   /// The NGFF version (root node only).
   public var version: String?
@@ -19,6 +21,7 @@ public struct CollectionNode: Sendable, Hashable {
   /// Attributes: `coordinateSystems`, `coordinateTransformations`, `labels`, `plate`, `well`,
   /// `acquisition`, `scene`, and prefixed keys (e.g. rendering settings), as written.
   public var attributes: JSONObject?
+  /// Keys this model does not know, kept so they are written back unchanged.
   public var extra: JSONObject = [:]
 
   /// The version this library writes for RFC-8 documents (as ngff-zarr does for RFC-8 nodes).

@@ -7,6 +7,7 @@ import ZarrIO
 /// A collection read from a URL has that URL's directory as its root: its relative paths are
 /// followed without `allowRemote`, other URLs need it, and it may never point at local files.
 public struct CollectionResolver: Sendable {
+  /// What the resolver may follow, and how deep.
   public struct Options: Sendable {
     /// Fetch `http(s)://` documents and the metadata of images they name (no pixel data).
     public var allowRemote = false
@@ -14,6 +15,7 @@ public struct CollectionResolver: Sendable {
     public var allowOutside = false
     /// The most documents followed in one chain.
     public var maxDepth = 16
+    /// The defaults: stay local, stay inside the root, at most 16 documents deep.
     public init() {}
   }
 
@@ -23,6 +25,7 @@ public struct CollectionResolver: Sendable {
     case inline
     /// The path leads to a readable node.
     case resolved
+    /// The path leads to nothing.
     case missing
     /// Not followed: the path leaves the collection's root.
     case outside
@@ -38,6 +41,7 @@ public struct CollectionResolver: Sendable {
 
   /// One resolved node with its children.
   public struct Resolved: Sendable {
+    /// The node as written in its document.
     public var node: CollectionNode
     /// The JSON pointer of the node in its document.
     public var pointer: String
@@ -50,11 +54,15 @@ public struct CollectionResolver: Sendable {
     /// What is there: an OMENode kind (`image`, `label-image`, `plate`, ...), `collection`, an
     /// RFC-8 node type, or `array`.
     public var kind: String?
+    /// The NGFF version of what the path led to, or of the node.
     public var version: String?
     /// Level 0 shape and data type of an image (or an array's).
     public var shape: [Int]?
+    /// The level-0 (or array's) data type, as Zarr spells it.
     public var dataType: String?
+    /// Why the node was not followed or could not be read; `nil` when resolving went fine.
     public var message: String?
+    /// The node's resolved children, inline or from the document its path led to.
     public var children: [Resolved] = []
 
     /// Every resolved node of the tree, depth first.

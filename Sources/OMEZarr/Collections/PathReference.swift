@@ -6,10 +6,14 @@ import ZarrIO
 /// `file://` URL, or an `http(s)://` URL. Early drafts wrote a bare string, read with the type
 /// inferred (`json` for `*.json`, else `zarr`).
 public struct PathReference: Sendable, Hashable, CustomStringConvertible {
+  /// How to read the target: `zarr` (a group or array, `zarr.json` appended), `json` (a document), or `prefix:custom`.
   public var type: String
+  /// The target: relative to the holding document, a `file://` URL or an `http(s)://` URL (`path`).
   public var path: String
+  /// Keys this model does not know, kept so they are written back unchanged.
   public var extra: JSONObject = [:]
 
+  /// Creates a path reference of an explicit type.
   public init(type: String, path: String) {
     self.type = type
     self.path = path
@@ -20,6 +24,7 @@ public struct PathReference: Sendable, Hashable, CustomStringConvertible {
     self.init(type: path.hasSuffix(".json") ? "json" : "zarr", path: path)
   }
 
+  /// Reads a path from an object or a bare string (type inferred); `pointer` locates it in error messages.
   public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
     if let s = json.stringValue {
       self.init(inferring: s)
@@ -36,6 +41,7 @@ public struct PathReference: Sendable, Hashable, CustomStringConvertible {
     extra = r.rest
   }
 
+  /// The path reference as an object (the current draft's form), unknown keys kept.
   public var json: JSONValue {
     var w = ObjectWriter()
     w.set("type", .string(type))
@@ -51,5 +57,6 @@ public struct PathReference: Sendable, Hashable, CustomStringConvertible {
   /// Any URL (`scheme://…`), as opposed to a path relative to the document.
   public var isURL: Bool { StoreLocation.isURL(path) }
 
+  /// The reference for messages: `type:path`.
   public var description: String { "\(type):\(path)" }
 }

@@ -2,20 +2,30 @@ import ZarrIO
 
 /// A high-content-screening plate: rows, columns, wells and acquisitions.
 public struct Plate: Sendable, Hashable {
+  /// One acquisition (imaging run) of the plate, referenced by the wells' images (`acquisitions[]`).
   public struct Acquisition: Sendable, Hashable {
+    /// The acquisition's identifier, unique in the plate; well images refer to it (`id`).
     public var id: Int
+    /// A human-readable name for the acquisition (`name`).
     public var name: String?
+    /// The largest number of fields of view in any well for this acquisition (`maximumfieldcount`).
     public var maximumFieldCount: Int?
+    /// A free-text description of the acquisition (`description`).
     public var description: String?
+    /// When the acquisition started, as an epoch timestamp (`starttime`; examples use milliseconds).
     public var startTime: Int?
+    /// When the acquisition ended, as an epoch timestamp (`endtime`; examples use milliseconds).
     public var endTime: Int?
+    /// Keys this model does not know, kept so they are written back unchanged.
     public var extra: JSONObject = [:]
 
+    /// Creates an acquisition with an identifier and an optional name.
     public init(id: Int, name: String? = nil) {
       self.id = id
       self.name = name
     }
 
+    /// Reads an acquisition from its JSON object; `pointer` locates it in error messages.
     public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
       var r = try ObjectReader(json, pointer: pointer, what: "an acquisition")
       guard let id = try r.int("id") else {
@@ -29,6 +39,7 @@ public struct Plate: Sendable, Hashable {
       extra = r.rest
     }
 
+    /// The acquisition as written to metadata, unknown keys kept.
     public var json: JSONValue {
       var w = ObjectWriter()
       w.set("id", .int(Int64(id)))
@@ -44,17 +55,22 @@ public struct Plate: Sendable, Hashable {
 
   /// A row or column: `{"name": "A"}`.
   public struct Named: Sendable, Hashable {
+    /// The row or column name, ASCII letters and digits (`name`).
     public var name: String
+    /// Keys this model does not know, kept so they are written back unchanged.
     public var extra: JSONObject = [:]
 
+    /// Creates a row or column with the given name.
     public init(_ name: String) { self.name = name }
 
+    /// Reads a row or column from its JSON object; `pointer` locates it in error messages.
     public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
       var r = try ObjectReader(json, pointer: pointer, what: "a row or column")
       self.init(try r.requiredString("name", what: "a row or column"))
       extra = r.rest
     }
 
+    /// The row or column as written to metadata, unknown keys kept.
     public var json: JSONValue {
       var w = ObjectWriter()
       w.set("name", .string(name))
@@ -63,19 +79,25 @@ public struct Plate: Sendable, Hashable {
     }
   }
 
+  /// A well as listed by the plate: its path and its position in the rows and columns (`wells[]`).
   public struct WellRef: Sendable, Hashable {
     /// `<row>/<column>`.
     public var path: String
+    /// The well's row index in the plate's `rows` (`rowIndex`); -1 when the metadata omits it (pre-0.4).
     public var rowIndex: Int
+    /// The well's column index in the plate's `columns` (`columnIndex`); -1 when the metadata omits it (pre-0.4).
     public var columnIndex: Int
+    /// Keys this model does not know, kept so they are written back unchanged.
     public var extra: JSONObject = [:]
 
+    /// Creates a well reference from its path and its 0-based row and column indices.
     public init(path: String, rowIndex: Int, columnIndex: Int) {
       self.path = path
       self.rowIndex = rowIndex
       self.columnIndex = columnIndex
     }
 
+    /// Reads a plate well from its JSON object; `pointer` locates it in error messages.
     public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
       var r = try ObjectReader(json, pointer: pointer, what: "a plate well")
       let path = try r.requiredString("path", what: "a plate well")
@@ -84,6 +106,7 @@ public struct Plate: Sendable, Hashable {
       extra = r.rest
     }
 
+    /// The plate well as written to metadata (indices omitted when unknown), unknown keys kept.
     public var json: JSONValue {
       var w = ObjectWriter()
       w.set("path", .string(path))
@@ -94,15 +117,24 @@ public struct Plate: Sendable, Hashable {
     }
   }
 
+  /// A human-readable name for the plate (`name`).
   public var name: String?
+  /// The NGFF version nested in the plate (`version`; 0.4 style, superseded by `ome.version` from 0.5 on).
   public var version: String?
+  /// The plate's rows, in order; a well's `rowIndex` indexes this list (`rows`).
   public var rows: [Named]
+  /// The plate's columns, in order; a well's `columnIndex` indexes this list (`columns`).
   public var columns: [Named]
+  /// The wells present in the plate (`wells`).
   public var wells: [WellRef]
+  /// The acquisitions the plate was imaged in, if listed (`acquisitions`).
   public var acquisitions: [Acquisition]?
+  /// The largest number of fields of view in any well (`field_count`).
   public var fieldCount: Int?
+  /// Keys this model does not know, kept so they are written back unchanged.
   public var extra: JSONObject = [:]
 
+  /// Creates a plate from its rows, columns and wells.
   public init(name: String? = nil, rows: [Named], columns: [Named], wells: [WellRef], acquisitions: [Acquisition]? = nil,
               fieldCount: Int? = nil) {
     self.name = name
@@ -113,6 +145,7 @@ public struct Plate: Sendable, Hashable {
     self.fieldCount = fieldCount
   }
 
+  /// Reads a plate from its `plate` JSON object; `pointer` locates it in error messages.
   public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
     var r = try ObjectReader(json, pointer: pointer, what: "plate")
     let acquisitions = try r.list("acquisitions") { (v, p) throws(OMEZarrError) in try Acquisition(json: v, pointer: p) }
@@ -126,6 +159,7 @@ public struct Plate: Sendable, Hashable {
     extra = r.rest
   }
 
+  /// The plate as written to metadata, unknown keys kept.
   public var json: JSONValue {
     var w = ObjectWriter()
     w.set("acquisitions", acquisitions.map { .array($0.map(\.json)) })
@@ -142,22 +176,29 @@ public struct Plate: Sendable, Hashable {
 
 /// A well: its field-of-view images.
 public struct Well: Sendable, Hashable {
+  /// One field-of-view image of the well (`images[]`).
   public struct Image: Sendable, Hashable {
+    /// The image group's path relative to the well group (`path`).
     public var path: String
+    /// The identifier of the plate acquisition the image belongs to (`acquisition`).
     public var acquisition: Int?
+    /// Keys this model does not know, kept so they are written back unchanged.
     public var extra: JSONObject = [:]
 
+    /// Creates a well image from its path and optional acquisition identifier.
     public init(path: String, acquisition: Int? = nil) {
       self.path = path
       self.acquisition = acquisition
     }
 
+    /// Reads a well image from its JSON object; `pointer` locates it in error messages.
     public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
       var r = try ObjectReader(json, pointer: pointer, what: "a well image")
       self.init(path: try r.requiredString("path", what: "a well image"), acquisition: try r.int("acquisition"))
       extra = r.rest
     }
 
+    /// The well image as written to metadata, unknown keys kept.
     public var json: JSONValue {
       var w = ObjectWriter()
       w.set("acquisition", acquisition.map { .int(Int64($0)) })
@@ -167,12 +208,17 @@ public struct Well: Sendable, Hashable {
     }
   }
 
+  /// The well's field-of-view images (`images`).
   public var images: [Image]
+  /// The NGFF version nested in the well (`version`; 0.4 style, superseded by `ome.version` from 0.5 on).
   public var version: String?
+  /// Keys this model does not know, kept so they are written back unchanged.
   public var extra: JSONObject = [:]
 
+  /// Creates a well from its field-of-view images.
   public init(images: [Image]) { self.images = images }
 
+  /// Reads a well from its `well` JSON object; `pointer` locates it in error messages.
   public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
     var r = try ObjectReader(json, pointer: pointer, what: "well")
     images = try r.list("images") { (v, p) throws(OMEZarrError) in try Image(json: v, pointer: p) } ?? []
@@ -180,6 +226,7 @@ public struct Well: Sendable, Hashable {
     extra = r.rest
   }
 
+  /// The well as written to metadata, unknown keys kept.
   public var json: JSONValue {
     var w = ObjectWriter()
     w.set("images", .array(images.map(\.json)))

@@ -2,17 +2,22 @@ import ZarrIO
 
 /// A label image's description (`image-label`): colors, properties and the source image.
 public struct ImageLabel: Sendable, Hashable {
+  /// The display color of one label value (`colors[]`).
   public struct Color: Sendable, Hashable {
+    /// The pixel value the color applies to (`label-value`).
     public var labelValue: Int
     /// Four values 0...255.
     public var rgba: [Int]?
+    /// Keys this model does not know, kept so they are written back unchanged.
     public var extra: JSONObject = [:]
 
+    /// Creates a color entry for a label value.
     public init(labelValue: Int, rgba: [Int]?) {
       self.labelValue = labelValue
       self.rgba = rgba
     }
 
+    /// Reads a label color from its JSON object; `pointer` locates it in error messages.
     public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
       var r = try ObjectReader(json, pointer: pointer, what: "a label color")
       guard let v = try r.int("label-value") else {
@@ -22,6 +27,7 @@ public struct ImageLabel: Sendable, Hashable {
       extra = r.rest
     }
 
+    /// The color entry as written to metadata, unknown keys kept.
     public var json: JSONValue {
       var w = ObjectWriter()
       w.set("label-value", .int(Int64(labelValue)))
@@ -31,21 +37,27 @@ public struct ImageLabel: Sendable, Hashable {
     }
   }
 
+  /// The NGFF version nested in `image-label` (`version`; 0.4 style, superseded by `ome.version` from 0.5 on).
   public var version: String?
+  /// The display colors of label values (`colors`).
   public var colors: [Color]?
   /// Per-label properties, each an object with `label-value` and any keys, kept as written.
   public var properties: [JSONObject]?
   /// `source.image`: the image the labels belong to, relative (default `../../`).
   public var sourceImage: String?
+  /// Keys of `source` other than `image`, kept as written.
   public var sourceExtra: JSONObject = [:]
+  /// Keys this model does not know, kept so they are written back unchanged.
   public var extra: JSONObject = [:]
 
+  /// Creates a label image description; the source image defaults to the image two levels up (`../../`).
   public init(colors: [Color]? = nil, properties: [JSONObject]? = nil, sourceImage: String? = "../../") {
     self.colors = colors
     self.properties = properties
     self.sourceImage = sourceImage
   }
 
+  /// Reads `image-label` from its JSON object; `pointer` locates it in error messages.
   public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
     var r = try ObjectReader(json, pointer: pointer, what: "image-label")
     version = try r.string("version")
@@ -62,6 +74,7 @@ public struct ImageLabel: Sendable, Hashable {
     extra = r.rest
   }
 
+  /// The label image description as written to metadata, unknown keys kept.
   public var json: JSONValue {
     var w = ObjectWriter()
     w.set("version", version.map(JSONValue.string))

@@ -2,15 +2,20 @@ import ZarrIO
 
 /// One resolution level of a multiscale image: `{"path": "0", "coordinateTransformations": [...]}`.
 public struct Dataset: Sendable, Hashable {
+  /// The level's array path, relative to the multiscale group (`path`).
   public var path: String
+  /// The transformations from the level's array indices to the image's coordinates (`coordinateTransformations`).
   public var coordinateTransformations: [Transformation]
+  /// Keys this model does not know, kept so they are written back unchanged.
   public var extra: JSONObject = [:]
 
+  /// Creates a level from its array path and its transformations.
   public init(path: String, coordinateTransformations: [Transformation]) {
     self.path = path
     self.coordinateTransformations = coordinateTransformations
   }
 
+  /// Reads a dataset from its JSON object; `pointer` locates it in error messages.
   public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
     var r = try ObjectReader(json, pointer: pointer, what: "a dataset")
     self.init(path: try r.requiredString("path", what: "a dataset"),
@@ -20,6 +25,7 @@ public struct Dataset: Sendable, Hashable {
     extra = r.rest
   }
 
+  /// The dataset as written to metadata, unknown keys kept.
   public var json: JSONValue {
     var w = ObjectWriter()
     w.set("path", .string(path))
@@ -67,18 +73,26 @@ extension Transformation {
 /// 0.4/0.5 describe the axes in ``axes``; 0.6 in ``coordinateSystems`` (the datasets map to the
 /// first, "intrinsic" one unless their output names another).
 public struct Multiscale: Sendable, Hashable {
+  /// A name for the image (`name`).
   public var name: String?
   /// The nested version of 0.4 and earlier.
   public var version: String?
+  /// The image's axes, in array dimension order (`axes`; 0.4/0.5).
   public var axes: [Axis]?
+  /// The coordinate systems, the intrinsic one first (`coordinateSystems`; 0.6).
   public var coordinateSystems: [CoordinateSystem]?
+  /// The resolution levels, level 0 (full resolution) first (`datasets`).
   public var datasets: [Dataset]
+  /// Transformations that apply to every level (0.4/0.5), or to other coordinate systems (0.6) (`coordinateTransformations`).
   public var coordinateTransformations: [Transformation]?
   /// The downsampling method (e.g. `gaussian`, `mean`).
   public var type: String?
+  /// Details of the downsampling (method, version, arguments), kept as written (`metadata`).
   public var metadata: JSONValue?
+  /// Keys this model does not know, kept so they are written back unchanged.
   public var extra: JSONObject = [:]
 
+  /// Creates a multiscale from its levels and either 0.4/0.5 axes or 0.6 coordinate systems.
   public init(name: String? = nil, axes: [Axis]? = nil, coordinateSystems: [CoordinateSystem]? = nil, datasets: [Dataset],
               type: String? = nil, metadata: JSONValue? = nil) {
     self.name = name
@@ -89,6 +103,7 @@ public struct Multiscale: Sendable, Hashable {
     self.metadata = metadata
   }
 
+  /// Reads one `multiscales` entry from its JSON object; `pointer` locates it in error messages.
   public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
     var r = try ObjectReader(json, pointer: pointer, what: "a multiscales entry")
     let version = try r.string("version")
@@ -108,6 +123,7 @@ public struct Multiscale: Sendable, Hashable {
     extra = r.rest
   }
 
+  /// The multiscale entry as written to metadata, unknown keys kept.
   public var json: JSONValue {
     var w = ObjectWriter()
     w.set("version", version.map(JSONValue.string))

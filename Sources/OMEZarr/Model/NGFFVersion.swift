@@ -12,11 +12,14 @@ public enum NGFFVersion: Sendable, Hashable, CustomStringConvertible {
   /// 0.6 and its pre-releases: RFC-5 coordinate systems and transformations.
   case v06(String)
 
-  /// The canonical spellings this library writes.
+  /// The 0.4 spelling this library writes (`"0.4"`).
   public static let latest04 = NGFFVersion.v04("0.4")
+  /// The 0.5 spelling this library writes (`"0.5"`).
   public static let latest05 = NGFFVersion.v05("0.5")
+  /// The 0.6 spelling this library writes (`"0.6rc0"`).
   public static let latest06 = NGFFVersion.v06("0.6rc0")
 
+  /// The version string as written (`"0.5"`, `"0.6.dev4"`).
   public var description: String {
     switch self {
     case .v04(let s), .v05(let s), .v06(let s): return s

@@ -9,17 +9,23 @@ import ZarrIO
 public struct OMEAttributes: Sendable, Hashable {
   /// The version string as written (`ome.version`, or for 0.4 a nested `version`).
   public var version: String?
+  /// An image's multiscale descriptions; readers use the first (`multiscales`).
   public var multiscales: [Multiscale]?
+  /// The image's per-channel rendering settings (`omero`, transitional).
   public var omero: Omero?
   /// A labels group's list of label image paths.
   public var labels: [String]?
+  /// A label image's colors, properties and source image (`image-label`).
   public var imageLabel: ImageLabel?
+  /// A plate's rows, columns, wells and acquisitions (`plate`).
   public var plate: Plate?
+  /// A well's field-of-view images (`well`).
   public var well: Well?
   /// `bioformats2raw.layout` (always 3).
   public var bioformats2rawLayout: Int?
   /// The `OME/` group's list of series image paths.
   public var series: [String]?
+  /// The 0.6 scene: coordinate systems and transformations placing images together (`scene`).
   public var scene: Scene?
   /// Other keys under `ome` (0.5+), e.g. `_creator` or RFC-8 node fields.
   public var extra: JSONObject = [:]
@@ -27,6 +33,7 @@ public struct OMEAttributes: Sendable, Hashable {
   /// canonical place. Kept so that writing back what was read changes nothing.
   public var namespaced: Bool?
 
+  /// Creates empty metadata, to be filled in before writing.
   public init() {}
 
   static let topLevelKeys = ["multiscales", "omero", "labels", "image-label", "plate", "well", "bioformats2raw.layout", "series", "scene"]

@@ -3,17 +3,23 @@ import ZarrIO
 /// A reference to a coordinate system: by `name`, optionally in the node at `path` (0.6), or by
 /// `id` (RFC-8). Older 0.6 drafts wrote a bare string, read as the name.
 public struct CoordinateSystemRef: Sendable, Hashable, CustomStringConvertible {
+  /// The coordinate system's name (`name`).
   public var name: String?
+  /// The node holding the coordinate system, relative to the referring node; `nil` means this node (`path`).
   public var path: String?
+  /// The coordinate system's identifier in an RFC-8 collection (`id`).
   public var id: String?
+  /// Keys this model does not know, kept so they are written back unchanged.
   public var extra: JSONObject = [:]
 
+  /// Creates a reference by name, by name in the node at `path`, or by RFC-8 `id`.
   public init(name: String? = nil, path: String? = nil, id: String? = nil) {
     self.name = name
     self.path = path
     self.id = id
   }
 
+  /// Reads a reference from a bare name string or an object; `pointer` locates it in error messages.
   public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
     if let s = json.stringValue {
       self.init(name: s)
@@ -24,6 +30,7 @@ public struct CoordinateSystemRef: Sendable, Hashable, CustomStringConvertible {
     extra = r.rest
   }
 
+  /// The reference as an object (the canonical 0.6rc0 form), unknown keys kept.
   public var json: JSONValue {
     var w = ObjectWriter()
     w.set("id", id.map(JSONValue.string))
@@ -33,6 +40,7 @@ public struct CoordinateSystemRef: Sendable, Hashable, CustomStringConvertible {
     return w.json
   }
 
+  /// The reference for messages: `path:name`, or the name (or `id`) alone.
   public var description: String {
     [path.map { "\($0):" }, name ?? id].compactMap { $0 }.joined()
   }
@@ -43,20 +51,31 @@ public struct CoordinateSystemRef: Sendable, Hashable, CustomStringConvertible {
 /// Parameters this library does not understand are kept verbatim (``Kind/other(_:)`` and
 /// ``extra``), so documents round-trip. Inline parameters and `path` references are both kept.
 public struct Transformation: Sendable, Hashable {
+  /// The transformation's type and its parameters.
   public indirect enum Kind: Sendable, Hashable {
+    /// The identity: output coordinates equal input coordinates (`identity`).
     case identity
     /// Output axis `i` is input axis `mapAxis[i]`.
     case mapAxis([Int])
+    /// Drops the listed input axes and creates the listed output axes, which get value 0 (`projectAxis`).
     case projectAxis(droppedInputs: [Int], createdOutputs: [Int])
+    /// Adds one offset per axis (`translation`), in the output coordinate system's units.
     case translation([Double])
+    /// Multiplies by one factor per axis (`scale`).
     case scale([Double])
     /// Rows of an M x (N+1) matrix (the homogeneous last row omitted).
     case affine([[Double]])
+    /// Rows of an N x N rotation matrix, orthonormal with determinant 1 (`rotation`).
     case rotation([[Double]])
+    /// Transformations applied one after another, first to last (`sequence`).
     case sequence([Transformation])
+    /// A displacement field stored in the multiscale group at `path`, added to the input coordinates.
     case displacements(interpolation: String?)
+    /// A coordinate field stored in the multiscale group at `path`, giving the output coordinates directly.
     case coordinates(interpolation: String?)
+    /// A transformation with its explicit inverse (`forward`, `inverse`).
     case bijection(forward: Transformation, inverse: Transformation)
+    /// Transformations of subsets of the axes, combined into one (`byDimension`).
     case byDimension([ByDimensionPart])
     /// Pre-0.6.dev3 data only.
     case inverseOf(Transformation)
@@ -64,14 +83,20 @@ public struct Transformation: Sendable, Hashable {
     case other(String)
   }
 
+  /// The transformation's type and inline parameters.
   public var kind: Kind
+  /// A name for the transformation (`name`).
   public var name: String?
+  /// The coordinate system the transformation maps from (`input`).
   public var input: CoordinateSystemRef?
+  /// The coordinate system the transformation maps to (`output`).
   public var output: CoordinateSystemRef?
   /// A Zarr node holding the parameters (affine, rotation, displacements, coordinates; 0.4 scale).
   public var path: String?
+  /// Keys this model does not know, kept so they are written back unchanged.
   public var extra: JSONObject = [:]
 
+  /// Creates a transformation of the given kind, optionally named, with its systems and a parameter `path`.
   public init(_ kind: Kind, name: String? = nil, input: CoordinateSystemRef? = nil, output: CoordinateSystemRef? = nil,
               path: String? = nil) {
     self.kind = kind
@@ -81,8 +106,11 @@ public struct Transformation: Sendable, Hashable {
     self.path = path
   }
 
+  /// A `scale` transformation with one factor per axis, without input or output.
   public static func scale(_ s: [Double]) -> Transformation { Transformation(.scale(s)) }
+  /// A `translation` transformation with one offset per axis, without input or output.
   public static func translation(_ t: [Double]) -> Transformation { Transformation(.translation(t)) }
+  /// The `identity` transformation, without input or output.
   public static let identity = Transformation(.identity)
 
   /// The `type` string.
@@ -105,6 +133,7 @@ public struct Transformation: Sendable, Hashable {
     }
   }
 
+  /// Reads a transformation from its JSON object, keeping unreadable parameters as `.other`; `pointer` locates errors.
   public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
     var r = try ObjectReader(json, pointer: pointer, what: "a coordinate transformation")
     let type = try r.requiredString("type", what: "a coordinate transformation")
@@ -172,6 +201,7 @@ public struct Transformation: Sendable, Hashable {
     }
   }
 
+  /// The transformation as written to metadata (0.6rc0 form), unknown keys kept.
   public var json: JSONValue {
     var w = ObjectWriter()
     w.set("type", .string(type))
@@ -207,17 +237,23 @@ public struct Transformation: Sendable, Hashable {
 /// Reads both the 0.6rc0 form `{"transformation": T, "inputAxes": [..], "outputAxes": [..]}` and the
 /// older flattened form `{...T, "input_axes": [..], "output_axes": [..]}`; writes the 0.6rc0 form.
 public struct ByDimensionPart: Sendable, Hashable {
+  /// The transformation applied to the selected axes (`transformation`).
   public var transformation: Transformation
+  /// The indices of the input axes the part reads (`inputAxes`).
   public var inputAxes: [Int]
+  /// The indices of the output axes the part writes (`outputAxes`).
   public var outputAxes: [Int]
+  /// Keys this model does not know, kept so they are written back unchanged.
   public var extra: JSONObject = [:]
 
+  /// Creates a part applying `transformation` from `inputAxes` to `outputAxes`.
   public init(_ transformation: Transformation, inputAxes: [Int], outputAxes: [Int]) {
     self.transformation = transformation
     self.inputAxes = inputAxes
     self.outputAxes = outputAxes
   }
 
+  /// Reads a part in the 0.6rc0 or the older flattened form; `pointer` locates it in error messages.
   public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
     var r = try ObjectReader(json, pointer: pointer, what: "a byDimension part")
     // Axis indices; older drafts named the axes instead, which is not read (the whole
@@ -239,6 +275,7 @@ public struct ByDimensionPart: Sendable, Hashable {
     }
   }
 
+  /// The part in the 0.6rc0 form, unknown keys kept.
   public var json: JSONValue {
     var w = ObjectWriter()
     w.set("transformation", transformation.json)

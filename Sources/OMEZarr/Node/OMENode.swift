@@ -8,16 +8,21 @@ import ZarrIO
 ///       let tile = try level0.read([0..<1, 0..<1, 0..<256, 0..<256])
 ///     }
 public struct OMENode: Sendable {
+  /// The Zarr group or array underneath.
   public let zarr: ZarrNode
+  /// What the node is, classified from its metadata (image, label image, plate, well, ...).
   public let kind: OMENodeKind
+  /// The node's OME metadata, for any version.
   public let metadata: OMEAttributes
 
+  /// The store the node is read from.
   public var store: any Store {
     switch zarr {
     case .array(let a): return a.store
     case .group(let g): return g.store
     }
   }
+  /// The node's path in the store (`""` is the root).
   public var path: String { zarr.path }
   /// The NGFF version (declared, else 0.4 for unversioned top-level metadata, `nil` for plain Zarr).
   public var version: NGFFVersion? {
@@ -63,7 +68,9 @@ public struct OMENode: Sendable {
 
 /// A multiscale image with its levels as ZarrIO arrays.
 public struct OMEImage: Sendable {
+  /// The node that holds the image.
   public let node: OMENode
+  /// The multiscale description the levels were opened from.
   public let multiscale: Multiscale
   /// Level 0 (full resolution) first.
   public let levels: [ZarrArray]
@@ -83,7 +90,9 @@ public struct OMEImage: Sendable {
     self.levels = levels
   }
 
+  /// The axes of the levels, in array dimension order.
   public var axes: [Axis] { multiscale.levelAxes }
+  /// The node's per-channel rendering settings (`omero`), if any.
   public var omero: Omero? { node.metadata.omero }
 
   /// Scale (pixel size) of level `i` per axis.

@@ -8,7 +8,9 @@ public enum DownsamplingMethod: String, Sendable, Hashable, CaseIterable {
   case nearest
   /// The most frequent value (labels: never invents a label). Ties go to the smallest value.
   case mode
+  /// The smallest value of the block.
   case min
+  /// The largest value of the block.
   case max
   /// The median (for an even count, the lower middle value: never invents a value).
   case median

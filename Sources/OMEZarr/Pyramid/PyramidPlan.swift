@@ -8,12 +8,16 @@ import ZarrIO
 /// (e.g. z 2 µm, xy 0.5 µm) first become near-isotropic. Levels continue until the largest space
 /// dimension fits in one chunk, or to `levels` when given.
 public struct PyramidPlan: Sendable, Hashable {
+  /// The shape of each level, level 0 (full resolution) first.
   public var shapes: [[Int]]
   /// Factors from the previous level (all 1 for level 0).
   public var factors: [[Int]]
+  /// The pixel size of each level per axis, in the axes' units (level 0's is the image's scale).
   public var scales: [[Double]]
+  /// The position of each level's first pixel centre per axis, in the axes' units.
   public var translations: [[Double]]
 
+  /// The number of levels.
   public var count: Int { shapes.count }
 
   /// Plans levels for an image of `shape` with `axes`, level-0 `scale` and `translation`.

@@ -5,7 +5,9 @@
 /// apply it with ``apply(_:)``, invert it with ``inverse()`` and, when it is affine, hand
 /// ``affineMatrix`` to a viewer.
 public struct CoordinateMapping: Sendable, CustomStringConvertible {
+  /// The number of coordinates of an input point.
   public let inputDimension: Int
+  /// The number of coordinates of an output point.
   public let outputDimension: Int
   let step: Step
 
@@ -40,8 +42,11 @@ public struct CoordinateMapping: Sendable, CustomStringConvertible {
     outputDimension = output
   }
 
+  /// The identity on `n` axes.
   public static func identity(_ n: Int) -> CoordinateMapping { CoordinateMapping(.identity, input: n, output: n) }
+  /// Multiplies each coordinate by its factor in `s`.
   public static func scale(_ s: [Double]) -> CoordinateMapping { CoordinateMapping(.scale(s), input: s.count, output: s.count) }
+  /// Adds to each coordinate its offset in `t`.
   public static func translation(_ t: [Double]) -> CoordinateMapping {
     CoordinateMapping(.translation(t), input: t.count, output: t.count)
   }
@@ -245,6 +250,7 @@ public struct CoordinateMapping: Sendable, CustomStringConvertible {
     return h
   }
 
+  /// The mapping for messages, e.g. `scale[2.0, 2.0]` or a sequence of such steps.
   public var description: String {
     switch step {
     case .identity: return "identity"

@@ -3,11 +3,14 @@ import ZarrIO
 /// Where a transformation's `path` parameters are read from: the store, and the node whose
 /// metadata holds the transformation (relative paths resolve against it, `/…` against the root).
 public struct ParameterSource: Sendable {
+  /// The store parameter arrays are read from.
   public let store: any Store
+  /// The store path of the node whose metadata holds the transformation.
   public let base: String
   /// Fields larger than this many values are refused rather than loaded.
   public var maxFieldValues = 1 << 27
 
+  /// Reads parameters from `store`, resolving relative paths against the node at `base`.
   public init(store: any Store, base: String) {
     self.store = store
     self.base = base

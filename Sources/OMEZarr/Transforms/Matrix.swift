@@ -1,11 +1,14 @@
 /// A small dense row-major matrix of doubles: the parameters of affine and rotation transformations
 /// (at most a few rows and columns), with the linear algebra the transform graph needs.
 public struct Matrix: Sendable, Hashable, CustomStringConvertible {
+  /// The number of rows.
   public let rows: Int
+  /// The number of columns.
   public let columns: Int
   /// `rows * columns` entries, row by row.
   public var entries: [Double]
 
+  /// Creates a `rows` x `columns` matrix from its entries, row by row; they must fill it exactly.
   public init(rows: Int, columns: Int, entries: [Double]) {
     precondition(entries.count == rows * columns, "matrix entries do not fill \(rows)x\(columns)")
     self.rows = rows
@@ -20,25 +23,30 @@ public struct Matrix: Sendable, Hashable, CustomStringConvertible {
     self.init(rows: rowList.count, columns: c, entries: rowList.flatMap { $0 })
   }
 
+  /// The `n` x `n` identity matrix.
   public static func identity(_ n: Int) -> Matrix {
     var m = Matrix(rows: n, columns: n, entries: [Double](repeating: 0, count: n * n))
     for i in 0..<n { m[i, i] = 1 }
     return m
   }
 
+  /// The entry in row `r`, column `c` (0-based).
   public subscript(r: Int, c: Int) -> Double {
     get { entries[r * columns + c] }
     set { entries[r * columns + c] = newValue }
   }
 
+  /// The entries as a list of rows, as affine and rotation parameters are written.
   public var rowList: [[Double]] { (0..<rows).map { Array(entries[($0 * columns)..<(($0 + 1) * columns)]) } }
 
+  /// The matrix with rows and columns swapped.
   public var transposed: Matrix {
     var t = Matrix(rows: columns, columns: rows, entries: entries)
     for r in 0..<rows { for c in 0..<columns { t[c, r] = self[r, c] } }
     return t
   }
 
+  /// The matrix product `a` x `b`; `a.columns` must equal `b.rows`.
   public static func * (a: Matrix, b: Matrix) -> Matrix {
     precondition(a.columns == b.rows, "matrix product of \(a.rows)x\(a.columns) and \(b.rows)x\(b.columns)")
     var out = Matrix(rows: a.rows, columns: b.columns, entries: [Double](repeating: 0, count: a.rows * b.columns))
@@ -130,5 +138,6 @@ public struct Matrix: Sendable, Hashable, CustomStringConvertible {
     return true
   }
 
+  /// The matrix as its list of rows, `[[a, b], [c, d]]`.
   public var description: String { "\(rowList)" }
 }

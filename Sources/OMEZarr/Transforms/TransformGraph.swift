@@ -3,9 +3,12 @@ import ZarrIO
 /// A coordinate system in a hierarchy: the node that declares it (its store path) and its name.
 /// An array's own coordinate system (the pixel grid of a level) has the array's path and no name.
 public struct CoordinateSystemID: Sendable, Hashable, Comparable, CustomStringConvertible {
+  /// The store path of the node declaring the system, or of the array for an array's system.
   public var path: String
+  /// The system's name in that node; `nil` for an array's own coordinate system.
   public var name: String?
 
+  /// Identifies the system `name` of the node at `path` (`nil` name: the array at `path`).
   public init(path: String, name: String?) {
     self.path = path
     self.name = name
@@ -17,6 +20,7 @@ public struct CoordinateSystemID: Sendable, Hashable, Comparable, CustomStringCo
     return path.isEmpty ? name : "\(path)/\(name)"
   }
 
+  /// Orders by path, then by name.
   public static func < (a: Self, b: Self) -> Bool { (a.path, a.name ?? "") < (b.path, b.name ?? "") }
 }
 
@@ -34,8 +38,11 @@ public struct CoordinateSystemID: Sendable, Hashable, Comparable, CustomStringCo
 public struct TransformGraph: Sendable {
   /// A transformation between two systems, with where it was declared.
   public struct Edge: Sendable {
+    /// The system the transformation maps from.
     public var input: CoordinateSystemID
+    /// The system the transformation maps to.
     public var output: CoordinateSystemID
+    /// The transformation as declared.
     public var transformation: Transformation
     /// The node whose metadata holds it (parameter paths resolve against it).
     public var node: String
@@ -43,6 +50,7 @@ public struct TransformGraph: Sendable {
     public var pointer: String
   }
 
+  /// The store the hierarchy is read from.
   public let store: any Store
   /// The node the graph was built from.
   public let root: String
@@ -50,6 +58,7 @@ public struct TransformGraph: Sendable {
   public internal(set) var systems: [CoordinateSystemID: [Axis]] = [:]
   /// Array coordinate systems seen (level arrays), with their dimension when known.
   public internal(set) var arrays: [CoordinateSystemID: Int?] = [:]
+  /// Every transformation gathered, as declared (forward direction).
   public internal(set) var edges: [Edge] = []
   /// Nodes read so far.
   public internal(set) var nodes: Set<String> = []
@@ -266,8 +275,11 @@ public struct TransformGraph: Sendable {
 
   /// One step of a path: an edge walked forward or backward.
   public struct Step: Sendable, CustomStringConvertible {
+    /// The transformation walked.
     public var edge: Edge
+    /// Whether the edge is walked backwards, from its output to its input, through its inverse.
     public var inverted: Bool
+    /// The step for messages: the transformation's type and name, and the systems it goes between.
     public var description: String {
       let t = edge.transformation
       let what = t.name.map { "\(t.type) '\($0)'" } ?? t.type

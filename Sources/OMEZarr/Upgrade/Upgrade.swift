@@ -8,6 +8,7 @@ import ZarrIO
 /// files (e.g. `OME/METADATA.ome.xml`) are copied unchanged. Each group's metadata is written after
 /// its children, so an interrupted upgrade never looks complete.
 public enum Upgrade {
+  /// How arrays are re-encoded and whether an existing destination is replaced.
   public struct Options: Sendable {
     /// Compression of re-encoded arrays.
     public var compressor: Compressor = .zstd(level: 3)
@@ -15,6 +16,7 @@ public enum Upgrade {
     public var sharded = true
     /// Replace an existing destination.
     public var overwrite = false
+    /// The defaults: zstd level 3, sharded, no overwrite.
     public init() {}
   }
 

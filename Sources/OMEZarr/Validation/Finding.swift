@@ -2,9 +2,12 @@ import ZarrIO
 
 /// How serious a validation finding is: an `error` breaks a MUST, a `warning` a SHOULD.
 public enum Severity: String, Sendable, Hashable, Comparable {
+  /// A MUST of the specification is broken (a SHOULD too, in strict mode).
   case error
+  /// A SHOULD of the specification is not followed.
   case warning
 
+  /// Orders errors before warnings.
   public static func < (a: Severity, b: Severity) -> Bool { a == .error && b == .warning }
 }
 
@@ -12,6 +15,7 @@ public enum Severity: String, Sendable, Hashable, Comparable {
 public struct Finding: Sendable, Hashable, CustomStringConvertible {
   /// A stable identifier of the rule (`"axes.order"`, `"level.ndim"`); see ``ValidationRule``.
   public var rule: String
+  /// Whether the finding breaks a MUST (`error`) or a SHOULD (`warning`).
   public var severity: Severity
   /// The store path of the node (`""` for the root, `"plate/A/1/0"`).
   public var path: String
@@ -20,6 +24,7 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
   /// A sentence a person can act on.
   public var message: String
 
+  /// Creates a finding of `rule` at `pointer` in the node at `path`.
   public init(rule: String, severity: Severity, path: String, pointer: String, message: String) {
     self.rule = rule
     self.severity = severity
@@ -28,6 +33,7 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
     self.message = message
   }
 
+  /// One line: `severity [rule] message (at pointer)`.
   public var description: String {
     "\(severity.rawValue) [\(rule)] \(message)" + (pointer.isEmpty ? "" : " (at \(pointer))")
   }
@@ -52,7 +58,9 @@ public struct ValidationReport: Sendable {
 
   /// Valid when no finding is an error (warnings allowed).
   public var isValid: Bool { !findings.contains { $0.severity == .error } }
+  /// The findings that are errors.
   public var errors: [Finding] { findings.filter { $0.severity == .error } }
+  /// The findings that are warnings.
   public var warnings: [Finding] { findings.filter { $0.severity == .warning } }
 
   /// `{"valid": bool, "version": ..., "kind": ..., "findings": [...]}`.

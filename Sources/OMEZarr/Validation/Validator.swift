@@ -13,6 +13,7 @@ import ZarrIO
 ///
 /// Every MUST of the specification is an error, every SHOULD a warning (an error with `strict`).
 public struct Validator: Sendable {
+  /// What the validator checks beyond the metadata rules, and how strictly.
   public struct Options: Sendable {
     /// SHOULDs of the strict schemas become errors.
     public var strict = false
@@ -22,10 +23,13 @@ public struct Validator: Sendable {
     public var metadataOnly = false
     /// Stop walking after this many nodes (a guard against runaway hierarchies).
     public var maxNodes = 1_000_000
+    /// The defaults: not strict, no chunks decoded, arrays required, at most a million nodes.
     public init() {}
   }
 
+  /// What the validator checks, and how strictly.
   public var options: Options
+  /// Creates a validator with the given options.
   public init(options: Options = Options()) { self.options = options }
 
   /// Validates the node at `path` in `store` and everything below it.

@@ -4,6 +4,7 @@ import ZarrIO
 public struct ImageOptions: Sendable {
   /// The NGFF version (0.5 by default: Zarr v3, sharded).
   public var version: NGFFVersion = .latest05
+  /// A name for the image, written as the multiscale's `name`.
   public var name: String?
   /// One axis per dimension (e.g. `[.channel(), .space("z"), .space("y"), .space("x")]`).
   public var axes: [Axis]
@@ -22,6 +23,7 @@ public struct ImageOptions: Sendable {
   public var compressor: Compressor = .blosc(cname: "zstd", clevel: 3, shuffle: .shuffle)
   /// Exact number of levels; default: until the largest space dimension fits one chunk.
   public var levels: Int?
+  /// How each level is computed from the one above (`mean` by default; `mode` suits labels).
   public var method: DownsamplingMethod = .mean
   /// Never downsample z.
   public var xyOnly = false
@@ -32,6 +34,7 @@ public struct ImageOptions: Sendable {
   /// Replace an existing node.
   public var overwrite = false
 
+  /// Options for an image with `axes`, level-0 pixel size and position, written as `version`.
   public init(axes: [Axis], scale: [Double]? = nil, translation: [Double]? = nil, version: NGFFVersion = .latest05) {
     self.axes = axes
     self.scale = scale

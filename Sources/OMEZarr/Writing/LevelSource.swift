@@ -3,17 +3,21 @@ import ZarrIO
 /// Something that provides any region of a full-resolution image, so a pyramid can be written
 /// block by block: an in-memory buffer, a Zarr array, a TIFF reader.
 public protocol LevelSource: Sendable {
+  /// The image's shape, one length per axis.
   var shape: [Int] { get }
+  /// The data type of the elements.
   var dataType: DataType { get }
   /// The elements of `region` (C order).
   func readRegion(_ region: [Range<Int>]) throws -> ArrayBuffer
 }
 
 extension ArrayBuffer: LevelSource {
+  /// The elements of `region`, copied from the buffer (C order).
   public func readRegion(_ region: [Range<Int>]) throws -> ArrayBuffer { try self.region(region) }
 }
 
 extension ZarrArray: LevelSource {
+  /// The elements of `region`, read from the array's chunks (C order).
   public func readRegion(_ region: [Range<Int>]) throws -> ArrayBuffer { try read(region) }
 }
 

@@ -2,14 +2,20 @@ import ZarrIO
 
 /// One field of view of a plate: which well it belongs to and its image.
 public struct PlateField: Sendable {
+  /// The name of the well's row, ASCII letters and digits (`"A"`).
   public var row: String
+  /// The name of the well's column, ASCII letters and digits (`"1"`).
   public var column: String
   /// The field's path inside the well (`"0"`, `"1"`, ...).
   public var path: String
+  /// The identifier of the plate acquisition the field was imaged in, if the plate lists acquisitions.
   public var acquisition: Int?
+  /// The field's full-resolution image.
   public var image: any LevelSource
+  /// How the field's image is written (axes, pyramid, chunks, version).
   public var options: ImageOptions
 
+  /// Creates a field of the well at `row`/`column`, stored at `path` inside the well.
   public init(row: String, column: String, path: String, acquisition: Int? = nil, image: any LevelSource, options: ImageOptions) {
     self.row = row
     self.column = column
