@@ -178,6 +178,24 @@ struct ConvertCommandTests {
     try #require(r.status == 0, "make-sample-tiff: \(r.stderrText)")
   }
 
+  @Test func convertsAZarrInputOverHTTP() throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("s.ome.tif").path
+    try Self.makeStack(tiff, planes: 6, size: 48)
+    let local = dir.appendingPathComponent("a.ome.zarr").path
+    #expect(try CLI.ome2zarr("convert", tiff, local, "--quiet").status == 0)
+    let server = try HTTPServer(serving: dir)
+    defer { server.stop() }
+    let copy = dir.appendingPathComponent("b.ome.zarr").path
+    let r = try CLI.ome2zarr("convert", server.url + "/a.ome.zarr", copy, "--quiet", "--compressor", "zstd")
+    #expect(r.status == 0, "\(r.stderr)")
+    let a = try #require(try OMENode.open(path: local).image()), b = try #require(try OMENode.open(path: copy).image())
+    #expect(b.levels.map(\.shape) == a.levels.map(\.shape))
+    #expect(try b.levels[0].read().bytes == a.levels[0].read().bytes)
+    #expect(try CLI.ome2zarr("verify", tiff, copy).status == 0)
+    #expect(try server.statistics().requests > 0)
+  }
+
   @Test func unsupportedDestinationsAreUsageErrorsAndWriteNothing() throws {
     let dir = try CLI.temporaryDirectory()
     let tiff = dir.appendingPathComponent("s.ome.tif").path

@@ -143,16 +143,17 @@ extension CollectionDocument {
   public static func detect(at location: StoreLocation) -> CollectionDocument? {
     var location = location
     if location.name == "zarr.json" { location = location.parent }
-    let ome: JSONObject?
+    let storage: Storage
     switch location.entry() {
     case .absent: return nil
-    case .object:
-      ome = (try? location.read()).flatMap { $0 }.flatMap { try? JSONValue.parse($0) }?["ome"]?.objectValue
-    case .prefix, nil:
-      if location.isRemote && location.name.hasSuffix(".json") { return try? read(at: location) }
-      ome = (try? ZarrGroup.open(in: location.openStore()))?.attributes["ome"]?.objectValue
+    case .object: storage = .jsonFile
+    case .prefix: storage = .zarrGroup
+    case nil: storage = location.isRemote && location.name.hasSuffix(".json") ? .jsonFile : .zarrGroup
     }
-    guard let ome, isNode(ome) else { return nil }
-    return try? read(at: location)
+    // Read once: the object decides, and becomes the document.
+    guard let object = try? loadObject(location, storage: storage), let ome = object["ome"]?.objectValue, isNode(ome) else {
+      return nil
+    }
+    return try? CollectionDocument(object: object, location: location, storage: storage)
   }
 }

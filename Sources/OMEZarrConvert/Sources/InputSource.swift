@@ -1,13 +1,11 @@
-import Foundation
 import OMEZarr
 import ZarrIO
 
 /// One image to convert, chosen from the inputs of a conversion: its name and its planes.
 ///
 /// `InputSource.open(_:)` decides what the inputs are (a Zarr to re-encode, a folder of planes,
-/// several plane files, or one TIFF with one or more images). Together with `TIFF/TIFFFile.swift`
-/// (libtiff and raw reads) this file is where the input side of the converter touches the file
-/// system.
+/// several plane files, or one TIFF with one or more images), asking the location layer what the
+/// paths hold; TIFF pixels are read with libtiff (`TIFF/TIFFFile.swift`).
 public struct InputSource: Sendable {
   /// What a list of inputs is.
   public enum Kind: String, Sendable, Hashable, CustomStringConvertible {
@@ -37,7 +35,6 @@ public struct InputSource: Sendable {
 
   /// What `inputs` are, without opening them: one directory (or URL) is a Zarr when it holds Zarr
   /// metadata, else a folder of planes; several paths are plane files; one file is a TIFF.
-  /// This file is the one place OMEZarrConvert asks the local filesystem about its inputs.
   ///
   /// Throws `ConvertError.unreadable` when a single input does not exist.
   public static func kind(of inputs: [String]) throws -> Kind {
@@ -49,7 +46,7 @@ public struct InputSource: Sendable {
       let detected = (try? NodeKind.detect(StoreLocation(first).openStore(), "")) ?? nil
       return detected != nil ? .zarr : .planeFolder
     }
-    guard FileManager.default.fileExists(atPath: first) else {
+    guard let found = entry(first), found != .absent else {
       throw ConvertError(.unreadable, "no such file or directory", file: first)
     }
     return .tiff
@@ -77,16 +74,18 @@ public struct InputSource: Sendable {
     }
   }
 
-  /// Whether `path` is an existing directory.
-  static func isDirectory(_ path: String) -> Bool {
-    var isDir: ObjCBool = false
-    return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
-  }
+  /// What is at `path` (`nil` when the path cannot be a location).
+  static func entry(_ path: String) -> StoreEntry? { (try? StoreLocation(path))?.entry() }
 
-  /// The names in `folder`, or an `unreadable` error.
+  /// Whether `path` is an existing directory.
+  static func isDirectory(_ path: String) -> Bool { entry(path) == .prefix }
+
+  /// The names in `folder` (files and folders), or an `unreadable` error.
   static func contents(of folder: String) throws -> [String] {
     do {
-      return try FileManager.default.contentsOfDirectory(atPath: folder)
+      guard entry(folder) == .prefix else { throw ZarrError(.notFound, "not a folder") }
+      let (keys, prefixes) = try StoreLocation(folder).openStore().listDirectory("")
+      return keys + prefixes
     } catch {
       throw ConvertError(.unreadable, "cannot list the folder", file: folder)
     }
@@ -94,7 +93,7 @@ public struct InputSource: Sendable {
 
   /// The size in bytes and modification time of an input file (0 when it cannot be read).
   static func fileAttributes(_ path: String) -> (size: Int, modified: Double) {
-    let attrs = (try? FileManager.default.attributesOfItem(atPath: path)) ?? [:]
-    return ((attrs[.size] as? Int) ?? 0, (attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
+    let info = (try? StoreLocation(path))?.objectInfo()
+    return (info?.size ?? 0, info?.modified ?? 0)
   }
 }

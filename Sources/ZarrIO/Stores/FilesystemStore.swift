@@ -315,6 +315,17 @@ struct FileLocationScheme: LocationScheme {
     return (st.st_mode & S_IFMT) == S_IFDIR ? .prefix : .object
   }
 
+  func objectInfo(at location: StoreLocation) -> StoreObjectInfo? {
+    var st = stat()
+    guard stat(location.path, &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR else { return nil }
+    #if canImport(Darwin)
+      let modified = Double(st.st_mtimespec.tv_sec) + Double(st.st_mtimespec.tv_nsec) / 1e9
+    #else
+      let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+    #endif
+    return StoreObjectInfo(size: Int(st.st_size), modified: modified)
+  }
+
   func canonical(_ location: StoreLocation) -> StoreLocation {
     // The longest existing prefix with its links resolved, then the rest as it is.
     var existing = location.components

@@ -155,6 +155,12 @@ public struct StoreLocation: Sendable, Hashable, CustomStringConvertible {
     (try? LocationSchemes.handler(for: self))?.entry(at: self)
   }
 
+  /// The size and modification time of the object at this location, when its scheme keeps them
+  /// (files); `nil` when it does not or nothing is there.
+  public func objectInfo() -> StoreObjectInfo? {
+    (try? LocationSchemes.handler(for: self))?.objectInfo(at: self)
+  }
+
   /// This location with symbolic links resolved (for files), for deciding what is inside what.
   public var canonical: StoreLocation {
     (try? LocationSchemes.handler(for: self))?.canonical(self) ?? self
@@ -183,6 +189,19 @@ public enum StoreEntry: Sendable, Hashable {
   case prefix
 }
 
+/// The size and modification time of a stored object.
+public struct StoreObjectInfo: Sendable, Hashable {
+  /// The size in bytes.
+  public var size: Int
+  /// The modification time, in seconds since 1970.
+  public var modified: Double
+  /// An object's size and modification time.
+  public init(size: Int, modified: Double) {
+    self.size = size
+    self.modified = modified
+  }
+}
+
 /// A way to reach stores: the URL schemes (and archive file extensions) it handles and how it
 /// opens a store at a location. A new place to keep data is one conforming type, registered with
 /// ``LocationSchemes/register(_:)``.
@@ -198,6 +217,8 @@ public protocol LocationScheme: Sendable {
   func entry(at location: StoreLocation) -> StoreEntry?
   /// `location` with aliases (symbolic links) resolved; the location itself by default.
   func canonical(_ location: StoreLocation) -> StoreLocation
+  /// The size and modification time of the object at `location`; `nil` by default.
+  func objectInfo(at location: StoreLocation) -> StoreObjectInfo?
 }
 
 extension LocationScheme {
@@ -205,6 +226,8 @@ extension LocationScheme {
   public var archiveExtensions: [String] { [] }
   /// No aliases.
   public func canonical(_ location: StoreLocation) -> StoreLocation { location }
+  /// No object information.
+  public func objectInfo(at location: StoreLocation) -> StoreObjectInfo? { nil }
 }
 
 /// The registry of location schemes: files and HTTP(S) built in, more registered at run time.

@@ -54,7 +54,8 @@ struct Info: ParsableCommand {
       }
       return
     }
-    guard location.entry() != .absent && location.entry() != .object else {
+    let entry = location.entry()
+    guard entry != .absent && entry != .object else {
       throw ZarrError(.notFound, "'\(path)' is not a directory")
     }
     let store = try location.openStore()
