@@ -20,8 +20,10 @@ public struct ZarrArray: Sendable {
   public let codecChain: CodecChain
   /// Store chunks even when every element equals the fill value.
   public var writeEmptyChunks = false
-  /// Leave alone chunks (shards) that a write would cover completely when they are already stored:
-  /// for resuming an interrupted, deterministic write without rewriting what it finished.
+  /// Leave alone chunks (shards) that a write would cover completely when they are already stored
+  /// and whole: for resuming an interrupted, deterministic write without rewriting what it finished.
+  /// A torn object (truncated, zeroed tail) is rewritten; a shard is checked by its index alone
+  /// (see `CodecChain.storedChunkIsIntact`).
   public var skipStoredChunks = false
   /// How many threads encode and decode chunks.
   public var concurrency = Parallel.processorCount
@@ -190,7 +192,9 @@ public struct ZarrArray: Sendable {
   public func read(_ region: [Range<Int>]? = nil) throws -> ArrayBuffer {
     let region = region ?? fullRegion
     try check(region)
-    let count = region.map(\.count).reduce(dataType.size, *)
+    guard let count = CheckedArithmetic.product(region.map(\.count), times: dataType.size) else {
+      throw ZarrError(.invalidArgument, "a region of shape \(region.map(\.count)) of \(dataType) has more than \(Int.max) bytes", key: path)
+    }
     var failure: (any Error)? = nil
     let bytes = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
       do {
@@ -284,7 +288,7 @@ public struct ZarrArray: Sendable {
           }
         }
         if o.coversBox {
-          if skipStoredChunks, try store.exists(chunkKey(coords)) { return }
+          if skipStoredChunks, try codecChain.storedChunkIsIntact(chunkKey(coords), in: store) { return }
           var chunk = ArrayBuffer(shape: chunkShape, dataType: dataType, fill: fillValue).bytes
           update(&chunk)
           try writeChunk(coords, chunk)

@@ -38,7 +38,9 @@ extension ArrayMetadata {
         else { return shape }
         dims = order.map { dims[$0] }
       case "sharding_indexed":
-        guard let inner = c.configuration["chunk_shape"]?.arrayValue?.compactMap(\.intValue), inner.count == dims.count else {
+        guard let inner = c.configuration["chunk_shape"]?.arrayValue?.compactMap(\.intValue), inner.count == dims.count,
+          inner.allSatisfy({ $0 > 0 })
+        else {
           return shape
         }
         for (j, d) in dims.enumerated() { shape[d] = inner[j] }

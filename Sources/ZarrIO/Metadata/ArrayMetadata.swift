@@ -56,32 +56,40 @@ public struct ArrayMetadata: Sendable, Hashable {
     self.v2FillValueIsNull = false
   }
 
-  /// Number of chunks along each dimension: `ceil(shape / chunkShape)`.
+  /// Number of chunks along each dimension: `ceil(shape / chunkShape)` (0 where a chunk size is not positive).
   public var gridShape: [Int] {
-    zip(shape, chunkShape).map { s, c in (s + c - 1) / c }
+    zip(shape, chunkShape).map { s, c in c > 0 && s >= 0 ? CheckedArithmetic.ceilDiv(s, c) : 0 }
   }
 
+  /// The JSON pointer of the chunk shape in this array's metadata document.
+  var chunkShapePointer: String { zarrFormat == .v2 ? "/chunks" : "/chunk_grid/configuration/chunk_shape" }
+
   /// Checks shapes, names and the codec chain; called by parsing and before writing.
+  ///
+  /// Enforces the ``ReadLimits`` in force: at most ``ReadLimits/maxRank`` dimensions, a chunk of at
+  /// most ``ReadLimits/maxChunkBytes`` decoded bytes, and an array whose size in bytes fits `Int`.
   public func validate() throws(ZarrError) {
+    let limits = ReadLimits.current
+    try Self.checkRank(shape.count, limits: limits, pointer: "/shape")
     guard chunkShape.count == shape.count else {
       throw ZarrError(.invalidMetadata,
         "chunk shape \(chunkShape) has \(chunkShape.count) dimensions but shape \(shape) has \(shape.count)",
-        pointer: "/chunk_grid/configuration/chunk_shape")
+        pointer: chunkShapePointer)
     }
     for (i, s) in shape.enumerated() where s < 0 {
       throw ZarrError(.invalidMetadata, "shape must not be negative", pointer: "/shape/\(i)")
     }
     for (i, c) in chunkShape.enumerated() where c <= 0 {
-      throw ZarrError(.invalidMetadata, "chunk sizes must be positive", pointer: "/chunk_grid/configuration/chunk_shape/\(i)")
+      throw ZarrError(.invalidMetadata, "chunk sizes must be positive", pointer: "\(chunkShapePointer)/\(i)")
+    }
+    guard CheckedArithmetic.product(shape, times: dataType.size) != nil else {
+      throw ZarrError(.invalidMetadata, "an array of shape \(shape) of \(dataType) has more than \(Int.max) bytes", pointer: "/shape")
     }
     // Guard against absurd sizes that would overflow or exhaust memory when decoding one chunk.
-    var n = dataType.size
-    for c in chunkShape {
-      let (p, o) = n.multipliedReportingOverflow(by: c)
-      guard !o, p <= 1 << 40 else {
-        throw ZarrError(.invalidMetadata, "chunk of shape \(chunkShape) is too large", pointer: "/chunk_grid/configuration/chunk_shape")
-      }
-      n = p
+    guard let chunkBytes = CheckedArithmetic.product(chunkShape, times: dataType.size), chunkBytes <= limits.maxChunkBytes else {
+      throw ZarrError(.invalidMetadata,
+        "a chunk of shape \(chunkShape) of \(dataType) is larger than the limit of \(limits.maxChunkBytes) bytes",
+        pointer: chunkShapePointer)
     }
     if let names = dimensionNames, names.count != shape.count {
       throw ZarrError(.invalidMetadata,
@@ -89,6 +97,13 @@ public struct ArrayMetadata: Sendable, Hashable {
     }
     guard fillValue.bytes.count == dataType.size else {
       throw ZarrError(.invalidMetadata, "fill value has the wrong size for \(dataType)", pointer: "/fill_value")
+    }
+  }
+
+  /// Refuses more than ``ReadLimits/maxRank`` dimensions.
+  static func checkRank(_ rank: Int, limits: ReadLimits = .current, pointer: String) throws(ZarrError) {
+    guard rank <= limits.maxRank else {
+      throw ZarrError(.invalidMetadata, "\(rank) dimensions exceed the limit of \(limits.maxRank)", pointer: pointer)
     }
   }
 }
@@ -123,6 +138,7 @@ extension ArrayMetadata {
     }
 
     let shape = try Self.intList(o["shape"], pointer: "/shape", allowEmpty: true)
+    try Self.checkRank(shape.count, pointer: "/shape")
 
     // data_type: a name (or an extension object with that name).
     guard let dt = o["data_type"] else { throw ZarrError(.invalidMetadata, "missing data_type", pointer: "/data_type") }
@@ -259,6 +275,7 @@ extension ArrayMetadata {
       throw ZarrError(.invalidMetadata, "zarr_format must be 2", pointer: "/zarr_format")
     }
     let shape = try Self.intList(o["shape"], pointer: "/shape", allowEmpty: true)
+    try Self.checkRank(shape.count, pointer: "/shape")
     let chunks = try Self.intList(o["chunks"], pointer: "/chunks", allowEmpty: true)
     guard let dtypeString = o["dtype"]?.stringValue else {
       throw ZarrError(.unsupported, "dtype must be a numpy type string (structured dtypes are not supported)", pointer: "/dtype")

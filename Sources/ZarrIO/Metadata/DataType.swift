@@ -40,7 +40,7 @@ public enum DataType: Sendable, Hashable, CustomStringConvertible {
     case "complex64": self = .complex64
     case "complex128": self = .complex128
     default:
-      if name.hasPrefix("r"), let bits = Int(name.dropFirst()), bits > 0, bits % 8 == 0 {
+      if name.hasPrefix("r"), let bits = Int(name.dropFirst()), bits > 0, bits % 8 == 0, bits <= ReadLimits.maxRawBits {
         self = .raw(bits: bits)
       } else {
         return nil
@@ -152,7 +152,7 @@ extension DataType {
     case ("f", 8): t = .float64
     case ("c", 8): t = .complex64
     case ("c", 16): t = .complex128
-    case ("V", let n) where n > 0: t = .raw(bits: n * 8)
+    case ("V", let n) where n > 0 && n <= ReadLimits.maxRawBits / 8: t = .raw(bits: n * 8)
     default: return nil
     }
     if s.first == "=" { endian = .native }

@@ -2,10 +2,17 @@
 ///
 /// The parser is strict RFC 8259 with one leniency that real Zarr v2 files need: the bare tokens
 /// `NaN`, `Infinity` and `-Infinity` (written by old zarr-python versions) are read as doubles.
+///
+/// Parsing takes time linear in the size of the text. Documents larger than
+/// ``ReadLimits/maxJSONBytes`` or nested deeper than ``ReadLimits/maxJSONDepth`` are refused.
 extension JSONValue {
   /// Parses UTF-8 JSON text.
   /// - Throws: ``ZarrError`` with code `.invalidJSON` and the byte offset of the problem.
   public static func parse(_ bytes: some Collection<UInt8>) throws(ZarrError) -> JSONValue {
+    let limit = ReadLimits.current.maxJSONBytes
+    guard bytes.count <= limit else {
+      throw ZarrError(.invalidJSON, "JSON document of \(bytes.count) bytes exceeds the limit of \(limit) bytes")
+    }
     var parser = JSONTextParser(bytes: Array(bytes))
     return try parser.parseDocument()
   }
@@ -81,10 +88,16 @@ struct JSONTextParser {
     throw fail("unexpected character '\(Character(Unicode.Scalar(bytes[pos])))'")
   }
 
+  func checkDepth() throws(ZarrError) {
+    guard depth <= ReadLimits.maxJSONDepth else {
+      throw fail("arrays and objects nested deeper than \(ReadLimits.maxJSONDepth) levels")
+    }
+  }
+
   mutating func parseObject() throws(ZarrError) -> JSONValue {
     depth += 1
     defer { depth -= 1 }
-    guard depth < 512 else { throw fail("nesting too deep") }
+    try checkDepth()
     pos += 1
     var obj = JSONObject()
     var seen = Set<String>()
@@ -121,7 +134,7 @@ struct JSONTextParser {
   mutating func parseArray() throws(ZarrError) -> JSONValue {
     depth += 1
     defer { depth -= 1 }
-    guard depth < 512 else { throw fail("nesting too deep") }
+    try checkDepth()
     pos += 1
     var arr: [JSONValue] = []
     skipWhitespace()

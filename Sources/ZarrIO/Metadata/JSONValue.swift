@@ -24,19 +24,25 @@ public enum JSONValue: Sendable, Hashable {
 
 /// A JSON object: an ordered list of unique keys with their values.
 ///
-/// Equality ignores key order, as JSON semantics do.
+/// Lookups, inserts and updates take constant time (a key-to-position table is kept beside the
+/// ordered entries), so building or parsing an object with many keys is linear; removing a key is
+/// linear in the number of keys after it. Equality ignores key order, as JSON semantics do.
 public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
   /// The key-value pairs, in insertion order.
   public private(set) var entries: [(key: String, value: JSONValue)] = []
+  /// The position of each key in `entries`.
+  private var positions: [String: Int] = [:]
 
   /// An empty object.
   public init() {}
   /// An object from a literal; a repeated key keeps its first position and last value.
   public init(dictionaryLiteral elements: (String, JSONValue)...) {
-    for (k, v) in elements { self[k] = v }
+    self.init(elements)
   }
   /// An object from key-value pairs in order; a repeated key keeps its first position and last value.
   public init(_ pairs: [(String, JSONValue)]) {
+    entries.reserveCapacity(pairs.count)
+    positions.reserveCapacity(pairs.count)
     for (k, v) in pairs { self[k] = v }
   }
 
@@ -49,11 +55,18 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
 
   /// The value of `key`; setting `nil` removes the key, setting a new key appends it.
   public subscript(key: String) -> JSONValue? {
-    get { entries.first(where: { $0.key == key })?.value }
+    get { positions[key].map { entries[$0].value } }
     set {
-      if let i = entries.firstIndex(where: { $0.key == key }) {
-        if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
+      if let i = positions[key] {
+        if let newValue {
+          entries[i].value = newValue
+        } else {
+          entries.remove(at: i)
+          positions[key] = nil
+          for j in i..<entries.count { positions[entries[j].key] = j }
+        }
       } else if let newValue {
+        positions[key] = entries.count
         entries.append((key, newValue))
       }
     }

@@ -58,7 +58,7 @@ extension ShardingCodec {
         let covered = Overlap(box: zero, shape: shardShape, region: part.region, arrayShape: part.validShape)?.coversBox ?? false
         let slotOf = { @Sendable (w: Int) in outerWidth > 1 ? outer : w }
         do {
-          if covered, options.skipStoredChunks, try store.exists(key) { return }
+          if covered, options.skipStoredChunks, try storedShardIsIntact(key, in: store) { return }
           if covered, let arena = arenas[outerWidth == 1 ? s % 2 : outer] {
             // Fast path: encode every chunk into the arena, pack, write (in the background).
             arena.reset()

@@ -54,9 +54,16 @@ public struct ShardingCodec: ArrayToBytesCodec, RegisteredCodec {
         "the shard shape \(shardShape) must be divisible by the inner chunk shape \(chunkShape) (dimension \(i))",
         pointer: "/configuration/chunk_shape/\(i)")
     }
+    let chunksPerShard = zip(shardShape, chunkShape).map { $0 / $1 }
+    let limit = ReadLimits.current.maxChunksPerShard
+    guard let count = CheckedArithmetic.product(chunksPerShard), count <= limit else {
+      throw ZarrError(.invalidMetadata,
+        "a shard of shape \(shardShape) holds \(chunksPerShard) inner chunks of shape \(chunkShape), more than the limit of \(limit)",
+        pointer: "/configuration/chunk_shape")
+    }
     self.shardShape = shardShape
     self.innerChunkShape = chunkShape
-    self.chunksPerShard = zip(shardShape, chunkShape).map { $0 / $1 }
+    self.chunksPerShard = chunksPerShard
     let innerSpec = ChunkSpec(shape: chunkShape, dataType: shardSpec.dataType, fillValue: shardSpec.fillValue)
     self.inner = try CodecChain(codecs, spec: innerSpec, pointer: "/configuration/codecs")
     let indexSpec = ChunkSpec(shape: chunksPerShard + [2], dataType: .uint64, fillValue: FillValue(UInt64.max))

@@ -139,6 +139,10 @@ public struct BloscCodec: BytesToBytesCodec, RegisteredCodec {
     if let expectedSize, nbytes != expectedSize {
       throw ZarrError(.corruptData, "blosc: frame holds \(nbytes) bytes, expected \(expectedSize)")
     }
+    let limit = ReadLimits.current.maxChunkBytes
+    guard nbytes >= 0, nbytes <= limit else {
+      throw ZarrError(.corruptData, "blosc: frame claims \(nbytes) bytes, more than the limit of \(limit)")
+    }
     var result: Int32 = 0
     let out = [UInt8](unsafeUninitializedCapacity: nbytes) { buf, initialized in
       result = bytes.withUnsafeBytes { src in

@@ -71,7 +71,11 @@ enum Deflate {
       throw ZarrError(.codecFailure, "\(codec): could not initialise zlib")
     }
     defer { inflateEnd(&stream) }
-    var capacity = max(expectedSize ?? input.count * 4, 64)
+    // Stop at one byte over the expected size (or the limit): compressed data that expands further
+    // is refused without inflating it all.
+    let limit = expectedSize ?? ReadLimits.current.maxChunkBytes
+    let cap = limit < Int.max ? limit + 1 : limit
+    var capacity = expectedSize.map { $0 + 1 } ?? min(max(input.count * 4, 64), cap)
     var out = [UInt8](repeating: 0, count: capacity)
     var produced = 0
     var consumed = 0
@@ -96,14 +100,17 @@ enum Deflate {
           inflateReset(&stream)
           continue
         }
+        guard produced <= limit else {
+          throw ZarrError(.corruptData, "\(codec): data decompresses to more than \(expectedSize == nil ? "the limit of" : "the expected") \(limit) bytes")
+        }
         out.removeSubrange(produced...)
         return out
       case Z_OK, Z_BUF_ERROR:
         if produced == out.count {
-          if let expectedSize, produced >= expectedSize {
-            throw ZarrError(.corruptData, "\(codec): data decompresses to more than the expected \(expectedSize) bytes")
+          if produced > limit {
+            throw ZarrError(.corruptData, "\(codec): data decompresses to more than \(expectedSize == nil ? "the limit of" : "the expected") \(limit) bytes")
           }
-          capacity *= 2
+          capacity = min(capacity * 2, cap)
           out.append(contentsOf: [UInt8](repeating: 0, count: capacity - out.count))
         } else if consumed >= input.count || (status == Z_BUF_ERROR && inUsed == 0 && outUsed == 0) {
           throw ZarrError(.corruptData, "\(codec): compressed data is truncated")

@@ -109,9 +109,13 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
     if let expectedSize, contentSize != unknown, contentSize != UInt64(expectedSize) {
       throw ZarrError(.corruptData, "zstd: frame holds \(contentSize) bytes, expected \(expectedSize)")
     }
-    let capacity = expectedSize ?? (contentSize != unknown ? Int(clamping: contentSize) : -1)
+    // Never trust the frame header for an allocation: without an expected size, the limit bounds it.
+    let limit = expectedSize ?? ReadLimits.current.maxChunkBytes
+    if contentSize != unknown, contentSize > UInt64(limit) {
+      throw ZarrError(.corruptData, "zstd: frame claims \(contentSize) bytes, more than the limit of \(limit)")
+    }
+    let capacity = expectedSize ?? (contentSize != unknown ? Int(contentSize) : -1)
     if capacity >= 0 {
-      guard capacity <= 1 << 40 else { throw ZarrError(.corruptData, "zstd: frame claims \(capacity) bytes") }
       var result = 0
       let out = [UInt8](unsafeUninitializedCapacity: capacity) { buf, initialized in
         result = bytes.withUnsafeBytes { src in
@@ -127,7 +131,7 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
       }
       return out
     }
-    return try streamingDecode(bytes, dctx: dctx)
+    return try streamingDecode(bytes, dctx: dctx, limit: limit)
   }
 
   /// Decompresses every frame straight into `output`, which they must fill exactly.
@@ -145,15 +149,23 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
     }
   }
 
-  /// Decodes frames that do not record their content size.
-  func streamingDecode(_ bytes: [UInt8], dctx: OpaquePointer) throws(ZarrError) -> [UInt8] {
+  /// Decodes frames that do not record their content size, refusing to produce more than `limit` bytes.
+  func streamingDecode(_ bytes: [UInt8], dctx: OpaquePointer, limit: Int) throws(ZarrError) -> [UInt8] {
     ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only)
-    var out = [UInt8](repeating: 0, count: max(bytes.count * 4, 1 << 16))
+    // Room for one byte over the limit, to tell "exactly the limit" from "more".
+    let cap = limit < Int.max ? limit + 1 : limit
+    var out = [UInt8](repeating: 0, count: min(max(bytes.count * 4, 1 << 16), cap))
+    func grow() throws(ZarrError) {
+      guard out.count < cap else {
+        throw ZarrError(.corruptData, "zstd: data decompresses to more than \(limit) bytes")
+      }
+      out.append(contentsOf: [UInt8](repeating: 0, count: min(out.count, cap - out.count)))
+    }
     var produced = 0
     var consumed = 0
     var lastResult = 0
     while consumed < bytes.count {
-      if produced == out.count { out.append(contentsOf: [UInt8](repeating: 0, count: out.count)) }
+      if produced == out.count { try grow() }
       let (r, inPos, outPos): (Int, Int, Int) = bytes.withUnsafeBytes { src in
         out.withUnsafeMutableBytes { dst in
           var input = ZSTD_inBuffer(src: src.baseAddress, size: src.count, pos: consumed)
@@ -174,7 +186,7 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
     }
     // Flush whatever the decoder still holds.
     while lastResult != 0 {
-      if produced == out.count { out.append(contentsOf: [UInt8](repeating: 0, count: out.count)) }
+      if produced == out.count { try grow() }
       let (r, outPos): (Int, Int) = out.withUnsafeMutableBytes { dst in
         var input = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
         var output = ZSTD_outBuffer(dst: dst.baseAddress, size: dst.count, pos: produced)
@@ -186,6 +198,7 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
       produced = outPos
       lastResult = r
     }
+    guard produced <= limit else { throw ZarrError(.corruptData, "zstd: data decompresses to more than \(limit) bytes") }
     out.removeSubrange(produced...)
     return out
   }
