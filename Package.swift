@@ -43,7 +43,7 @@ let package = Package(
     .executableTarget(name: "make-sample-tiff", dependencies: ["OMEZarrConvert", "ZarrIO"], path: "Examples/MakeSampleTIFF"),
     .executableTarget(name: "zarr-bench", dependencies: ["ZarrIO"], path: "Benchmarks/zarr-bench"),
 
-    .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["http_server.py"]),
+    .target(name: "TestSupport", dependencies: ["ZarrIO"], path: "Tests/TestSupport", exclude: ["http_server.py"]),
     .testTarget(name: "ZarrIOTests", dependencies: ["ZarrIO", "CZarrZstd", "TestSupport"]),
     .testTarget(name: "InteropTests", dependencies: ["ZarrIO", "OMEZarr", "OMEZarrConvert", "TestSupport"], exclude: ["Python"]),
     .testTarget(name: "CLITests", dependencies: ["ZarrIO", "OMEZarr", "OMEZarrConvert", "TestSupport", "ome2zarr", "make-sample-tiff"],

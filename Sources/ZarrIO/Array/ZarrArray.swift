@@ -192,8 +192,10 @@ public struct ZarrArray: Sendable {
   public func read(_ region: [Range<Int>]? = nil) throws -> ArrayBuffer {
     let region = region ?? fullRegion
     try check(region)
-    guard let count = CheckedArithmetic.product(region.map(\.count), times: dataType.size) else {
-      throw ZarrError(.invalidArgument, "a region of shape \(region.map(\.count)) of \(dataType) has more than \(Int.max) bytes", key: path)
+    let limit = ReadLimits.current.maxBufferBytes
+    guard let count = CheckedArithmetic.product(region.map(\.count), times: dataType.size), count <= limit else {
+      throw ZarrError(.invalidArgument,
+        "a region of shape \(region.map(\.count)) of \(dataType) is larger than the limit of \(limit) bytes for one read", key: path)
     }
     var failure: (any Error)? = nil
     let bytes = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in

@@ -9,7 +9,11 @@ extension JSONValue {
   /// Parses UTF-8 JSON text.
   /// - Throws: ``ZarrError`` with code `.invalidJSON` and the byte offset of the problem.
   public static func parse(_ bytes: some Collection<UInt8>) throws(ZarrError) -> JSONValue {
-    let limit = ReadLimits.current.maxJSONBytes
+    try parse(bytes, maxBytes: ReadLimits.current.maxJSONBytes)
+  }
+
+  /// Parses UTF-8 JSON text of at most `limit` bytes.
+  static func parse(_ bytes: some Collection<UInt8>, maxBytes limit: Int) throws(ZarrError) -> JSONValue {
     guard bytes.count <= limit else {
       throw ZarrError(.invalidJSON, "JSON document of \(bytes.count) bytes exceeds the limit of \(limit) bytes")
     }
@@ -26,7 +30,6 @@ extension JSONValue {
 struct JSONTextParser {
   let bytes: [UInt8]
   var pos = 0
-  var depth = 0
 
   init(bytes: [UInt8]) {
     self.bytes = bytes
@@ -64,11 +67,88 @@ struct JSONTextParser {
     return true
   }
 
+  /// Parses one value without recursion: open arrays and objects live on explicit stacks, so
+  /// deep nesting costs heap, not thread stack, and is refused beyond ``ReadLimits/maxJSONDepth``.
   mutating func parseValue() throws(ZarrError) -> JSONValue {
-    guard pos < bytes.count else { throw fail("unexpected end of input") }
+    var isArray: [Bool] = []  // the open containers, innermost last
+    var arrays: [[JSONValue]] = []  // elements so far of the open arrays
+    var objects: [(object: JSONObject, key: String)] = []  // members so far of the open objects, and the next key
+    while true {
+      // A value starts here: a scalar completes it, `[` or `{` opens a container.
+      skipWhitespace()
+      guard pos < bytes.count else { throw fail("unexpected end of input") }
+      var value: JSONValue
+      let c = bytes[pos]
+      if c == UInt8(ascii: "[") || c == UInt8(ascii: "{") {
+        guard isArray.count < ReadLimits.maxJSONDepth else {
+          throw fail("arrays and objects nested deeper than \(ReadLimits.maxJSONDepth) levels")
+        }
+        pos += 1
+        skipWhitespace()
+        if pos < bytes.count, bytes[pos] == (c == UInt8(ascii: "[") ? UInt8(ascii: "]") : UInt8(ascii: "}")) {
+          pos += 1
+          value = c == UInt8(ascii: "[") ? .array([]) : .object(JSONObject())
+        } else if c == UInt8(ascii: "[") {
+          isArray.append(true)
+          arrays.append([])
+          continue
+        } else {
+          isArray.append(false)
+          objects.append((JSONObject(), try parseKey()))
+          continue
+        }
+      } else {
+        value = try parseScalar()
+      }
+      // Add the finished value to the innermost container, closing those that end here.
+      attach: while true {
+        guard let inArray = isArray.last else { return value }
+        skipWhitespace()
+        guard pos < bytes.count else { throw fail(inArray ? "unterminated array" : "unterminated object") }
+        let next = bytes[pos]
+        if inArray {
+          arrays[arrays.count - 1].append(value)
+          if next == UInt8(ascii: ",") {
+            pos += 1
+            break attach
+          }
+          guard next == UInt8(ascii: "]") else { throw fail("expected ',' or ']'") }
+          pos += 1
+          isArray.removeLast()
+          value = .array(arrays.removeLast())
+        } else {
+          let top = objects.count - 1
+          let key = objects[top].key
+          guard objects[top].object[key] == nil else { throw fail("duplicate key \"\(key)\"") }
+          objects[top].object[key] = value
+          if next == UInt8(ascii: ",") {
+            pos += 1
+            objects[top].key = try parseKey()
+            break attach
+          }
+          guard next == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
+          pos += 1
+          isArray.removeLast()
+          value = .object(objects.removeLast().object)
+        }
+      }
+    }
+  }
+
+  /// Parses `"key" :` of an object member.
+  mutating func parseKey() throws(ZarrError) -> String {
+    skipWhitespace()
+    guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw fail("expected a key") }
+    let key = try parseString()
+    skipWhitespace()
+    guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+    pos += 1
+    return key
+  }
+
+  /// Parses a string, number or literal.
+  mutating func parseScalar() throws(ZarrError) -> JSONValue {
     switch bytes[pos] {
-    case UInt8(ascii: "{"): return try parseObject()
-    case UInt8(ascii: "["): return try parseArray()
     case UInt8(ascii: "\""): return .string(try parseString())
     case UInt8(ascii: "t"):
       if expectLiteral("true") { return .bool(true) }
@@ -86,77 +166,6 @@ struct JSONTextParser {
     default: break
     }
     throw fail("unexpected character '\(Character(Unicode.Scalar(bytes[pos])))'")
-  }
-
-  func checkDepth() throws(ZarrError) {
-    guard depth <= ReadLimits.maxJSONDepth else {
-      throw fail("arrays and objects nested deeper than \(ReadLimits.maxJSONDepth) levels")
-    }
-  }
-
-  mutating func parseObject() throws(ZarrError) -> JSONValue {
-    depth += 1
-    defer { depth -= 1 }
-    try checkDepth()
-    pos += 1
-    var obj = JSONObject()
-    var seen = Set<String>()
-    skipWhitespace()
-    if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
-      pos += 1
-      return .object(obj)
-    }
-    while true {
-      skipWhitespace()
-      guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw fail("expected a key") }
-      let key = try parseString()
-      skipWhitespace()
-      guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-      pos += 1
-      skipWhitespace()
-      let value = try parseValue()
-      guard seen.insert(key).inserted else { throw fail("duplicate key \"\(key)\"") }
-      obj[key] = value
-      skipWhitespace()
-      guard pos < bytes.count else { throw fail("unterminated object") }
-      if bytes[pos] == UInt8(ascii: ",") {
-        pos += 1
-        continue
-      }
-      if bytes[pos] == UInt8(ascii: "}") {
-        pos += 1
-        return .object(obj)
-      }
-      throw fail("expected ',' or '}'")
-    }
-  }
-
-  mutating func parseArray() throws(ZarrError) -> JSONValue {
-    depth += 1
-    defer { depth -= 1 }
-    try checkDepth()
-    pos += 1
-    var arr: [JSONValue] = []
-    skipWhitespace()
-    if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") {
-      pos += 1
-      return .array(arr)
-    }
-    while true {
-      skipWhitespace()
-      arr.append(try parseValue())
-      skipWhitespace()
-      guard pos < bytes.count else { throw fail("unterminated array") }
-      if bytes[pos] == UInt8(ascii: ",") {
-        pos += 1
-        continue
-      }
-      if bytes[pos] == UInt8(ascii: "]") {
-        pos += 1
-        return .array(arr)
-      }
-      throw fail("expected ',' or ']'")
-    }
   }
 
   mutating func parseHex4() throws(ZarrError) -> UInt32 {
@@ -371,3 +380,4 @@ extension JSONValue {
     out += "\""
   }
 }
+

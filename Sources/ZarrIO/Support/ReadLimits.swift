@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Limits on what ZarrIO accepts from stored data: sizes of documents, ranks, chunks and shards.
@@ -13,17 +14,20 @@ import Synchronization
 /// | Limit | Default | Checked when |
 /// |---|---|---|
 /// | ``maxJSONBytes`` | 256 MiB | parsing any JSON document |
-/// | ``maxJSONDepth`` | 512 levels | parsing any JSON document (fixed: the parser recurses) |
+/// | ``maxJSONDepth`` | 128 levels | parsing any JSON document (fixed) |
 /// | ``maxRank`` | 32 dimensions | reading array metadata |
 /// | ``maxChunkBytes`` | 4 GiB | reading array metadata; decompressing without a known size |
 /// | ``maxChunksPerShard`` | 2^20 inner chunks | reading a `sharding_indexed` configuration |
 /// | ``maxRawBits`` | 2^20 bits | reading an `r<bits>` / `|V<n>` data type |
+/// | ``maxBufferBytes`` | physical memory | reading a region into a new buffer |
 public struct ReadLimits: Sendable, Hashable {
   /// The largest JSON document parsed, in bytes (metadata, attributes, collection documents).
   public var maxJSONBytes: Int = 256 << 20
-  /// The deepest nesting of JSON arrays and objects the parser accepts; fixed, so that parsing fits
-  /// a 512 KiB thread stack.
-  public static let maxJSONDepth = 512
+  /// The deepest nesting of JSON arrays and objects the parser accepts. The parser itself does not
+  /// recurse, but serializing, comparing and walking a value do (about 2 KiB of stack per level in a
+  /// debug build): 128 levels fit a 512 KiB thread stack with room to spare, and real metadata nests
+  /// fewer than 20.
+  public static let maxJSONDepth = 128
   /// The largest number of dimensions of an array.
   public var maxRank: Int = 32
   /// The largest decoded chunk (for a sharded array: shard and inner chunk), in bytes; also the most
@@ -33,6 +37,10 @@ public struct ReadLimits: Sendable, Hashable {
   public var maxChunksPerShard: Int = 1 << 20
   /// The largest element of a raw (`r<bits>`) data type, in bits.
   public static let maxRawBits = 1 << 20
+
+  /// The largest region ``ZarrArray/read(_:)`` reads into a new buffer, in bytes: a larger
+  /// allocation could only fail (and a failed allocation ends the process).
+  public var maxBufferBytes: Int = Int(clamping: ProcessInfo.processInfo.physicalMemory)
 
   /// The defaults.
   public init() {}

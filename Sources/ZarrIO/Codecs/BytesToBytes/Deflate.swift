@@ -65,7 +65,11 @@ enum Deflate {
     }
   }
 
-  static func decompress(_ input: [UInt8], windowBits: Int32, expectedSize: Int?, codec: String) throws(ZarrError) -> [UInt8] {
+  /// Inflates `input` (one stream or gzip members) into `expectedSize` bytes or, when that is
+  /// unknown, at most `limit` (default ``ReadLimits/maxChunkBytes``).
+  static func decompress(
+    _ input: [UInt8], windowBits: Int32, expectedSize: Int?, limit: Int? = nil, codec: String
+  ) throws(ZarrError) -> [UInt8] {
     var stream = z_stream()
     guard CZarrZlib_inflateInit2(&stream, windowBits) == Z_OK else {
       throw ZarrError(.codecFailure, "\(codec): could not initialise zlib")
@@ -73,7 +77,7 @@ enum Deflate {
     defer { inflateEnd(&stream) }
     // Stop at one byte over the expected size (or the limit): compressed data that expands further
     // is refused without inflating it all.
-    let limit = expectedSize ?? ReadLimits.current.maxChunkBytes
+    let limit = expectedSize ?? limit ?? ReadLimits.current.maxChunkBytes
     let cap = limit < Int.max ? limit + 1 : limit
     var capacity = expectedSize.map { $0 + 1 } ?? min(max(input.count * 4, 64), cap)
     var out = [UInt8](repeating: 0, count: capacity)

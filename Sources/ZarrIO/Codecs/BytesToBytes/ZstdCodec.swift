@@ -91,6 +91,11 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
 
   /// Decompresses one or more frames, with or without a recorded content size.
   public func decode(_ bytes: [UInt8], expectedSize: Int?) throws(ZarrError) -> [UInt8] {
+    try decode(bytes, expectedSize: expectedSize, limit: ReadLimits.current.maxChunkBytes)
+  }
+
+  /// Decompresses one or more frames into `expectedSize` bytes, or (when that is unknown) at most `limit`.
+  func decode(_ bytes: [UInt8], expectedSize: Int?, limit maxBytes: Int) throws(ZarrError) -> [UInt8] {
     let dctx = ZstdCodec.decompressors.withLock { $0.popLast() }?.pointer ?? ZSTD_createDCtx()
     guard let dctx else { throw ZarrError(.codecFailure, "zstd: out of memory") }
     defer { ZstdCodec.decompressors.withLock { $0.append(SendablePointer(dctx)) } }
@@ -110,7 +115,7 @@ public struct ZstdCodec: BytesToBytesCodec, RegisteredCodec {
       throw ZarrError(.corruptData, "zstd: frame holds \(contentSize) bytes, expected \(expectedSize)")
     }
     // Never trust the frame header for an allocation: without an expected size, the limit bounds it.
-    let limit = expectedSize ?? ReadLimits.current.maxChunkBytes
+    let limit = expectedSize ?? maxBytes
     if contentSize != unknown, contentSize > UInt64(limit) {
       throw ZarrError(.corruptData, "zstd: frame claims \(contentSize) bytes, more than the limit of \(limit)")
     }
