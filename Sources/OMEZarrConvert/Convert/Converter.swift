@@ -300,8 +300,9 @@ public enum Converter {
     }
     if let c = options.channels { desc.channels = c }
     if let name = options.name { desc.name = name }
-    guard desc.axes.suffix(2).allSatisfy(\.isSpace) else {
-      throw ConvertError(.invalidArgument, "the last two axes must be space axes (y, x): \(desc.axes.map(\.name))")
+    // Axes given by the user must end in two space axes; a source's are checked (and repaired) later.
+    if let axes = options.axes, !axes.suffix(2).allSatisfy(\.isSpace) {
+      throw ConvertError(.invalidArgument, "the last two axes must be space axes (y, x): \(axes.map(\.name))")
     }
   }
 
