@@ -25,10 +25,12 @@ static inline int COMETiff_onWarning(TIFF *tif, void *user, const char *module, 
   return 1; /* warnings (unknown tags and the like) are not errors */
 }
 
-/* TIFFOpenExt with handlers that keep messages in `errors` instead of printing them. */
-static inline TIFF *COMETiff_open(const char *path, const char *mode, COMETiffErrors *errors) {
+/* TIFFOpenExt with handlers that keep messages in `errors` instead of printing them, and no single
+   allocation inside libtiff larger than `maxAlloc` bytes (0: libtiff's default). */
+static inline TIFF *COMETiff_open(const char *path, const char *mode, COMETiffErrors *errors, int64_t maxAlloc) {
   TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
   if (!opts) return NULL;
+  if (maxAlloc > 0) TIFFOpenOptionsSetMaxSingleMemAlloc(opts, (tmsize_t)maxAlloc);
   TIFFOpenOptionsSetErrorHandlerExtR(opts, COMETiff_onError, errors);
   TIFFOpenOptionsSetWarningHandlerExtR(opts, COMETiff_onWarning, NULL);
   TIFF *tif = TIFFOpenExt(path, mode, opts);

@@ -63,6 +63,8 @@ public struct ConvertSummary: Sendable {
   public var labels: [String]
   /// Whether the run finished an interrupted conversion.
   public var resumed: Bool
+  /// What was repaired in the input's metadata (see ``ConvertWarning``).
+  public var warnings: [ConvertWarning] = []
 
   /// The summary as a JSON object with snake_case keys (`bytes_read`, `data_type`, ...).
   public var json: JSONValue {
@@ -71,6 +73,7 @@ public struct ConvertSummary: Sendable {
       "levels": .array(levels.map { .array($0.map { .int(Int64($0)) }) }), "data_type": .string(dataType.name),
       "bytes_read": .int(Int64(bytesRead)), "bytes_written": .int(Int64(bytesWritten)), "seconds": .double(seconds),
       "labels": .array(labels.map(JSONValue.string)), "resumed": .bool(resumed),
+      "warnings": .array(warnings.map { .string($0.description) }),
     ]
   }
 }
@@ -119,6 +122,12 @@ public enum Converter {
     let started = DispatchTime.now().uptimeNanoseconds
     var desc = source.description
     try apply(options, to: &desc)
+    let file = desc.files.first
+    try desc.check(file: file)
+    var warnings = desc.warnings
+    warnings += repair(&desc)
+    // The metadata is built and validated before anything is written: refuse (or repair) now.
+    warnings += try checkMetadata(&desc, options: options)
     let marker = try runParameters(desc, options: options)
     var resumed = false
     if try NodeKind.detect(store, "") != nil || (try store.exists(markerKey)) {
@@ -174,7 +183,103 @@ public enum Converter {
     let written = try store.list(prefix: "").reduce(0) { $0 + ((try? store.size(of: $1)) ?? 0) }
     return ConvertSummary(input: desc.files, output: output, levels: image.plan.shapes, dataType: desc.dataType,
       bytesRead: desc.byteCount * (1 + labels.count), bytesWritten: written,
-      seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, labels: labelNames, resumed: resumed)
+      seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, labels: labelNames, resumed: resumed,
+      warnings: warnings)
+  }
+
+  /// Repairs metadata no OME-Zarr image may carry, with a warning each: scales that are not
+  /// finite positive sizes (``ConvertLimits/physicalSizes``) become 1, non-finite or huge
+  /// translations 0, units that are not UDUNITS names of the axis type are dropped, and channel
+  /// colors that are not RRGGBB and windows that are not finite with min ≤ max are dropped (the
+  /// converter computes them).
+  static func repair(_ desc: inout SourceDescription) -> [ConvertWarning] {
+    var out: [ConvertWarning] = []
+    let file = desc.files.first
+    for i in desc.scale.indices where !ConvertLimits.isPhysicalSize(desc.scale[i]) {
+      out.append(ConvertWarning("the scale \(desc.scale[i]) of axis '\(desc.axes[i].name)' is not a positive size; 1 is used", file: file))
+      desc.scale[i] = 1
+    }
+    if let t = desc.translation, let i = t.firstIndex(where: { !($0.magnitude <= ConvertLimits.maxTranslation) }) {
+      out.append(ConvertWarning("the translation \(t[i]) of axis '\(desc.axes[i].name)' is not a usable offset; 0 is used", file: file))
+      desc.translation = t.map { $0.magnitude <= ConvertLimits.maxTranslation ? $0 : 0 }
+    }
+    for i in desc.axes.indices {
+      guard let unit = desc.axes[i].unit else { continue }
+      let allowed: Set<String>? = desc.axes[i].type == .space ? Units.space : desc.axes[i].type == .time ? Units.time : nil
+      guard let allowed, !allowed.contains(unit) else { continue }
+      if let name = Units.udunits(unit), allowed.contains(name) {
+        desc.axes[i].unit = name
+      } else {
+        out.append(ConvertWarning("the unit '\(unit)' of axis '\(desc.axes[i].name)' is not a UDUNITS name for it; left out", file: file))
+        desc.axes[i].unit = nil
+      }
+    }
+    for i in (desc.channels ?? []).indices {
+      guard var c = desc.channels?[i] else { continue }
+      if let color = c.color, !(color.count == 6 && color.allSatisfy(\.isHexDigit)) {
+        out.append(ConvertWarning("channel \(i) has color '\(color)', not RRGGBB; a default is used", file: file))
+        c.color = nil
+      }
+      if let w = c.window {
+        let values = [w.min, w.max, w.start, w.end].compactMap { $0 }
+        if !values.allSatisfy(\.isFinite) || (w.min ?? -.infinity) > (w.max ?? .infinity) {
+          out.append(ConvertWarning("channel \(i) has the window \(values) (not finite, or min above max); it is computed instead", file: file))
+          c.window = nil
+        }
+      }
+      if let k = c.coefficient, !k.isFinite { c.coefficient = nil }
+      desc.channels?[i] = c
+    }
+    return out
+  }
+
+  /// The safety net: builds the image's metadata (group and level arrays, no chunks) in memory and
+  /// validates it before anything is written. Axes the validator rejects are replaced by the
+  /// defaults for the dimension count, channels it rejects are dropped (with a warning each); any
+  /// other error refuses the input.
+  static func checkMetadata(_ desc: inout SourceDescription, options: ConvertOptions) throws -> [ConvertWarning] {
+    var out: [ConvertWarning] = []
+    let file = desc.files.first
+    func errors() throws -> [Finding] {
+      let layout = try self.layout(desc, options: options)
+      let store = MemoryStore()
+      var meta = OMEAttributes()
+      meta.version = options.version.description
+      meta.multiscales = [ImageWriter.multiscale(plan: layout.plan, axes: desc.axes, options: layout.imageOptions)]
+      // Windows come from the data later: a placeholder where none is given.
+      let count = desc.axes.firstIndex { $0.type == .channel }.map { desc.shape[$0] } ?? 1
+      meta.omero = Omero(channels: (0..<min(count, 256)).map { i in
+        var c = desc.channels?.indices.contains(i) == true ? desc.channels![i] : Omero.Channel(label: "Channel \(i)")
+        c.color = c.color ?? "FFFFFF"
+        c.window = c.window ?? Omero.Window(min: 0, max: 1, start: 0, end: 1)
+        return c
+      }, name: desc.name)
+      _ = try ZarrGroup.create(in: store, attributes: meta.applied(to: [:]), format: options.version.zarrFormat)
+      for (i, shape) in layout.plan.shapes.enumerated() {
+        _ = try ZarrArray.create(in: store, path: String(i), metadata: ImageWriter.levelMetadata(shape: shape, dataType: desc.dataType,
+          axes: desc.axes, chunkShape: layout.chunk, options: layout.imageOptions))
+      }
+      return try Validator().validate(store: store).errors
+    }
+    var found = try errors()
+    if found.contains(where: { $0.rule.hasPrefix("axes.") || $0.pointer.contains("/axes") || $0.rule == "level.dimension-names" }) {
+      let defaults = ImageOptions.defaultAxes(ndim: desc.shape.count)
+      out.append(ConvertWarning("the axes \(desc.axes.map(\.name)) are not valid OME-Zarr axes "
+        + "(\(found.first { $0.pointer.contains("/axes") || $0.rule.hasPrefix("axes.") }?.message ?? "dimension names")); "
+        + "\(defaults.map(\.name)) are used", file: file))
+      for i in desc.axes.indices { desc.axes[i] = Axis(name: defaults[i].name, type: defaults[i].type, unit: defaults[i].type == desc.axes[i].type ? desc.axes[i].unit : nil) }
+      found = try errors()
+    }
+    if desc.channels != nil, found.contains(where: { $0.pointer.contains("/omero") }) {
+      out.append(ConvertWarning("the channel metadata is not valid OME-Zarr (\(found.first { $0.pointer.contains("/omero") }!.message)); "
+        + "default channels are used", file: file))
+      desc.channels = nil
+      found = try errors()
+    }
+    if let e = found.first {
+      throw ConvertError(.invalidArgument, "the image metadata would not be valid OME-Zarr: \(e.message) (at \(e.pointer))", file: file)
+    }
+    return out
   }
 
   static func apply(_ options: ConvertOptions, to desc: inout SourceDescription) throws {
@@ -195,8 +300,9 @@ public enum Converter {
     }
     if let c = options.channels { desc.channels = c }
     if let name = options.name { desc.name = name }
-    guard desc.axes.suffix(2).allSatisfy(\.isSpace) else {
-      throw ConvertError(.invalidArgument, "the last two axes must be space axes (y, x): \(desc.axes.map(\.name))")
+    // Axes given by the user must end in two space axes; a source's are checked (and repaired) later.
+    if let axes = options.axes, !axes.suffix(2).allSatisfy(\.isSpace) {
+      throw ConvertError(.invalidArgument, "the last two axes must be space axes (y, x): \(axes.map(\.name))")
     }
   }
 
@@ -231,41 +337,9 @@ public enum Converter {
   ) throws -> ImageResult {
     let shape = desc.shape
     let n = shape.count
-    // The streaming axis: z if present, else y.
     let slabAxis = desc.axes.firstIndex(where: \.isSpace) ?? (n - 2)
-    var chunk = options.chunkShape ?? ImageWriter.defaultChunkShape(shape: shape, axes: desc.axes, dataType: desc.dataType)
-    guard chunk.count == n, chunk.allSatisfy({ $0 > 0 }) else {
-      throw ConvertError(.invalidArgument, "chunk shape \(chunk) does not fit \(n) dimensions")
-    }
-    // Shards one chunk deep along the streaming axis (a slab completes whole shards), up to 32 MiB.
-    var shard = options.shardShape ?? ArrayMetadata.defaultShardShape(shape: shape, chunkShape: chunk, dataType: desc.dataType,
-      byteLimit: 32 << 20, growing: [n - 1, n - 2].filter { $0 >= 0 && ($0 != slabAxis || n == 2) })
-    guard shard.count == n, zip(shard, chunk).allSatisfy({ $0 > 0 && $0 % $1 == 0 }) else {
-      throw ConvertError(.invalidArgument, "shard shape \(shard) must be a multiple of the chunk shape \(chunk)")
-    }
-    // Fit the memory limit: a slab is one shard deep along the streaming axis, whole elsewhere,
-    // and the levels' pending slabs and encoding add about as much again.
-    func slabBytes() -> Int {
-      (0..<n).reduce(desc.dataType.size) { acc, d in acc * (d < slabAxis ? 1 : d == slabAxis ? min(shard[d], shape[d]) : shape[d]) }
-    }
-    while 3 * slabBytes() > options.memoryLimit, shard[slabAxis] > 1 {
-      if shard[slabAxis] > chunk[slabAxis] { shard[slabAxis] /= 2 } else { chunk[slabAxis] = max(1, chunk[slabAxis] / 2); shard[slabAxis] = chunk[slabAxis] }
-      shard[slabAxis] = max(chunk[slabAxis], shard[slabAxis] / chunk[slabAxis] * chunk[slabAxis])
-    }
-    if 3 * slabBytes() > options.memoryLimit {
-      throw ConvertError(.invalidArgument,
-        "one slab of the image (\(slabBytes() >> 20) MiB) does not fit the memory limit of \(options.memoryLimit >> 20) MiB; raise --memory-limit")
-    }
-    var imageOptions = ImageOptions(axes: desc.axes, scale: desc.scale, translation: desc.translation, version: options.version)
-    imageOptions.name = desc.name
-    imageOptions.chunkShape = chunk
-    imageOptions.shardShape = shard
-    imageOptions.compressor = options.compressor
-    imageOptions.method = options.method
-    imageOptions.levels = options.levels
-    imageOptions.xyOnly = options.xyOnly
-    let plan = given ?? PyramidPlan.make(shape: shape, axes: desc.axes, scale: desc.scale, translation: desc.translation,
-      chunkShape: chunk, levels: options.levels, xyOnly: options.xyOnly, method: options.method)
+    let layout = try self.layout(desc, options: options, plan: given)
+    let (chunk, plan, imageOptions) = (layout.chunk, layout.plan, layout.imageOptions)
 
     // Arrays (created fresh, or reopened to resume).
     var arrays: [ZarrArray] = []
@@ -323,6 +397,57 @@ public enum Converter {
       _ = try g.setAttributes(meta.applied(to: g.attributes))
     }
     return ImageResult(plan: plan, metadata: meta)
+  }
+
+  /// How an image is stored: chunk and shard shapes (fitted to the memory limit), level options, pyramid.
+  struct Layout {
+    var chunk: [Int]
+    var shard: [Int]
+    var imageOptions: ImageOptions
+    var plan: PyramidPlan
+  }
+
+  /// The chunks, shards and pyramid of `desc` under `options` (or the `given` plan, for labels).
+  static func layout(_ desc: SourceDescription, options: ConvertOptions, plan given: PyramidPlan? = nil) throws -> Layout {
+    let shape = desc.shape
+    let n = shape.count
+    // The streaming axis: z if present, else y.
+    let slabAxis = desc.axes.firstIndex(where: \.isSpace) ?? (n - 2)
+    var chunk = options.chunkShape ?? ImageWriter.defaultChunkShape(shape: shape, axes: desc.axes, dataType: desc.dataType)
+    guard chunk.count == n, chunk.allSatisfy({ $0 > 0 }) else {
+      throw ConvertError(.invalidArgument, "chunk shape \(chunk) does not fit \(n) dimensions")
+    }
+    // Shards one chunk deep along the streaming axis (a slab completes whole shards), up to 32 MiB.
+    var shard = options.shardShape ?? ArrayMetadata.defaultShardShape(shape: shape, chunkShape: chunk, dataType: desc.dataType,
+      byteLimit: 32 << 20, growing: [n - 1, n - 2].filter { $0 >= 0 && ($0 != slabAxis || n == 2) })
+    guard shard.count == n, zip(shard, chunk).allSatisfy({ $0 > 0 && $0 % $1 == 0 }) else {
+      throw ConvertError(.invalidArgument, "shard shape \(shard) must be a multiple of the chunk shape \(chunk)")
+    }
+    // Fit the memory limit: a slab is one shard deep along the streaming axis, whole elsewhere,
+    // and the levels' pending slabs and encoding add about as much again.
+    func slabBytes() -> Int {
+      (0..<n).reduce(desc.dataType.size) { acc, d in acc * (d < slabAxis ? 1 : d == slabAxis ? min(shard[d], shape[d]) : shape[d]) }
+    }
+    while 3 * slabBytes() > options.memoryLimit, shard[slabAxis] > 1 {
+      if shard[slabAxis] > chunk[slabAxis] { shard[slabAxis] /= 2 } else { chunk[slabAxis] = max(1, chunk[slabAxis] / 2); shard[slabAxis] = chunk[slabAxis] }
+      shard[slabAxis] = max(chunk[slabAxis], shard[slabAxis] / chunk[slabAxis] * chunk[slabAxis])
+    }
+    if 3 * slabBytes() > options.memoryLimit {
+      throw ConvertError(.invalidArgument,
+        "one slab of the image (\(slabBytes() >> 20) MiB) does not fit the memory limit of \(options.memoryLimit >> 20) MiB; raise --memory-limit")
+    }
+    var imageOptions = ImageOptions(axes: desc.axes, scale: desc.scale, translation: desc.translation, version: options.version)
+    imageOptions.name = desc.name
+    imageOptions.chunkShape = chunk
+    imageOptions.shardShape = shard
+    imageOptions.compressor = options.compressor
+    imageOptions.method = options.method
+    imageOptions.levels = options.levels
+    imageOptions.xyOnly = options.xyOnly
+    let plan = given ?? PyramidPlan.make(shape: shape, axes: desc.axes, scale: desc.scale, translation: desc.translation,
+      chunkShape: chunk, levels: options.levels, xyOnly: options.xyOnly, method: options.method)
+
+    return Layout(chunk: chunk, shard: shard, imageOptions: imageOptions, plan: plan)
   }
 
   /// Reads rows/planes `range` of the streaming axis at outer index `outer` into one slab buffer.

@@ -19,15 +19,38 @@ public struct SourceDescription: Sendable {
   public var channels: [Omero.Channel]?
   /// Files the data comes from (for messages and summaries).
   public var files: [String]
+  /// What the source repaired in the input's metadata (shown to the user).
+  public var warnings: [ConvertWarning] = []
 
   /// The shape of one plane: `[height, width]`.
   public var planeShape: [Int] { Array(shape.suffix(2)) }
   /// The shape of the axes before y and x (empty for a single plane).
   public var leadingShape: [Int] { Array(shape.dropLast(2)) }
   /// The number of planes: the product of ``leadingShape``.
-  public var planeCount: Int { leadingShape.reduce(1, *) }
-  /// The size of the whole image in bytes.
-  public var byteCount: Int { shape.reduce(dataType.size, *) }
+  public var planeCount: Int { ConvertLimits.product(leadingShape) ?? Int.max }
+  /// The size of the whole image in bytes (at most ``ConvertLimits/maxImageBytes`` once ``check(file:)`` passed).
+  public var byteCount: Int { ConvertLimits.product(shape, start: dataType.size) ?? Int.max }
+
+  /// Throws unless the image can be converted: 2 to 5 dimensions, every one at least 1, as many
+  /// axes and scale values as dimensions, at most ``ConvertLimits/maxPlanes`` planes and
+  /// ``ConvertLimits/maxImageBytes`` bytes (checked arithmetic, so huge shapes cannot overflow).
+  public func check(file: String?) throws(ConvertError) {
+    guard (2...5).contains(shape.count) else {
+      throw ConvertError(.unsupported, "the image has \(shape.count) dimensions \(shape); OME-Zarr images have 2 to 5", file: file)
+    }
+    guard shape.allSatisfy({ $0 >= 1 }) else {
+      throw ConvertError(.unsupported, "the image shape \(shape) has an empty dimension; there is nothing to convert", file: file)
+    }
+    guard axes.count == shape.count, scale.count == shape.count, translation.map({ $0.count == shape.count }) ?? true else {
+      throw ConvertError(.invalidArgument, "\(axes.count) axes and \(scale.count) scale values for an image of \(shape.count) dimensions", file: file)
+    }
+    guard let planes = ConvertLimits.product(leadingShape), planes <= ConvertLimits.maxPlanes else {
+      throw ConvertError(.unsupported, "the image shape \(shape) has more than \(ConvertLimits.maxPlanes) planes", file: file)
+    }
+    guard let bytes = ConvertLimits.product(shape, start: dataType.size), bytes <= ConvertLimits.maxImageBytes else {
+      throw ConvertError(.unsupported, "the image shape \(shape) of \(dataType) is larger than 2^60 bytes", file: file)
+    }
+  }
 }
 
 /// An image readable plane by plane (and row range by row range), from any thread.

@@ -44,9 +44,14 @@ public final class TIFFSource: PlaneSource {
   /// The number of images (series) in a TIFF: OME-XML images, else 1.
   public static func seriesCount(path: String) throws -> Int {
     let h = try TIFFHandle(path: path)
-    let first = try h.directories().first
-    if let d = first?.description, d.contains("<OME"), let meta = try? OMEXMLMetadata.parse(d) { return max(meta.images.count, 1) }
-    return 1
+    let dirs = try h.directories()
+    guard let d = dirs.first?.description, d.contains("<OME"), let meta = try? OMEXMLMetadata.parse(d) else { return 1 }
+    // Every image needs planes of its own: more images than IFDs (in this file) cannot be right.
+    let otherFiles = meta.images.contains { $0.tiffData.contains { !($0.fileName ?? "").isEmpty } }
+    guard otherFiles || meta.images.count <= dirs.count else {
+      throw ConvertError(.unreadable, "the OME-XML describes \(meta.images.count) images but the file has \(dirs.count) IFDs", file: path)
+    }
+    return max(meta.images.count, 1)
   }
 
   /// Opens `path`; for OME-TIFF with several images, `series` picks one (default 0).
@@ -67,15 +72,37 @@ public final class TIFFSource: PlaneSource {
     var channels: [Omero.Channel]? = nil
     var contiguous: ContiguousLayout? = nil
     var imageName: String? = name
+    var warnings: [ConvertWarning] = []
+    // Every plane (and sample) gets a reference: their number must stay within the limit.
+    func checkPlanes(_ sizes: [(String, Int)]) throws(ConvertError) {
+      guard let n = ConvertLimits.product(sizes.map(\.1)), n <= ConvertLimits.maxPlanes else {
+        throw ConvertError(.unsupported, "the image has \(sizes.map { "\($0.0)=\($0.1)" }.joined(separator: " ")) planes, "
+          + "more than \(ConvertLimits.maxPlanes)", file: path)
+      }
+    }
 
     if let desc = first.description, desc.contains("<OME") {
-      let meta = try OMEXMLMetadata.parse(desc)
+      let meta = try OMEXMLMetadata.parse(desc, file: path)
       guard meta.images.indices.contains(series) else {
         throw ConvertError(.invalidArgument, "series \(series) does not exist (the file has \(meta.images.count))", file: path)
       }
       let img = meta.images[series]
+      if let problem = img.problems.first {
+        throw ConvertError(.unreadable, "OME-XML image \(series): \(problem)", file: path)
+      }
+      for note in img.ignored { warnings.append(ConvertWarning("OME-XML image \(series): \(note); left out", file: path)) }
       imageName = img.name ?? name
+      let samplesImg = img.samplesPerPixel
+      guard img.sizeC % samplesImg == 0 else {
+        throw ConvertError(.unreadable, "OME-XML image \(series): SizeC=\(img.sizeC) is not a multiple of SamplesPerPixel=\(samplesImg)", file: path)
+      }
+      guard let planeCount = ConvertLimits.product([img.sizeZ, img.planeChannels, img.sizeT]), planeCount <= ConvertLimits.maxPlanes else {
+        throw ConvertError(.unreadable,
+          "OME-XML image \(series): SizeZ=\(img.sizeZ) x SizeC=\(img.sizeC) x SizeT=\(img.sizeT) is more than \(ConvertLimits.maxPlanes) planes",
+          file: path)
+      }
       axesSizes = [("t", img.sizeT), ("c", img.sizeC), ("z", img.sizeZ)]
+      try checkPlanes(axesSizes)
       // Plane -> (file, IFD) from TiffData.
       var map = [Int: (String, Int)]()
       let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -86,12 +113,16 @@ public final class TIFFSource: PlaneSource {
           directories[file] = try TIFFHandle(path: file).directories()
           pools[file] = TIFFHandlePool(path: file)
         }
+        guard td.firstZ < img.sizeZ, td.firstC < img.planeChannels, td.firstT < img.sizeT else {
+          warnings.append(ConvertWarning("OME-XML image \(series): TiffData FirstZ=\(td.firstZ) FirstC=\(td.firstC) FirstT=\(td.firstT) "
+            + "is outside SizeZ=\(img.sizeZ) SizeC=\(img.planeChannels) SizeT=\(img.sizeT); ignored", file: path))
+          continue
+        }
         let start = img.planeIndex(z: td.firstZ, c: td.firstC, t: td.firstT)
-        let count = td.planeCount ?? (img.planeCount - start)
-        for k in 0..<max(count, 0) where start + k < img.planeCount { map[start + k] = (file, td.ifd + k) }
+        let count = min(td.planeCount ?? planeCount, planeCount - start)
+        for k in 0..<max(count, 0) { map[start + k] = (file, td.ifd + k) }
       }
-      if img.tiffData.isEmpty { for p in 0..<img.planeCount { map[p] = (path, p) } }
-      let planeC = img.planeChannels, samplesImg = img.samplesPerPixel
+      if img.tiffData.isEmpty { for p in 0..<planeCount { map[p] = (path, p) } }
       for t in 0..<img.sizeT {
         for c in 0..<img.sizeC {
           for z in 0..<img.sizeZ {
@@ -99,22 +130,21 @@ public final class TIFFSource: PlaneSource {
             guard let (file, ifd) = map[p] else {
               throw ConvertError(.unreadable, "OME-XML maps no IFD to plane z=\(z) c=\(c) t=\(t)", file: path)
             }
-            guard (directories[file]?.count ?? 0) > ifd else {
-              throw ConvertError(.unreadable, "OME-XML refers to IFD \(ifd), which does not exist", file: file)
+            guard let count = directories[file]?.count, ifd < count else {
+              throw ConvertError(.unreadable, "OME-XML refers to IFD \(ifd), but the file has \(directories[file]?.count ?? 0)", file: file)
             }
             refs.append(PlaneRef(file: file, ifd: ifd, sample: c % samplesImg))
           }
         }
       }
-      _ = planeC
       for a in ["X", "Y", "Z"] {
         if let v = img.physicalSize[a] { scale[a.lowercased()] = v; units[a.lowercased()] = Units.udunits(img.physicalSizeUnit[a]) }
       }
       if let ti = img.timeIncrement { scale["t"] = ti; units["t"] = Units.udunits(img.timeIncrementUnit) ?? "second" }
       if !img.channels.isEmpty {
         var list: [Omero.Channel] = []
-        for (i, ch) in img.channels.enumerated() {
-          for s in 0..<max(ch.samplesPerPixel, 1) {
+        for (i, ch) in img.channels.enumerated() where list.count < img.sizeC {
+          for s in 0..<min(ch.samplesPerPixel, img.sizeC) {
             var c = Omero.Channel(label: ch.name ?? "Channel \(list.count)")
             if let rgba = ch.color {
               let u = UInt32(bitPattern: rgba)
@@ -126,19 +156,24 @@ public final class TIFFSource: PlaneSource {
         }
         if list.count == img.sizeC { channels = list }
       }
-    } else if let desc = first.description, let ij = ImageJMetadata(description: desc) {
+    } else if let desc = first.description, let ij = ImageJMetadata(description: desc), ij.problems.isEmpty {
+      for note in ij.ignored { warnings.append(ConvertWarning("ImageJ description: \(note); left out", file: path)) }
+      // Bounded by the checks of ImageJMetadata: each count and their product at most maxPlanes.
       let planesWanted = ij.channels * ij.slices * ij.frames
       axesSizes = [("t", ij.frames), ("c", ij.channels * samples), ("z", ij.slices)]
-      let planeBytes = first.width * first.height * first.bytesPerSample * samples
+      try checkPlanes(axesSizes)
       if fullRes.count < planesWanted {
         // > 4 GB ImageJ files: one IFD, the planes follow its data contiguously.
-        guard first.compression == 1, !first.isTiled, samples == 1 else {
+        guard first.compression == 1, !first.isTiled, samples == 1, let type = first.dataType else {
           throw ConvertError(.unsupported, "ImageJ stack with \(planesWanted) images but \(fullRes.count) IFDs and compressed or tiled data",
             file: path)
         }
-        let size = InputSource.fileAttributes(path).size
-        guard UInt64(size) >= first.firstStripOffset + UInt64(planesWanted * planeBytes) else {
-          throw ConvertError(.unreadable, "the file is truncated: \(planesWanted) planes do not fit", file: path)
+        let size = UInt64(max(InputSource.fileAttributes(path).size, 0))
+        guard let planeBytes = ConvertLimits.product([first.width, first.height], start: type.size),
+              let total = ConvertLimits.product([planesWanted, planeBytes]),
+              first.firstStripOffset <= size, UInt64(total) <= size - first.firstStripOffset
+        else {
+          throw ConvertError(.unreadable, "the file is truncated: the \(planesWanted) planes of the ImageJ description do not fit", file: path)
         }
         contiguous = ContiguousLayout(file: path, firstOffset: first.firstStripOffset, planeBytes: planeBytes,
           byteSwapped: first.isByteSwapped)
@@ -158,10 +193,14 @@ public final class TIFFSource: PlaneSource {
         if let yr = first.yResolution { scale["y"] = Self.significant(1 / yr); units["y"] = unit }
         if let s = ij.spacing { scale["z"] = s; units["z"] = unit }
       }
-      if let fi = ij.frameInterval, fi > 0 { scale["t"] = fi; units["t"] = "second" }
+      if let fi = ij.frameInterval { scale["t"] = fi; units["t"] = "second" }
     } else {
+      if let desc = first.description, let ij = ImageJMetadata(description: desc), let problem = ij.problems.first {
+        warnings.append(ConvertWarning("ImageJ description: \(problem); reading the IFDs as z slices", file: path))
+      }
       // A plain TIFF: full-resolution IFDs are z planes, samples are channels.
       axesSizes = [("t", 1), ("c", samples), ("z", fullRes.count)]
+      try checkPlanes(axesSizes)
       for c in 0..<samples {
         for d in fullRes { refs.append(PlaneRef(file: path, ifd: d.index, sample: c)) }
       }
@@ -174,12 +213,15 @@ public final class TIFFSource: PlaneSource {
       }
     }
     // The first plane of the image sets the geometry and type; every other must match it.
-    if contiguous == nil, let r = refs.first, let d = directories[r.file]?[r.ifd] { first = d }
+    if contiguous == nil, let r = refs.first, let list = directories[r.file], list.indices.contains(r.ifd) { first = list[r.ifd] }
     guard let dataType = first.dataType else {
       throw ConvertError(.unsupported, "\(first.bitsPerSample)-bit samples of format \(first.sampleFormat) are not supported",
         file: refs.first?.file ?? path, ifd: first.index)
     }
     let spp = first.samplesPerPixel
+    if let r = refs.first(where: { $0.sample >= spp }) {
+      throw ConvertError(.unreadable, "the metadata asks for sample \(r.sample) of pixels that have \(spp)", file: r.file, ifd: r.ifd)
+    }
     // Each (file, IFD) once; file names may hold any character (`run#1/a.tif`).
     let distinct: [PlaneKey] = Set(refs.map { PlaneKey(file: $0.file, ifd: $0.ifd) }).sorted()
     for key in distinct {
@@ -205,10 +247,17 @@ public final class TIFFSource: PlaneSource {
     axes += [.space("y", unit: units["y"]), .space("x", unit: units["x"])]
     shape += [first.height, first.width]
     s += [scale["y"] ?? 1, scale["x"] ?? 1]
+    // Pixel sizes from resolutions can be anything: keep usable ones only.
+    for i in axes.indices where !ConvertLimits.isPhysicalSize(s[i]) {
+      warnings.append(ConvertWarning("the \(axes[i].name) pixel size \(s[i]) is not a positive size; 1 is used", file: path))
+      s[i] = 1
+      scale[axes[i].name] = nil
+    }
     // Unknown physical sizes have no unit.
     for i in axes.indices where axes[i].isSpace && scale[axes[i].name] == nil { axes[i].unit = nil }
     description = SourceDescription(name: imageName, axes: axes, shape: shape, dataType: dataType, scale: s, channels: channels,
-      files: Array(directories.keys).sorted())
+      files: Array(directories.keys).sorted(), warnings: warnings)
+    try description.check(file: path)
     planes = refs
     omeXML = dirs.first?.description.flatMap { $0.contains("<OME") ? $0 : nil }
     self.pools = pools
@@ -225,10 +274,18 @@ public final class TIFFSource: PlaneSource {
   public func read(plane index: [Int], rows: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws {
     // Linear plane number over (t, c, z) with size-1 axes left out of `index`.
     var linear = 0
-    for (i, size) in description.leadingShape.enumerated() { linear = linear * size + index[i] }
+    let lead = description.leadingShape
+    guard index.count == lead.count, zip(index, lead).allSatisfy({ (0..<$1).contains($0) }) else {
+      throw ConvertError(.invalidArgument, "plane \(index) is outside the image's planes \(lead)", file: description.files.first)
+    }
+    for (i, size) in lead.enumerated() { linear = linear * size + index[i] }
     let ref = planes[linear]
     if let c = contiguous {
-      let width = description.shape.last!, bps = description.dataType.size
+      let width = description.shape[description.shape.count - 1], bps = description.dataType.size
+      let height = description.shape[description.shape.count - 2]
+      guard rows.lowerBound >= 0, rows.upperBound <= height, buffer.count >= rows.count * width * bps else {
+        throw ConvertError(.invalidArgument, "rows \(rows) of a plane of \(height) rows do not fit the buffer", file: c.file)
+      }
       let offset = c.firstOffset + UInt64(ref.ifd * c.planeBytes + rows.lowerBound * width * bps)
       let count = rows.count * width * bps
       try TIFFHandle.readRaw(path: c.file, offset: offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
@@ -237,9 +294,9 @@ public final class TIFFSource: PlaneSource {
       }
       return
     }
-    guard let pool = pools[ref.file], let dir = directories[ref.file]?[ref.ifd] else {
+    guard let pool = pools[ref.file], let list = directories[ref.file], list.indices.contains(ref.ifd) else {
       throw ConvertError(.unreadable, "no IFD \(ref.ifd)", file: ref.file)
     }
-    try pool.withHandle { h in try h.read(dir, sample: ref.sample, rows: rows, into: buffer) }
+    try pool.withHandle { h in try h.read(list[ref.ifd], sample: ref.sample, rows: rows, into: buffer) }
   }
 }

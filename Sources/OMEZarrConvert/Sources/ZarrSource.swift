@@ -12,11 +12,28 @@ public final class ZarrSource: PlaneSource {
   public init(path: String) throws {
     let node = try OMENode.open(path: path)
     if let image = try node.image() {
-      array = image.levels[0]
+      guard let level0 = image.levels.first else { throw ConvertError(.unreadable, "the image has no levels", file: path) }
+      array = level0
+      let n = array.shape.count
+      var warnings: [ConvertWarning] = []
+      var axes = image.axes
+      if axes.count != n {
+        axes = ImageOptions.defaultAxes(ndim: n)
+        warnings.append(ConvertWarning("\(image.axes.count) axes for \(n) dimensions; \(axes.map(\.name)) are used", file: path))
+      }
+      var scale = image.scale(level: 0) ?? [Double](repeating: 1, count: n)
+      if scale.count != n {
+        warnings.append(ConvertWarning("\(scale.count) scale values for \(n) dimensions; 1 is used", file: path))
+        scale = [Double](repeating: 1, count: n)
+      }
+      var translation = image.translation(level: 0)
+      if let t = translation, t.count != n {
+        warnings.append(ConvertWarning("\(t.count) translation values for \(n) dimensions; left out", file: path))
+        translation = nil
+      }
       description = SourceDescription(name: image.multiscale.name ?? (path as NSString).lastPathComponent,
-        axes: image.axes, shape: array.shape, dataType: array.dataType,
-        scale: image.scale(level: 0) ?? [Double](repeating: 1, count: array.shape.count),
-        translation: image.translation(level: 0), channels: image.omero?.channels, files: [path])
+        axes: axes, shape: array.shape, dataType: array.dataType, scale: scale,
+        translation: translation, channels: image.omero?.channels, files: [path], warnings: warnings)
     } else if case .array(let a) = node.zarr {
       array = a
       let names = a.metadata.dimensionNames?.compactMap { $0 }
@@ -31,7 +48,10 @@ public final class ZarrSource: PlaneSource {
     } else {
       throw ConvertError(.unsupported, "a \(node.kind) is not an image or array to convert", file: path)
     }
-    guard array.shape.count >= 2 else { throw ConvertError(.unsupported, "arrays need at least 2 dimensions", file: path) }
+    guard !array.dataType.isComplex, array.dataType != .bool, !array.dataType.isRaw else {
+      throw ConvertError(.unsupported, "\(array.dataType) arrays cannot be converted to an image", file: path)
+    }
+    try description.check(file: path)
   }
 
   /// Reads `rows` of the plane at `index` (the leading coordinates) into `buffer`.

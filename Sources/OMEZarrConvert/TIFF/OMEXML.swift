@@ -59,6 +59,11 @@ public struct OMEXMLMetadata: Sendable, Hashable {
     public var interleaved = false
     /// Whether the pixels are big-endian (`BigEndian`); `nil` when absent.
     public var bigEndian: Bool?
+    /// Why the image's layout cannot be trusted, e.g. `"SizeZ=\"0\" is not an integer from 1 to 4194304"`:
+    /// sizes, sample counts, `TiffData` numbers or a `DimensionOrder` out of range or not numbers.
+    public var problems: [String] = []
+    /// Physical sizes and time increments left out because they are not finite positive sizes.
+    public var ignored: [String] = []
 
     /// Samples per pixel of the TIFF planes (RGB images store 3 samples in one plane).
     public var samplesPerPixel: Int { max(channels.first?.samplesPerPixel ?? 1, 1) }
@@ -89,14 +94,14 @@ public struct OMEXMLMetadata: Sendable, Hashable {
   /// Set when the XML only points to the file that holds the metadata (`BinaryOnly`).
   public var metadataFile: String?
 
-  /// Parses OME-XML text.
-  public static func parse(_ xml: String) throws(ConvertError) -> OMEXMLMetadata {
+  /// Parses OME-XML text (from `file`, named in errors).
+  public static func parse(_ xml: String, file: String? = nil) throws(ConvertError) -> OMEXMLMetadata {
     let delegate = Delegate()
     let parser = XMLParser(data: Data(xml.utf8))
     parser.delegate = delegate
     parser.shouldProcessNamespaces = true
     guard parser.parse() else {
-      throw ConvertError(.unreadable, "invalid OME-XML: \(parser.parserError.map { "\($0)" } ?? "parse error")")
+      throw ConvertError(.unreadable, "invalid OME-XML: \(parser.parserError.map { "\($0)" } ?? "parse error")", file: file)
     }
     return delegate.result
   }
@@ -106,6 +111,7 @@ public struct OMEXMLMetadata: Sendable, Hashable {
     var image: Image?
     var tiffData: TiffData?
     var inUUID = false
+    var sawPixels = false
     var uuidText = ""
 
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
@@ -114,33 +120,76 @@ public struct OMEXMLMetadata: Sendable, Hashable {
       func dbl(_ k: String) -> Double? { a[k].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
       switch name {
       case "OME": result.uuid = a["UUID"]
-      case "Image": image = Image(id: a["ID"], name: a["Name"])
+      case "Image":
+        image = Image(id: a["ID"], name: a["Name"])
+        sawPixels = false
       case "Pixels":
         guard var img = image else { return }
-        img.dimensionOrder = a["DimensionOrder"] ?? "XYZCT"
+        sawPixels = true
+        var problems: [String] = [], ignored: [String] = []
+        // A number attribute: absent is `absent`; a value outside `range` (or not an integer) is a problem.
+        func count(_ k: String, _ range: ClosedRange<Int>, absent: Int) -> Int {
+          guard let text = a[k] else { return absent }
+          guard let v = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(v) else {
+            problems.append("\(k)=\"\(text)\" is not an integer from \(range.lowerBound) to \(range.upperBound)")
+            return absent
+          }
+          return v
+        }
+        // A size attribute: absent is nil; anything but a finite positive number is left out.
+        func size(_ k: String) -> Double? {
+          guard let text = a[k] else { return nil }
+          guard let v = dbl(k), ConvertLimits.isPhysicalSize(v) else {
+            ignored.append("\(k)=\"\(text)\" is not a positive size")
+            return nil
+          }
+          return v
+        }
+        let order = a["DimensionOrder"] ?? "XYZCT"
+        if order.count == 5, order.hasPrefix("XY"), Set(order) == Set("XYZCT") { img.dimensionOrder = order } else {
+          problems.append("DimensionOrder=\"\(order)\" is not XY followed by Z, C and T in some order")
+        }
         img.type = a["Type"] ?? a["PixelType"]
-        img.sizeX = int("SizeX") ?? 1
-        img.sizeY = int("SizeY") ?? 1
-        img.sizeZ = int("SizeZ") ?? 1
-        img.sizeC = int("SizeC") ?? 1
-        img.sizeT = int("SizeT") ?? 1
+        img.sizeX = count("SizeX", 1...Int(UInt32.max), absent: 1)
+        img.sizeY = count("SizeY", 1...Int(UInt32.max), absent: 1)
+        img.sizeZ = count("SizeZ", 1...ConvertLimits.maxPlanes, absent: 1)
+        img.sizeC = count("SizeC", 1...ConvertLimits.maxPlanes, absent: 1)
+        img.sizeT = count("SizeT", 1...ConvertLimits.maxPlanes, absent: 1)
         for axis in ["X", "Y", "Z"] {
-          if let v = dbl("PhysicalSize\(axis)") { img.physicalSize[axis] = v }
+          if let v = size("PhysicalSize\(axis)") { img.physicalSize[axis] = v }
           img.physicalSizeUnit[axis] = a["PhysicalSize\(axis)Unit"] ?? "µm"
         }
-        img.timeIncrement = dbl("TimeIncrement")
+        img.timeIncrement = size("TimeIncrement")
         img.timeIncrementUnit = a["TimeIncrementUnit"] ?? "s"
         img.interleaved = a["Interleaved"] == "true"
         img.bigEndian = a["BigEndian"].map { $0 == "true" }
+        img.problems += problems
+        img.ignored += ignored
         image = img
       case "Channel":
+        var spp = int("SamplesPerPixel") ?? 1
+        if let text = a["SamplesPerPixel"], !(1...Int(UInt16.max)).contains(spp) || int("SamplesPerPixel") == nil {
+          image?.problems.append("Channel SamplesPerPixel=\"\(text)\" is not an integer from 1 to \(UInt16.max)")
+          spp = 1
+        }
         image?.channels.append(Channel(name: a["Name"], color: a["Color"].flatMap { Int32($0) ?? Int64($0).map { Int32(truncatingIfNeeded: $0) } },
-          samplesPerPixel: int("SamplesPerPixel") ?? 1))
+          samplesPerPixel: spp))
       case "TiffData":
         // Without IFD and PlaneCount a TiffData covers every plane; with an IFD alone, one plane.
-        let ifd = int("IFD")
-        tiffData = TiffData(ifd: ifd ?? 0, firstZ: int("FirstZ") ?? 0, firstC: int("FirstC") ?? 0, firstT: int("FirstT") ?? 0,
-          planeCount: int("PlaneCount") ?? int("NumPlanes") ?? (ifd != nil ? 1 : nil))
+        var bad: [String] = []
+        func index(_ k: String) -> Int? {
+          guard let text = a[k] else { return nil }
+          guard let v = int(k), (0...Int(UInt32.max)).contains(v) else {
+            bad.append("TiffData \(k)=\"\(text)\" is not an integer from 0 to \(UInt32.max)")
+            return nil
+          }
+          return v
+        }
+        let ifd = index("IFD")
+        let planes = index("PlaneCount") ?? index("NumPlanes")
+        tiffData = TiffData(ifd: ifd ?? 0, firstZ: index("FirstZ") ?? 0, firstC: index("FirstC") ?? 0, firstT: index("FirstT") ?? 0,
+          planeCount: planes ?? (ifd != nil ? 1 : nil))
+        image?.problems += bad
       case "UUID":
         inUUID = true
         uuidText = ""
@@ -163,7 +212,10 @@ public struct OMEXMLMetadata: Sendable, Hashable {
         if let t = tiffData { image?.tiffData.append(t) }
         tiffData = nil
       case "Image":
-        if let img = image { result.images.append(img) }
+        if var img = image {
+          if !sawPixels { img.problems.append("the image has no Pixels element") }
+          result.images.append(img)
+        }
         image = nil
       default: break
       }

@@ -87,7 +87,7 @@ final class TIFFHandle {
     errors = UnsafeMutablePointer<COMETiffErrors>.allocate(capacity: 1)
     errors.initialize(to: COMETiffErrors())
     // "m": no memory mapping (plain reads); "c": no strip chopping (strips as stored).
-    guard let t = COMETiff_open(path, "rmc", errors) else {
+    guard let t = COMETiff_open(path, "rmc", errors, Int64(ConvertLimits.maxBlockBytes)) else {
       let message = Self.message(errors)
       errors.deallocate()
       var st = stat()
@@ -124,7 +124,9 @@ final class TIFFHandle {
     errors.pointee.message.0 = 0
     repeat {
       out.append(try currentDirectory(index: out.count))
-      if out.count > 10_000_000 { throw ConvertError(.unreadable, "too many IFDs (a loop in the IFD chain?)", file: path) }
+      if out.count > ConvertLimits.maxPlanes {
+        throw ConvertError(.unsupported, "more than \(ConvertLimits.maxPlanes) IFDs (or a loop in the IFD chain)", file: path)
+      }
     } while TIFFReadDirectory(tif) != 0
     // TIFFReadDirectory also returns 0 on errors: the chain must really end here.
     guard TIFFLastDirectory(tif) != 0, lastError.isEmpty else {
@@ -196,8 +198,11 @@ final class TIFFHandle {
     } else {
       _ = COMETiff_getDefaultedU32(tif, UInt32(TIFFTAG_ROWSPERSTRIP), &rps)
     }
+    // Only the first IFD's description carries OME-XML or ImageJ metadata: others are not kept
+    // (a chain of IFDs sharing one large description must not be copied once per IFD).
     var desc: UnsafeMutablePointer<CChar>? = nil
-    let description = COMETiff_getString(tif, UInt32(TIFFTAG_IMAGEDESCRIPTION), &desc) != 0 ? desc.map { String(cString: $0) } : nil
+    let description = index == 0 && COMETiff_getString(tif, UInt32(TIFFTAG_IMAGEDESCRIPTION), &desc) != 0
+      ? desc.map { String(cString: $0) } : nil
     var xr: Float = 0, yr: Float = 0, unit: UInt16 = 2, subfile: UInt32 = 0
     let hasX = COMETiff_getFloat(tif, UInt32(TIFFTAG_XRESOLUTION), &xr) != 0
     let hasY = COMETiff_getFloat(tif, UInt32(TIFFTAG_YRESOLUTION), &yr) != 0
@@ -215,29 +220,55 @@ final class TIFFHandle {
   }
 
   /// Reads rows `rows` of sample `sample` of directory `dir` into `out` (rows x width, one sample).
+  ///
+  /// Every size comes from the IFD's tags, so each is checked before it sizes a buffer or an index:
+  /// a decoded strip or tile at most ``ConvertLimits/maxBlockBytes``, equal to the size libtiff
+  /// computes, no larger than its stored bytes when uncompressed, and decoded in full before use.
   func read(_ dir: TIFFDirectory, sample: Int, rows: Range<Int>, into out: UnsafeMutableRawBufferPointer) throws(ConvertError) {
     guard TIFFSetSubDirectory(tif, dir.offset) != 0 else { throw fail("cannot read the IFD", ifd: dir.index) }
-    guard TIFFIsCODECConfigured(UInt16(dir.compression)) != 0 else {
+    guard TIFFIsCODECConfigured(UInt16(truncatingIfNeeded: dir.compression)) != 0 else {
       throw ConvertError(.unsupported, "compression \(dir.compression) is not supported by this libtiff", file: path, ifd: dir.index)
     }
     let bps = dir.bytesPerSample
     let spp = dir.samplesPerPixel
+    guard bps > 0, dir.bitsPerSample % 8 == 0, spp > 0, (0..<spp).contains(sample), dir.width > 0, dir.height > 0 else {
+      throw ConvertError(.unreadable, "sample \(sample) of \(spp) samples of \(dir.bitsPerSample) bits cannot be read", file: path, ifd: dir.index)
+    }
+    guard rows.lowerBound >= 0, rows.upperBound <= dir.height, !rows.isEmpty else {
+      throw ConvertError(.invalidArgument, "rows \(rows) are outside the image's \(dir.height) rows", file: path, ifd: dir.index)
+    }
     let contig = dir.planarConfig == 1 && spp > 1
     let pixelBytes = contig ? bps * spp : bps
     let width = dir.width
-    guard out.count >= rows.count * width * bps else {
+    guard let needed = ConvertLimits.product([rows.count, width, bps]), out.count >= needed else {
       throw ConvertError(.invalidArgument, "plane buffer too small", file: path, ifd: dir.index)
+    }
+    // The decoded size of a block of `blockRows` x `blockWidth` pixels, checked against the limit,
+    // libtiff's own computation (`libtiffSize`) and, uncompressed, the bytes stored for `index`.
+    func blockBytes(rows blockRows: Int, width blockWidth: Int, libtiffSize: UInt64, index: UInt32, what: String) throws(ConvertError) -> Int {
+      guard let bytes = ConvertLimits.product([blockRows, blockWidth, pixelBytes]), bytes <= ConvertLimits.maxBlockBytes else {
+        throw ConvertError(.unsupported, "a \(what) of \(blockWidth) x \(blockRows) pixels is larger than \(ConvertLimits.maxBlockBytes >> 20) MiB",
+          file: path, ifd: dir.index)
+      }
+      guard UInt64(bytes) == libtiffSize else {
+        throw ConvertError(.unreadable, "the \(what) size \(libtiffSize) does not match its \(blockWidth) x \(blockRows) pixels", file: path, ifd: dir.index)
+      }
+      if dir.compression == 1, TIFFGetStrileByteCount(tif, index) < UInt64(bytes) {
+        throw ConvertError(.unreadable, "\(what) \(index) is truncated (\(TIFFGetStrileByteCount(tif, index)) of \(bytes) bytes stored)",
+          file: path, ifd: dir.index)
+      }
+      return bytes
     }
     // Copies a decoded block (strip or tile) into the output: `block` holds `blockRows` rows of
     // `blockWidth` pixels (pixelBytes each) starting at image row `top`, column `left`.
     func place(_ block: UnsafeRawPointer, top: Int, left: Int, blockRows: Int, blockWidth: Int) {
       let r0 = max(top, rows.lowerBound), r1 = min(top + blockRows, rows.upperBound)
-      guard r0 < r1 else { return }
+      guard r0 < r1, let outBase = out.baseAddress else { return }
       let cols = min(blockWidth, width - left)
       guard cols > 0 else { return }
       for r in r0..<r1 {
         let src = block + ((r - top) * blockWidth) * pixelBytes
-        let dst = out.baseAddress! + ((r - rows.lowerBound) * width + left) * bps
+        let dst = outBase + ((r - rows.lowerBound) * width + left) * bps
         if !contig {
           dst.copyMemory(from: src, byteCount: cols * bps)
         } else {
@@ -248,31 +279,46 @@ final class TIFFHandle {
       }
     }
     if dir.isTiled {
-      let tileSize = Int(TIFFTileSize64(tif))
-      guard tileSize > 0, dir.tileWidth > 0, dir.tileHeight > 0 else { throw fail("invalid tile size", ifd: dir.index) }
+      guard dir.tileWidth > 0, dir.tileHeight > 0 else { throw fail("invalid tile size", ifd: dir.index) }
+      let tileCount = TIFFNumberOfTiles(tif)
+      let tileSize = try blockBytes(rows: dir.tileHeight, width: dir.tileWidth, libtiffSize: TIFFTileSize64(tif), index: 0, what: "tile")
       let buffer = UnsafeMutableRawPointer.allocate(byteCount: tileSize, alignment: 16)
       defer { buffer.deallocate() }
       let firstTileRow = rows.lowerBound / dir.tileHeight, lastTileRow = (rows.upperBound - 1) / dir.tileHeight
       for ty in firstTileRow...lastTileRow {
         for tx in stride(from: 0, to: width, by: dir.tileWidth) {
           let tile = TIFFComputeTile(tif, UInt32(tx), UInt32(ty * dir.tileHeight), 0, UInt16(contig ? 0 : sample))
+          guard tile < tileCount else {
+            throw ConvertError(.unreadable, "tile \(tile) does not exist (the IFD has \(tileCount))", file: path, ifd: dir.index)
+          }
+          if dir.compression == 1 { _ = try blockBytes(rows: dir.tileHeight, width: dir.tileWidth, libtiffSize: UInt64(tileSize), index: tile, what: "tile") }
           let n = TIFFReadEncodedTile(tif, tile, buffer, tmsize_t(tileSize))
           if n < 0 { throw fail("cannot decode tile \(tile)", ifd: dir.index) }
+          guard n == tileSize else {
+            throw ConvertError(.unreadable, "tile \(tile) is truncated (\(n) of \(tileSize) bytes)", file: path, ifd: dir.index)
+          }
           place(buffer, top: ty * dir.tileHeight, left: tx, blockRows: dir.tileHeight, blockWidth: dir.tileWidth)
         }
       }
     } else {
       let rps = max(dir.rowsPerStrip, 1)
-      let stripSize = Int(TIFFStripSize64(tif))
-      guard stripSize > 0 else { throw fail("invalid strip size", ifd: dir.index) }
+      let stripCount = TIFFNumberOfStrips(tif)
+      let stripSize = try blockBytes(rows: min(rps, dir.height), width: width, libtiffSize: TIFFStripSize64(tif), index: 0, what: "strip")
       let stripsPerSample = (dir.height + rps - 1) / rps
       let buffer = UnsafeMutableRawPointer.allocate(byteCount: stripSize, alignment: 16)
       defer { buffer.deallocate() }
       for s in (rows.lowerBound / rps)...((rows.upperBound - 1) / rps) {
-        let strip = UInt32(contig ? s : sample * stripsPerSample + s)
-        let n = TIFFReadEncodedStrip(tif, strip, buffer, -1)
-        if n < 0 { throw fail("cannot decode strip \(strip)", ifd: dir.index) }
+        let index = contig ? s : sample * stripsPerSample + s
+        guard index < Int(stripCount) else {
+          throw ConvertError(.unreadable, "strip \(index) does not exist (the IFD has \(stripCount))", file: path, ifd: dir.index)
+        }
+        let strip = UInt32(index)
         let stripRows = min(rps, dir.height - s * rps)
+        if dir.compression == 1 {
+          _ = try blockBytes(rows: stripRows, width: width, libtiffSize: UInt64(stripRows * width * pixelBytes), index: strip, what: "strip")
+        }
+        let n = TIFFReadEncodedStrip(tif, strip, buffer, tmsize_t(stripSize))
+        if n < 0 { throw fail("cannot decode strip \(strip)", ifd: dir.index) }
         guard n >= stripRows * width * pixelBytes else {
           throw ConvertError(.unreadable, "strip \(strip) is truncated (\(n) of \(stripRows * width * pixelBytes) bytes)", file: path, ifd: dir.index)
         }

@@ -42,7 +42,7 @@ public final class TIFFWriter {
     self.options = options
     errors = UnsafeMutablePointer<COMETiffErrors>.allocate(capacity: 1)
     errors.initialize(to: COMETiffErrors())
-    guard let t = COMETiff_open(path, options.bigTIFF ? "w8" : "w", errors) else {
+    guard let t = COMETiff_open(path, options.bigTIFF ? "w8" : "w", errors, 0) else {
       errors.deallocate()
       throw ConvertError(.unreadable, "cannot create the TIFF", file: path)
     }

@@ -124,6 +124,10 @@ struct Convert: ParsableCommand {
         return o
       }, omeXML: (sources.first?.source as? TIFFSource)?.omeXML, progress: progress)
     }
+    // Repairs of the input's metadata, always shown (also listed in the --json summary).
+    for w in summaries.flatMap(\.warnings) {
+      FileHandle.standardError.write(Data("warning: \(w)\n".utf8))
+    }
     if json {
       let doc: JSONValue = summaries.count == 1 ? summaries[0].json : ["images": .array(summaries.map(\.json)), "output": .string(output.description)]
       print(doc.serialized())
@@ -157,20 +161,33 @@ struct Convert: ParsableCommand {
     }
     if axes != nil || units != nil { options.axes = axesList }
     options.scale = try scale.map(Self.doubles)
+    if let bad = options.scale?.first(where: { !($0 > 0 && $0.isFinite) }) {
+      throw ValidationError("--scale values must be finite positive numbers, not \(bad)")
+    }
     options.translation = try translation.map(Self.doubles)
+    if let bad = options.translation?.first(where: { !$0.isFinite }) {
+      throw ValidationError("--translation values must be finite numbers, not \(bad)")
+    }
     if channelNames != nil || channelColors != nil || channelWindows != nil {
       let names = channelNames?.split(separator: ",").map(String.init) ?? []
       let colors = channelColors?.split(separator: ",").map(String.init) ?? []
       let windows = try channelWindows?.split(separator: ",").map { w -> (Double, Double) in
         let p = w.split(separator: ":")
-        guard p.count == 2, let a = Double(p[0]), let b = Double(p[1]) else { throw ValidationError("channel windows are start:end") }
+        guard p.count == 2, let a = Double(p[0]), let b = Double(p[1]), a.isFinite, b.isFinite else {
+          throw ValidationError("channel windows are start:end with finite numbers")
+        }
         return (a, b)
       } ?? []
       let count = max(names.count, colors.count, windows.count)
-      options.channels = (0..<count).map { i in
+      options.channels = try (0..<count).map { i in
         var c = desc.channels?.indices.contains(i) == true ? desc.channels![i] : Omero.Channel(label: "Channel \(i)")
         if i < names.count { c.label = names[i] }
-        if i < colors.count { c.color = colors[i].uppercased() }
+        if i < colors.count {
+          guard colors[i].count == 6, colors[i].allSatisfy(\.isHexDigit) else {
+            throw ValidationError("channel colors are 6 hexadecimal digits (RRGGBB), not '\(colors[i])'")
+          }
+          c.color = colors[i].uppercased()
+        }
         if i < windows.count { c.window = .init(min: nil, max: nil, start: windows[i].0, end: windows[i].1) }
         return c
       }

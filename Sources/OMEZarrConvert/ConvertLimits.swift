@@ -1,0 +1,32 @@
+/// Limits on what an input may ask for, checked before anything is allocated, looped over or written.
+///
+/// Every number a TIFF header, an OME-XML or ImageJ description or a Zarr input gives is checked
+/// against these (and against what the file can hold) before it sizes a buffer or a loop.
+public enum ConvertLimits {
+  /// The most planes one image may have, and the most IFDs one TIFF may have: 4,194,304.
+  public static let maxPlanes = 1 << 22
+  /// The most bytes one decoded TIFF strip or tile may take: 1 GiB.
+  public static let maxBlockBytes = 1 << 30
+  /// The most bytes one image may hold (its level 0): 2^60.
+  public static let maxImageBytes = 1 << 60
+  /// The physical sizes (pixel sizes, z spacing, time increment) kept; others become 1 with a warning.
+  public static let physicalSizes: ClosedRange<Double> = 1e-30...1e30
+  /// The largest magnitude of a translation kept; larger or non-finite ones become 0 with a warning.
+  public static let maxTranslation = 1e30
+
+  /// The product of `values`, or `nil` when it overflows or is negative.
+  /// (A local helper: the shared checked arithmetic belongs in ZarrIO.)
+  static func product(_ values: some Sequence<Int>, start: Int = 1) -> Int? {
+    var p = start
+    for v in values {
+      guard v >= 0 else { return nil }
+      let (r, overflow) = p.multipliedReportingOverflow(by: v)
+      if overflow { return nil }
+      p = r
+    }
+    return p
+  }
+
+  /// Whether `value` is a usable physical size (finite, positive, within ``physicalSizes``).
+  static func isPhysicalSize(_ value: Double) -> Bool { physicalSizes.contains(value) }
+}
