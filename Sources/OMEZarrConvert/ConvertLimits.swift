@@ -14,19 +14,6 @@ public enum ConvertLimits {
   /// The largest magnitude of a translation kept; larger or non-finite ones become 0 with a warning.
   public static let maxTranslation = 1e30
 
-  /// The product of `values`, or `nil` when it overflows or is negative.
-  /// (A local helper: the shared checked arithmetic belongs in ZarrIO.)
-  static func product(_ values: some Sequence<Int>, start: Int = 1) -> Int? {
-    var p = start
-    for v in values {
-      guard v >= 0 else { return nil }
-      let (r, overflow) = p.multipliedReportingOverflow(by: v)
-      if overflow { return nil }
-      p = r
-    }
-    return p
-  }
-
   /// Whether `value` is a usable physical size (finite, positive, within ``physicalSizes``).
   static func isPhysicalSize(_ value: Double) -> Bool { physicalSizes.contains(value) }
 }

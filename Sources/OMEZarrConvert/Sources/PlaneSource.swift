@@ -27,9 +27,9 @@ public struct SourceDescription: Sendable {
   /// The shape of the axes before y and x (empty for a single plane).
   public var leadingShape: [Int] { Array(shape.dropLast(2)) }
   /// The number of planes: the product of ``leadingShape``.
-  public var planeCount: Int { ConvertLimits.product(leadingShape) ?? Int.max }
+  public var planeCount: Int { CheckedArithmetic.product(leadingShape) ?? Int.max }
   /// The size of the whole image in bytes (at most ``ConvertLimits/maxImageBytes`` once ``check(file:)`` passed).
-  public var byteCount: Int { ConvertLimits.product(shape, start: dataType.size) ?? Int.max }
+  public var byteCount: Int { CheckedArithmetic.product(shape, times: dataType.size) ?? Int.max }
 
   /// Throws unless the image can be converted: 2 to 5 dimensions, every one at least 1, as many
   /// axes and scale values as dimensions, at most ``ConvertLimits/maxPlanes`` planes and
@@ -44,10 +44,10 @@ public struct SourceDescription: Sendable {
     guard axes.count == shape.count, scale.count == shape.count, translation.map({ $0.count == shape.count }) ?? true else {
       throw ConvertError(.invalidArgument, "\(axes.count) axes and \(scale.count) scale values for an image of \(shape.count) dimensions", file: file)
     }
-    guard let planes = ConvertLimits.product(leadingShape), planes <= ConvertLimits.maxPlanes else {
+    guard let planes = CheckedArithmetic.product(leadingShape), planes <= ConvertLimits.maxPlanes else {
       throw ConvertError(.unsupported, "the image shape \(shape) has more than \(ConvertLimits.maxPlanes) planes", file: file)
     }
-    guard let bytes = ConvertLimits.product(shape, start: dataType.size), bytes <= ConvertLimits.maxImageBytes else {
+    guard let bytes = CheckedArithmetic.product(shape, times: dataType.size), bytes <= ConvertLimits.maxImageBytes else {
       throw ConvertError(.unsupported, "the image shape \(shape) of \(dataType) is larger than 2^60 bytes", file: file)
     }
   }

@@ -75,7 +75,7 @@ public final class TIFFSource: PlaneSource {
     var warnings: [ConvertWarning] = []
     // Every plane (and sample) gets a reference: their number must stay within the limit.
     func checkPlanes(_ sizes: [(String, Int)]) throws(ConvertError) {
-      guard let n = ConvertLimits.product(sizes.map(\.1)), n <= ConvertLimits.maxPlanes else {
+      guard let n = CheckedArithmetic.product(sizes.map(\.1)), n <= ConvertLimits.maxPlanes else {
         throw ConvertError(.unsupported, "the image has \(sizes.map { "\($0.0)=\($0.1)" }.joined(separator: " ")) planes, "
           + "more than \(ConvertLimits.maxPlanes)", file: path)
       }
@@ -96,7 +96,7 @@ public final class TIFFSource: PlaneSource {
       guard img.sizeC % samplesImg == 0 else {
         throw ConvertError(.unreadable, "OME-XML image \(series): SizeC=\(img.sizeC) is not a multiple of SamplesPerPixel=\(samplesImg)", file: path)
       }
-      guard let planeCount = ConvertLimits.product([img.sizeZ, img.planeChannels, img.sizeT]), planeCount <= ConvertLimits.maxPlanes else {
+      guard let planeCount = CheckedArithmetic.product([img.sizeZ, img.planeChannels, img.sizeT]), planeCount <= ConvertLimits.maxPlanes else {
         throw ConvertError(.unreadable,
           "OME-XML image \(series): SizeZ=\(img.sizeZ) x SizeC=\(img.sizeC) x SizeT=\(img.sizeT) is more than \(ConvertLimits.maxPlanes) planes",
           file: path)
@@ -169,8 +169,8 @@ public final class TIFFSource: PlaneSource {
             file: path)
         }
         let size = UInt64(max(InputSource.fileAttributes(path).size, 0))
-        guard let planeBytes = ConvertLimits.product([first.width, first.height], start: type.size),
-              let total = ConvertLimits.product([planesWanted, planeBytes]),
+        guard let planeBytes = CheckedArithmetic.product([first.width, first.height], times: type.size),
+              let total = CheckedArithmetic.product([planesWanted, planeBytes]),
               first.firstStripOffset <= size, UInt64(total) <= size - first.firstStripOffset
         else {
           throw ConvertError(.unreadable, "the file is truncated: the \(planesWanted) planes of the ImageJ description do not fit", file: path)

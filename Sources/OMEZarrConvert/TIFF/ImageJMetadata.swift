@@ -1,4 +1,5 @@
 import Foundation
+import ZarrIO
 
 /// What an ImageJ hyperstack's ImageDescription says.
 public struct ImageJMetadata: Sendable, Hashable {
@@ -54,7 +55,7 @@ public struct ImageJMetadata: Sendable, Hashable {
     channels = count("channels")
     slices = count("slices")
     frames = count("frames")
-    if let product = ConvertLimits.product([channels, slices, frames]), product <= ConvertLimits.maxPlanes {
+    if let product = CheckedArithmetic.product([channels, slices, frames]), product <= ConvertLimits.maxPlanes {
       // Plain stacks often give only images=N: they are z slices.
       if product != images, channels == 1, frames == 1 { slices = images }
     } else {

@@ -240,13 +240,13 @@ final class TIFFHandle {
     let contig = dir.planarConfig == 1 && spp > 1
     let pixelBytes = contig ? bps * spp : bps
     let width = dir.width
-    guard let needed = ConvertLimits.product([rows.count, width, bps]), out.count >= needed else {
+    guard let needed = CheckedArithmetic.product([rows.count, width, bps]), out.count >= needed else {
       throw ConvertError(.invalidArgument, "plane buffer too small", file: path, ifd: dir.index)
     }
     // The decoded size of a block of `blockRows` x `blockWidth` pixels, checked against the limit,
     // libtiff's own computation (`libtiffSize`) and, uncompressed, the bytes stored for `index`.
     func blockBytes(rows blockRows: Int, width blockWidth: Int, libtiffSize: UInt64, index: UInt32, what: String) throws(ConvertError) -> Int {
-      guard let bytes = ConvertLimits.product([blockRows, blockWidth, pixelBytes]), bytes <= ConvertLimits.maxBlockBytes else {
+      guard let bytes = CheckedArithmetic.product([blockRows, blockWidth, pixelBytes]), bytes <= ConvertLimits.maxBlockBytes else {
         throw ConvertError(.unsupported, "a \(what) of \(blockWidth) x \(blockRows) pixels is larger than \(ConvertLimits.maxBlockBytes >> 20) MiB",
           file: path, ifd: dir.index)
       }
