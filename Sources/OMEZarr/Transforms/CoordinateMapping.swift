@@ -36,6 +36,9 @@ public struct CoordinateMapping: Sendable, CustomStringConvertible {
     var outputAxes: [Int]
   }
 
+  /// The most axes a system of a mapping may have: matrices are (N+1)², their products (N+1)³.
+  public static let maxDimension = 64
+
   init(_ step: Step, input: Int, output: Int) {
     self.step = step
     inputDimension = input

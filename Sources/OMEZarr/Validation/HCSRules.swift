@@ -129,9 +129,9 @@ extension Walk {
       add(s)
       return
     }
-    var acquisitions: [Int]?
+    var acquisitions: Set<Int>?
     var fieldCount: Int?
-    if case .well(let a, let f) = context { acquisitions = a; fieldCount = f }
+    if case .well(let a, let f) = context { acquisitions = Set(a); fieldCount = f }
     var images: [(Int, String)] = []
     if let v = well["images"], let list = v.arrayValue {
       if list.isEmpty { s.error("well.images", p + "/images", "a well must list at least one image") }

@@ -253,6 +253,7 @@ extension Walk {
     }
     var scale: [Double]?
     var scales = 0, translations = 0
+    let lastScale = list.lastIndex { $0["type"]?.stringValue == "scale" }
     for (i, t) in list.enumerated() {
       let tp = "\(p)/\(i)"
       guard let o = t.objectValue, let type = o["type"]?.stringValue else {
@@ -268,7 +269,7 @@ extension Walk {
         } else {
           translations += 1
           // Only when a scale follows: with no scale at all, transforms.scale-count says so.
-          if scales == 0, list[(i + 1)...].contains(where: { $0["type"]?.stringValue == "scale" }) {
+          if scales == 0, let lastScale, lastScale > i {
             s.error("transforms.order", tp, "a translation must come after the scale")
           }
         }

@@ -21,9 +21,10 @@ public struct Validator: Sendable {
     public var data = false
     /// Arrays may be absent (metadata drafted before data exists): rules that need them are skipped.
     public var metadataOnly = false
-    /// Stop walking after this many nodes (a guard against runaway hierarchies).
-    public var maxNodes = 1_000_000
-    /// The defaults: not strict, no chunks decoded, arrays required, at most a million nodes.
+    /// Stop walking after this many nodes (a guard against runaway hierarchies); the walk then
+    /// ends with a `walk.limit` error.
+    public var maxNodes = 100_000
+    /// The defaults: not strict, no chunks decoded, arrays required, at most 100,000 nodes.
     public init() {}
   }
 
@@ -246,16 +247,8 @@ struct Walk {
   mutating func visit(_ node: RawNode, as kind: OMENodeKind, context: NodeContext) {
     guard !visited.contains(node.path) else { return }
     visited.insert(node.path)
+    guard !reachedLimit(at: node.path) else { return }
     nodesChecked += 1
-    if nodesChecked > options.maxNodes {
-      if !limitReported {
-        limitReported = true
-        var s = sink(node.path)
-        s.error("walk.limit", "", "stopped after \(options.maxNodes) nodes; the rest of the hierarchy was not checked")
-        add(s)
-      }
-      return
-    }
     var s = sink(node.path)
     let version = checkVersion(node, kind: kind, sink: &s)
     add(s)
@@ -300,12 +293,25 @@ struct Walk {
     }
   }
 
+  /// Whether the walk has checked the most nodes it may; the first time, says so at `path`.
+  mutating func reachedLimit(at path: String) -> Bool {
+    guard nodesChecked >= options.maxNodes else { return false }
+    if !limitReported {
+      limitReported = true
+      var s = sink(path)
+      s.error("walk.limit", "",
+        "the hierarchy has more than \(options.maxNodes) nodes; the rest was not checked (raise the limit with --max-nodes)")
+      add(s)
+    }
+    return true
+  }
+
   /// Opens and validates a child node at `path` expected to be `expected` (`nil`: whatever it is).
   /// Returns the node's kind, or `nil` if it is absent.
   @discardableResult
   mutating func visitChild(_ path: String, context: NodeContext, from parent: String, pointer: String,
                            rule: String, missing: String, missingIsWarning: Bool = false) -> (RawNode, OMENodeKind)? {
-    if documentOnly { return nil }
+    if documentOnly || reachedLimit(at: path) { return nil }
     let path = StorePath.resolve(path, from: "")  // `.` and `..` resolved, never above the store root
     if visited.contains(path) {
       var s = sink(parent)
