@@ -342,12 +342,9 @@ public struct TransformGraph: Sendable {
       }
       return .identity(d)
     }
-    var result: CoordinateMapping?
-    for s in steps {
-      let m = try mapping(of: s)
-      if let r = result { result = try r.then(m) } else { result = m }
-    }
-    return result ?? .identity(0)
+    var parts: [CoordinateMapping] = []
+    for s in steps { parts.append(try mapping(of: s)) }
+    return parts.count == 1 ? parts[0] : try CoordinateMapping(chaining: parts)
   }
 
   /// The mapping of one step: its transformation with the dimensions of its systems, inverted when
