@@ -106,4 +106,19 @@ struct HostileInputCommandTests {
     let message = try JSONValue.parse(r.stdout)["message"]?.stringValue ?? ""
     #expect(message.contains("byDimension has 65 dimensions; at most 64 are supported"), "\(message)")
   }
+
+  @Test("transform --matrix of an affine holding 1e400: exit 1, not a matrix with Infinity")
+  func transformInfiniteMatrix() throws {
+    let dir = try CLI.temporaryDirectory().appendingPathComponent("scene.zarr")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try Data(#"""
+      {"zarr_format": 3, "node_type": "group", "attributes": {"ome": {"version": "0.6", "scene": {
+        "coordinateSystems": [{"name": "a", "axes": [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}]},
+                              {"name": "b", "axes": [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}]}],
+        "coordinateTransformations": [{"type": "affine", "affine": [[1e400, 0, 0], [0, 1, 0]], "input": {"name": "a"}, "output": {"name": "b"}}]}}}}
+      """#.utf8).write(to: dir.appendingPathComponent("zarr.json"))
+    let r = try CLI.ome2zarr("transform", dir.path, "a", "b", "--matrix")
+    #expect(r.status == 1)
+    #expect(r.stdout.hasPrefix(#"{"message":"the matrix of the mapping from 'a' to 'b' has a non-finite entry"#), "\(r.stdout)")
+  }
 }

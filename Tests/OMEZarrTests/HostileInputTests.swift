@@ -190,4 +190,23 @@ struct HostileInputTests {
     let report = Validator().validate(collection: doc)
     #expect(Self.count(report, "collection.well") == 0)
   }
+
+  @Test("numbers too large for a double (1e400 reads as infinity) are errors in scales, affines and windows")
+  func infiniteNumbers() throws {
+    let image = try JSONValue.parse(#"""
+      {"zarr_format": 3, "node_type": "group", "attributes": {"ome": {"version": "0.5",
+        "multiscales": [{"name": "i", "type": "mean", "metadata": {}, "axes": [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}],
+          "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1, 1e400]}]}]}],
+        "omero": {"channels": [{"color": "FFFFFF", "window": {"min": 0, "max": 1e400, "start": 0, "end": 1}}]}}}}
+      """#)
+    let report = Validator().validate(document: image)
+    #expect(report.findings.filter { $0.severity == .error }.map { "\($0.rule) \($0.pointer)" }.sorted() == [
+      "omero.window /ome/omero/channels/0/window/max",
+      "transforms.finite /ome/multiscales/0/datasets/0/coordinateTransformations/0/scale",
+    ])
+    let systems: [JSONValue] = [["name": "a", "axes": Self.twoAxes], ["name": "b", "axes": Self.twoAxes]]
+    let affine = try JSONValue.parse(#"{"type": "affine", "affine": [[1, 0, 0], [0, 1e400, 0]], "input": {"name": "a"}, "output": {"name": "b"}}"#)
+    let scene = Validator().validate(document: Self.scene(systems, [affine]))
+    #expect(scene.findings.map(\.message) == ["the affine must hold finite numbers, but value 4 is too large (inf)"])
+  }
 }

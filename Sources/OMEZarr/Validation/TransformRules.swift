@@ -161,6 +161,7 @@ extension Walk {
   func checkParameters(_ t: Transformation, inputDim n: Int, outputDim m: Int, pointer p: String, sink s: inout FindingSink) {
     switch t.kind {
     case .scale(let v), .translation(let v):
+      checkFinite(v, what: "the \(t.type)", pointer: p, sink: &s)
       if t.path != nil, !current.allowsParameterPaths {
         s.error("transforms.vector", p, "a \(t.type) gives its numbers inline; a \"path\" to an array is not allowed (since 0.6.dev3)")
       }
@@ -173,11 +174,13 @@ extension Walk {
         s.error("transforms.map-axis", p, "mapAxis \(perm) must be a permutation of 0..<\(m)")
       }
     case .affine(let rows):
+      checkFinite(rows.flatMap { $0 }, what: "the affine", pointer: p, sink: &s)
       if t.path == nil, rows.count != m || rows.contains(where: { $0.count != n + 1 }) {
         s.error("transforms.affine-shape", p, "the affine must have \(m) rows of \(n + 1) numbers (outputs x (inputs + 1))")
       }
     case .rotation(let r):
       guard t.path == nil else { break }
+      checkFinite(r.flatMap { $0 }, what: "the rotation", pointer: p, sink: &s)
       if r.count != n || r.contains(where: { $0.count != n }) || n != m {
         s.error("transforms.rotation", p, "the rotation must be a \(n)x\(n) matrix")
       } else if n > CoordinateMapping.maxDimension {
