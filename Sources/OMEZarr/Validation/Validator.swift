@@ -127,6 +127,10 @@ struct Walk {
   var current: NGFFVersion = .latest05
   var documentOnly = false
   private var limitReported = false
+  /// How many nodes enclose the one being visited.
+  private var depth = 0
+  /// The most nodes the walk enters inside each other.
+  static let maxDepth = 128
 
   init(store: any Store, options: Validator.Options) {
     self.store = store
@@ -248,6 +252,16 @@ struct Walk {
     guard !visited.contains(node.path) else { return }
     visited.insert(node.path)
     guard !reachedLimit(at: node.path) else { return }
+    // Nodes nested in nodes (labels of labels of ...) are walked recursively: bounded, far from the
+    // end of the stack.
+    guard depth < Self.maxDepth else {
+      var s = sink(node.path)
+      s.error("walk.depth", "", "the hierarchy nests more than \(Self.maxDepth) OME-Zarr nodes inside each other; this one was not checked")
+      add(s)
+      return
+    }
+    depth += 1
+    defer { depth -= 1 }
     nodesChecked += 1
     var s = sink(node.path)
     let version = checkVersion(node, kind: kind, sink: &s)
