@@ -15,7 +15,10 @@ public struct CollectionResolver: Sendable {
     public var allowOutside = false
     /// The most documents followed in one chain.
     public var maxDepth = 16
-    /// The defaults: stay local, stay inside the root, at most 16 documents deep.
+    /// The most nodes resolved in all (inline and in referenced documents together): a guard
+    /// against documents that reference each other many times over (diamonds multiply).
+    public var maxNodes = 100_000
+    /// The defaults: stay local, stay inside the root, at most 16 documents deep, 100,000 nodes.
     public init() {}
   }
 
@@ -33,8 +36,10 @@ public struct CollectionResolver: Sendable {
     case remote
     /// Not followed: the document is already being resolved further up.
     case cycle
-    /// Not followed: too many documents deep.
+    /// Not followed: too many documents deep (or nodes nested too deeply).
     case tooDeep = "too-deep"
+    /// Not followed: the tree already has the most nodes allowed (``Options/maxNodes``).
+    case tooMany = "too-many"
     /// Followed, but the target is malformed or cannot be read.
     case invalid
   }
@@ -84,17 +89,41 @@ public struct CollectionResolver: Sendable {
   public static func resolve(_ doc: CollectionDocument, options: Options = Options(), root: StoreLocation? = nil) -> Resolved {
     let r = CollectionResolver(root: root ?? doc.rootLocation, options: options)
     let pointer = doc.storage == .zarrGroup ? "/attributes/ome" : "/ome"
-    var top = r.visit(doc.root, pointer: pointer, in: doc, depth: 0, chain: [doc.location])
+    var count = 0
+    var top = r.visit(doc.root, pointer: pointer, in: doc, depth: 0, level: 0, chain: [doc.location], count: &count)
     top.kind = top.kind ?? doc.root.type.rawValue
     top.version = top.version ?? doc.root.version
     top.location = top.location ?? doc.location
     return top
   }
 
-  func visit(_ node: CollectionNode, pointer: String, in doc: CollectionDocument, depth: Int, chain: [StoreLocation]) -> Resolved {
+  /// The most nodes nested inside each other, over all documents of a chain (each document's own
+  /// nesting is bounded by the JSON parser); keeps the recursion far from the end of the stack.
+  static let maxLevel = 1_000
+
+  /// Resolves `node` (`level` nodes deep, `depth` documents deep); `count` is the number of nodes
+  /// resolved so far, in the whole tree.
+  func visit(_ node: CollectionNode, pointer: String, in doc: CollectionDocument, depth: Int, level: Int,
+             chain: [StoreLocation], count: inout Int) -> Resolved {
     var out = Resolved(node: node, pointer: pointer, document: doc.location, status: .inline)
+    count += 1
+    if count > options.maxNodes {
+      out.status = .tooMany
+      out.message = "not followed: the collection has more than \(options.maxNodes) nodes (raise the limit with --max-nodes)"
+      return out
+    }
+    if level >= Self.maxLevel {
+      out.status = .tooDeep
+      out.message = "not followed: nodes nested more than \(Self.maxLevel) deep"
+      return out
+    }
     if let nodes = node.nodes {
-      out.children = nodes.enumerated().map { visit($1, pointer: "\(pointer)/nodes/\($0)", in: doc, depth: depth, chain: chain) }
+      for (i, child) in nodes.enumerated() {
+        out.children.append(visit(child, pointer: "\(pointer)/nodes/\(i)", in: doc, depth: depth, level: level + 1,
+                                  chain: chain, count: &count))
+        // Past the limit one node says why; the rest are not listed.
+        if count > options.maxNodes { break }
+      }
       if node.path == nil { return out }
     }
     guard let path = node.path else {
@@ -174,7 +203,7 @@ public struct CollectionResolver: Sendable {
         child = try CollectionDocument(object: object, location: target, storage: .jsonFile)
       }
       let sub = visit(child.root, pointer: child.storage == .zarrGroup ? "/attributes/ome" : "/ome", in: child,
-        depth: depth + 1, chain: chain + [target])
+        depth: depth + 1, level: level, chain: chain + [target], count: &count)
       out.children = sub.children.isEmpty ? out.children : sub.children
       out.kind = child.root.type.rawValue
       out.version = child.root.version

@@ -15,10 +15,17 @@ extension Omero {
     let colors = count == 1 ? ["FFFFFF"] : count == 2 ? ["00FF00", "FF00FF"] : count == 3 ? ["FF0000", "00FF00", "0000FF"]
       : ["FF0000", "00FF00", "0000FF", "FF00FF", "00FFFF", "FFFF00", "FFFFFF"]
     let n = level.shape.count
-    let planeSize = n >= 2 ? level.shape[n - 2] * level.shape[n - 1] : level.shape.reduce(1, *)
-    let planesPerChannel = level.shape.reduce(1, *) / max(planeSize * count, 1)
+    // Products saturate at Int.max (shapes come from files; only the sampling steps depend on them).
+    func product(_ sizes: some Sequence<Int>) -> Int {
+      sizes.reduce(1) { n, d in
+        let (p, overflow) = n.multipliedReportingOverflow(by: d)
+        return overflow ? Int.max : p
+      }
+    }
+    let planeSize = n >= 2 ? product(level.shape.suffix(2)) : product(level.shape)
+    let planesPerChannel = product(level.shape.prefix(max(n - 2, 0))) / max(count, 1)
     let budget = 4 << 20
-    let planeStep = max(1, planesPerChannel * planeSize / budget)
+    let planeStep = max(1, product([planesPerChannel, planeSize]) / budget)
     let voxelStep = max(1, planeSize / budget)
     let lead = Array(level.shape.prefix(max(n - 2, 0)))
     var channels: [Channel] = []

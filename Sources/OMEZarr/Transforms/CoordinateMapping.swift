@@ -36,6 +36,9 @@ public struct CoordinateMapping: Sendable, CustomStringConvertible {
     var outputAxes: [Int]
   }
 
+  /// The most axes a system of a mapping may have: matrices are (N+1)², their products (N+1)³.
+  public static let maxDimension = 64
+
   init(_ step: Step, input: Int, output: Int) {
     self.step = step
     inputDimension = input
@@ -58,15 +61,22 @@ public struct CoordinateMapping: Sendable, CustomStringConvertible {
   /// The composition: `self` first, then `next`.
   /// - Throws: `.invalidArgument` when the dimensions do not chain.
   public func then(_ next: CoordinateMapping) throws(OMEZarrError) -> CoordinateMapping {
-    guard outputDimension == next.inputDimension else {
-      throw OMEZarrError(.invalidArgument,
-        "cannot chain a \(outputDimension)-dimensional output into a \(next.inputDimension)-dimensional input")
-    }
+    try CoordinateMapping(chaining: [self, next])
+  }
+
+  /// The mappings applied one after the other (nested sequences flattened), built in one pass
+  /// however long the chain; `mappings` must not be empty.
+  /// - Throws: `.invalidArgument` when one mapping's output does not fit the next one's input.
+  init(chaining mappings: [CoordinateMapping]) throws(OMEZarrError) {
     var parts: [CoordinateMapping] = []
-    for m in [self, next] {
+    for (i, m) in mappings.enumerated() {
+      if i > 0, mappings[i - 1].outputDimension != m.inputDimension {
+        throw OMEZarrError(.invalidArgument,
+          "cannot chain a \(mappings[i - 1].outputDimension)-dimensional output into a \(m.inputDimension)-dimensional input")
+      }
       if case .sequence(let inner) = m.step { parts += inner } else { parts.append(m) }
     }
-    return CoordinateMapping(.sequence(parts), input: inputDimension, output: next.outputDimension)
+    self.init(.sequence(parts), input: mappings.first?.inputDimension ?? 0, output: mappings.last?.outputDimension ?? 0)
   }
 
   // MARK: Applying

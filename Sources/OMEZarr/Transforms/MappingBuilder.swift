@@ -8,7 +8,7 @@ public struct ParameterSource: Sendable {
   /// The store path of the node whose metadata holds the transformation.
   public let base: String
   /// Fields larger than this many values are refused rather than loaded.
-  public var maxFieldValues = 1 << 27
+  public var maxFieldValues = 1 << 24
 
   /// Reads parameters from `store`, resolving relative paths against the node at `base`.
   public init(store: any Store, base: String) {
@@ -23,7 +23,11 @@ public struct ParameterSource: Sendable {
     let key = resolve(path)
     do {
       let a = try ZarrArray.open(in: store, path: key)
-      let count = a.shape.reduce(1, *)
+      // Saturates instead of overflowing: a shape near 2^63 is just "too many".
+      let count = a.shape.reduce(1) { n, d in
+        let (p, overflow) = n.multipliedReportingOverflow(by: d)
+        return overflow ? Int.max : p
+      }
       guard count <= maxFieldValues else {
         throw OMEZarrError(.unsupported, "parameter array '\(key)' has \(count) values, more than the limit of \(maxFieldValues)")
       }
@@ -93,6 +97,9 @@ public struct ParameterSource: Sendable {
     }
     let (shape, raw, _) = try array("/" + arrayPath)
     let ndim = shape.count
+    guard ndim <= VectorField.maxDimension + 1 else {
+      throw OMEZarrError(.unsupported, "field '\(key)' has \(ndim) dimensions; at most \(VectorField.maxDimension) grid axes are supported")
+    }
     guard ndim >= 2 else {
       throw OMEZarrError(.invalidMetadata, "field '\(key)' has \(ndim) dimensions; it needs one per input axis plus one for the vectors")
     }
@@ -135,8 +142,11 @@ public struct ParameterSource: Sendable {
       }
     }
     let scale = spatial.map { st.scale[$0] }
-    if let zero = scale.firstIndex(of: 0) {
-      throw OMEZarrError(.invalidMetadata, "field '\(key)' has a zero scale on axis \(spatial[zero])")
+    if let bad = scale.firstIndex(where: { $0 == 0 || !$0.isFinite }) {
+      throw OMEZarrError(.invalidMetadata, "field '\(key)' has a scale of \(scale[bad]) on axis \(spatial[bad]); it must be finite and not zero")
+    }
+    if let bad = st.translation.firstIndex(where: { !$0.isFinite }) {
+      throw OMEZarrError(.invalidMetadata, "field '\(key)' has a translation of \(st.translation[bad]) on axis \(bad); it must be finite")
     }
     return VectorField(kind: kind, path: key, interpolation: interp, shape: gridShape, components: components,
       values: values, scale: scale, translation: spatial.map { st.translation[$0] })
@@ -150,7 +160,15 @@ extension CoordinateMapping {
   /// - Throws: `OMEZarrError` naming the problem: unknown type, parameters that do not fit the
   ///   dimensions, a parameter array that cannot be read.
   public init(_ t: Transformation, inputDimension n: Int?, outputDimension m: Int?, parameters: ParameterSource) throws(OMEZarrError) {
+    func checkSize(_ d: Int, _ what: String) throws(OMEZarrError) {
+      guard d <= Self.maxDimension else {
+        throw OMEZarrError(.unsupported, "\(what) has \(d) dimensions; at most \(Self.maxDimension) are supported")
+      }
+    }
+    if let n { try checkSize(n, "the input system of \(t.type)") }
+    if let m { try checkSize(m, "the output system of \(t.type)") }
     func dims(_ d: Int, _ what: String) throws(OMEZarrError) -> Int {
+      try checkSize(d, t.type)
       if let n, n != d { throw OMEZarrError(.invalidMetadata, "\(what) has \(d) dimensions but its input system \(n)") }
       if let m, m != d { throw OMEZarrError(.invalidMetadata, "\(what) has \(d) dimensions but its output system \(m)") }
       return d
@@ -170,6 +188,9 @@ extension CoordinateMapping {
         throw OMEZarrError(.invalidMetadata, "projectAxis: the input dimension is unknown")
       }
       let outDim = inDim - dropped.count + created.count
+      guard inDim >= 0, outDim >= 0 else {
+        throw OMEZarrError(.invalidMetadata, "projectAxis: dropping \(dropped.count) and creating \(created.count) axes does not fit \(m ?? 0) output axes")
+      }
       if let m, m != outDim { throw OMEZarrError(.invalidMetadata, "projectAxis gives \(outDim) dimensions but its output system has \(m)") }
       guard Set(dropped).count == dropped.count, dropped.allSatisfy({ (0..<inDim).contains($0) }),
         Set(created).count == created.count, created.allSatisfy({ (0..<outDim).contains($0) })
@@ -196,6 +217,8 @@ extension CoordinateMapping {
         a = Matrix(rows: a.rows - 1, columns: a.columns, entries: Array(a.entries.dropLast(a.columns)))
       }
       guard a.columns >= 2 else { throw OMEZarrError(.invalidMetadata, "affine \(a) needs N+1 >= 2 columns") }
+      try checkSize(a.columns - 1, "affine")
+      try checkSize(a.rows, "affine")
       if let n, a.columns != n + 1 {
         throw OMEZarrError(.invalidMetadata, "affine has \(a.columns) columns; an input of \(n) dimensions needs \(n + 1)")
       }
@@ -251,8 +274,13 @@ extension CoordinateMapping {
       self.init(.bijection(forward: f, inverse: i), input: f.inputDimension, output: f.outputDimension)
     case .byDimension(let list):
       guard !list.isEmpty else { throw OMEZarrError(.invalidMetadata, "a byDimension needs at least one transformation") }
-      let inDim = n ?? (list.flatMap(\.inputAxes).max() ?? -1) + 1
-      let outDim = m ?? (list.flatMap(\.outputAxes).max() ?? -1) + 1
+      // Unknown dimensions are inferred from the largest axis index (checked before it is used).
+      func inferred(_ given: Int?, _ axes: [Int]) throws(OMEZarrError) -> Int {
+        if let given { return given }
+        return try dims(Swift.max(Swift.min(axes.max() ?? -1, Self.maxDimension), -1) + 1, "byDimension")
+      }
+      let inDim = try inferred(n, list.flatMap(\.inputAxes))
+      let outDim = try inferred(m, list.flatMap(\.outputAxes))
       var parts: [DimensionPart] = []
       var covered = [Int](repeating: 0, count: outDim)
       for (i, part) in list.enumerated() {

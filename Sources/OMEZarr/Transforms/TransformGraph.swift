@@ -304,14 +304,17 @@ public struct TransformGraph: Sendable {
     var previous: [CoordinateSystemID: (CoordinateSystemID, Step)] = [:]
     var queue = [source], head = 0
     var seen: Set<CoordinateSystemID> = [source]
+    // The edges leaving each system (forward ones first, in declaration order), built once, so the
+    // search is linear in the size of the graph.
+    var leaving: [CoordinateSystemID: [(CoordinateSystemID, Step)]] = [:]
+    for e in edges { leaving[e.input, default: []].append((e.output, Step(edge: e, inverted: false))) }
+    for e in edges where allowNonInvertible || e.transformation.mayHaveInverse {
+      leaving[e.output, default: []].append((e.input, Step(edge: e, inverted: true)))
+    }
     while head < queue.count {
       let here = queue[head]
       head += 1
-      var next: [(CoordinateSystemID, Step)] = []
-      for e in edges where e.input == here { next.append((e.output, Step(edge: e, inverted: false))) }
-      for e in edges where e.output == here && (allowNonInvertible || e.transformation.mayHaveInverse) {
-        next.append((e.input, Step(edge: e, inverted: true)))
-      }
+      let next = leaving[here] ?? []
       for (to, step) in next where seen.insert(to).inserted {
         previous[to] = (here, step)
         if to == target {
@@ -339,12 +342,9 @@ public struct TransformGraph: Sendable {
       }
       return .identity(d)
     }
-    var result: CoordinateMapping?
-    for s in steps {
-      let m = try mapping(of: s)
-      if let r = result { result = try r.then(m) } else { result = m }
-    }
-    return result ?? .identity(0)
+    var parts: [CoordinateMapping] = []
+    for s in steps { parts.append(try mapping(of: s)) }
+    return parts.count == 1 ? parts[0] : try CoordinateMapping(chaining: parts)
   }
 
   /// The mapping of one step: its transformation with the dimensions of its systems, inverted when

@@ -25,6 +25,9 @@ struct VectorField: Sendable {
   /// Input dimension.
   var dimension: Int { shape.count }
 
+  /// The most grid axes of a field: linear interpolation sums over the 2^N corners of a cell.
+  static let maxDimension = 16
+
   init(kind: Kind, path: String, interpolation: Interpolation, shape: [Int], components: Int, values: [Double],
        scale: [Double], translation: [Double]) {
     precondition(values.count == shape.reduce(components, *) && scale.count == shape.count && translation.count == shape.count)
@@ -46,7 +49,11 @@ struct VectorField: Sendable {
     let n = shape.count
     var out = [Double](repeating: 0, count: components)
     // Continuous grid index per axis, clamped to the grid.
-    let index = (0..<n).map { k in min(max((x[k] - translation[k]) / scale[k], 0), Double(shape[k] - 1)) }
+    // (A coordinate that is not a number, or infinite minus infinite, counts as index 0.)
+    let index = (0..<n).map { k -> Double in
+      let i = (x[k] - translation[k]) / scale[k]
+      return i.isNaN ? 0 : min(max(i, 0), Double(shape[k] - 1))
+    }
     switch interpolation {
     case .nearest:
       var offset = 0

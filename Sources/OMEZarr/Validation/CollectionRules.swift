@@ -57,6 +57,7 @@ extension Validator {
       case .remote: add(.warning, "collection.remote", r.message ?? "not followed")
       case .cycle: add(.error, "collection.cycle", r.message ?? "a cycle")
       case .tooDeep: add(.error, "collection.depth", r.message ?? "too deep")
+      case .tooMany: add(.error, "walk.limit", r.message ?? "too many nodes")
       case .invalid: add(.error, "collection.reference", r.message ?? "the referenced node cannot be read")
       case .resolved:
         guard let location = r.location, validated.insert(location).inserted else { continue }
@@ -97,24 +98,33 @@ extension Validator {
     func error(_ rule: String, _ p: String, _ m: String) {
       out.append(Finding(rule: rule, severity: .error, path: path, pointer: p, message: m))
     }
-    func visit(_ node: CollectionNode, _ p: String, plate: PlateAttribute?) {
+    /// A plate's row, column and acquisition ids, each looked up in constant time.
+    struct PlateIDs {
+      var rows: Set<String>, columns: Set<String>, acquisitions: Set<String>
+      init(_ plate: PlateAttribute) {
+        rows = Set(plate.rows.map(\.id))
+        columns = Set(plate.columns.map(\.id))
+        acquisitions = Set(plate.acquisitions.map(\.id))
+      }
+    }
+    func visit(_ node: CollectionNode, _ p: String, plate: PlateIDs?) {
       var plate = plate
       do {
-        if let own = try node.plate { plate = own }
+        if let own = try node.plate { plate = PlateIDs(own) }
         _ = try node.labels
         if let (row, column) = try node.well {
           if let plate {
-            if !plate.rows.contains(where: { $0.id == row.id }) {
+            if !plate.rows.contains(row.id) {
               error("collection.well", p + "/attributes/well/row", "the well's row '\(row.id)' is not a row of its plate")
             }
-            if !plate.columns.contains(where: { $0.id == column.id }) {
+            if !plate.columns.contains(column.id) {
               error("collection.well", p + "/attributes/well/column", "the well's column '\(column.id)' is not a column of its plate")
             }
           } else {
             error("collection.well", p + "/attributes/well", "a well must be inside a plate collection")
           }
         }
-        if let acq = try node.acquisition, let plate, acq.path == nil, !plate.acquisitions.contains(where: { $0.id == acq.id }) {
+        if let acq = try node.acquisition, let plate, acq.path == nil, !plate.acquisitions.contains(acq.id) {
           error("collection.acquisition", p + "/attributes/acquisition", "acquisition '\(acq.id)' is not an acquisition of the plate")
         }
       } catch let e {

@@ -77,6 +77,8 @@ struct FindingSink {
   var findings: [Finding] = []
   /// Turns warnings of rules marked strict into errors.
   let strict: Bool
+  /// The rule and pointer of every error so far, so a repeat is found in constant time.
+  private var errorPlaces: Set<[String]> = []
 
   init(path: String, strict: Bool) {
     self.path = path
@@ -85,7 +87,7 @@ struct FindingSink {
 
   mutating func error(_ rule: String, _ pointer: String, _ message: String) {
     // One problem, one finding: a rule reached twice for the same place is reported once.
-    if findings.contains(where: { $0.rule == rule && $0.pointer == pointer && $0.severity == .error }) { return }
+    guard errorPlaces.insert([rule, pointer]).inserted else { return }
     findings.append(Finding(rule: rule, severity: .error, path: path, pointer: pointer, message: message))
   }
 

@@ -129,9 +129,11 @@ extension Walk {
       add(s)
       return
     }
-    var acquisitions: [Int]?
+    // The plate's acquisition ids as listed (their number counts, repeats too) and as a set to look up.
+    var acquisitionCount: Int?
+    var acquisitions: Set<Int>?
     var fieldCount: Int?
-    if case .well(let a, let f) = context { acquisitions = a; fieldCount = f }
+    if case .well(let a, let f) = context { acquisitionCount = a.count; acquisitions = Set(a); fieldCount = f }
     var images: [(Int, String)] = []
     if let v = well["images"], let list = v.arrayValue {
       if list.isEmpty { s.error("well.images", p + "/images", "a well must list at least one image") }
@@ -160,8 +162,8 @@ extension Walk {
           } else {
             s.error("schema.type", ip + "/acquisition", "\"acquisition\" must be an integer id")
           }
-        } else if let acquisitions, acquisitions.count > 1 {
-          s.error("well.acquisition", ip, "field '\(path)' needs \"acquisition\": the plate has \(acquisitions.count) acquisitions")
+        } else if let acquisitionCount, acquisitionCount > 1 {
+          s.error("well.acquisition", ip, "field '\(path)' needs \"acquisition\": the plate has \(acquisitionCount) acquisitions")
         }
         images.append((i, path))
       }

@@ -253,6 +253,7 @@ extension Walk {
     }
     var scale: [Double]?
     var scales = 0, translations = 0
+    let lastScale = list.lastIndex { $0["type"]?.stringValue == "scale" }
     for (i, t) in list.enumerated() {
       let tp = "\(p)/\(i)"
       guard let o = t.objectValue, let type = o["type"]?.stringValue else {
@@ -268,7 +269,7 @@ extension Walk {
         } else {
           translations += 1
           // Only when a scale follows: with no scale at all, transforms.scale-count says so.
-          if scales == 0, list[(i + 1)...].contains(where: { $0["type"]?.stringValue == "scale" }) {
+          if scales == 0, let lastScale, lastScale > i {
             s.error("transforms.order", tp, "a translation must come after the scale")
           }
         }
@@ -289,6 +290,7 @@ extension Walk {
         if let n, nums.count != n {
           s.error("transforms.length", tp + "/" + type, "the \(type) has \(nums.count) values but the image has \(n) axes")
         }
+        checkFinite(nums, what: "the \(type)", pointer: tp + "/" + type, sink: &s)
         if type == "scale" {
           scale = nums
           if nums.contains(where: { !($0 > 0) }) {
@@ -310,6 +312,12 @@ extension Walk {
       s.error("transforms.translation-count", p, "there may be at most one \"translation\", not \(translations)")
     }
     return scale
+  }
+
+  /// Numbers too large for a double (`1e400` reads as infinity) cannot be used or written back.
+  func checkFinite(_ values: [Double], what: String, pointer: String, sink s: inout FindingSink) {
+    guard let i = values.firstIndex(where: { !$0.isFinite }) else { return }
+    s.error("transforms.finite", pointer, "\(what) must hold finite numbers, but value \(i) is too large (\(values[i]))")
   }
 
   /// Levels go from finest to coarsest: scales never decrease along any axis.
@@ -446,7 +454,11 @@ extension Walk {
         }
         for key in ["min", "max", "start", "end"] {
           if let v = w[key] {
-            if v.doubleValue == nil { s.error("schema.type", cp + "/window/" + key, "window \"\(key)\" must be a number") }
+            if let d = v.doubleValue {
+              if !d.isFinite { s.error("omero.window", cp + "/window/" + key, "window \"\(key)\" is too large for a number (\(d))") }
+            } else {
+              s.error("schema.type", cp + "/window/" + key, "window \"\(key)\" must be a number")
+            }
           } else {
             s.error("omero.window", cp + "/window", "channel \(i)'s window needs \"\(key)\" (it needs min, max, start and end)")
           }

@@ -161,6 +161,7 @@ extension Walk {
   func checkParameters(_ t: Transformation, inputDim n: Int, outputDim m: Int, pointer p: String, sink s: inout FindingSink) {
     switch t.kind {
     case .scale(let v), .translation(let v):
+      checkFinite(v, what: "the \(t.type)", pointer: p, sink: &s)
       if t.path != nil, !current.allowsParameterPaths {
         s.error("transforms.vector", p, "a \(t.type) gives its numbers inline; a \"path\" to an array is not allowed (since 0.6.dev3)")
       }
@@ -173,13 +174,17 @@ extension Walk {
         s.error("transforms.map-axis", p, "mapAxis \(perm) must be a permutation of 0..<\(m)")
       }
     case .affine(let rows):
+      checkFinite(rows.flatMap { $0 }, what: "the affine", pointer: p, sink: &s)
       if t.path == nil, rows.count != m || rows.contains(where: { $0.count != n + 1 }) {
         s.error("transforms.affine-shape", p, "the affine must have \(m) rows of \(n + 1) numbers (outputs x (inputs + 1))")
       }
     case .rotation(let r):
       guard t.path == nil else { break }
+      checkFinite(r.flatMap { $0 }, what: "the rotation", pointer: p, sink: &s)
       if r.count != n || r.contains(where: { $0.count != n }) || n != m {
         s.error("transforms.rotation", p, "the rotation must be a \(n)x\(n) matrix")
+      } else if n > CoordinateMapping.maxDimension {
+        s.error("transforms.rotation", p, "the rotation has \(n) dimensions; at most \(CoordinateMapping.maxDimension) are supported")
       } else if !isRotation(r) {
         s.error("transforms.rotation", p, "the rotation matrix must be orthonormal with determinant 1")
       }
@@ -255,6 +260,8 @@ extension Walk {
       return
     }
     var refs: [(String, String, String)] = []
+    let systemNames = Set(systems.map(\.name))
+    let byName = Dictionary(systems.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     var graph = Graph()
     for cs in systems { graph.add("#" + cs.name) }
     for (i, v) in list.enumerated() {
@@ -268,7 +275,7 @@ extension Walk {
       for (ref, what) in [(t.input, "input"), (t.output, "output")] {
         guard let ref else { s.error("scene.reference", tp, "scene transformation \(i) needs an \"\(what)\""); continue }
         if let path = ref.path, let name = ref.name { refs.append((path, name, "\(tp)/\(what)")) }
-        else if let name = ref.name, ref.path == nil, !systems.contains(where: { $0.name == name }) {
+        else if let name = ref.name, ref.path == nil, !systemNames.contains(name) {
           s.error("scene.reference", "\(tp)/\(what)", "'\(name)' is neither a scene coordinate system nor given with a path")
         }
         if !ref.extra.isEmpty || ref.id != nil {
@@ -276,6 +283,12 @@ extension Walk {
         }
       }
       if case .other(let type) = t.kind { s.error("transforms.type", tp + "/type", "unknown or malformed transformation '\(type)'") }
+      // Between two systems of the scene itself, the parameters must fit their axes.
+      if t.input?.path == nil, t.output?.path == nil, let a = t.input?.name.flatMap({ byName[$0] }),
+        let b = t.output?.name.flatMap({ byName[$0] })
+      {
+        checkParameters(t, inputDim: a.axes.count, outputDim: b.axes.count, pointer: tp, sink: &s)
+      }
       if let a = t.input?.name, let b = t.output?.name {
         graph.connect((t.input?.path ?? "") + "#" + a, (t.output?.path ?? "") + "#" + b)
       }
@@ -354,7 +367,9 @@ extension Walk {
     if !documentOnly, let storeLocation = store.location, let ome = node.attributes["ome"],
        let top = try? CollectionNode(json: ome, pointer: "/attributes/ome") {
       let doc = CollectionDocument(root: top, location: storeLocation.appending(node.path), storage: .zarrGroup)
-      let report = Validator(options: options).validate(collection: doc, root: storeLocation)
+      var resolution = CollectionResolver.Options()
+      resolution.maxNodes = options.maxNodes
+      let report = Validator(options: options).validate(collection: doc, resolution: resolution, root: storeLocation)
       findings += report.findings
       nodesChecked += max(0, report.nodesChecked - 1)
       return
@@ -459,6 +474,7 @@ struct Graph {
     var copy = self
     var groups: [String: [String]] = [:]
     for node in parent.keys { groups[copy.find(node), default: []].append(node) }
-    return groups.values.sorted { ($0.min() ?? "") < ($1.min() ?? "") }
+    // Each group sorted once, then the groups by their first (smallest) node.
+    return groups.values.map { $0.sorted() }.sorted { $0[0] < $1[0] }
   }
 }

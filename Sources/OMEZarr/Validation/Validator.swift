@@ -21,9 +21,10 @@ public struct Validator: Sendable {
     public var data = false
     /// Arrays may be absent (metadata drafted before data exists): rules that need them are skipped.
     public var metadataOnly = false
-    /// Stop walking after this many nodes (a guard against runaway hierarchies).
-    public var maxNodes = 1_000_000
-    /// The defaults: not strict, no chunks decoded, arrays required, at most a million nodes.
+    /// Stop walking after this many nodes (a guard against runaway hierarchies); the walk then
+    /// ends with a `walk.limit` error.
+    public var maxNodes = 100_000
+    /// The defaults: not strict, no chunks decoded, arrays required, at most 100,000 nodes.
     public init() {}
   }
 
@@ -126,6 +127,10 @@ struct Walk {
   var current: NGFFVersion = .latest05
   var documentOnly = false
   private var limitReported = false
+  /// How many nodes enclose the one being visited.
+  private var depth = 0
+  /// The most nodes the walk enters inside each other.
+  static let maxDepth = 128
 
   init(store: any Store, options: Validator.Options) {
     self.store = store
@@ -246,16 +251,18 @@ struct Walk {
   mutating func visit(_ node: RawNode, as kind: OMENodeKind, context: NodeContext) {
     guard !visited.contains(node.path) else { return }
     visited.insert(node.path)
-    nodesChecked += 1
-    if nodesChecked > options.maxNodes {
-      if !limitReported {
-        limitReported = true
-        var s = sink(node.path)
-        s.error("walk.limit", "", "stopped after \(options.maxNodes) nodes; the rest of the hierarchy was not checked")
-        add(s)
-      }
+    guard !reachedLimit(at: node.path) else { return }
+    // Nodes nested in nodes (labels of labels of ...) are walked recursively: bounded, far from the
+    // end of the stack.
+    guard depth < Self.maxDepth else {
+      var s = sink(node.path)
+      s.error("walk.depth", "", "the hierarchy nests more than \(Self.maxDepth) OME-Zarr nodes inside each other; this one was not checked")
+      add(s)
       return
     }
+    depth += 1
+    defer { depth -= 1 }
+    nodesChecked += 1
     var s = sink(node.path)
     let version = checkVersion(node, kind: kind, sink: &s)
     add(s)
@@ -300,12 +307,25 @@ struct Walk {
     }
   }
 
+  /// Whether the walk has checked the most nodes it may; the first time, says so at `path`.
+  mutating func reachedLimit(at path: String) -> Bool {
+    guard nodesChecked >= options.maxNodes else { return false }
+    if !limitReported {
+      limitReported = true
+      var s = sink(path)
+      s.error("walk.limit", "",
+        "the hierarchy has more than \(options.maxNodes) nodes; the rest was not checked (raise the limit with --max-nodes)")
+      add(s)
+    }
+    return true
+  }
+
   /// Opens and validates a child node at `path` expected to be `expected` (`nil`: whatever it is).
   /// Returns the node's kind, or `nil` if it is absent.
   @discardableResult
   mutating func visitChild(_ path: String, context: NodeContext, from parent: String, pointer: String,
                            rule: String, missing: String, missingIsWarning: Bool = false) -> (RawNode, OMENodeKind)? {
-    if documentOnly { return nil }
+    if documentOnly || reachedLimit(at: path) { return nil }
     let path = StorePath.resolve(path, from: "")  // `.` and `..` resolved, never above the store root
     if visited.contains(path) {
       var s = sink(parent)

@@ -30,12 +30,20 @@ struct Collection: ParsableCommand {
     var allowRemote = false
     @Option(help: "The most referenced documents to follow in one chain.")
     var maxDepth = 16
+    @Option(help: "The most nodes to walk (groups, arrays and collection nodes); a larger hierarchy or collection is refused.")
+    var maxNodes = CollectionResolver.Options().maxNodes
+
+    mutating func validate() throws {
+      guard maxNodes > 0 else { throw ValidationError("--max-nodes must be positive, not \(maxNodes)") }
+      guard maxDepth >= 0 else { throw ValidationError("--max-depth must not be negative, not \(maxDepth)") }
+    }
 
     var options: CollectionResolver.Options {
       var o = CollectionResolver.Options()
       o.allowOutside = allowOutside
       o.allowRemote = allowRemote
       o.maxDepth = maxDepth
+      o.maxNodes = maxNodes
       return o
     }
   }

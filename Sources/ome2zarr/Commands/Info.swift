@@ -45,7 +45,8 @@ struct Info: ParsableCommand {
       if json {
         var doc: JSONObject = ["path": .string(path), "collection": .object(Collection.List.json(tree))]
         if collection.storage == .zarrGroup {
-          doc["root"] = try NodeSummary.collect(ZarrNode.open(in: location.openStore()), name: path, depth: 0, stats: false).json
+          var walk = NodeSummary.Walk(maxNodes: resolution.maxNodes)
+          doc["root"] = try NodeSummary.collect(ZarrNode.open(in: location.openStore()), name: path, depth: 0, stats: false, walk: &walk).json
         }
         print(JSONValue.object(doc).serialized())
       } else {
@@ -59,7 +60,8 @@ struct Info: ParsableCommand {
       throw ZarrError(.notFound, "'\(path)' is not a directory")
     }
     let store = try location.openStore()
-    let info = try NodeSummary.collect(ZarrNode.open(in: store), name: path, depth: depth ?? Int.max, stats: stats)
+    var walk = NodeSummary.Walk(maxNodes: resolution.maxNodes)
+    let info = try NodeSummary.collect(ZarrNode.open(in: store), name: path, depth: depth ?? Int.max, stats: stats, walk: &walk)
     if json {
       let doc: JSONValue = ["path": .string(path), "root": info.json]
       print(doc.serialized())
@@ -80,7 +82,22 @@ struct NodeSummary {
   var stored: StoredObjects?
   var ome: OMESummary?
 
-  static func collect(_ node: ZarrNode, name: String, depth: Int, stats: Bool) throws -> NodeSummary {
+  /// How far `collect` has walked, and how far it may.
+  struct Walk {
+    /// The most nodes `info` describes (`--max-nodes`).
+    var maxNodes: Int
+    /// The nodes described so far.
+    var count = 0
+  }
+
+  /// Describes `node` and, `depth` levels down, its children; refuses a hierarchy of more than
+  /// `walk.maxNodes` nodes.
+  static func collect(_ node: ZarrNode, name: String, depth: Int, stats: Bool, walk: inout Walk) throws -> NodeSummary {
+    walk.count += 1
+    guard walk.count <= walk.maxNodes else {
+      throw CommandFailure.invalidData(
+        "the hierarchy has more than \(walk.maxNodes) nodes; info stops there (raise the limit with --max-nodes)")
+    }
     var s = NodeSummary(name: name, node: node, children: [])
     switch node {
     case .group(let g):
@@ -92,7 +109,7 @@ struct NodeSummary {
         let children: [(name: String, kind: NodeKind)]
         do { children = try g.children() } catch let e as ZarrError where e.code == .unsupported { children = [] }
         for child in children where !levels.contains(child.name) {
-          s.children.append(try collect(try g.node(child.name), name: child.name, depth: depth - 1, stats: stats))
+          s.children.append(try collect(try g.node(child.name), name: child.name, depth: depth - 1, stats: stats, walk: &walk))
         }
       }
     case .array(let a):
@@ -204,7 +221,11 @@ struct StoredObjects {
       count += 1
       bytes += try array.store.size(of: key) ?? 0
     }
-    gridCount = array.gridShape.reduce(1, *)
+    // A grid of more objects than an Int holds (shape near 2^63, chunks of 1) is reported as Int.max.
+    gridCount = array.gridShape.reduce(1) { n, d in
+      let (p, overflow) = n.multipliedReportingOverflow(by: d)
+      return overflow ? Int.max : p
+    }
   }
 
   /// `stored N of M objects, B bytes`.

@@ -65,6 +65,9 @@ struct Transform: ParsableCommand {
         guard let m = mapping.affineMatrix else {
           throw CommandFailure.invalidData("the mapping from '\(from)' to '\(to)' is not affine (it involves a field)")
         }
+        if m.entries.contains(where: { !$0.isFinite }) {
+          throw CommandFailure.invalidData("the matrix of the mapping from '\(from)' to '\(to)' has a non-finite entry \(m.rowList)")
+        }
         out["matrix"] = .array(m.rowList.map { .array($0.map(Self.number)) })
       }
       if explain {

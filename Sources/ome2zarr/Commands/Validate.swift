@@ -34,6 +34,7 @@ struct Validate: ParsableCommand {
     options.strict = strict
     options.data = data
     options.metadataOnly = metadataOnly
+    options.maxNodes = resolution.maxNodes
     let report: ValidationReport
     do {
       report = try Validator(options: options).validate(try StoreLocation(path), resolution: resolution.options)
