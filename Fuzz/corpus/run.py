@@ -105,6 +105,8 @@ def command_name(args) -> str:
 def classify(res, convert_ok_check=None):
     """(class, key text) for one run, or None when it behaved."""
     err = res["stderr"]
+    if res.get("skipped"):
+        return None
     if res["hang"]:
         return "hang", ""
     rc = res["rc"]
@@ -136,8 +138,13 @@ class CaseRun:
         self.runner = runner
         self.results = []   # (res, class, key, note)
         self.work = case / "work"
+        self.skipped = 0
 
     def do(self, args, stdin=None, note=""):
+        if any(r["hang"] for r, _, _, _ in self.results):
+            # one hang per case is enough: the rest of its commands would mostly hang too
+            self.skipped += 1
+            return {"args": args, "rc": None, "hang": False, "secs": 0, "stdout": "", "stderr": "", "skipped": True}
         res = self.runner.run(args, self.case, stdin)
         c = classify(res)
         self.results.append((res, c[0] if c else None, c[1] if c else None, note))
@@ -159,6 +166,7 @@ class CaseRun:
                 rules = sorted({f.get("rule", "?") for f in doc.get("findings", []) if f.get("severity") == "error"})
             except Exception:
                 rules = [normalise((v["stderr"] or v["stdout"]).strip().splitlines()[0] if (v["stderr"] or v["stdout"]).strip() else "no message")]
+            v = dict(v, args=["validate", out, "--data", "--json"], cmd="convert")
             self.flag(v, "bad-output", ",".join(rules), note=shlex.join(["convert", inp, out, "--quiet", *extra]))
         self.do(["info", out, "--stats"])
         if verify:
@@ -176,7 +184,7 @@ class CaseRun:
         res, names = discover_systems(self.runner, inp, self.case)
         c = classify(res)
         self.results.append((res, c[0] if c else None, c[1] if c else None, ""))
-        if len(names) >= 2:
+        if len(names) >= 2 and not res["hang"]:
             rank = self.meta.get("rank", 3)
             pts = json.dumps([[0] * rank, [1.5] * rank, [1e308] * rank])
             self.do(["transform", inp, names[1], names[0], pts, "--matrix", "--explain"])
@@ -223,15 +231,28 @@ class CaseRun:
 def summarise(runs, out: Path, runner: Runner, elapsed: float):
     findings = {}
     counts = {c: 0 for c in SEVERITY}
-    total = 0
+    total = skipped = 0
+    slow = []
+    with open(out / "runs.jsonl", "w") as log:
+        for cr in runs:
+            for res, cls, key, note in cr.results:
+                if not res.get("skipped"):
+                    log.write(json.dumps({"case": cr.case.name, "args": res["args"], "rc": res["rc"],
+                                          "hang": res["hang"], "secs": res["secs"], "class": cls}) + "\n")
+                    if not res["hang"] and res["secs"] > runner.timeout / 4:
+                        slow.append((res["secs"], cr.case.name, command_name(res["args"])))
     for cr in runs:
+        skipped += cr.skipped
         for res, cls, key, note in cr.results:
+            if res.get("skipped"):
+                continue
             total += 1
             if not cls:
                 continue
             counts[cls] += 1
-            cmd = command_name(res["args"])
-            sig = f"{cls} | {cmd} | {key}" if cls != "hang" else f"hang | {cmd} | {cr.meta['family']}"
+            cmd = res.get("cmd") or command_name(res["args"])
+            what = normalise(cr.meta["desc"].split(": ", 1)[-1])[:80]
+            sig = f"{cls} | {cmd} | {key}" if cls != "hang" else f"hang | {cmd} | {cr.meta['family']}: {what}"
             f = findings.setdefault(sig, {"signature": sig, "class": cls, "command": cmd, "count": 0,
                                           "families": [], "cases": [], "example": None})
             f["count"] += 1
@@ -270,9 +291,9 @@ def summarise(runs, out: Path, runner: Runner, elapsed: float):
         (d / "stdout.txt").write_text(ex["stdout"])
         f["repro"] = f"{d}/repro.sh"
     (out / "findings.json").write_text(json.dumps({"runs": total, "cases": len(runs), "counts": counts,
-                                                   "seconds": round(elapsed), "binary": runner.binary,
+                                                   "skipped": skipped, "seconds": round(elapsed), "binary": runner.binary,
                                                    "findings": ordered}, indent=1))
-    print(f"\n{len(runs)} cases, {total} runs in {elapsed:.0f} s")
+    print(f"\n{len(runs)} cases, {total} runs ({skipped} skipped after a hang) in {elapsed:.0f} s")
     print(f"{'class':<14} {'runs':>6} {'signatures':>10}")
     for c in SEVERITY:
         print(f"{c:<14} {counts[c]:>6} {sum(1 for f in ordered if f['class'] == c):>10}")
@@ -283,6 +304,10 @@ def summarise(runs, out: Path, runner: Runner, elapsed: float):
         print(f"     {','.join(f['families'])}: {ex['desc'][:140]}")
         if ex["source"]:
             print(f"     source: {ex['source']}")
+    if slow:
+        print(f"\nslow runs (over {runner.timeout / 4:g} s, not counted):")
+        for secs, name, cmd in sorted(slow, reverse=True)[:15]:
+            print(f"  {secs:6.1f} s  {name}  {cmd}")
     print(f"\nfindings: {out / 'findings.json'}  reproducers: {fdir}")
     return ordered
 
