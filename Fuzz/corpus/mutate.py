@@ -29,6 +29,7 @@ import tifffile
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "Tests" / "OMEZarrTests" / "Fixtures"
 
+LARGE_KINDS = 7
 FAMILIES = ["shard", "zarrjson", "ome", "collection", "tiff", "omexml", "imagej", "folder", "args", "large"]
 
 # ---------------------------------------------------------------- helpers
@@ -88,6 +89,34 @@ class Raw:
         return text
 
 
+# Values worth trying for well-known keys (besides the generic extremes and type swaps).
+KEY_VALUES = {
+    "data_type": ["uint64", "int64", "float64", "float16", "bool", "complex64", "r8", "r16", "string", "uint4",
+                  "bfloat16", "int2", "", "UINT8"],
+    "dtype": ["<u8", ">i8", "|b1", "<f2", "<c8", "|S10", "<M8[ns]", "|O", "<U4", "|V2", ">u2", "<u16", "u1", ""],
+    "fill_value": ["NaN", "Infinity", "-Infinity", "0x7fc00000", "AAAA", [1, 2], 2**64, -1, 1.5, True],
+    "separator": [".", "", "//", "\\", "a"],
+    "dimension_separator": [".", "/", "", "x"],
+    "order": ["F", "X", "", ["C"]],
+    "index_location": ["start", "middle", ""],
+    "typesize": [0, 3, 16, 2**31, -1],
+    "clevel": [99, -1, 2**40],
+    "level": [99, -100, 2**31],
+    "shuffle": ["bitshuffle", "noshuffle", "bogus", 7],
+    "cname": ["lz4", "blosclz", "zlib", "snappy", "bogus"],
+    "endian": ["big", "middle", None],
+    "name": ["transpose", "crc32c", "sharding_indexed", "bytes", "gzip", "zstd", "blosc", "v2", "rectilinear",
+             "bogus", ""],
+    "id": ["zlib", "gzip", "blosc", "zstd", "lz4", "bz2", "lzma", "bogus"],
+    "node_type": ["array", "group", "bogus"],
+    "zarr_format": [2, 3, 4, 1],
+    "version": ["0.1", "0.3", "0.4", "0.5", "0.6", "0.9.dev3", "1.0", "", 0.5],
+    "type": ["space", "time", "channel", "scale", "translation", "affine", "identity", "sequence", "bogus"],
+    "unit": ["furlong", "", "parsec", "micrometer", "µm"],
+    "path": ["", "..", "/", "0/..", "does-not-exist", "a" * 300, "0"],
+}
+
+
 def all_paths(node, prefix=()):
     """Every (path, value) below node, containers included."""
     yield prefix, node
@@ -129,6 +158,11 @@ def mutate_json(doc, rng: random.Random, raw: Raw, focus=None):
         ops += ["number"] * 4 + ["raw"] * 2
     op = rng.choice(ops)
     where = "/" + "/".join(str(p) for p in path)
+    key = path[-1] if isinstance(path[-1], str) else (path[-2] if len(path) > 1 and isinstance(path[-2], str) else None)
+    if key in KEY_VALUES and rng.random() < 0.5:
+        v = rng.choice(KEY_VALUES[key])
+        set_at(doc, path, v)
+        return doc, f"{where} = {json.dumps(v)[:60]}"
     if op == "number":
         v = rng.choice(EXTREME_INTS)
         set_at(doc, path, v)
@@ -295,6 +329,14 @@ class TiffMap:
         self.ifds = []   # (ifd offset, count, next-pointer offset, [entries])
         off = struct.unpack(self.bo + ("Q" if self.big else "I"), data[8:16] if self.big else data[4:8])[0]
         self.first_ptr = 8 if self.big else 4
+        try:
+            self._walk(data, off)
+        except struct.error:
+            pass  # a truncated or already mutated file: keep the IFDs read so far
+        if not self.ifds:
+            self.ifds.append({"off": self.first_ptr, "n": 0, "next": self.first_ptr, "entries": []})
+
+    def _walk(self, data, off):
         seen = set()
         while off and off not in seen and off < len(data):
             seen.add(off)
@@ -324,6 +366,15 @@ class TiffMap:
         return struct.unpack_from(self.bo + ("Q" if self.big else "I"), self.data, field)[0]
 
     def set_value(self, e, value, index=0):
+        if e["type"] in (3, 4) and e["count"] == 1 and value >= (1 << (16 if e["type"] == 3 else 32)):
+            # a single SHORT or LONG too small for the value: widen the entry's type (it stays inline)
+            wide = 16 if self.big else 4
+            if wide == 4 and value >= 1 << 32:
+                wide = 4
+            struct.pack_into(self.bo + "H", self.data, e["pos"] + 2, wide)
+            field = e["pos"] + (12 if self.big else 8)
+            self.data[field:field + (8 if self.big else 4)] = bytes(8 if self.big else 4)
+            e["type"] = wide
         fmt = TYPE_FMT.get(e["type"])
         if not fmt:
             return False
@@ -373,6 +424,17 @@ COMPRESSIONS = [0, 2, 5, 6, 7, 8, 32773, 34712, 50000, 65535]
 
 
 def mutate_tiff(data: bytes, rng: random.Random) -> tuple[bytes, str]:
+    """One header or IFD mutation; a file too broken to patch is truncated instead."""
+    if len(data) >= 16:
+        try:
+            return _mutate_tiff(data, rng)
+        except (struct.error, IndexError, ValueError):
+            pass
+    cut = rng.randrange(max(1, len(data)))
+    return data[:cut], f"truncated to {cut} of {len(data)}"
+
+
+def _mutate_tiff(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     t = TiffMap(data)
     ifd_i = rng.randrange(len(t.ifds))
     ifd = t.ifds[ifd_i]
@@ -1070,7 +1132,8 @@ def generate(out: Path, count: int, seed: int, families, binary: str, only_ids=N
     seeds.build()
     corpus = Corpus(out / "cases", seeds, seed)
     for fam in families:
-        for i in range(count):
+        # the huge documents come in LARGE_KINDS kinds; more cases would only repeat them slowly
+        for i in range(min(count, LARGE_KINDS) if fam == "large" else count):
             cid = f"{fam}-{i:04d}"
             if only_ids and cid not in only_ids:
                 continue

@@ -80,6 +80,10 @@ class Runner:
 
 
 def normalise(text: str) -> str:
+    for marker in ("Fatal error", "Precondition failed", "Assertion failed", "Swift runtime failure"):
+        if marker in text:
+            text = text[text.index(marker):]
+            break
     text = re.sub(r"(/[^\s'\"`:,)]+)+", "<path>", text)
     text = re.sub(r"0x[0-9a-fA-F]+", "<hex>", text)
     text = re.sub(r"-?\d+(\.\d+)?(e[-+]?\d+)?", "N", text)
@@ -107,10 +111,11 @@ def classify(res, convert_ok_check=None):
     err = res["stderr"]
     if res.get("skipped"):
         return None
-    if res["hang"]:
-        return "hang", ""
-    rc = res["rc"]
     trap = TRAP_PATTERNS.search(err)
+    if res["hang"] and not trap:
+        return "hang", ""
+    rc = res["rc"] if not res["hang"] else -9
+
     if rc < 0 or rc not in (0, 1, 2) or trap:
         line = next((l for l in err.splitlines() if TRAP_PATTERNS.search(l)), f"signal {-rc}" if rc < 0 else f"exit {rc}")
         return "crash", normalise(line) + (f" @ {source_frame(err)}" if source_frame(err) else "")
@@ -176,7 +181,8 @@ class CaseRun:
             if "--pattern" in extra:
                 vargs += ["--pattern", extra[extra.index("--pattern") + 1]]
             vr = self.do(vargs)
-            if vr["rc"] == 1 and not vr["hang"] and not TRAP_PATTERNS.search(vr["stderr"]):
+            if vr["rc"] == 1 and not vr["hang"] and not TRAP_PATTERNS.search(vr["stderr"]) and \
+                    "differ" in vr["stdout"] + vr["stderr"]:
                 self.flag(vr, "mismatch", normalise((vr["stderr"] or vr["stdout"]).strip()[:200]),
                           note=shlex.join(["convert", inp, out, "--quiet", *extra]))
 
