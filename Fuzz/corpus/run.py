@@ -219,7 +219,7 @@ class CaseRun:
             self.do(["collection", "from", inp, "work/from.json"])
             r = self.do(["collection", "create", "work/c.json", inp, "--allow-outside"])
             if r["rc"] == 0:
-                self.do(["collection", "list", "work/c.json", "--json"])
+                self.do(["collection", "list", "work/c.json", "--json", "--allow-outside"])
         elif kind == "doc":
             self.do(["validate", inp])
             self.do(["info", inp])
