@@ -14,7 +14,12 @@ import FuzzTargets
 func note(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
 
 func usage() -> Never {
-  var text = "usage: ome2zarr-fuzz TARGET [libFuzzer options | --timeout S] [FILE|DIR ...]\n       ome2zarr-fuzz --list\ntargets:\n"
+  var text = """
+    usage: ome2zarr-fuzz TARGET [libFuzzer options | --timeout S] [FILE|DIR ...]
+           ome2zarr-fuzz --list | --write-seeds DIR
+    targets:
+
+    """
   for t in FuzzTarget.all { text += "  \(t.name.padding(toLength: 11, withPad: " ", startingAt: 0)) \(t.summary)\n" }
   note(text)
   exit(2)
@@ -23,6 +28,18 @@ func usage() -> Never {
 let arguments = CommandLine.arguments
 if arguments.count >= 2, arguments[1] == "--list" {
   for t in FuzzTarget.all { print("\(t.name) \(t.maxLength)") }
+  exit(0)
+}
+if arguments.count == 3, arguments[1] == "--write-seeds" {
+  // The generated seeds of every target into DIR/<target>/ (Fuzz/make-seeds).
+  for t in FuzzTarget.all {
+    let seeds = GeneratedSeeds.seeds(for: t.name)
+    guard !seeds.isEmpty else { continue }
+    let dir = arguments[2] + "/" + t.name
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    for (name, bytes) in seeds { _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(bytes)) }
+    print("\(t.name): \(seeds.count) generated seeds")
+  }
   exit(0)
 }
 // TARGET is the first argument, or (for the processes libFuzzer's fork mode starts with its own
