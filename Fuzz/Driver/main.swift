@@ -51,15 +51,19 @@ let passed = Array(arguments.dropFirst(named == nil ? 1 : 2))
 #if FUZZING
   /// The target libFuzzer's callback runs (a C callback cannot capture it).
   nonisolated(unsafe) var selected: FuzzTarget = target
+
+  /// libFuzzer's callback by its conventional name, for when libFuzzer's own main is linked.
+  @_cdecl("LLVMFuzzerTestOneInput")
+  func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    selected.run(size == 0 || data == nil ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
+    return 0
+  }
   // libFuzzer sees argv without TARGET (its own flags and corpus directories).
   var cArguments: [UnsafeMutablePointer<CChar>?] = ([arguments[0]] + passed).map { strdup($0) } + [nil]
   var argc = Int32(cArguments.count - 1)
   let status = cArguments.withUnsafeMutableBufferPointer { buffer -> Int32 in
     var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = buffer.baseAddress
-    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-      selected.run(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
-      return 0
-    }
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzOneInput(data, size) }
   }
   exit(status)
 #else
