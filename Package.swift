@@ -43,6 +43,12 @@ let package = Package(
     .executableTarget(name: "make-sample-tiff", dependencies: ["OMEZarrConvert", "ZarrIO"], path: "Examples/MakeSampleTIFF"),
     .executableTarget(name: "zarr-bench", dependencies: ["ZarrIO"], path: "Benchmarks/zarr-bench"),
 
+    // Fuzzing (Fuzz/README.md, scripts/fuzz): libFuzzer targets, and a driver that runs them under
+    // libFuzzer when scripts/fuzz builds it with -sanitize=fuzzer, or replays files otherwise.
+    .systemLibrary(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+    .target(name: "FuzzTargets", dependencies: ["ZarrIO", "OMEZarr", "OMEZarrConvert"], path: "Fuzz/Targets"),
+    .executableTarget(name: "ome2zarr-fuzz", dependencies: ["FuzzTargets", "CFuzzDriver"], path: "Fuzz/Driver"),
+
     .target(name: "TestSupport", dependencies: ["ZarrIO"], path: "Tests/TestSupport", exclude: ["http_server.py"]),
     .testTarget(name: "ZarrIOTests", dependencies: ["ZarrIO", "CZarrZstd", "TestSupport"]),
     .testTarget(name: "InteropTests", dependencies: ["ZarrIO", "OMEZarr", "OMEZarrConvert", "TestSupport"], exclude: ["Python"]),
@@ -50,5 +56,6 @@ let package = Package(
       exclude: ["Python"]),
     .testTarget(name: "OMEZarrTests", dependencies: ["OMEZarr", "ZarrIO", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "ConvertTests", dependencies: ["OMEZarrConvert", "OMEZarr", "ZarrIO", "TestSupport"]),
+    .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "TestSupport", "ome2zarr-fuzz"]),
   ]
 )
