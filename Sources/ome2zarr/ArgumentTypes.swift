@@ -28,6 +28,15 @@ enum CompressorName: String, CaseIterable, ExpressibleByArgument {
   /// No compression.
   case none
 
+  /// The compression levels the compressor accepts.
+  var levels: ClosedRange<Int> {
+    switch self {
+    case .zstd: return -131_072...22
+    case .bloscZstd, .bloscLZ4, .gzip: return 0...9
+    case .none: return Int.min...Int.max
+    }
+  }
+
   /// The compressor at `level` (default: 3 for zstd and blosc-zstd, 5 for blosc-lz4 and gzip).
   func compressor(level: Int?) -> Compressor {
     switch self {
@@ -38,4 +47,50 @@ enum CompressorName: String, CaseIterable, ExpressibleByArgument {
     case .none: return .none
     }
   }
+}
+
+/// A number of bytes: `1048576`, `64K`, `1.5G`, `256MiB` (K, M, G, T are powers of 1024; a `B`,
+/// `iB` or `b` after them is allowed).
+struct ByteCount: ExpressibleByArgument, CustomStringConvertible {
+  /// The number of bytes.
+  var bytes: Int
+
+  /// `bytes` bytes.
+  init(_ bytes: Int) { self.bytes = bytes }
+
+  /// Parses a count with an optional binary suffix; nil for a malformed, negative, non-finite or
+  /// overflowing one.
+  init?(argument: String) {
+    var text = Substring(argument)
+    for tail in ["iB", "B", "b"] where text.hasSuffix(tail) && text.count > tail.count {
+      text = text.dropLast(tail.count)
+      break
+    }
+    var shift = 0
+    if let last = text.last, let s = ["K": 10, "M": 20, "G": 30, "T": 40][last.uppercased()] {
+      shift = s
+      text = text.dropLast()
+    }
+    if let n = Int(text) {
+      guard n >= 0, n <= Int.max >> shift else { return nil }
+      bytes = n << shift
+    } else {
+      // A fraction such as 1.5G; Int(exactly:) is never asked to hold 2^63 or more.
+      guard let v = Double(text), v.isFinite, v >= 0 else { return nil }
+      let scaled = (v * Double(1 << shift)).rounded(.down)
+      guard scaled < 0x1p63, let n = Int(exactly: scaled) else { return nil }
+      bytes = n
+    }
+  }
+
+  /// The count with the largest exact binary suffix (`256MiB`).
+  var description: String {
+    for (suffix, shift) in [("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)] where bytes > 0 && bytes % (1 << shift) == 0 {
+      return "\(bytes >> shift)\(suffix)"
+    }
+    return "\(bytes)"
+  }
+
+  /// The default shown by `--help`.
+  var defaultValueDescription: String { description }
 }

@@ -16,6 +16,7 @@ struct Ome2Zarr: ParsableCommand {
   static func main() {
     do {
       var command = try parseAsRoot()
+      (command as? any ReadLimitedCommand)?.readLimits.apply()
       try command.run()
     } catch {
       let status = ExitStatus(for: error)

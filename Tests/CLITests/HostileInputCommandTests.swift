@@ -30,6 +30,22 @@ struct HostileInputCommandTests {
     #expect(try CLI.ome2zarr("info", dir.path, "--max-nodes", "6").status == 0)
   }
 
+  @Test("--max-json-size refuses a larger document on every reading command, naming the limit")
+  func maxJSONSize() throws {
+    let dir = try CLI.temporaryDirectory().appendingPathComponent("h.zarr")
+    try Self.write(Self.group(["padding": .string(String(repeating: "x", count: 3000))]), dir)
+    for command in [["info"], ["validate"], ["collection", "list"]] {
+      let r = try CLI.ome2zarr(command + [dir.path, "--max-json-size", "2K"])
+      #expect(r.status == 1, "\(command): \(r.stderr) \(r.stdout)")
+      #expect((r.stderr + r.stdout).contains("exceeds the limit of 2048 bytes"), "\(command): \(r.stderr) \(r.stdout)")
+      let within = try CLI.ome2zarr(command + [dir.path, "--max-json-size", "4KiB"])
+      #expect(!(within.stderr + within.stdout).contains("exceeds the limit"), "\(command): \(within.stderr)")
+    }
+    #expect(try CLI.ome2zarr("info", dir.path, "--max-json-size", "4KiB").status == 0)
+    let bad = try CLI.ome2zarr("info", dir.path, "--max-json-size", "12X")
+    #expect(bad.status == 2)
+  }
+
   @Test("--max-nodes must be positive", arguments: [["info"], ["validate"], ["collection", "list"]])
   func maxNodesPositive(_ command: [String]) throws {
     let dir = try CLI.temporaryDirectory().appendingPathComponent("h.zarr")

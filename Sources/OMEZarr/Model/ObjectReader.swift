@@ -16,7 +16,7 @@ struct ObjectReader {
     self.pointer = pointer
   }
 
-  func child(_ key: String) -> String { pointer + "/" + key.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1") }
+  func child(_ key: String) -> String { pointer + "/" + pointerToken(key) }
 
   func has(_ key: String) -> Bool { object[key] != nil }
 
@@ -128,11 +128,4 @@ extension JSONValue {
 
   /// A number written as an integer when it is one (1.0 -> 1.0 stays a double in JSON text).
   static func number(_ d: Double) -> JSONValue { .double(d) }
-}
-
-extension String {
-  func replacingOccurrences(_ target: String, _ replacement: String) -> String {
-    guard contains(target) else { return self }
-    return split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
-  }
 }

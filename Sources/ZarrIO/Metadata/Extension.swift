@@ -58,9 +58,10 @@ public struct NamedConfiguration: Sendable, Hashable {
   }
 }
 
-/// JSON pointer escaping of one reference token (RFC 6901).
-func pointerToken(_ s: String) -> String {
-  s.replacingAll("~", with: "~0").replacingAll("/", with: "~1")
+/// JSON pointer escaping of one reference token (RFC 6901): `~` becomes `~0`, `/` becomes `~1`.
+package func pointerToken(_ s: String) -> String {
+  guard s.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return s }
+  return s.replacingAll("~", with: "~0").replacingAll("/", with: "~1")
 }
 
 extension String {

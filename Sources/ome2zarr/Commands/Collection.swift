@@ -94,6 +94,8 @@ struct Collection: ParsableCommand {
     @Flag(help: "Replace an existing collection.")
     var overwrite = false
 
+    @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+
     func run() throws {
       let out = try StoreLocation(output)
       if !overwrite, let entry = out.entry(), entry != .absent {
@@ -145,6 +147,8 @@ struct Collection: ParsableCommand {
     @Flag(help: "Allow a member outside the collection's directory.")
     var allowOutside = false
 
+    @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+
     func run() throws {
       var doc = try Collection.read(collection)
       let member = try StoreLocation(self.member)
@@ -172,12 +176,16 @@ struct Collection: ParsableCommand {
   }
 
   struct Remove: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Remove a member (by name or id) from a collection. Its data is not touched.")
+    static let configuration = CommandConfiguration(
+      abstract: "Remove a member (by name or id) from a collection. Its data is not touched.",
+      usage: "ome2zarr collection remove <collection> <member> [<options>]")
     @Argument(help: "The collection (.json file or Zarr group).")
     var collection: String
     @Argument(help: "The member's name or id.")
     var member: String
     @OptionGroup var target: Target
+
+    @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
 
     func run() throws {
       var doc = try Collection.read(collection)
@@ -217,6 +225,8 @@ struct Collection: ParsableCommand {
     @Option(help: "A new name (unique among its siblings).")
     var rename: String?
     @OptionGroup var target: Target
+
+    @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
 
     func run() throws {
       guard !attributes.isEmpty || !unset.isEmpty || rename != nil else {
@@ -264,7 +274,8 @@ struct Collection: ParsableCommand {
 
   struct From: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Make a collection of a bioformats2raw root, a plate, or a folder of OME-Zarr images (no data is copied).")
+      abstract: "Make a collection of a bioformats2raw root, a plate, or a folder of OME-Zarr images (no data is copied).",
+      usage: "ome2zarr collection from <source> <output> [<options>]")
     @Argument(help: "The bioformats2raw root, plate, or folder.")
     var source: String
     @Argument(help: "The collection to write (.json file, or a Zarr group directory).")
@@ -275,6 +286,8 @@ struct Collection: ParsableCommand {
     var overwrite = false
     @Flag(help: "Print the collection's tree as JSON.")
     var json = false
+
+    @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
 
     func run() throws {
       let out = try StoreLocation(output)
@@ -302,6 +315,8 @@ struct Collection: ParsableCommand {
     @OptionGroup var resolution: Resolution
     @Flag(help: "Print JSON.")
     var json = false
+
+    @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
 
     func run() throws {
       let doc = try Collection.read(collection)

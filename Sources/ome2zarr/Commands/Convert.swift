@@ -45,8 +45,8 @@ struct Convert: ParsableCommand {
   var xyOnly = false
   @Option(help: "Threads (default: all cores).")
   var threads: Int?
-  @Option(help: "Memory for slab buffers, e.g. 512M or 2G.")
-  var memoryLimit: String = "1G"
+  @Option(help: ArgumentHelp("Memory for slab buffers, e.g. 512M or 2G.", valueName: "bytes"))
+  var memoryLimit = ByteCount(1 << 30)
   @Option(help: "Axis names, e.g. 'czyx' or 'c,z,y,x' (types: t time, c channel, others space).")
   var axes: String?
   @Option(help: "Pixel size per axis, comma-separated (e.g. 1,2.0,0.5,0.5).")
@@ -84,7 +84,27 @@ struct Convert: ParsableCommand {
       throw ValidationError("--level is the old name of --compression-level: give one of them")
     }
     if overwrite && resume { throw ValidationError("--overwrite and --resume exclude each other") }
+    if let threads, !(1...Self.maxThreads).contains(threads) {
+      throw ValidationError("--threads must be between 1 and \(Self.maxThreads), not \(threads)")
+    }
+    if let levels, !(1...Self.maxLevels).contains(levels) {
+      throw ValidationError("--levels must be between 1 and \(Self.maxLevels), not \(levels)")
+    }
+    guard memoryLimit.bytes > 0 else { throw ValidationError("--memory-limit must be positive") }
+    if let l = compressionLevel ?? level {
+      let range = compressor.levels
+      guard range.contains(l) else {
+        throw ValidationError("--compression-level for \(compressor.rawValue) must be between \(range.lowerBound) and \(range.upperBound), not \(l)")
+      }
+    }
   }
+
+  /// The most threads `--threads` may ask for.
+  static let maxThreads = 4096
+  /// The most pyramid levels `--levels` may ask for (a 2^63 dimension halves to 1 in 63).
+  static let maxLevels = 64
+
+  @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
 
   func run() throws {
     let output = try StoreLocation(paths.last!)
@@ -96,7 +116,7 @@ struct Convert: ParsableCommand {
     options.levels = levels
     options.xyOnly = xyOnly
     options.threads = threads ?? options.threads
-    options.memoryLimit = try Self.bytes(memoryLimit)
+    options.memoryLimit = memoryLimit.bytes
     options.overwrite = overwrite
     options.resume = resume
     options.name = name
@@ -208,17 +228,6 @@ struct Convert: ParsableCommand {
     }
   }
 
-  static func bytes(_ s: String) throws -> Int {
-    let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
-    var t = s.uppercased()
-    if t.hasSuffix("B") { t.removeLast() }
-    var mult = 1
-    if let u = t.last, let m = units[u] {
-      mult = m
-      t.removeLast()
-    }
-    guard let v = Double(t), v > 0 else { throw ValidationError("--memory-limit takes sizes such as 512M or 2G") }
-    return Int(v * Double(mult))
-  }
+
 
 }

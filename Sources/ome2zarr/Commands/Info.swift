@@ -37,6 +37,8 @@ struct Info: ParsableCommand {
 
   @OptionGroup var resolution: Collection.Resolution
 
+  @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+
   func run() throws {
     let location = try StoreLocation(path)
     if let collection = CollectionDocument.detect(at: location) {

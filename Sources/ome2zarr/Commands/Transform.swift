@@ -10,6 +10,7 @@ import ZarrIO
 struct Transform: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Map points from one coordinate system to another (RFC-5 transformations).",
+    usage: "ome2zarr transform <path> <source> <target> [<coordinates>] [<options>]",
     discussion: """
       PATH is a Zarr group whose metadata holds coordinate systems and transformations (an image, a scene, a 0.6 transformations document); sub-images it references are followed. SOURCE and TARGET name coordinate systems: a name, an array (level) path such as 's0' for its pixel grid, 'sub/path/name' for a system of a sub-image, or a JSON reference {"name": ..., "path": ...}. COORDINATES is a JSON list of points, e.g. '[[1,2],[3,4]]', or '-' to read it from stdin.
 
@@ -32,6 +33,8 @@ struct Transform: ParsableCommand {
   var matrix = false
   @Flag(help: "Also print the transformations on the path.")
   var explain = false
+
+  @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
 
   func run() throws {
     do {

@@ -29,6 +29,8 @@ struct Validate: ParsableCommand {
 
   @OptionGroup var resolution: Collection.Resolution
 
+  @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+
   func run() throws {
     var options = Validator.Options()
     options.strict = strict

@@ -8,6 +8,7 @@ import ZarrIO
 struct Verify: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Check that level 0 of a converted OME-Zarr image holds exactly the input's values.",
+    usage: "ome2zarr verify <input> <output> [<options>]",
     discussion: """
       Reads the input (as convert would) and level 0 plane by plane and compares them.
 
@@ -24,6 +25,8 @@ struct Verify: ParsableCommand {
   var pattern: String?
   @Flag(help: "Print JSON.")
   var json = false
+
+  @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
 
   func run() throws {
     let sources = try InputSource.open([input], pattern: pattern, series: series)
