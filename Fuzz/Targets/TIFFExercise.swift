@@ -9,7 +9,9 @@ import ZarrIO
 enum TIFFExercise {
   /// A directory of this process for the files the targets write.
   static let directory: String = {
-    let dir = NSTemporaryDirectory() + "ome2zarr-fuzz-\(getpid())"
+    // Memory-backed where the machine has it: every execution writes a TIFF.
+    let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm/" : NSTemporaryDirectory()
+    let dir = base + "ome2zarr-fuzz-\(getpid())"
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
   }()
@@ -23,19 +25,19 @@ enum TIFFExercise {
     guard let inputs = try? InputSource.open([path]) else { return }
     for input in inputs.prefix(3) {
       let d = input.source.description
-      guard d.shape.count >= 2, d.shape.allSatisfy({ $0 > 0 }), let planes = checkedProduct(d.leadingShape),
-        let rowBytes = checkedProduct([d.shape[d.shape.count - 1], d.dataType.size])
+      guard d.shape.count >= 2, d.shape.allSatisfy({ $0 > 0 }), let planes = CheckedArithmetic.product(d.leadingShape),
+        let rowBytes = CheckedArithmetic.product([d.shape[d.shape.count - 1], d.dataType.size])
       else { continue }
       let height = d.shape[d.shape.count - 2]
       for linear in Array(0..<min(planes, 2)) + (planes > 2 ? [planes - 1] : []) {
         let index = coordinates(of: linear, in: d.leadingShape)
         for rows in [0..<min(height, 4), (height - 1)..<height] {
-          guard let size = checkedProduct([rowBytes, rows.count]), size <= readLimit else { continue }
+          guard let size = CheckedArithmetic.product([rowBytes, rows.count]), size <= readLimit else { continue }
           var buffer = [UInt8](repeating: 0, count: size)
           _ = try? buffer.withUnsafeMutableBytes { try input.source.read(plane: index, rows: rows, into: $0) }
         }
       }
-      guard let total = checkedProduct(d.shape + [d.dataType.size]), total <= convertLimit else { continue }
+      guard let total = CheckedArithmetic.product(d.shape + [d.dataType.size]), total <= convertLimit else { continue }
       convert(input.source, from: path)
     }
   }
@@ -54,18 +56,6 @@ enum TIFFExercise {
     if !report.isValid {
       fuzzFailure("convert succeeded but validate --data rejects its output: \(report.errors.map(\.description).joined(separator: "; "))")
     }
-  }
-
-  /// The product of `values`, or `nil` if it overflows or a value is negative.
-  static func checkedProduct(_ values: [Int]) -> Int? {
-    var p = 1
-    for v in values {
-      guard v >= 0 else { return nil }
-      let (r, overflow) = p.multipliedReportingOverflow(by: v)
-      if overflow { return nil }
-      p = r
-    }
-    return p
   }
 
   /// The coordinates of the `linear`-th element of a C-order grid of `shape`.

@@ -101,9 +101,29 @@ public struct OMEXMLMetadata: Sendable, Hashable {
     parser.delegate = delegate
     parser.shouldProcessNamespaces = true
     guard parser.parse() else {
-      throw ConvertError(.unreadable, "invalid OME-XML: \(parser.parserError.map { "\($0)" } ?? "parse error")", file: file)
+      throw ConvertError(.unreadable, "invalid OME-XML at line \(parser.lineNumber), column \(parser.columnNumber): "
+        + xmlErrorText(parser.parserError), file: file)
     }
     return delegate.result
+  }
+
+  /// What went wrong, in words: the parser's own description when it has one, else its error code.
+  static func xmlErrorText(_ error: (any Error)?) -> String {
+    guard let error = error as NSError? else { return "not well-formed XML" }
+    let text = error.localizedDescription
+    if !text.isEmpty, !text.contains("(null)"), !text.contains("NSXMLParserErrorDomain") { return text }
+    let what: String
+    switch XMLParser.ErrorCode(rawValue: error.code) {
+    case .emptyDocumentError?: what = "the document is empty"
+    case .prematureDocumentEndError?: what = "the document ends early"
+    case .invalidCharacterError?: what = "invalid character"
+    case .undeclaredEntityError?: what = "undeclared entity"
+    case .gtRequiredError?: what = "expected '>'"
+    case .tagNameMismatchError?: what = "mismatched end tag"
+    case .entityRefLoopError?, .entityReferenceMissingSemiError?: what = "bad entity reference"
+    default: what = "not well-formed XML"
+    }
+    return "\(what) (XML error \(error.code))"
   }
 
   private final class Delegate: NSObject, XMLParserDelegate {
