@@ -1,4 +1,5 @@
 import Foundation
+import OMEZarrConvert
 import Testing
 import ZarrIO
 
@@ -141,5 +142,40 @@ struct HostileInputCommandTests {
     let r = try CLI.ome2zarr("transform", dir.path, "a", "b", "--matrix")
     #expect(r.status == 1)
     #expect(r.stdout.hasPrefix(#"{"message":"the matrix of the mapping from 'a' to 'b' has a non-finite entry"#), "\(r.stdout)")
+  }
+
+  @Test("convert refuses option values that would overflow or exhaust memory (exit 2), before reading anything",
+    arguments: [
+      (["--threads", "2147483648"], "--threads must be between 1 and 4096, not 2147483648"),
+      (["--threads", "0"], "--threads must be between 1 and 4096, not 0"),
+      (["--memory-limit", "18446744073709551615"], "--memory-limit"),
+      (["--memory-limit", "1e400"], "--memory-limit"),
+      (["--levels", "100000"], "--levels must be between 1 and 64, not 100000"),
+      (["--compressor", "gzip", "--compression-level", "99"], "--compression-level for gzip must be between 0 and 9, not 99"),
+    ])
+  func convertOptionRanges(_ options: [String], _ message: String) throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("in.tif").path
+    try ConventionsTests.writeTIFF(tiff)
+    let out = dir.appendingPathComponent("out.zarr").path
+    let r = try CLI.ome2zarr(["convert", tiff, out] + options)
+    #expect(r.status == 2, "\(options): \(r.stderr)")
+    #expect(r.stderr.contains(message), "\(options): \(r.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: out))
+  }
+
+  @Test("an OME-XML description that is not XML: exit 2 naming the file, the line and column")
+  func brokenOMEXML() throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("broken.ome.tif").path
+    var options = TIFFWriter.Options()
+    options.description = #"<?xml version="1.0"?><OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06"><Image ID="Image:0"><Pixels <<garbage"#
+    let writer = try TIFFWriter(path: tiff, options: options)
+    try writer.append(try ArrayBuffer(shape: [8, 8], dataType: .uint8, elements: [UInt8](repeating: 1, count: 64)))
+    let r = try CLI.ome2zarr("convert", tiff, dir.appendingPathComponent("out.zarr").path)
+    #expect(r.status == 2, "\(r.stderr)")
+    #expect(r.stderr.contains("invalid OME-XML at line 1, column "), "\(r.stderr)")
+    #expect(r.stderr.contains("broken.ome.tif"), "\(r.stderr)")
+    #expect(!r.stderr.contains("(null)"), "\(r.stderr)")
   }
 }

@@ -89,8 +89,8 @@ public struct CollectionResolver: Sendable {
   public static func resolve(_ doc: CollectionDocument, options: Options = Options(), root: StoreLocation? = nil) -> Resolved {
     let r = CollectionResolver(root: root ?? doc.rootLocation, options: options)
     let pointer = doc.storage == .zarrGroup ? "/attributes/ome" : "/ome"
-    var count = 0
-    var top = r.visit(doc.root, pointer: pointer, in: doc, depth: 0, level: 0, chain: [doc.location], count: &count)
+    var walk = Walk()
+    var top = r.visit(doc.root, pointer: pointer, in: doc, depth: 0, level: 0, chain: [doc.location], walk: &walk)
     top.kind = top.kind ?? doc.root.type.rawValue
     top.version = top.version ?? doc.root.version
     top.location = top.location ?? doc.location
@@ -101,13 +101,21 @@ public struct CollectionResolver: Sendable {
   /// nesting is bounded by the JSON parser); keeps the recursion far from the end of the stack.
   static let maxLevel = 1_000
 
-  /// Resolves `node` (`level` nodes deep, `depth` documents deep); `count` is the number of nodes
-  /// resolved so far, in the whole tree.
+  /// What one resolution has done so far: the nodes it resolved, and what each Zarr node that is not
+  /// a collection turned out to be, so that a node referenced many times is opened once.
+  struct Walk {
+    /// The nodes resolved so far, in the whole tree.
+    var count = 0
+    /// Zarr nodes read so far, by location: the outcome of their first reference.
+    var described: [StoreLocation: Resolved] = [:]
+  }
+
+  /// Resolves `node` (`level` nodes deep, `depth` documents deep), counting it in `walk`.
   func visit(_ node: CollectionNode, pointer: String, in doc: CollectionDocument, depth: Int, level: Int,
-             chain: [StoreLocation], count: inout Int) -> Resolved {
+             chain: [StoreLocation], walk: inout Walk) -> Resolved {
     var out = Resolved(node: node, pointer: pointer, document: doc.location, status: .inline)
-    count += 1
-    if count > options.maxNodes {
+    walk.count += 1
+    if walk.count > options.maxNodes {
       out.status = .tooMany
       out.message = "not followed: the collection has more than \(options.maxNodes) nodes (raise the limit with --max-nodes)"
       return out
@@ -120,9 +128,9 @@ public struct CollectionResolver: Sendable {
     if let nodes = node.nodes {
       for (i, child) in nodes.enumerated() {
         out.children.append(visit(child, pointer: "\(pointer)/nodes/\(i)", in: doc, depth: depth, level: level + 1,
-                                  chain: chain, count: &count))
+                                  chain: chain, walk: &walk))
         // Past the limit one node says why; the rest are not listed.
-        if count > options.maxNodes { break }
+        if walk.count > options.maxNodes { break }
       }
       if node.path == nil { return out }
     }
@@ -146,6 +154,12 @@ public struct CollectionResolver: Sendable {
       return out
     }
     out.location = target
+    if path.type == "zarr", let seen = walk.described[target] {
+      // Read before (so inside the root, and not a collection): the same outcome, for this node.
+      (out.status, out.message, out.kind, out.version, out.shape, out.dataType) =
+        (seen.status, seen.message, seen.kind, seen.version, seen.shape, seen.dataType)
+      return out
+    }
     if doc.location.isRemote && target.isFile {
       out.status = .outside
       out.message = "not followed: a remote document may not point at local files ('\(path.path)')"
@@ -187,10 +201,17 @@ public struct CollectionResolver: Sendable {
           out.status = local ? .invalid : .missing
           out.message = local
             ? "'\(path.path)' is not a Zarr node (no zarr.json, .zgroup, .zarray or .zattrs)" : "'\(path.path)' does not exist"
+          walk.described[target] = out
           return out
         }
         guard let ome = zarr.attributes["ome"]?.objectValue, CollectionDocument.isNode(ome) else {
-          describe(try OMENode(zarr), into: &out)
+          do {
+            describe(try OMENode(zarr), into: &out)
+          } catch {
+            out.status = .invalid
+            out.message = "\(error)"
+          }
+          walk.described[target] = out
           return out
         }
         child = try CollectionDocument(object: zarr.attributes, location: target, storage: .zarrGroup)
@@ -203,7 +224,7 @@ public struct CollectionResolver: Sendable {
         child = try CollectionDocument(object: object, location: target, storage: .jsonFile)
       }
       let sub = visit(child.root, pointer: child.storage == .zarrGroup ? "/attributes/ome" : "/ome", in: child,
-        depth: depth + 1, level: level, chain: chain + [target], count: &count)
+        depth: depth + 1, level: level, chain: chain + [target], walk: &walk)
       out.children = sub.children.isEmpty ? out.children : sub.children
       out.kind = child.root.type.rawValue
       out.version = child.root.version
