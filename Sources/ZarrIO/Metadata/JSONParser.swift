@@ -194,6 +194,12 @@ struct JSONTextParser {
       guard pos < bytes.count else { throw fail("unterminated string") }
       let c = bytes[pos]
       if c == UInt8(ascii: "\"") {
+        if out.isEmpty {
+          // No escape: the string is the bytes as they stand, validated without a copy.
+          guard let s = String(validating: bytes[start..<pos], as: UTF8.self) else { throw fail("string is not valid UTF-8") }
+          pos += 1
+          return s
+        }
         out.append(contentsOf: bytes[start..<pos])
         pos += 1
         break
