@@ -16,12 +16,7 @@ extension Omero {
       : ["FF0000", "00FF00", "0000FF", "FF00FF", "00FFFF", "FFFF00", "FFFFFF"]
     let n = level.shape.count
     // Products saturate at Int.max (shapes come from files; only the sampling steps depend on them).
-    func product(_ sizes: some Sequence<Int>) -> Int {
-      sizes.reduce(1) { n, d in
-        let (p, overflow) = n.multipliedReportingOverflow(by: d)
-        return overflow ? Int.max : p
-      }
-    }
+    func product(_ sizes: some Sequence<Int>) -> Int { CheckedArithmetic.saturatingProduct(sizes) }
     let planeSize = n >= 2 ? product(level.shape.suffix(2)) : product(level.shape)
     let planesPerChannel = product(level.shape.prefix(max(n - 2, 0))) / max(count, 1)
     let budget = 4 << 20

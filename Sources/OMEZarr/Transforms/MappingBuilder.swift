@@ -24,10 +24,7 @@ public struct ParameterSource: Sendable {
     do {
       let a = try ZarrArray.open(in: store, path: key)
       // Saturates instead of overflowing: a shape near 2^63 is just "too many".
-      let count = a.shape.reduce(1) { n, d in
-        let (p, overflow) = n.multipliedReportingOverflow(by: d)
-        return overflow ? Int.max : p
-      }
+      let count = CheckedArithmetic.saturatingProduct(a.shape)
       guard count <= maxFieldValues else {
         throw OMEZarrError(.unsupported, "parameter array '\(key)' has \(count) values, more than the limit of \(maxFieldValues)")
       }

@@ -15,6 +15,12 @@ public enum CheckedArithmetic {
     return n
   }
 
+  /// The product of `factors`, or `Int.max` when it does not fit: for counts that only need to be
+  /// compared with a limit or shown (a shape near 2^63 is just "too many").
+  public static func saturatingProduct(_ factors: some Sequence<Int>) -> Int {
+    product(factors) ?? Int.max
+  }
+
   /// `a + b`, or `nil` on overflow.
   public static func sum(_ a: Int, _ b: Int) -> Int? {
     let (s, o) = a.addingReportingOverflow(b)

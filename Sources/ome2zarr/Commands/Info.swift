@@ -224,10 +224,7 @@ struct StoredObjects {
       bytes += try array.store.size(of: key) ?? 0
     }
     // A grid of more objects than an Int holds (shape near 2^63, chunks of 1) is reported as Int.max.
-    gridCount = array.gridShape.reduce(1) { n, d in
-      let (p, overflow) = n.multipliedReportingOverflow(by: d)
-      return overflow ? Int.max : p
-    }
+    gridCount = CheckedArithmetic.saturatingProduct(array.gridShape)
   }
 
   /// `stored N of M objects, B bytes`.
