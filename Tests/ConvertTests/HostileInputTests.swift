@@ -49,6 +49,17 @@ struct HostileInputTests {
     """
   }
 
+  /// Foundation's XMLParser on Linux crashed the process on a processing instruction without data.
+  @Test func processingInstructionsWithoutDataDoNotCrashTheXMLParser() throws {
+    #expect(String(decoding: OMEXMLMetadata.withProcessingInstructionData(Array("<?x?><a><?p?></a><??>".utf8)), as: UTF8.self)
+      == "<?x ?><a><?p ?></a><??>")
+    let xml = Self.ome(#"SizeZ="2" SizeC="1" SizeT="1""#).replacingOccurrences(of: "<OME ", with: "<?x?><OME ")
+    let metadata = try OMEXMLMetadata.parse(xml)
+    #expect(metadata.images.count == 1)
+    let dir = try Corpus.dir()
+    _ = try Self.convert(try Self.tiff(dir, "pi.ome.tif", description: xml), dir)
+  }
+
   @Test func imageJCountsThatOverflowFallBackToTheIFDsWithAWarning() throws {
     let dir = try Corpus.dir()
     let path = try Self.tiff(dir, "ij.tif", description: "ImageJ=1.11a\nimages=2\nchannels=2\nframes=9223372036854775807\nslices=2\n")
