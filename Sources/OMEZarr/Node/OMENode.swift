@@ -79,9 +79,17 @@ public struct OMEImage: Sendable {
     self.node = node
     self.multiscale = multiscale
     var levels: [ZarrArray] = []
+    var opened: [String: ZarrArray] = [:]  // a path listed again (invalid, but seen) is read once
     for (i, d) in multiscale.datasets.enumerated() {
       do {
-        levels.append(try ZarrArray.open(in: node.store, path: node.resolve(d.path)))
+        let key = node.resolve(d.path)
+        if let a = opened[key] {
+          levels.append(a)
+          continue
+        }
+        let a = try ZarrArray.open(in: node.store, path: key)
+        opened[key] = a
+        levels.append(a)
       } catch let e as ZarrError where e.code == .notFound {
         throw OMEZarrError(.inconsistent, "level \(i) (path '\(d.path)') has no array", path: node.path,
           pointer: "/multiscales/0/datasets/\(i)/path")

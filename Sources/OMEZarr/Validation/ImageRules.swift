@@ -337,9 +337,15 @@ extension Walk {
     var shapes: [[Int]?] = []
     var firstType: DataType?
     let p = base(node) + "/multiscales/\(m)/datasets"
+    var checked: [String: Int] = [:]  // path -> the level that checked it (datasets.unique-paths reports repeats)
     for (i, rel) in paths.enumerated() {
       guard !rel.isEmpty, !documentOnly else { shapes.append(nil); continue }
       let path = joinKey(node.path, rel)
+      if let earlier = checked[path] {
+        shapes.append(shapes[earlier])
+        continue
+      }
+      checked[path] = i
       let loaded = load(path)
       var s = sink(node.path)
       defer { add(s) }

@@ -104,7 +104,16 @@ struct NodeSummary {
     switch node {
     case .group(let g):
       s.ome = try OMESummary(store: g.store, path: g.path)
-      if stats, let image = s.ome?.image { s.ome?.levelStats = try image.levels.map(StoredObjects.init) }
+      if stats, let image = s.ome?.image {
+        // One listing per array, however often the multiscale names it.
+        var counted: [String: StoredObjects] = [:]
+        s.ome?.levelStats = try image.levels.map { level in
+          if let known = counted[level.path] { return known }
+          let stored = try StoredObjects(level)
+          counted[level.path] = stored
+          return stored
+        }
+      }
       let levels = s.ome?.levelPaths ?? []
       if depth > 0, !(s.ome?.summarisesChildren ?? false) {
         // A store that cannot list (HTTP) shows the node and what its metadata names.
