@@ -60,6 +60,8 @@ class Runner:
                         "registers=none,images=none,limit=24,sanitize=no,output-to=stderr")
 
     def run(self, args, cwd, stdin=None):
+        # A command line cannot hold a NUL byte (no shell could pass one): drop it.
+        args = [a.replace("\0", "") for a in args]
         start = time.monotonic()
         p = subprocess.Popen([self.binary, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
