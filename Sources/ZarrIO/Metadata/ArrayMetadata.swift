@@ -88,7 +88,7 @@ public struct ArrayMetadata: Sendable, Hashable {
     // Guard against absurd sizes that would overflow or exhaust memory when decoding one chunk.
     guard let chunkBytes = CheckedArithmetic.product(chunkShape, times: dataType.size), chunkBytes <= limits.maxChunkBytes else {
       throw ZarrError(.invalidMetadata,
-        "a chunk of shape \(chunkShape) of \(dataType) is larger than the limit of \(limits.maxChunkBytes) bytes",
+        "a chunk of shape \(chunkShape) of \(dataType) is larger than the limit of \(limits.maxChunkBytes) bytes (ReadLimits.maxChunkBytes; ome2zarr --max-chunk-size)",
         pointer: chunkShapePointer)
     }
     if let names = dimensionNames, names.count != shape.count {

@@ -15,7 +15,7 @@ extension JSONValue {
   /// Parses UTF-8 JSON text of at most `limit` bytes.
   static func parse(_ bytes: some Collection<UInt8>, maxBytes limit: Int) throws(ZarrError) -> JSONValue {
     guard bytes.count <= limit else {
-      throw ZarrError(.invalidJSON, "JSON document of \(bytes.count) bytes exceeds the limit of \(limit) bytes")
+      throw ZarrError(.invalidJSON, "JSON document of \(bytes.count) bytes exceeds the limit of \(limit) bytes (ReadLimits.maxJSONBytes; ome2zarr --max-json-size)")
     }
     let text = Array(bytes)
     // The parser reads through a buffer pointer: indexing an array costs reference counting on

@@ -13,7 +13,7 @@ import Synchronization
 ///
 /// | Limit | Default | Checked when |
 /// |---|---|---|
-/// | ``maxJSONBytes`` | 256 MiB | parsing any JSON document |
+/// | ``maxJSONBytes`` | 64 MiB | parsing any JSON document |
 /// | ``maxJSONDepth`` | 128 levels | parsing any JSON document (fixed) |
 /// | ``maxRank`` | 32 dimensions | reading array metadata |
 /// | ``maxChunkBytes`` | 4 GiB | reading array metadata; decompressing without a known size |
@@ -22,7 +22,7 @@ import Synchronization
 /// | ``maxBufferBytes`` | physical memory | reading a region into a new buffer |
 public struct ReadLimits: Sendable, Hashable {
   /// The largest JSON document parsed, in bytes (metadata, attributes, collection documents).
-  public var maxJSONBytes: Int = 256 << 20
+  public var maxJSONBytes: Int = 64 << 20
   /// The deepest nesting of JSON arrays and objects the parser accepts. The parser itself does not
   /// recurse, but serializing, comparing and walking a value do (about 2 KiB of stack per level in a
   /// debug build): 128 levels fit a 512 KiB thread stack with room to spare, and real metadata nests

@@ -162,11 +162,13 @@ struct NodeSummary {
   func render(into lines: inout [String], prefix: String, isLast: Bool, isRoot: Bool) {
     let branch = isRoot ? "" : (isLast ? "└── " : "├── ")
     let childPrefix = isRoot ? "" : prefix + (isLast ? "    " : "│   ")
-    let attrs = node.attributes
-    var attrText = ""
-    if !attrs.isEmpty {
-      attrText = "attributes: " + attrs.keys.joined(separator: ", ")
-      if let v = NGFFVersion.detect(in: attrs) { attrText += " (OME-NGFF \(v))" }
+    // Only for nodes shown without an OME summary (reading the version parses the OME metadata).
+    var attrText: String {
+      let attrs = node.attributes
+      guard !attrs.isEmpty else { return "" }
+      var text = "attributes: " + attrs.keys.joined(separator: ", ")
+      if let v = NGFFVersion.detect(in: attrs) { text += " (OME-NGFF \(v))" }
+      return text
     }
     switch node {
     case .group(let g):
@@ -176,7 +178,7 @@ struct NodeSummary {
         for l in (try? ome.lines()) ?? [] { lines.append(pad + l) }
       } else {
         lines.append("\(prefix)\(branch)\(name)  group (Zarr v\(g.zarrFormat.rawValue))")
-        if !attrText.isEmpty { lines.append(pad + attrText) }
+        if case let text = attrText, !text.isEmpty { lines.append(pad + text) }
       }
       for (i, c) in children.enumerated() {
         c.render(into: &lines, prefix: childPrefix, isLast: i == children.count - 1, isRoot: false)
@@ -198,7 +200,7 @@ struct NodeSummary {
       }
       lines.append(pad + fillLine)
       if let stored { lines.append(pad + stored.text) }
-      if !attrText.isEmpty { lines.append(pad + attrText) }
+      if case let text = attrText, !text.isEmpty { lines.append(pad + text) }
     }
   }
 
