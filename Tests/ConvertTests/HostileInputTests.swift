@@ -49,6 +49,15 @@ struct HostileInputTests {
     """
   }
 
+  /// A corrupt OME-TIFF (found by the tiff fuzz target) whose metadata describes 48 planes that no
+  /// IFD holds: the first plane read went out of range; now opening it is refused.
+  @Test func planesThatNoIFDHoldsAreRefusedAtOpen() throws {
+    let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Fuzz/regressions/tiff/planes-not-mapped-to-ifds-read-out-of-range.tif")
+    let error = try #require(Self.error(file.path))
+    #expect(error.description.contains("the image has 48 planes (shape [48, 8, 8]) but the file maps 0 of them to IFDs"), "\(error)")
+  }
+
   /// Foundation's XMLParser on Linux crashed the process on a processing instruction without data.
   @Test func processingInstructionsWithoutDataDoNotCrashTheXMLParser() throws {
     #expect(String(decoding: OMEXMLMetadata.withProcessingInstructionData(Array("<?x?><a><?p?></a><??>".utf8)), as: UTF8.self)

@@ -258,6 +258,10 @@ public final class TIFFSource: PlaneSource {
     description = SourceDescription(name: imageName, axes: axes, shape: shape, dataType: dataType, scale: s, channels: channels,
       files: Array(directories.keys).sorted(), warnings: warnings)
     try description.check(file: path)
+    guard refs.count == description.planeCount else {
+      throw ConvertError(.unreadable, "the image has \(description.planeCount) planes (shape \(description.shape)) but the file maps \(refs.count) of them to IFDs",
+        file: path)
+    }
     planes = refs
     omeXML = dirs.first?.description.flatMap { $0.contains("<OME") ? $0 : nil }
     self.pools = pools
@@ -279,6 +283,9 @@ public final class TIFFSource: PlaneSource {
       throw ConvertError(.invalidArgument, "plane \(index) is outside the image's planes \(lead)", file: description.files.first)
     }
     for (i, size) in lead.enumerated() { linear = linear * size + index[i] }
+    guard planes.indices.contains(linear) else {
+      throw ConvertError(.unreadable, "plane \(index) is not in the file", file: description.files.first)
+    }
     let ref = planes[linear]
     if let c = contiguous {
       let width = description.shape[description.shape.count - 1], bps = description.dataType.size
