@@ -125,6 +125,9 @@ def classify(res, convert_ok_check=None):
         text = (err.strip() or res["stdout"].strip())
         if not text:
             return "unclear-error", "no message"
+        # A validation report (on stdout) is the message: findings with rule ids and JSON pointers.
+        if not err.strip() and re.search(r"^INVALID: \d+ error\(s\)", res["stdout"], re.M):
+            return None
         if OPAQUE.search(text):
             return "unclear-error", normalise(text.splitlines()[0])
     return None
