@@ -1,5 +1,6 @@
 import Foundation
 import OMEZarr
+import OMEZarrConvert
 import TestSupport
 import Testing
 import ZarrIO
@@ -143,6 +144,18 @@ struct OMEInteropTests {
     try entry("upgraded_plate_05", "upgraded_plate_05.zarr", kind: "plate", version: .latest05)
     let up6 = try Upgrade.upgrade(up5, to: .latest06, in: try FilesystemStore(root: dir.appendingPathComponent("upgraded_06.zarr").path, create: true))
     try entry("upgraded_06", "upgraded_06.zarr", kind: "image", version: .latest06, image: try up6.image())
+    // A conversion whose input metadata had to be repaired (ImageJ counts that overflow, NaN
+    // spacing): what convert writes from hostile input must satisfy the peers too.
+    let hostile = dir.appendingPathComponent("hostile.tif").path
+    var tiffOptions = TIFFWriter.Options()
+    tiffOptions.description = "ImageJ=1.54f\nimages=99999999999\nslices=0\nspacing=nan\nunit=micron\n"
+    let writer = try TIFFWriter(path: hostile, options: tiffOptions)
+    for z in 0..<3 { try writer.append(Self.ramp([40, 30], seed: z)) }
+    let repaired = try Converter.convert(try InputSource.open([hostile])[0].source,
+      to: try StoreLocation(dir.appendingPathComponent("repaired_05.zarr").path), options: ConvertOptions())
+    #expect(!repaired.warnings.isEmpty, "the hostile ImageJ description was repaired with warnings")
+    try entry("repaired_05", "repaired_05.zarr", kind: "image", version: .latest05,
+      image: try OMENode.open(path: dir.appendingPathComponent("repaired_05.zarr").path).image())
 
     try Data(JSONValue.array(manifest).serializedBytes()).write(to: dir.appendingPathComponent("manifest.json"))
     let report = try JSONValue.parse([UInt8](OMEPeers.run(["check", dir.path])))
