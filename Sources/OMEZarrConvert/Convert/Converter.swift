@@ -249,7 +249,7 @@ public enum Converter {
       // Windows come from the data later: a placeholder where none is given.
       let count = desc.axes.firstIndex { $0.type == .channel }.map { desc.shape[$0] } ?? 1
       meta.omero = Omero(channels: (0..<min(count, 256)).map { i in
-        var c = desc.channels?.indices.contains(i) == true ? desc.channels![i] : Omero.Channel(label: "Channel \(i)")
+        var c = desc.channels.flatMap { $0.indices.contains(i) ? $0[i] : nil } ?? Omero.Channel(label: "Channel \(i)")
         c.color = c.color ?? "FFFFFF"
         c.window = c.window ?? Omero.Window(min: 0, max: 1, start: 0, end: 1)
         return c
@@ -270,8 +270,8 @@ public enum Converter {
       for i in desc.axes.indices { desc.axes[i] = Axis(name: defaults[i].name, type: defaults[i].type, unit: defaults[i].type == desc.axes[i].type ? desc.axes[i].unit : nil) }
       found = try errors()
     }
-    if desc.channels != nil, found.contains(where: { $0.pointer.contains("/omero") }) {
-      out.append(ConvertWarning("the channel metadata is not valid OME-Zarr (\(found.first { $0.pointer.contains("/omero") }!.message)); "
+    if desc.channels != nil, let bad = found.first(where: { $0.pointer.contains("/omero") }) {
+      out.append(ConvertWarning("the channel metadata is not valid OME-Zarr (\(bad.message)); "
         + "default channels are used", file: file))
       desc.channels = nil
       found = try errors()
