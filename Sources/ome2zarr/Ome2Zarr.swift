@@ -17,6 +17,7 @@ struct Ome2Zarr: ParsableCommand {
     do {
       var command = try parseAsRoot()
       (command as? any ReadLimitedCommand)?.readLimits.apply()
+      (command as? any RemoteCommand)?.remote.apply()
       try command.run()
     } catch {
       let status = ExitStatus(for: error)

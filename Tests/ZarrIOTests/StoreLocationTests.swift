@@ -83,7 +83,7 @@ struct StoreLocationTests {
   @Test func unsupportedSchemesAndArchivesAreUsageErrorsThatCreateNothing() throws {
     let dir = try makeTemporaryDirectory("location")
     let local = [dir.appendingPathComponent("out.ozx").path, dir.appendingPathComponent("archive.ZIP").path]
-    for text in ["s3://bucket/x.ome.zarr", "gs://bucket/x", "https://example.org/x.ozx"] + local {
+    for text in ["gs://bucket/x.ome.zarr", "az://container/x", "https://example.org/x.ozx"] + local {
       let location = try StoreLocation(text)
       #expect { try location.openStore(create: true) } throws: { error in
         guard let e = error as? ZarrError, e.code == .invalidArgument else { return false }

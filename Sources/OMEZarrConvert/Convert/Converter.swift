@@ -146,7 +146,13 @@ public enum Converter {
         throw ConvertError(.outputExists, "'\(output)' already exists; use --overwrite to replace it or --resume to finish an interrupted conversion")
       }
     }
-    try store.set(markerKey, marker.serializedBytes())
+    // The marker is created only where none is (a conditional write on object stores), so two runs
+    // started on one output at the same time cannot both go on.
+    if resumed {
+      try store.set(markerKey, marker.serializedBytes())
+    } else if try !store.create(markerKey, marker.serializedBytes()) {
+      throw ConvertError(.outputExists, "another conversion started writing to '\(output)' at the same time")
+    }
     progress?.start(totalBytes: desc.byteCount * (1 + labels.count), label: String(output.split(separator: "/").last ?? ""))
     let image = try convertImage(source, description: desc, store: store, path: "", options: options, resume: resumed,
       progress: progress)

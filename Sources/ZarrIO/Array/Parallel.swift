@@ -50,6 +50,33 @@ package enum Parallel {
   }
 }
 
+extension Parallel {
+  /// The threads a loop over `store` uses: the store's requests in flight when it is remote (they
+  /// mostly wait), else `cores`.
+  package static func ioWidth(_ store: any Store, cores: Int) -> Int {
+    max(cores, store.ioConcurrency ?? 0)
+  }
+}
+
+/// Lets at most `width` threads at a time through, so that CPU work (decoding, encoding) stays on
+/// the cores while more threads wait for a remote store. A gate of width 0 lets everyone through.
+package final class CoreGate: Sendable {
+  private let slots: DispatchSemaphore?
+
+  /// A gate for `width` threads when `threads` is larger (else none is needed).
+  package init(width: Int, threads: Int) {
+    slots = threads > width ? DispatchSemaphore(value: max(1, width)) : nil
+  }
+
+  /// Runs `body` once a slot is free.
+  package func run<T>(_ body: () throws -> T) rethrows -> T {
+    guard let slots else { return try body() }
+    slots.wait()
+    defer { slots.signal() }
+    return try body()
+  }
+}
+
 /// Grow-only byte buffers, one per worker, reused across the items of one parallel loop.
 final class WorkerBuffers: @unchecked Sendable {
   private var buffers: [UnsafeMutableRawBufferPointer]

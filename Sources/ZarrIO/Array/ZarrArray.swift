@@ -172,18 +172,21 @@ public struct ZarrArray: Sendable {
 
   /// Encodes and stores one whole chunk (or deletes it when it equals the fill value).
   public func writeChunk(_ coords: [Int], _ chunk: [UInt8]) throws {
+    try writeChunk(coords, chunk, gate: nil)
+  }
+
+  /// ``writeChunk(_:_:)`` with the encoding inside `gate` (the store request outside it).
+  func writeChunk(_ coords: [Int], _ chunk: [UInt8], gate: CoreGate?) throws {
     let key = chunkKey(coords)
-    if !writeEmptyChunks, chunk.withUnsafeBytes({ ElementOps.allEqual($0, to: fillValue.bytes) }) {
-      try store.delete(key)
-      return
+    let encoded: [UInt8]? = try (gate ?? CoreGate(width: 1, threads: 1)).run {
+      if !writeEmptyChunks, chunk.withUnsafeBytes({ ElementOps.allEqual($0, to: fillValue.bytes) }) { return nil }
+      do {
+        return try codecChain.encode(chunk)
+      } catch {
+        throw error.at(key: key)
+      }
     }
-    let encoded: [UInt8]
-    do {
-      encoded = try codecChain.encode(chunk)
-    } catch {
-      throw error.at(key: key)
-    }
-    try store.set(key, encoded)
+    if let encoded { try store.set(key, encoded) } else { try store.delete(key) }
   }
 
   // MARK: Read
@@ -230,18 +233,27 @@ public struct ZarrArray: Sendable {
     let fill = fillValue.bytes
     let target = SendablePointer(destination)
     let shape = self.shape
-    try Parallel.forEach(chunkList.count, width: concurrency) { i in
+    // Remote stores: many threads wait for chunks, as many as there are cores decode them.
+    let threads = Parallel.ioWidth(store, cores: concurrency)
+    let gate = CoreGate(width: concurrency, threads: threads)
+    try Parallel.forEach(chunkList.count, width: threads) { i in
       let coords = chunkList[i]
       guard let o = Overlap(box: zip(coords, chunkShape).map(*), shape: chunkShape, region: region, arrayShape: shape) else {
         return
       }
-      guard let chunk = try readChunk(coords) else {
+      let key = chunkKey(coords)
+      guard let stored = try store.get(key) else {
         ElementOps.fillRegion(target.pointer, shape: regionShape, origin: o.inRegion, extent: o.extent, element: fill)
         return
       }
-      chunk.withUnsafeBytes { src in
-        ElementOps.copyRegion(from: src.baseAddress!, shape: chunkShape, origin: o.inBox,
-          to: target.pointer, shape: regionShape, origin: o.inRegion, extent: o.extent, elementSize: elementSize)
+      try gate.run {
+        let chunk: [UInt8]
+        do { chunk = try codecChain.decode(stored) } catch { throw error.at(key: key) }
+        chunk.withUnsafeBytes { src in
+          guard let base = src.baseAddress else { return }
+          ElementOps.copyRegion(from: base, shape: chunkShape, origin: o.inBox,
+            to: target.pointer, shape: regionShape, origin: o.inRegion, extent: o.extent, elementSize: elementSize)
+        }
       }
     }
   }
@@ -276,9 +288,11 @@ public struct ZarrArray: Sendable {
     let elementSize = dataType.size
     let chunkShape = self.chunkShape
     let shape = self.shape
+    let threads = Parallel.ioWidth(store, cores: concurrency)
+    let gate = CoreGate(width: concurrency, threads: threads)
     try buffer.bytes.withUnsafeBytes { src in
       let source = SendablePointer(UnsafeMutableRawPointer(mutating: src.baseAddress))
-      try Parallel.forEach(chunkList.count, width: concurrency) { i in
+      try Parallel.forEach(chunkList.count, width: threads) { i in
         let coords = chunkList[i]
         guard let o = Overlap(box: zip(coords, chunkShape).map(*), shape: chunkShape, region: region, arrayShape: shape) else {
           return
@@ -293,12 +307,12 @@ public struct ZarrArray: Sendable {
           if skipStoredChunks, try codecChain.storedChunkIsIntact(chunkKey(coords), in: store) { return }
           var chunk = ArrayBuffer(shape: chunkShape, dataType: dataType, fill: fillValue).bytes
           update(&chunk)
-          try writeChunk(coords, chunk)
+          try writeChunk(coords, chunk, gate: gate)
         } else {
           try ObjectLocks.withLock(chunkKey(coords)) {
             var chunk = try readChunk(coords) ?? ArrayBuffer(shape: chunkShape, dataType: dataType, fill: fillValue).bytes
             update(&chunk)
-            try writeChunk(coords, chunk)
+            try writeChunk(coords, chunk, gate: gate)
           }
         }
       }

@@ -150,9 +150,21 @@ public final class FilesystemStore: Store {
 
   /// Writes the file through a temporary file and a rename, so readers never see part of it.
   public func set(_ key: String, bytes value: UnsafeRawBufferPointer) throws {
+    _ = try writeFile(key, value, exclusive: false)
+  }
+
+  /// Writes the file through a temporary file and a hard link, which fails when the file exists:
+  /// atomic, and never replaces anything.
+  public func create(_ key: String, _ value: [UInt8]) throws -> Bool {
+    try value.withUnsafeBytes { try writeFile(key, $0, exclusive: true) }
+  }
+
+  /// Writes `value` to a temporary file beside the target, then renames it over the target, or
+  /// (`exclusive`) links it there unless the target exists; `false` when it did.
+  private func writeFile(_ key: String, _ value: UnsafeRawBufferPointer, exclusive: Bool) throws -> Bool {
     guard !key.isEmpty else { throw ZarrError(.invalidArgument, "empty store key") }
     let target = try path(key)
-    let slash = target.lastIndex(of: "/")!
+    guard let slash = target.lastIndex(of: "/") else { throw ZarrError(.invalidArgument, "invalid store key", key: key) }
     let dir = String(target[..<slash])
     let name = target[target.index(after: slash)...]
     try FilesystemStore.makeDirectories(dir)
@@ -161,8 +173,8 @@ public final class FilesystemStore: Store {
     guard fd >= 0 else { throw failure("create", key) }
     var err: Int32 = 0
     var written = 0
-    while written < value.count {
-      let n = write(fd, value.baseAddress! + written, value.count - written)
+    while written < value.count, let base = value.baseAddress {
+      let n = write(fd, base + written, value.count - written)
       if n < 0 {
         if errno == EINTR { continue }
         err = errno
@@ -175,11 +187,20 @@ public final class FilesystemStore: Store {
       unlink(temp)
       throw failure("write", key, err)
     }
+    if exclusive {
+      let linked = link(temp, target) == 0
+      let e = errno
+      unlink(temp)
+      if linked { return true }
+      if e == EEXIST { return false }
+      throw failure("link", key, e)
+    }
     guard rename(temp, target) == 0 else {
       let e = errno
       unlink(temp)
       throw failure("rename", key, e)
     }
+    return true
   }
 
   /// Deletes the file of `key`, if present.

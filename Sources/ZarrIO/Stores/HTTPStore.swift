@@ -26,14 +26,14 @@ public final class HTTPStore: Store {
   public let retries: Int
   /// The largest value `get` accepts, in bytes (a guard against a server sending without end).
   public let maxValueSize: Int
-  private let session: URLSession
-  /// Requests sent, for tests and diagnostics.
-  private let counter = Atomic<Int>(0)
+  /// Requests in flight at most (``Store/ioConcurrency``).
+  public let ioConcurrency: Int?
+  private let transport: HTTPTransport
 
   /// Opens the store at `url` (an `http://` or `https://` URL).
   /// - Throws: `.invalidArgument` for another scheme or a malformed URL.
   public init(url: String, headers: [String: String] = [:], timeout: TimeInterval = 60, retries: Int = 3,
-              maxValueSize: Int = 1 << 32) throws {
+              maxValueSize: Int = 1 << 32, ioConcurrency: Int = RemoteAccess.current.ioConcurrency) throws {
     var text = url
     while text.hasSuffix("/") { text.removeLast() }
     guard let u = URL(string: text), let scheme = u.scheme?.lowercased(), scheme == "http" || scheme == "https", u.host != nil else {
@@ -43,18 +43,18 @@ public final class HTTPStore: Store {
     self.headers = headers
     self.retries = max(0, retries)
     self.maxValueSize = maxValueSize
-    let config = URLSessionConfiguration.ephemeral
-    config.timeoutIntervalForRequest = timeout
-    config.httpMaximumConnectionsPerHost = 8
-    config.requestCachePolicy = .reloadIgnoringLocalCacheData
-    session = URLSession(configuration: config)
+    self.ioConcurrency = max(1, ioConcurrency)
+    transport = HTTPTransport(maxConnections: max(1, ioConcurrency), timeout: timeout, followRedirects: true)
   }
 
   /// The root URL as a location.
   public var location: StoreLocation? { try? StoreLocation(url.absoluteString) }
 
   /// The number of HTTP requests sent so far.
-  public var requestCount: Int { counter.load(ordering: .relaxed) }
+  public var requestCount: Int { transport.requestCount }
+
+  /// The most requests that were in flight at once so far.
+  public var peakRequestsInFlight: Int { transport.peakInFlight }
 
   /// The URL of a key.
   public func url(of key: String) -> URL {
@@ -73,66 +73,15 @@ public final class HTTPStore: Store {
 
   // MARK: Requests
 
-  private struct Response {
-    var status: Int
-    var body: [UInt8]
-    var headers: [String: String]
-    func header(_ name: String) -> String? {
-      headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
-    }
-  }
+  private typealias Response = HTTPResponse
 
-  private final class Outcome: Sendable {
-    let value = Mutex<Result<Response, any Error>?>(nil)
-  }
-
-  /// Sends one request, retrying transient failures.
-  private func send(_ method: String, _ key: String, range: String? = nil) throws -> Response {
-    var request = URLRequest(url: url(of: key))
-    request.httpMethod = method
-    for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
-    if let range { request.setValue(range, forHTTPHeaderField: "Range") }
-    // No transparent decompression: byte ranges refer to the stored bytes.
-    request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
-    var attempt = 0
-    while true {
-      let outcome = Outcome()
-      let done = DispatchSemaphore(value: 0)
-      counter.wrappingAdd(1, ordering: .relaxed)
-      let task = session.dataTask(with: request) { data, response, error in
-        if let error {
-          outcome.value.withLock { $0 = .failure(error) }
-        } else if let http = response as? HTTPURLResponse {
-          var headers: [String: String] = [:]
-          for (k, v) in http.allHeaderFields { headers["\(k)"] = "\(v)" }
-          outcome.value.withLock { $0 = .success(Response(status: http.statusCode, body: data.map { [UInt8]($0) } ?? [], headers: headers)) }
-        } else {
-          outcome.value.withLock { $0 = .failure(ZarrError(.storeFailure, "no HTTP response")) }
-        }
-        done.signal()
-      }
-      task.resume()
-      done.wait()
-      let result = outcome.value.withLock { $0 } ?? .failure(ZarrError(.storeFailure, "no HTTP response"))
-      let transient: Bool
-      let failure: String
-      switch result {
-      case .success(let r):
-        if r.status != 429 && r.status < 500 { return r }
-        transient = true
-        failure = "HTTP \(r.status) from \(request.url?.absoluteString ?? "")"
-      case .failure(let e):
-        // A lost or refused connection may succeed again; an unknown host or a timeout will not
-        // (retrying a timeout would multiply the wait).
-        let code = (e as? URLError)?.code
-        transient = code == .networkConnectionLost || code == .cannotConnectToHost || code == .secureConnectionFailed
-        failure = "\(method) \(request.url?.absoluteString ?? "") failed: \(e.localizedDescription)"
-      }
-      guard transient, attempt < retries else {
-        throw ZarrError(.storeFailure, failure, key: key)
-      }
-      attempt += 1
-      usleep(UInt32(min(4.0, 0.2 * pow(2.0, Double(attempt - 1))) * 1_000_000))
+  /// Sends one request, retrying transient failures (lost or refused connections, 429, 5xx) with back-off.
+  private func send(_ method: String, _ key: String, range: String? = nil, limit: Int? = nil) throws -> Response {
+    var headers = self.headers
+    if let range { headers["Range"] = range }
+    let request = HTTPRequest(method: method, url: url(of: key), headers: headers)
+    return try transport.send(key: key, limit: limit ?? maxValueSize, backOff: BackOff(maxAttempts: retries + 1), { request }) {
+      $0.status == 429 || $0.status >= 500 ? .retry(throttled: $0.status == 429 || $0.status == 503) : .accept
     }
   }
 
@@ -143,10 +92,7 @@ public final class HTTPStore: Store {
   private static func isAbsent(_ status: Int) -> Bool { status == 404 || status == 410 }
 
   /// The total size from `Content-Range: bytes a-b/total`.
-  private static func totalSize(_ r: Response) -> Int? {
-    guard let cr = r.header("Content-Range"), let slash = cr.lastIndex(of: "/") else { return nil }
-    return Int(cr[cr.index(after: slash)...].trimmingCharacters(in: .whitespaces))
-  }
+  private static func totalSize(_ r: Response) -> Int? { r.contentRangeTotal }
 
   // MARK: Store
 
@@ -158,7 +104,7 @@ public final class HTTPStore: Store {
     guard r.body.count <= maxValueSize else {
       throw ZarrError(.corruptData, "the value is \(r.body.count) bytes, more than the \(maxValueSize) allowed", key: key)
     }
-    return r.body
+    return [UInt8](r.body)
   }
 
   /// The bytes of `range`, from one ranged GET (a server that sends the whole value will do); `nil` on 404 or 410.
@@ -202,13 +148,13 @@ public final class HTTPStore: Store {
       if let expected, r.body.count != expected {
         throw ZarrError(.corruptData, "asked for \(header) but received \(r.body.count) bytes", key: key)
       }
-      return (r.body, size)
+      return ([UInt8](r.body), size)
     case 200:
       // The server ignored the range and sent everything.
       guard let bounds = range.resolved(size: r.body.count) else {
         throw ZarrError(.corruptData, "byte range \(range) lies outside the \(r.body.count) stored bytes", key: key)
       }
-      return (Array(r.body[bounds]), r.body.count)
+      return ([UInt8](r.body[bounds]), r.body.count)
     case 416:
       let size = Self.totalSize(r).map { "the \($0) stored bytes" } ?? "the stored value"
       throw ZarrError(.corruptData, "byte range \(range) lies outside \(size)", key: key)

@@ -16,6 +16,15 @@ public final class MemoryStore: Store {
   /// Stores `value` under `key`, replacing any previous one.
   public func set(_ key: String, _ value: [UInt8]) throws { values.withLock { $0[key] = value } }
 
+  /// Stores a value unless the key exists, atomically.
+  public func create(_ key: String, _ value: [UInt8]) throws -> Bool {
+    values.withLock {
+      if $0[key] != nil { return false }
+      $0[key] = value
+      return true
+    }
+  }
+
   /// Removes `key`, if present.
   public func delete(_ key: String) throws { _ = values.withLock { $0.removeValue(forKey: key) } }
 

@@ -46,6 +46,9 @@ public protocol Store: Sendable {
   func set(_ key: String, _ value: [UInt8]) throws
   /// Stores the bytes of a buffer (without copying them into an array first).
   func set(_ key: String, bytes: UnsafeRawBufferPointer) throws
+  /// Stores a value only if the key is absent, in one step where the store can (a conditional
+  /// `If-None-Match: *` PUT, an exclusive link); returns `false`, storing nothing, when it exists.
+  func create(_ key: String, _ value: [UInt8]) throws -> Bool
   /// Removes a key (no error if absent).
   func delete(_ key: String) throws
   /// Removes every key under `prefix` (a node path; `""` for everything).
@@ -60,6 +63,10 @@ public protocol Store: Sendable {
   /// Removes what interrupted writes left behind below `prefix` (temporary objects that are not
   /// keys of the store); nothing for stores whose writes leave nothing behind.
   func deleteTemporaryObjects(under prefix: String) throws
+  /// How many requests the store keeps in flight to hide latency (a remote store), or `nil` when
+  /// the cores are the limit (local storage): readers and writers use this many I/O threads and
+  /// keep decoding and encoding on the cores.
+  var ioConcurrency: Int? { get }
 }
 
 extension Store {
@@ -99,6 +106,17 @@ extension Store {
   public func set(_ key: String, bytes: UnsafeRawBufferPointer) throws {
     try set(key, Array(bytes))
   }
+
+  /// Checks that the key is absent, then stores the value (two steps: stores that can do it in
+  /// one provide their own).
+  public func create(_ key: String, _ value: [UInt8]) throws -> Bool {
+    if try exists(key) { return false }
+    try set(key, value)
+    return true
+  }
+
+  /// `nil`: a local store, limited by the cores.
+  public var ioConcurrency: Int? { nil }
 
   /// `nil`: no address unless the store says otherwise.
   public var location: StoreLocation? { nil }

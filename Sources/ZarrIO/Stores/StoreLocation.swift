@@ -230,9 +230,9 @@ extension LocationScheme {
   public func objectInfo(at location: StoreLocation) -> StoreObjectInfo? { nil }
 }
 
-/// The registry of location schemes: files and HTTP(S) built in, more registered at run time.
+/// The registry of location schemes: files, HTTP(S) and S3 built in, more registered at run time.
 public enum LocationSchemes {
-  private static let registry = Mutex<[any LocationScheme]>([FileLocationScheme(), HTTPLocationScheme()])
+  private static let registry = Mutex<[any LocationScheme]>([FileLocationScheme(), HTTPLocationScheme(), S3LocationScheme()])
 
   /// Archive extensions recognised as such even before a scheme for them is registered, with
   /// what they are called in messages: writing `out.ozx` must never create a directory of that name.

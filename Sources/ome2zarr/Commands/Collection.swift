@@ -95,6 +95,7 @@ struct Collection: ParsableCommand {
     var overwrite = false
 
     @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+    @OptionGroup(title: "Remote storage") var remote: RemoteOptions
 
     func run() throws {
       let out = try StoreLocation(output)
@@ -148,6 +149,7 @@ struct Collection: ParsableCommand {
     var allowOutside = false
 
     @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+    @OptionGroup(title: "Remote storage") var remote: RemoteOptions
 
     func run() throws {
       var doc = try Collection.read(collection)
@@ -186,6 +188,7 @@ struct Collection: ParsableCommand {
     @OptionGroup var target: Target
 
     @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+    @OptionGroup(title: "Remote storage") var remote: RemoteOptions
 
     func run() throws {
       var doc = try Collection.read(collection)
@@ -227,6 +230,7 @@ struct Collection: ParsableCommand {
     @OptionGroup var target: Target
 
     @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+    @OptionGroup(title: "Remote storage") var remote: RemoteOptions
 
     func run() throws {
       guard !attributes.isEmpty || !unset.isEmpty || rename != nil else {
@@ -288,6 +292,7 @@ struct Collection: ParsableCommand {
     var json = false
 
     @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+    @OptionGroup(title: "Remote storage") var remote: RemoteOptions
 
     func run() throws {
       let out = try StoreLocation(output)
@@ -317,6 +322,7 @@ struct Collection: ParsableCommand {
     var json = false
 
     @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+    @OptionGroup(title: "Remote storage") var remote: RemoteOptions
 
     func run() throws {
       let doc = try Collection.read(collection)

@@ -105,6 +105,7 @@ struct Convert: ParsableCommand {
   static let maxLevels = 64
 
   @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+  @OptionGroup(title: "Remote storage") var remote: RemoteOptions
 
   func run() throws {
     let output = try StoreLocation(paths.last!)

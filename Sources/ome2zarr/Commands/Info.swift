@@ -38,6 +38,7 @@ struct Info: ParsableCommand {
   @OptionGroup var resolution: Collection.Resolution
 
   @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+  @OptionGroup(title: "Remote storage") var remote: RemoteOptions
 
   func run() throws {
     let location = try StoreLocation(path)

@@ -35,6 +35,7 @@ struct Transform: ParsableCommand {
   var explain = false
 
   @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+  @OptionGroup(title: "Remote storage") var remote: RemoteOptions
 
   func run() throws {
     do {

@@ -30,6 +30,7 @@ struct Validate: ParsableCommand {
   @OptionGroup var resolution: Collection.Resolution
 
   @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+  @OptionGroup(title: "Remote storage") var remote: RemoteOptions
 
   func run() throws {
     var options = Validator.Options()

@@ -27,6 +27,7 @@ struct Verify: ParsableCommand {
   var json = false
 
   @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+  @OptionGroup(title: "Remote storage") var remote: RemoteOptions
 
   func run() throws {
     let sources = try InputSource.open([input], pattern: pattern, series: series)

@@ -30,7 +30,8 @@ extension ShardingCodec: PartialArrayToBytesCodec {
   /// Reads the box of each part (one per shard) into `output`.
   ///
   /// Shards go in batches so that memory stays bounded: per worker one merged byte range (at most a
-  /// few MiB) and one decoded inner chunk.
+  /// few MiB) and one decoded inner chunk. A remote store gets its ``Store/ioConcurrency`` requests
+  /// in flight, while at most `width` threads decode at a time.
   package func decode(
     _ parts: [ChunkPart], from store: any Store, into output: UnsafeMutableRawPointer, outputShape: [Int], concurrency width: Int
   ) throws {
@@ -40,16 +41,18 @@ extension ShardingCodec: PartialArrayToBytesCodec {
     let grid = chunksPerShard
     let fill = inner.spec.fillValue.bytes
     let target = SendablePointer(output)
-    let fetchBuffers = WorkerBuffers(workers: width)
-    let chunkBuffers = WorkerBuffers(workers: width)
-    let batchShards = max(2 * width, 8)
+    let threads = Parallel.ioWidth(store, cores: width)
+    let gate = CoreGate(width: width, threads: threads)
+    let fetchBuffers = WorkerBuffers(workers: threads)
+    let chunkBuffers = WorkerBuffers(workers: threads)
+    let batchShards = max(2 * threads, 8)
     var start = 0
     while start < parts.count {
       let batch = Array(parts[start..<min(start + batchShards, parts.count)])
       start += batch.count
       // 1. Indexes (cached after the first read).
       let indexSlots = ResultSlots<ShardIndexCache.Entry>(count: batch.count)
-      try Parallel.forEach(batch.count, width: width) { i in
+      try Parallel.forEach(batch.count, width: threads) { i in
         if let e = try shardIndex(batch[i].key, in: store) { indexSlots.set(i, e) }
       }
       let indexes = indexSlots.values
@@ -85,7 +88,7 @@ extension ShardingCodec: PartialArrayToBytesCodec {
       // 3. Each worker reads a merged byte range and decodes its chunks, or fills a box.
       let reads = readList, fills = fillList
       let groups = Self.mergeRanges(reads)
-      try Parallel.forEachWorker(groups.count + fills.count, width: width) { worker, item in
+      try Parallel.forEachWorker(groups.count + fills.count, width: threads) { worker, item in
         guard item < groups.count else {
           let f = fills[item - groups.count]
           let part = batch[f.shard]
@@ -103,26 +106,28 @@ extension ShardingCodec: PartialArrayToBytesCodec {
           indexCache.invalidate(part.key)
           throw ZarrError(.corruptData, "shard changed while being read (another writer?); read again", key: part.key)
         }
-        for m in group.members {
-          let read = reads[m]
-          let input = UnsafeRawBufferPointer(rebasing: blob[(read.bytes.lowerBound - group.range.lowerBound)..<(read.bytes.upperBound - group.range.lowerBound)])
-          guard let c = Overlap(box: read.chunkOrigin, shape: innerShape, region: part.region, arrayShape: part.validShape) else {
-            continue
-          }
-          do {
-            if c.extent == innerShape && outputShape == innerShape {
-              // The region is exactly this chunk: decode in place.
-              try inner.decode(input, into: UnsafeMutableRawBufferPointer(start: target.pointer, count: innerBytes))
-            } else {
-              let chunk = chunkBuffers.buffer(worker, count: innerBytes)
-              try inner.decode(input, into: chunk)
-              guard let decoded = chunk.baseAddress else { continue }
-              ElementOps.copyRegion(from: decoded, shape: innerShape, origin: c.inBox,
-                to: target.pointer, shape: outputShape, origin: zip(part.bufferOrigin, c.inRegion).map(+), extent: c.extent,
-                elementSize: elementSize)
+        try gate.run {
+          for m in group.members {
+            let read = reads[m]
+            let input = UnsafeRawBufferPointer(rebasing: blob[(read.bytes.lowerBound - group.range.lowerBound)..<(read.bytes.upperBound - group.range.lowerBound)])
+            guard let c = Overlap(box: read.chunkOrigin, shape: innerShape, region: part.region, arrayShape: part.validShape) else {
+              continue
             }
-          } catch {
-            throw error.at(key: part.key)
+            do {
+              if c.extent == innerShape && outputShape == innerShape {
+                // The region is exactly this chunk: decode in place.
+                try inner.decode(input, into: UnsafeMutableRawBufferPointer(start: target.pointer, count: innerBytes))
+              } else {
+                let chunk = chunkBuffers.buffer(worker, count: innerBytes)
+                try inner.decode(input, into: chunk)
+                guard let decoded = chunk.baseAddress else { continue }
+                ElementOps.copyRegion(from: decoded, shape: innerShape, origin: c.inBox,
+                  to: target.pointer, shape: outputShape, origin: zip(part.bufferOrigin, c.inRegion).map(+), extent: c.extent,
+                  elementSize: elementSize)
+              }
+            } catch {
+              throw error.at(key: part.key)
+            }
           }
         }
       }
