@@ -11,7 +11,8 @@ let package = Package(
     .executable(name: "ome2zarr", targets: ["ome2zarr"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
     // System libraries (Debian: libzstd-dev, libblosc-dev, zlib1g-dev, libtiff-dev).
@@ -28,7 +29,9 @@ let package = Package(
       name: "COMETiff", pkgConfig: "libtiff-4",
       providers: [.apt(["libtiff-dev"]), .brew(["libtiff"])]),
 
-    .target(name: "ZarrIO", dependencies: ["CZarrZstd", "CZarrBlosc", "CZarrZlib"]),
+    .target(
+      name: "ZarrIO",
+      dependencies: ["CZarrZstd", "CZarrBlosc", "CZarrZlib", .product(name: "Crypto", package: "swift-crypto")]),
     .target(name: "OMEZarr", dependencies: ["ZarrIO"]),
     .target(name: "OMEZarrConvert", dependencies: ["OMEZarr", "ZarrIO", "COMETiff"]),
     .executableTarget(
