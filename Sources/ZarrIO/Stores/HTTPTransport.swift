@@ -100,12 +100,17 @@ package final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked 
   /// One request in progress: the response, the body so far, the limit, and a signal when done.
   private final class Exchange: @unchecked Sendable {
     let limit: Int
+    /// A HEAD: its Content-Length is the size of the value, not of a body that follows.
+    let isHead: Bool
     var response: HTTPURLResponse?
     var body = Data()
     var error: (any Error)?
     var tooLong = false
     let done = DispatchSemaphore(value: 0)
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, isHead: Bool) {
+      self.limit = limit
+      self.isHead = isHead
+    }
   }
 
   /// A transport with up to `maxConnections` connections per host and `timeout` seconds of
@@ -201,7 +206,7 @@ package final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked 
     for (k, v) in request.headers { r.setValue(v, forHTTPHeaderField: k) }
     // Byte ranges refer to the stored bytes: no transparent decompression.
     r.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
-    let exchange = Exchange(limit: limit)
+    let exchange = Exchange(limit: limit, isHead: request.method == "HEAD")
     let task: URLSessionDataTask
     if let body = request.body {
       task = session.uploadTask(with: r, from: body)
@@ -246,7 +251,7 @@ package final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked 
       return
     }
     exchange.response = response as? HTTPURLResponse
-    if let length = exchange.response?.expectedContentLength, length > Int64(exchange.limit) {
+    if !exchange.isHead, let length = exchange.response?.expectedContentLength, length > Int64(exchange.limit) {
       exchange.tooLong = true
       completionHandler(.cancel)
       return

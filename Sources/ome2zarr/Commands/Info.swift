@@ -59,8 +59,9 @@ struct Info: ParsableCommand {
       return
     }
     let entry = location.entry()
-    guard entry != .absent && entry != .object else {
-      throw ZarrError(.notFound, "'\(path)' is not a directory")
+    if entry == .absent { throw ZarrError(.notFound, "'\(path)' does not exist") }
+    if entry == .object {
+      throw ZarrError(.notFound, location.isFile ? "'\(path)' is not a directory" : "'\(path)' is an object, not a Zarr node")
     }
     let store = try location.openStore()
     var walk = NodeSummary.Walk(maxNodes: resolution.maxNodes)

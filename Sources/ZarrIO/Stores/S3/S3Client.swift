@@ -153,6 +153,7 @@ final class S3Client: Sendable {
     case (_, "NoSuchBucket"):
       text = "the bucket '\(bucket)' does not exist (\(operation) \(display(objectKey)): NoSuchBucket)"
     case (403, _), (401, _):
+      if said.isEmpty { text += " (access denied)" }
       text += "; credentials: \(configuration.credentialSource)"
     case (301, _), (_, "AuthorizationHeaderMalformed"), (_, "PermanentRedirect"):
       let hint = Self.regionHint(r).map { " the bucket is in region '\($0)';" } ?? ""
