@@ -1,14 +1,23 @@
 import Dispatch
 import Synchronization
 
-/// Runs writes on a background queue, one at a time, so that encoding the next shard overlaps
-/// writing the previous one (memory: one extra encoded shard).
+/// Runs writes in the background, up to `depth` at a time, so that encoding the next shard
+/// overlaps writing the previous ones (memory: `depth` extra encoded shards). A local store needs
+/// one; a remote store hides its latency with a few.
 final class WriteBehind: Sendable {
-  private let queue = DispatchQueue(label: "ZarrIO.write-behind")
-  private let slot = DispatchSemaphore(value: 1)
+  /// How many writes may run at once.
+  let depth: Int
+  private let queue = DispatchQueue(label: "ZarrIO.write-behind", attributes: .concurrent)
+  private let slot: DispatchSemaphore
   private let failure = Mutex<(any Error)?>(nil)
 
-  /// Waits for the previous write, then starts `work`; rethrows an earlier write's error.
+  /// Up to `depth` writes at once.
+  init(depth: Int = 1) {
+    self.depth = max(1, depth)
+    slot = DispatchSemaphore(value: self.depth)
+  }
+
+  /// Waits for a free slot, then starts `work`; rethrows an earlier write's error.
   func submit(_ work: @escaping @Sendable () throws -> Void) throws {
     slot.wait()
     if let e = failure.withLock({ $0 }) {
@@ -21,16 +30,20 @@ final class WriteBehind: Sendable {
     }
   }
 
-  /// Waits for the last write; rethrows any write's error.
+  /// Waits for every write; rethrows any write's error.
   func finish() throws {
-    slot.wait()
-    slot.signal()
+    drain()
     if let e = failure.withLock({ $0 }) { throw e }
+  }
+
+  /// Waits until no write runs.
+  private func drain() {
+    for _ in 0..<depth { slot.wait() }
+    for _ in 0..<depth { slot.signal() }
   }
 
   deinit {
     // Never leave a write running past the call that started it.
-    slot.wait()
-    slot.signal()
+    drain()
   }
 }

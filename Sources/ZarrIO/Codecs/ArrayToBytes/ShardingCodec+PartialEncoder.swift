@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Partial writes of shards: shards a write covers are encoded once and written without being
 /// read; partly covered shards are read, updated and rewritten under a per-shard lock, keeping the
 /// encoded bytes of inner chunks the write does not touch. Inner chunks equal to the fill value are
@@ -20,8 +22,11 @@ extension ShardingCodec {
     let outerWidth = chunkCount >= concurrency ? 1 : concurrency
     let innerWidth = outerWidth == 1 ? concurrency : 1
     let scratch = WorkerBuffers(workers: concurrency)
-    let arenas = (0..<(outerWidth == 1 ? 2 : outerWidth)).map { _ in ShardArena(self) }
-    let writeBehind = WriteBehind()
+    // A remote store gets a few shards in flight; each needs its own arena while it is written.
+    let writeBehind = WriteBehind(depth: store.ioConcurrency == nil ? 1 : 3)
+    let arenas = (0..<(outerWidth == 1 ? writeBehind.depth + 1 : outerWidth)).map { _ in ShardArena(self) }
+    // Background writes may finish in any order: an arena is taken only once its last write is done.
+    let arenaFree = arenas.map { _ in DispatchSemaphore(value: 1) }
 
     // Builds inner chunk `i` of `part`'s shard in `chunk`: from the source where the part covers it,
     // else from `existing` (the encoded old chunk) or the fill value.
@@ -59,17 +64,33 @@ extension ShardingCodec {
         let slotOf = { @Sendable (w: Int) in outerWidth > 1 ? outer : w }
         do {
           if covered, options.skipStoredChunks, try storedShardIsIntact(key, in: store) { return }
-          if covered, let arena = arenas[outerWidth == 1 ? s % 2 : outer] {
+          let slot = outerWidth == 1 ? s % arenas.count : outer
+          if covered, let arena = arenas[slot] {
             // Fast path: encode every chunk into the arena, pack, write (in the background).
+            if outerWidth == 1 { arenaFree[slot].wait() }
             arena.reset()
-            try Parallel.forEachWorker(chunkCount, width: innerWidth) { w, i in
-              let chunk = scratch.buffer(slotOf(w), count: innerBytes)
-              guard try build(i, part, chunk, existing: nil), !isEmpty(chunk) else { return }
-              try arena.encode(i, UnsafeRawBufferPointer(chunk))
+            do {
+              try Parallel.forEachWorker(chunkCount, width: innerWidth) { w, i in
+                let chunk = scratch.buffer(slotOf(w), count: innerBytes)
+                guard try build(i, part, chunk, existing: nil), !isEmpty(chunk) else { return }
+                try arena.encode(i, UnsafeRawBufferPointer(chunk))
+              }
+            } catch {
+              if outerWidth == 1 { arenaFree[slot].signal() }
+              throw error
             }
             // The shard lock orders this write with concurrent partial updates of the same shard.
             if outerWidth == 1 {
-              try writeBehind.submit { try ObjectLocks.withLock(key) { try arena.pack { try put(key, $0) } } }
+              let free = arenaFree[slot]
+              do {
+                try writeBehind.submit {
+                  defer { free.signal() }
+                  try ObjectLocks.withLock(key) { try arena.pack { try put(key, $0) } }
+                }
+              } catch {
+                free.signal()
+                throw error
+              }
             } else {
               try ObjectLocks.withLock(key) { try arena.pack { try put(key, $0) } }
             }

@@ -54,6 +54,9 @@ public final class S3Store: Store {
   /// The number of requests sent so far (every attempt counts), by every store of this bucket.
   public var requestCount: Int { client.transport.requestCount }
 
+  /// The most requests that were in flight at once so far, by the stores of this bucket.
+  public var peakRequestsInFlight: Int { client.transport.peakInFlight }
+
   /// The object key of a store key.
   func objectKey(_ key: String) -> String { joinKey(prefix, key) }
 
