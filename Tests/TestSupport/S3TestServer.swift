@@ -12,10 +12,10 @@ import Foundation
 /// (`goDown`, `dieAfter`) and come back on the same port with the same buckets (`comeUp`), and that counts
 /// what it sees (`statistics`, `requestLog`). moto accepts any signature; the credentials are `testing`.
 public final class S3TestServer: @unchecked Sendable {
-  /// The access key ID of `environment()` (moto accepts any).
-  public static let accessKeyID = "testing"
-  /// The secret access key of `environment()` (moto checks no signature).
-  public static let secretAccessKey = "testing"
+  /// The access key ID of an unauthenticated server (moto accepts any).
+  public static let defaultAccessKeyID = "testing"
+  /// The secret access key of an unauthenticated server (moto checks no signature).
+  public static let defaultSecretAccessKey = "testing"
   /// The region of `environment()`.
   public static let region = "us-east-1"
 
@@ -29,18 +29,27 @@ public final class S3TestServer: @unchecked Sendable {
   public let processIdentifier: Int32
 
   private let process: Process
+  /// The access key ID to use: `testing`, or (authenticated) the key of the IAM user the server made.
+  public let accessKeyID: String
+  /// Its secret.
+  public let secretAccessKey: String
+  /// Whether the server checks credentials and signatures like AWS.
+  public let authenticated: Bool
+
   /// The server's stdin (commands; closing it stops the server) and stdout (one answer per command).
   private let channel: LineChannel
 
   /// Starts the server on free loopback ports; throws if the test venv or moto is missing.
-  public init() throws {
+  /// `authenticated`: moto checks every request like AWS (IAM access keys, SigV4 signatures); the
+  /// server makes an IAM user with an access key (``accessKeyID``, ``secretAccessKey``) allowed `s3:*`.
+  public init(authenticated: Bool = false) throws {
     guard let python = testPython else {
       throw S3TestServerError(message: "no Python test venv: run scripts/setup --venv (or set OME2ZARR_PYTHON)")
     }
     let script = packageRoot.appendingPathComponent("Tests/TestSupport/s3_server.py").path
     let p = Process()
     p.executableURL = URL(fileURLWithPath: python)
-    p.arguments = [script]
+    p.arguments = [script] + (authenticated ? ["--auth"] : [])
     var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
     env["AWS_EC2_METADATA_DISABLED"] = "true"
     p.environment = env
@@ -57,7 +66,8 @@ public final class S3TestServer: @unchecked Sendable {
     guard let first = channel.readLine(), let port = Int(first),
       let info = try? channel.send(["info"], running: p),
       let json = try? JSONSerialization.jsonObject(with: Data(info.utf8)) as? [String: Any],
-      let motoPort = json["moto_port"] as? Int
+      let motoPort = json["moto_port"] as? Int, let keyID = json["access_key_id"] as? String,
+      let secret = json["secret_access_key"] as? String
     else {
       kill(p.processIdentifier, SIGKILL)
       p.waitUntilExit()
@@ -69,6 +79,9 @@ public final class S3TestServer: @unchecked Sendable {
     self.port = port
     endpoint = "http://127.0.0.1:\(port)"
     directEndpoint = "http://127.0.0.1:\(motoPort)"
+    accessKeyID = keyID
+    secretAccessKey = secret
+    self.authenticated = authenticated
   }
 
   deinit { stop() }
@@ -91,8 +104,8 @@ public final class S3TestServer: @unchecked Sendable {
   /// pointing at `/dev/null` so that no profile of the machine's `~/.aws` leaks in.
   public func environment(_ base: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
     var env = base.filter { !$0.key.hasPrefix("AWS_") }
-    env["AWS_ACCESS_KEY_ID"] = Self.accessKeyID
-    env["AWS_SECRET_ACCESS_KEY"] = Self.secretAccessKey
+    env["AWS_ACCESS_KEY_ID"] = accessKeyID
+    env["AWS_SECRET_ACCESS_KEY"] = secretAccessKey
     env["AWS_REGION"] = Self.region
     env["AWS_DEFAULT_REGION"] = Self.region
     env["AWS_ENDPOINT_URL"] = endpoint

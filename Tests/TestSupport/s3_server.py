@@ -42,6 +42,11 @@ for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", 
 for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
     os.environ.pop(name, None)
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
+# --auth: moto checks every request like AWS (IAM access keys, SigV4 signatures, policies). The first
+# three actions (the IAM user, its key and its policy) are the only unauthenticated ones.
+AUTH = "--auth" in sys.argv[1:]
+if AUTH:
+    os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
 
 import http.client  # noqa: E402
 
@@ -378,8 +383,16 @@ def main():
     moto_port = moto.get_host_and_port()[1]
     direct = f"http://{HOST}:{moto_port}"
     proxy = Proxy(moto_port)
+    key_id, secret = "testing", "testing"
+    if AUTH:
+        iam = boto3.client("iam", endpoint_url=direct, region_name="us-east-1")
+        iam.create_user(UserName="tester")
+        key = iam.create_access_key(UserName="tester")["AccessKey"]
+        key_id, secret = key["AccessKeyId"], key["SecretAccessKey"]
+        policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        iam.put_user_policy(UserName="tester", PolicyName="s3", PolicyDocument=json.dumps(policy))
     client = boto3.client("s3", endpoint_url=direct, region_name="us-east-1",
-                          aws_access_key_id="testing", aws_secret_access_key="testing",
+                          aws_access_key_id=key_id, aws_secret_access_key=secret,
                           config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
     print(proxy.port, flush=True)
 
@@ -392,7 +405,7 @@ def main():
     def run(words):
         cmd = words[0] if words else ""
         if cmd == "info":
-            return json.dumps({"port": proxy.port, "moto_port": moto_port})
+            return json.dumps({"port": proxy.port, "moto_port": moto_port, "access_key_id": key_id, "secret_access_key": secret})
         if cmd == "bucket" and len(words) == 2:
             client.create_bucket(Bucket=words[1])
             return "ok"

@@ -4,17 +4,18 @@ import TestSupport
 
 @testable import ZarrIO
 
-/// S3Store against a real S3 server (moto, behind the fault-injecting proxy of `S3TestServer`).
+/// S3Store against a real S3 server (moto, behind the fault-injecting proxy of `S3TestServer`) that
+/// checks access keys and SigV4 signatures like AWS: every request of these tests is verified.
 @Suite(.serialized) struct S3StoreTests {
   let server: S3TestServer
   let configuration: S3Configuration
 
   init() throws {
-    server = try S3TestServer()
+    server = try S3TestServer(authenticated: true)
     try server.createBucket("store")
     configuration = S3Configuration(
       region: S3TestServer.region, endpoint: server.endpoint,
-      credentials: S3Credentials(accessKeyID: S3TestServer.accessKeyID, secretAccessKey: S3TestServer.secretAccessKey),
+      credentials: S3Credentials(accessKeyID: server.accessKeyID, secretAccessKey: server.secretAccessKey),
       credentialSource: "the test")
   }
 
@@ -142,7 +143,7 @@ import TestSupport
     #expect { try s.get("v") } throws: { error in
       guard let e = error as? ZarrError, e.code == .storeFailure else { return false }
       return e.message.contains("AccessDenied") && e.message.contains("s3://store/root/v")
-        && e.message.contains("credentials: the test") && !e.message.contains(S3TestServer.secretAccessKey + "x")
+        && e.message.contains("credentials: the test") && !e.message.contains(server.secretAccessKey)
     }
     #expect(try server.statistics().requests == 1)
   }
@@ -171,19 +172,39 @@ import TestSupport
     }
   }
 
-  @Test func anonymousRequestsAreUnsigned() throws {
+  @Test func wrongCredentialsAreRefusedAndNamedWithoutTheSecret() throws {
     defer { server.stop() }
+    try store().set("v", [1])
+    let cases: [(S3Credentials?, String, String)] = [
+      (S3Credentials(accessKeyID: server.accessKeyID, secretAccessKey: "not-the-secret"), "SignatureDoesNotMatch", "profile 'lab'"),
+      (S3Credentials(accessKeyID: "AKIANOSUCHKEY0000000", secretAccessKey: "x"), "InvalidAccessKeyId", "profile 'lab'"),
+    ]
+    for (credentials, code, source) in cases {
+      var c = configuration
+      c.credentials = credentials
+      c.credentialSource = source
+      let s = try S3Store(bucket: "store", prefix: "root", configuration: c)
+      try server.clearStatistics()
+      for op in [{ _ = try s.get("v") }, { try s.set("w", [2]) }, { _ = try s.list(prefix: "") }] as [() throws -> Void] {
+        #expect { try op() } throws: { error in
+          guard let e = error as? ZarrError, e.code == .storeFailure else { return false }
+          return e.message.contains("HTTP 403") && e.message.contains(code) && e.message.contains("credentials: \(source)")
+            && !e.message.contains("not-the-secret")
+        }
+      }
+      // Refusals are not retried.
+      #expect(try server.statistics().requests == 3)
+    }
+    // Unsigned requests to a private bucket: moto refuses a GET or HEAD without a body (and answers
+    // anonymous writes and listings with 500, a moto quirk): the status and the source say it.
     var c = configuration
     c.credentials = nil
     c.credentialSource = "anonymous (--anon)"
-    let s = try S3Store(bucket: "store", prefix: "p", configuration: c)
-    // moto accepts unsigned writes to a bucket it owns only when it is public; either way the
-    // request must reach it unsigned and an error must name the credentials' source.
-    do {
-      try s.set("v", [1])
-      #expect(try s.get("v") == [1])
-    } catch let e as ZarrError {
-      #expect(e.message.contains("anonymous (--anon)"), "\(e)")
+    let anonymous = try S3Store(bucket: "store", prefix: "root", configuration: c)
+    for op in [{ _ = try anonymous.get("v") }, { _ = try anonymous.size(of: "v") }] as [() throws -> Void] {
+      #expect { try op() } throws: { error in
+        (error as? ZarrError)?.message.contains("HTTP 403 (access denied); credentials: anonymous (--anon)") == true
+      }
     }
   }
 

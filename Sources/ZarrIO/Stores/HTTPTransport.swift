@@ -99,13 +99,15 @@ package final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked 
 
   /// One request in progress: the response, the body so far, the limit, and a signal when done.
   private final class Exchange: @unchecked Sendable {
-    let limit: Int
+    var limit: Int
     /// A HEAD: its Content-Length is the size of the value, not of a body that follows.
     let isHead: Bool
     var response: HTTPURLResponse?
     var body = Data()
     var error: (any Error)?
     var tooLong = false
+    /// Keep the first `limit` bytes and drop the rest (error documents), instead of failing.
+    var truncates = false
     let done = DispatchSemaphore(value: 0)
     init(limit: Int, isHead: Bool) {
       self.limit = limit
@@ -251,7 +253,12 @@ package final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked 
       return
     }
     exchange.response = response as? HTTPURLResponse
-    if !exchange.isHead, let length = exchange.response?.expectedContentLength, length > Int64(exchange.limit) {
+    // The limit is for values; an error document is small, and a longer one is cut off.
+    if let status = exchange.response?.statusCode, !(200..<300).contains(status) {
+      exchange.limit = 1 << 20
+      exchange.truncates = true
+    }
+    if !exchange.isHead, !exchange.truncates, let length = exchange.response?.expectedContentLength, length > Int64(exchange.limit) {
       exchange.tooLong = true
       completionHandler(.cancel)
       return
@@ -262,6 +269,10 @@ package final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked 
   package func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
     guard let exchange = tasks.withLock({ $0[dataTask.taskIdentifier] }), !exchange.tooLong else { return }
     if exchange.body.count + data.count > exchange.limit {
+      if exchange.truncates {
+        exchange.body.append(data.prefix(max(0, exchange.limit - exchange.body.count)))
+        return
+      }
       exchange.tooLong = true
       dataTask.cancel()
       return
