@@ -170,9 +170,7 @@ package final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked 
           + (r.status == 503 || r.status == 429 ? " (the server is overloaded or throttling)" : "")
       case .failure(let e):
         if let e = e as? ZarrError { throw e.at(key: key) }
-        let code = (e as? URLError)?.code
-        let transient = code == .networkConnectionLost || code == .cannotConnectToHost || code == .secureConnectionFailed
-          || code == .notConnectedToInternet
+        let transient = Self.mayPass(e)
         failure = "\(request.method) \(request.url.absoluteString) failed: \(Self.describe(e))"
         guard transient else { throw ZarrError(.storeFailure, failure, key: key) }
         throttled = false
@@ -184,6 +182,21 @@ package final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked 
       let pause = backOff.pause(attempt: attempt, throttled: throttled)
       if pause > 0 { usleep(UInt32(min(pause, 60) * 1_000_000)) }
     }
+  }
+
+  /// Whether a failed exchange may succeed when sent again: refused, reset or lost connections
+  /// do; an unknown host, a bad URL, a timeout (retrying would multiply the wait) or a TLS
+  /// certificate problem do not.
+  static func mayPass(_ error: any Error) -> Bool {
+    guard let code = (error as? URLError)?.code else { return false }
+    let final: Set<URLError.Code> = [
+      .timedOut, .cannotFindHost, .dnsLookupFailed, .badURL, .unsupportedURL, .cancelled,
+      .userAuthenticationRequired, .userCancelledAuthentication, .serverCertificateUntrusted,
+      .serverCertificateHasBadDate, .serverCertificateHasUnknownRoot, .serverCertificateNotYetValid,
+      .clientCertificateRejected, .clientCertificateRequired, .appTransportSecurityRequiresSecureConnection,
+      .fileDoesNotExist, .noPermissionsToReadFile, .dataLengthExceedsMaximum,
+    ]
+    return !final.contains(code)
   }
 
   /// A failure in words, without Foundation's domain boilerplate where it has a better text.

@@ -70,9 +70,19 @@ struct AWSConfigFile: Sendable, Hashable {
   static func load(path: String) throws -> AWSConfigFile? {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return nil }
-    guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
+    // Read through a handle: `/dev/null` (an empty configuration, as AWS tools take it) is no regular file.
+    let limit = 16 << 20
+    guard !isDirectory.boolValue, let handle = FileHandle(forReadingAtPath: path) else {
       throw ZarrError(.storeFailure, "cannot read the AWS file '\(path)'")
     }
+    let data: Data
+    do {
+      data = try handle.read(upToCount: limit + 1) ?? Data()  // nil: at the end already (an empty file)
+    } catch {
+      throw ZarrError(.storeFailure, "cannot read the AWS file '\(path)': \(error.localizedDescription)")
+    }
+    try? handle.close()
+    guard data.count <= limit else { throw ZarrError(.storeFailure, "the AWS file '\(path)' is larger than \(limit) bytes") }
     return AWSConfigFile(text: String(decoding: data, as: UTF8.self))
   }
 
