@@ -109,11 +109,11 @@ public final class HTTPStore: Store {
 
   /// The bytes of `range`, from one ranged GET (a server that sends the whole value will do); `nil` on 404 or 410.
   public func get(_ key: String, range: ByteRange) throws -> [UInt8]? {
-    try rangedGet(key, range)?.bytes
+    try rangedGet(key, range).map { [UInt8]($0.bytes) }
   }
 
   /// One ranged GET: the bytes and the value's total size (when the server tells it).
-  private func rangedGet(_ key: String, _ range: ByteRange) throws -> (bytes: [UInt8], size: Int?)? {
+  private func rangedGet(_ key: String, _ range: ByteRange) throws -> (bytes: Data, size: Int?)? {
     let header: String
     switch range {
     case .range(let o, let l):
@@ -121,7 +121,7 @@ public final class HTTPStore: Store {
       if l == 0 {
         guard let size = try size(of: key) else { return nil }
         guard o <= size else { throw ZarrError(.corruptData, "byte range \(range) lies outside the \(size) stored bytes", key: key) }
-        return ([], size)
+        return (Data(), size)
       }
       header = "bytes=\(o)-\(o + l - 1)"
     case .from(let o):
@@ -130,7 +130,7 @@ public final class HTTPStore: Store {
     case .suffix(let l):
       guard l > 0 else {
         guard let size = try size(of: key) else { return nil }
-        return ([], size)
+        return (Data(), size)
       }
       header = "bytes=-\(l)"
     }
@@ -148,13 +148,13 @@ public final class HTTPStore: Store {
       if let expected, r.body.count != expected {
         throw ZarrError(.corruptData, "asked for \(header) but received \(r.body.count) bytes", key: key)
       }
-      return ([UInt8](r.body), size)
+      return (r.body, size)
     case 200:
       // The server ignored the range and sent everything.
       guard let bounds = range.resolved(size: r.body.count) else {
         throw ZarrError(.corruptData, "byte range \(range) lies outside the \(r.body.count) stored bytes", key: key)
       }
-      return ([UInt8](r.body[bounds]), r.body.count)
+      return (r.body.subdata(in: bounds), r.body.count)
     case 416:
       let size = Self.totalSize(r).map { "the \($0) stored bytes" } ?? "the stored value"
       throw ZarrError(.corruptData, "byte range \(range) lies outside \(size)", key: key)
@@ -169,7 +169,7 @@ public final class HTTPStore: Store {
     var total: Int?
     for range in ranges {
       guard let (bytes, size) = try rangedGet(key, range) else { return nil }
-      parts.append(bytes)
+      parts.append([UInt8](bytes))
       total = total ?? size
     }
     if total == nil { total = try size(of: key) }
@@ -177,14 +177,15 @@ public final class HTTPStore: Store {
     return (parts, total)
   }
 
-  /// One ranged GET copied into `buffer`; returns the value's total size.
+  /// One ranged GET copied straight into `buffer`; returns the value's total size.
   public func read(_ key: String, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
-    guard let (parts, size) = try get(key, ranges: [.range(offset: range.lowerBound, length: range.count)]) else { return nil }
-    guard parts[0].count == buffer.count else {
-      throw ZarrError(.corruptData, "received \(parts[0].count) bytes for a \(buffer.count)-byte range", key: key)
+    guard let (bytes, known) = try rangedGet(key, .range(offset: range.lowerBound, length: range.count)) else { return nil }
+    guard bytes.count == buffer.count else {
+      throw ZarrError(.corruptData, "received \(bytes.count) bytes for a \(buffer.count)-byte range", key: key)
     }
-    parts[0].withUnsafeBytes { if $0.count > 0 { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
-    return size
+    if !bytes.isEmpty { bytes.copyBytes(to: buffer) }
+    if let known { return known }
+    return try size(of: key)
   }
 
   /// The `Content-Length` of a HEAD, else the total of a one-byte ranged GET; `nil` on 404 or 410.

@@ -335,9 +335,12 @@ public final class S3Store: Store {
         if let key = upload.text(of: "Key"), let id = upload.text(of: "UploadId") { abortUpload(key, id, key: prefix) }
       }
       guard xml.text(of: "IsTruncated") == "true" else { break }
-      keyMarker = xml.text(of: "NextKeyMarker")
-      uploadMarker = xml.text(of: "NextUploadIdMarker")
-    } while keyMarker != nil
+      let next = (xml.text(of: "NextKeyMarker"), xml.text(of: "NextUploadIdMarker"))
+      guard next.0 != nil, next != (keyMarker, uploadMarker) else {
+        throw ZarrError(.storeFailure, "listing interrupted uploads under \(client.display(s3Prefix)): no progress", key: prefix)
+      }
+      (keyMarker, uploadMarker) = next
+    } while true
   }
 
   // MARK: Listing
@@ -387,10 +390,12 @@ public final class S3Store: Store {
       }
       pages += 1
       guard xml.text(of: "IsTruncated") == "true" else { break }
-      token = xml.text(of: "NextContinuationToken")
-      guard token?.isEmpty == false else {
-        throw ZarrError(.storeFailure, "listing \(client.display(s3Prefix)): a truncated page without a continuation token", key: prefix)
+      let next = xml.text(of: "NextContinuationToken")
+      guard let next, !next.isEmpty, next != token else {
+        throw ZarrError(.storeFailure,
+          "listing \(client.display(s3Prefix)): page \(pages) is truncated without a new continuation token", key: prefix)
       }
+      token = next
     } while true
     return (keys, prefixes)
   }
@@ -426,14 +431,25 @@ struct S3LocationScheme: LocationScheme {
   var schemes: [String] { ["s3"] }
 
   private static let clients = Mutex<[String: S3Client]>([:])
+  /// The configuration resolved for the remote settings last used (the environment and the AWS
+  /// files are read once, not for every location a collection names).
+  private static let resolved = Mutex<(access: RemoteAccess, configuration: S3Configuration)?>(nil)
 
-  /// The client of `bucket` with the configuration in effect now.
-  static func client(bucket: String) throws -> S3Client {
+  /// The configuration for the settings in effect now.
+  static func configuration() throws -> S3Configuration {
     let access = RemoteAccess.current
+    if let r = resolved.withLock({ $0 }), r.access == access { return r.configuration }
     var configuration = try S3Configuration.resolve(anonymous: access.anonymous, profile: access.profile)
     if let region = access.region { configuration.region = region }
     if let endpoint = access.endpoint { configuration.endpoint = endpoint }
     configuration.ioConcurrency = access.ioConcurrency
+    resolved.withLock { $0 = (access, configuration) }
+    return configuration
+  }
+
+  /// The client of `bucket` with the configuration in effect now.
+  static func client(bucket: String) throws -> S3Client {
+    let configuration = try configuration()
     let id = "\(bucket)\u{0}\(configuration.region)\u{0}\(configuration.endpoint ?? "")\u{0}\(configuration.credentialSource)\u{0}\(configuration.ioConcurrency)"
     return try clients.withLock { cache in
       if let c = cache[id], c.configuration == configuration { return c }
