@@ -15,10 +15,7 @@ struct S3InteropTests {
   init() throws {
     server = try S3TestServer(authenticated: true)
     try server.createBucket("interop")
-    configuration = S3Configuration(
-      region: S3TestServer.region, endpoint: server.endpoint,
-      credentials: S3Credentials(accessKeyID: server.accessKeyID, secretAccessKey: server.secretAccessKey),
-      credentialSource: "the test")
+    configuration = server.configuration()
   }
 
   func store(_ prefix: String) throws -> S3Store { try S3Store(bucket: "interop", prefix: prefix, configuration: configuration) }
@@ -72,7 +69,7 @@ struct S3InteropTests {
       #expect(theirs.metadata.zarrFormat == (layout == .v2 ? .v2 : .v3))
       #expect(try theirs.read(as: UInt16.self) == Self.known, "\(writer) \(layout)")
       #expect(try theirs.read([5..<30, 7..<61, 3..<64], as: UInt16.self)
-        == MemoryStoreReference.region(Self.known, shape: [37, 70, 65], [5..<30, 7..<61, 3..<64]))
+        == cOrderRegion(Self.known, shape: [37, 70, 65], [5..<30, 7..<61, 3..<64]))
     }
   }
 
@@ -88,19 +85,5 @@ struct S3InteropTests {
     #expect(r["valid"] as? Bool == true, "\(r)")
     let level0 = try S3Peers.json(["read-zarr", server.endpoint, "interop", prefix + "/0"], server: server)
     #expect(level0["shape"] as? [Int] == [2, 12, 90, 70], "\(level0)")
-  }
-}
-
-/// Extracts a region of a C-order array, for comparisons.
-enum MemoryStoreReference {
-  static func region(_ values: [UInt16], shape: [Int], _ region: [Range<Int>]) -> [UInt16] {
-    var out: [UInt16] = []
-    for z in region[0] {
-      for y in region[1] {
-        let base = (z * shape[1] + y) * shape[2]
-        out.append(contentsOf: values[(base + region[2].lowerBound)..<(base + region[2].upperBound)])
-      }
-    }
-    return out
   }
 }

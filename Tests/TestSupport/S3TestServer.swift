@@ -1,4 +1,5 @@
 import Foundation
+import ZarrIO
 
 /// A local S3 server for the tests (`s3_server.py`: moto behind a fault-injecting proxy, both on 127.0.0.1).
 ///
@@ -116,25 +117,15 @@ public final class S3TestServer: @unchecked Sendable {
     return env
   }
 
+  /// A store configuration for this server (path-style, its credentials, credential source `source`).
+  public func configuration(source: String = "the test") -> S3Configuration {
+    S3Configuration(region: Self.region, endpoint: endpoint,
+      credentials: S3Credentials(accessKeyID: accessKeyID, secretAccessKey: secretAccessKey), credentialSource: source)
+  }
+
   /// Runs `executable` with `arguments` and `environment()` (plus `extra`) to completion.
   public func run(_ executable: String, _ arguments: [String], extra: [String: String] = [:]) throws -> ProcessResult {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = arguments
-    p.environment = environment().merging(extra) { _, new in new }
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    // Drain stderr on another thread so that a chatty child can never block on a full pipe.
-    nonisolated(unsafe) var errData = Data()
-    let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    reader.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    while !reader.isFinished { usleep(1000) }
-    return ProcessResult(status: p.terminationStatus, stdout: outData, stderr: errData)
+    try runProcess(executable, arguments, environment: environment().merging(extra) { _, new in new })
   }
 
   // MARK: Buckets and objects (directly in moto: no fault applies, nothing is counted)
@@ -357,4 +348,28 @@ public struct S3TestServerError: Error, CustomStringConvertible {
   public var message: String
   /// The message.
   public var description: String { message }
+}
+
+/// The elements of `region` of a C-order array of `shape`, in C order: the expected values of a
+/// region read.
+public func cOrderRegion<T>(_ values: [T], shape: [Int], _ region: [Range<Int>]) -> [T] {
+  var out: [T] = []
+  var index = region.map(\.lowerBound)
+  guard !region.contains(where: \.isEmpty) else { return [] }
+  let last = shape.count - 1
+  while true {
+    var base = 0
+    for d in 0..<last { base = base * shape[d] + index[d] }
+    base = base * shape[last]
+    out.append(contentsOf: values[(base + region[last].lowerBound)..<(base + region[last].upperBound)])
+    var d = last - 1
+    while d >= 0 {
+      index[d] += 1
+      if index[d] < region[d].upperBound { break }
+      index[d] = region[d].lowerBound
+      d -= 1
+    }
+    if d < 0 { break }
+  }
+  return out
 }

@@ -10,11 +10,14 @@ public struct ProcessResult: Sendable {
   public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
 }
 
-/// Runs `executable` with `arguments` to completion, collecting both output streams.
-public func runProcess(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+/// Runs `executable` with `arguments` (and `environment`, else this process's) to completion,
+/// collecting both output streams; the child's stdin is empty.
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
   let p = Process()
   p.executableURL = URL(fileURLWithPath: executable)
   p.arguments = arguments
+  if let environment { p.environment = environment }
+  p.standardInput = FileHandle.nullDevice
   let out = Pipe(), err = Pipe()
   p.standardOutput = out
   p.standardError = err

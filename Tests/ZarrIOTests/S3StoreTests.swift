@@ -13,10 +13,7 @@ import TestSupport
   init() throws {
     server = try S3TestServer(authenticated: true)
     try server.createBucket("store")
-    configuration = S3Configuration(
-      region: S3TestServer.region, endpoint: server.endpoint,
-      credentials: S3Credentials(accessKeyID: server.accessKeyID, secretAccessKey: server.secretAccessKey),
-      credentialSource: "the test")
+    configuration = server.configuration()
   }
 
   func store(_ prefix: String = "root", _ change: (inout S3Configuration) -> Void = { _ in }) throws -> S3Store {
@@ -218,21 +215,7 @@ import TestSupport
     let reopened = try ZarrArray.open(in: s, path: "a")
     #expect(try reopened.read([0..<64, 0..<256, 0..<256], as: UInt16.self) == values)
     #expect(try reopened.read([3..<40, 100..<200, 7..<250], as: UInt16.self)
-      == MemoryStoreReference.region(values, shape: [64, 256, 256], [3..<40, 100..<200, 7..<250]))
+      == cOrderRegion(values, shape: [64, 256, 256], [3..<40, 100..<200, 7..<250]))
     #expect(s.peakRequestsInFlight > 2, "\(s.peakRequestsInFlight)")
-  }
-}
-
-/// Extracts a region of a C-order array, for comparisons.
-enum MemoryStoreReference {
-  static func region(_ values: [UInt16], shape: [Int], _ region: [Range<Int>]) -> [UInt16] {
-    var out: [UInt16] = []
-    for z in region[0] {
-      for y in region[1] {
-        let base = (z * shape[1] + y) * shape[2]
-        out.append(contentsOf: values[(base + region[2].lowerBound)..<(base + region[2].upperBound)])
-      }
-    }
-    return out
   }
 }

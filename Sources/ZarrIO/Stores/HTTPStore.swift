@@ -91,8 +91,6 @@ public final class HTTPStore: Store {
 
   private static func isAbsent(_ status: Int) -> Bool { status == 404 || status == 410 }
 
-  /// The total size from `Content-Range: bytes a-b/total`.
-  private static func totalSize(_ r: Response) -> Int? { r.contentRangeTotal }
 
   // MARK: Store
 
@@ -114,78 +112,20 @@ public final class HTTPStore: Store {
 
   /// One ranged GET: the bytes and the value's total size (when the server tells it).
   private func rangedGet(_ key: String, _ range: ByteRange) throws -> (bytes: Data, size: Int?)? {
-    let header: String
-    switch range {
-    case .range(let o, let l):
-      guard o >= 0, l >= 0 else { throw ZarrError(.corruptData, "invalid byte range \(range)", key: key) }
-      if l == 0 {
-        guard let size = try size(of: key) else { return nil }
-        guard o <= size else { throw ZarrError(.corruptData, "byte range \(range) lies outside the \(size) stored bytes", key: key) }
-        return (Data(), size)
-      }
-      header = "bytes=\(o)-\(o + l - 1)"
-    case .from(let o):
-      guard o >= 0 else { throw ZarrError(.corruptData, "invalid byte range \(range)", key: key) }
-      header = "bytes=\(o)-"
-    case .suffix(let l):
-      guard l > 0 else {
-        guard let size = try size(of: key) else { return nil }
-        return (Data(), size)
-      }
-      header = "bytes=-\(l)"
-    }
-    let r = try send("GET", key, range: header)
-    if Self.isAbsent(r.status) { return nil }
-    switch r.status {
-    case 206:
-      let size = Self.totalSize(r)
-      let expected: Int?
-      switch range {
-      case .range(_, let l): expected = l
-      case .suffix(let l): expected = size.map { _ in l }
-      case .from(let o): expected = size.map { $0 - o }
-      }
-      if let expected, r.body.count != expected {
-        throw ZarrError(.corruptData, "asked for \(header) but received \(r.body.count) bytes", key: key)
-      }
-      return (r.body, size)
-    case 200:
-      // The server ignored the range and sent everything.
-      guard let bounds = range.resolved(size: r.body.count) else {
-        throw ZarrError(.corruptData, "byte range \(range) lies outside the \(r.body.count) stored bytes", key: key)
-      }
-      return (r.body.subdata(in: bounds), r.body.count)
-    case 416:
-      let size = Self.totalSize(r).map { "the \($0) stored bytes" } ?? "the stored value"
-      throw ZarrError(.corruptData, "byte range \(range) lies outside \(size)", key: key)
-    default:
-      throw unexpected(r, key)
-    }
+    try RangeRequests.fetch(key, range, size: { try size(of: key) }, send: { header, _ in
+      let r = try send("GET", key, range: header)
+      return Self.isAbsent(r.status) ? nil : r
+    }, failure: { unexpected($0, key) })
   }
 
   /// One ranged GET per range, with the total size from `Content-Range` (or from ``size(of:)``).
   public func get(_ key: String, ranges: [ByteRange]) throws -> (parts: [[UInt8]], size: Int)? {
-    var parts: [[UInt8]] = []
-    var total: Int?
-    for range in ranges {
-      guard let (bytes, size) = try rangedGet(key, range) else { return nil }
-      parts.append([UInt8](bytes))
-      total = total ?? size
-    }
-    if total == nil { total = try size(of: key) }
-    guard let total else { return nil }
-    return (parts, total)
+    try RangeRequests.parts(ranges, fetch: { try rangedGet(key, $0) }, size: { try size(of: key) })
   }
 
   /// One ranged GET copied straight into `buffer`; returns the value's total size.
   public func read(_ key: String, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
-    guard let (bytes, known) = try rangedGet(key, .range(offset: range.lowerBound, length: range.count)) else { return nil }
-    guard bytes.count == buffer.count else {
-      throw ZarrError(.corruptData, "received \(bytes.count) bytes for a \(buffer.count)-byte range", key: key)
-    }
-    if !bytes.isEmpty { bytes.copyBytes(to: buffer) }
-    if let known { return known }
-    return try size(of: key)
+    try RangeRequests.read(key, range, into: buffer, fetch: { try rangedGet(key, $0) }, size: { try size(of: key) })
   }
 
   /// The `Content-Length` of a HEAD, else the total of a one-byte ranged GET; `nil` on 404 or 410.
@@ -198,7 +138,7 @@ public final class HTTPStore: Store {
     // No HEAD support or no length: ask for one byte and read the total, else fetch it all.
     let probe = try send("GET", key, range: "bytes=0-0")
     if Self.isAbsent(probe.status) { return nil }
-    if probe.status == 206, let total = Self.totalSize(probe) { return total }
+    if probe.status == 206, let total = probe.contentRangeTotal { return total }
     if probe.status == 200 { return probe.body.count }
     if probe.status == 416 { return 0 }
     throw unexpected(probe, key)

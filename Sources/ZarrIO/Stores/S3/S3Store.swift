@@ -91,81 +91,20 @@ public final class S3Store: Store {
 
   /// One ranged GET per range, with the value's size from `Content-Range`.
   public func get(_ key: String, ranges: [ByteRange]) throws -> (parts: [[UInt8]], size: Int)? {
-    var parts: [[UInt8]] = []
-    var total: Int?
-    for range in ranges {
-      guard let (bytes, size) = try rangedGet(key, range) else { return nil }
-      parts.append([UInt8](bytes))
-      total = total ?? size
-    }
-    if total == nil { total = try size(of: key) }
-    guard let total else { return nil }
-    return (parts, total)
+    try RangeRequests.parts(ranges, fetch: { try rangedGet(key, $0) }, size: { try size(of: key) })
   }
 
   /// One ranged GET copied straight into `buffer`; returns the value's size.
   public func read(_ key: String, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
-    guard let (bytes, size) = try rangedGet(key, .range(offset: range.lowerBound, length: range.count)) else { return nil }
-    guard bytes.count == buffer.count else {
-      throw ZarrError(.corruptData, "received \(bytes.count) bytes for a \(buffer.count)-byte range", key: key)
-    }
-    if !bytes.isEmpty { bytes.copyBytes(to: buffer) }
-    return size
+    try RangeRequests.read(key, range, into: buffer, fetch: { try rangedGet(key, $0) }, size: { try size(of: key) })
   }
 
-  /// One ranged GET: the bytes and the value's total size.
-  private func rangedGet(_ key: String, _ range: ByteRange) throws -> (bytes: Data, size: Int)? {
-    let header: String
-    let expected: Int?
-    switch range {
-    case .range(let o, let l):
-      guard o >= 0, l >= 0 else { throw ZarrError(.corruptData, "invalid byte range \(range)", key: key) }
-      if l == 0 {
-        guard let size = try size(of: key) else { return nil }
-        guard o <= size else { throw ZarrError(.corruptData, "byte range \(range) lies outside the \(size) stored bytes", key: key) }
-        return (Data(), size)
-      }
-      guard let last = CheckedArithmetic.sum(o, l - 1) else { throw ZarrError(.corruptData, "invalid byte range \(range)", key: key) }
-      header = "bytes=\(o)-\(last)"
-      expected = l
-    case .from(let o):
-      guard o >= 0 else { throw ZarrError(.corruptData, "invalid byte range \(range)", key: key) }
-      header = "bytes=\(o)-"
-      expected = nil
-    case .suffix(let l):
-      guard l > 0 else {
-        guard let size = try size(of: key) else { return nil }
-        return (Data(), size)
-      }
-      header = "bytes=-\(l)"
-      expected = l
-    }
-    let limit = min(expected ?? maxValueSize, maxValueSize)
-    guard let r = try fetch(key, range: header, limit: limit) else { return nil }
-    switch r.status {
-    case 206:
-      guard let size = r.contentRangeTotal else {
-        throw ZarrError(.corruptData, "the answer to \(header) has no Content-Range", key: key)
-      }
-      // S3 answers a range reaching past the end with what there is: not the range asked for.
-      guard let bounds = range.resolved(size: size) else {
-        throw ZarrError(.corruptData, "byte range \(range) lies outside the \(size) stored bytes", key: key)
-      }
-      guard r.body.count == bounds.count else {
-        throw ZarrError(.corruptData, "asked for \(header) but received \(r.body.count) bytes", key: key)
-      }
-      return (r.body, size)
-    case 200:
-      // A service that ignores ranges sends everything.
-      guard let bounds = range.resolved(size: r.body.count) else {
-        throw ZarrError(.corruptData, "byte range \(range) lies outside the \(r.body.count) stored bytes", key: key)
-      }
-      return (r.body.subdata(in: bounds), r.body.count)
-    case 416:
-      throw ZarrError(.corruptData, "byte range \(range) lies outside the stored value", key: key)
-    default:
-      throw client.failure(r, "GET", objectKey: objectKey(key), key: key)
-    }
+  /// One ranged GET (at most the range's length is accepted as a body): the bytes and the value's
+  /// total size.
+  private func rangedGet(_ key: String, _ range: ByteRange) throws -> (bytes: Data, size: Int?)? {
+    try RangeRequests.fetch(key, range, size: { try size(of: key) }, send: { header, length in
+      try fetch(key, range: header, limit: min(length ?? maxValueSize, maxValueSize))
+    }, failure: { client.failure($0, "GET", objectKey: objectKey(key), key: key) })
   }
 
   /// The size from a HEAD, or `nil` when the key is absent (after checking once that the bucket exists).
