@@ -8,6 +8,9 @@
 //                                         time opening the array and reading one region
 //   zarr-bench remote-chunks LOCATION COORDS [--io-concurrency N]
 //                                         `random`, with the store's request counters
+//   zarr-bench upload DIR LOCATION [--io-concurrency N]
+//                                         time storing every file of DIR at LOCATION (N threads, one
+//                                         `Store.set` each): the store's own upload cost
 //
 // A LOCATION is a path or a URL (http://, https://, s3://), opened by `StoreLocation(text).openStore()`;
 // --io-concurrency sets `RemoteAccess.current.ioConcurrency` (requests in flight) before that.
@@ -145,6 +148,25 @@ func storeCounters(_ store: any Store) -> [String: Any] {
   return out
 }
 
+/// The work list and results of `upload`'s threads.
+final class UploadState: @unchecked Sendable {
+  private let lock = NSLock()
+  private var next = 0
+  private(set) var bytes = 0
+  private(set) var failure: (any Error)?
+
+  /// The next file to upload, or `nil` when all are taken or one failed.
+  func take(_ count: Int) -> Int? {
+    lock.withLock {
+      guard failure == nil, next < count else { return nil }
+      defer { next += 1 }
+      return next
+    }
+  }
+  func add(bytes n: Int) { lock.withLock { bytes += n } }
+  func fail(_ error: any Error) { lock.withLock { if failure == nil { failure = error } } }
+}
+
 /// Opens the array and reads the listed 64^3 chunks one read call each; the fields to report.
 func readChunks(_ store: any Store, _ coords: [[Int]]) throws -> [String: Any] {
   var sum: UInt64 = 0
@@ -207,6 +229,46 @@ do {
     let store = try openStore(args[2])
     let fields = try readChunks(store, try readCoords(args[3]))
     report(fields.merging(["task": "remote_chunks"]) { a, _ in a }.merging(storeCounters(store)) { a, _ in a })
+  case "upload":
+    guard args.count >= 4 else { throw ZarrError(.invalidArgument, "usage: zarr-bench upload DIR LOCATION") }
+    let root = URL(fileURLWithPath: args[2]).standardizedFileURL.path
+    var files: [String] = []
+    if let walk = FileManager.default.enumerator(atPath: root) {
+      for case let rel as String in walk {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: root + "/" + rel, isDirectory: &isDirectory), !isDirectory.boolValue {
+          files.append(rel)
+        }
+      }
+    }
+    let source = try FilesystemStore(root: root)
+    let store = try StoreLocation(args[3]).openStore(create: true)
+    let workers = max(1, min(ioConcurrency ?? RemoteAccess.current.ioConcurrency, files.count))
+    let shared = UploadState()
+    let list = files
+    let done = DispatchSemaphore(value: 0)
+    let t0 = now()
+    // Dedicated threads (not Dispatch, whose pool is as wide as the cores): each uploads file after file.
+    for _ in 0..<workers {
+      Thread {
+        defer { done.signal() }
+        while let i = shared.take(list.count) {
+          do {
+            guard let value = try source.get(list[i]) else { continue }
+            try store.set(list[i], value)
+            shared.add(bytes: value.count)
+          } catch {
+            shared.fail(error)
+          }
+        }
+      }.start()
+    }
+    for _ in 0..<workers { done.wait() }
+    let seconds = now() - t0
+    if let e = shared.failure { throw e }
+    let fields: [String: Any] = ["task": "upload", "seconds": seconds, "objects": list.count, "bytes": shared.bytes,
+      "threads": workers, "peak_rss_mb": peakRSSMB()]
+    report(fields.merging(storeCounters(store)) { a, _ in a })
   default:
     FileHandle.standardError.write(Data("unknown command \(args[1])\n".utf8))
     exit(2)
