@@ -385,7 +385,7 @@ def writes(a):
                 "mb_per_s_stored": round(stored / b["seconds"] / 1e6, 1), "io_concurrency": a.io_concurrency}
         for k in ("peak_rss_mb", "objects", "requests"):
             if k in b:
-                line[k] = b[k]
+                line[k] = round(b[k], 1) if isinstance(b[k], float) else b[k]
         for k in ("cpu_seconds", "server_cpu_seconds"):
             if k in b:
                 line[k] = round(b[k], 2)
