@@ -1,7 +1,11 @@
-"""The peers' side of the sharding benchmark (Benchmarks/run drives it).
+"""The peers' side of the sharding and remote benchmarks (Benchmarks/run drives it).
 
   peers_bench.py IMPL write RAW DIR | read DIR | random DIR COORDS
+  peers_bench.py IMPL remote-region URL z0:z1,y0:y1,x0:x1 [IO_CONCURRENCY]
+  peers_bench.py IMPL remote-chunks URL COORDS [IO_CONCURRENCY]
 IMPL: zarr-python | zarrs | tensorstore. Prints one JSON object like zarr-bench.
+Remote reads go over HTTP: TensorStore's `http` kvstore (`http_request_concurrency` = IO_CONCURRENCY),
+zarr-python's ObjectStore over obstore's HTTPStore (`async.concurrency` = IO_CONCURRENCY); default 32.
 """
 import json
 import sys
@@ -47,8 +51,53 @@ def ts_spec(path, create=False):
     return spec
 
 
+def remote(impl, task):
+    """Opens the array at a URL and reads a region or chunk after chunk, one read call each."""
+    url = sys.argv[3]
+    concurrency = int(sys.argv[5]) if len(sys.argv) > 5 else 32
+    out = {"task": task.replace("-", "_"), "io_concurrency": concurrency}
+    if impl == "tensorstore":
+        import tensorstore as ts
+    else:
+        import zarr
+        from obstore.store import HTTPStore
+        from zarr.storage import ObjectStore
+        zarr.config.set({"async.concurrency": concurrency})
+        zarr_module(impl)
+    t0 = time.perf_counter()  # imports aside, opening the array is timed
+    if impl == "tensorstore":
+        spec = {"driver": "zarr3", "kvstore": {"driver": "http", "base_url": url}}
+        arr = ts.open(spec, read=True, context=ts.Context({"http_request_concurrency": {"limit": concurrency}})).result()
+        read = lambda sl: arr[sl].read().result()  # noqa: E731
+    else:
+        store = ObjectStore(HTTPStore.from_url(url, client_options={"allow_http": True}), read_only=True)
+        arr = zarr_module(impl).open_array(store, mode="r")
+        read = lambda sl: arr[sl]  # noqa: E731
+    if task == "remote-region":
+        sl = tuple(slice(*(int(v) for v in part.split(":"))) for part in sys.argv[4].split(","))
+        data = read(sl)
+        out["seconds"] = time.perf_counter() - t0
+        out["bytes"] = data.nbytes
+        out["checksum"] = checksum(data)
+    else:
+        coords = [tuple(int(v) for v in line.split()) for line in open(sys.argv[4]) if line.strip()]
+        total, nbytes = 0, 0
+        for z, y, x in coords:
+            block = read((slice(z * 64, z * 64 + 64), slice(y * 64, y * 64 + 64), slice(x * 64, x * 64 + 64)))
+            total += checksum(block)
+            nbytes += block.nbytes
+        out["seconds"] = time.perf_counter() - t0
+        out["bytes"] = nbytes
+        out["checksum"] = total
+        out["reads"] = len(coords)
+    out["peak_rss_mb"] = peak_rss_mb()
+    print(json.dumps(out))
+
+
 def main():
     impl, task = sys.argv[1], sys.argv[2]
+    if task.startswith("remote-"):
+        return remote(impl, task)
     out = {"task": {"write": "write_all", "read": "read_all", "random": "random_chunks"}[task]}
     if impl == "tensorstore":
         import tensorstore as ts
