@@ -152,8 +152,8 @@ struct S3ConfigurationTests {
     #expect(c.ioConcurrency == 32)
     #expect(c.timeout == 60)
     #expect(c.maxAttempts == 4)
-    #expect(c.partSize == 8 << 20)
-    #expect(c.multipartThreshold == 16 << 20)
+    #expect(c.partSize == 16 << 20)
+    #expect(c.multipartThreshold == 64 << 20)
     // A session token alone is not credentials.
     #expect(try f.resolve(["AWS_SESSION_TOKEN": "TOKENalone"]).credentials == nil)
   }

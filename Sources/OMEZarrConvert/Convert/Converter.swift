@@ -186,7 +186,7 @@ public enum Converter {
     _ = try root.setAttributes(image.metadata.applied(to: root.attributes))
     try store.delete(markerKey)
     progress?.finish()
-    let written = try store.list(prefix: "").reduce(0) { $0 + ((try? store.size(of: $1)) ?? 0) }
+    let written = try store.storedBytes(under: "")
     return ConvertSummary(input: desc.files, output: output, levels: image.plan.shapes, dataType: desc.dataType,
       bytesRead: desc.byteCount * (1 + labels.count), bytesWritten: written,
       seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, labels: labelNames, resumed: resumed,

@@ -33,17 +33,26 @@ package enum Parallel {
     let next = Atomic<Int>(0)
     let failure = Mutex<(any Error)?>(nil)
     let failed = Atomic<Bool>(false)
-    DispatchQueue.concurrentPerform(iterations: threads) { worker in
-      while !failed.load(ordering: .relaxed) {
-        let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-        if i >= count { return }
-        do {
-          try body(worker, i)
-        } catch {
-          failure.withLock { if $0 == nil { $0 = error } }
-          failed.store(true, ordering: .relaxed)
-          return
+    withoutActuallyEscaping(body) { body in
+      let work: @Sendable (Int) -> Void = { worker in
+        while !failed.load(ordering: .relaxed) {
+          let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+          if i >= count { return }
+          do {
+            try body(worker, i)
+          } catch {
+            failure.withLock { if $0 == nil { $0 = error } }
+            failed.store(true, ordering: .relaxed)
+            return
+          }
         }
+      }
+      // Dispatch runs no more threads than there are cores (on Linux even when they block), so
+      // loops wider than that, whose items wait for a remote store, get threads of their own.
+      if threads <= processorCount {
+        DispatchQueue.concurrentPerform(iterations: threads, execute: work)
+      } else {
+        BlockingThreads.run(threads, work)
       }
     }
     if let e = failure.withLock({ $0 }) { throw e }
@@ -74,6 +83,56 @@ package final class CoreGate: Sendable {
     slots.wait()
     defer { slots.signal() }
     return try body()
+  }
+}
+
+/// Threads of their own for work that blocks (remote requests): Dispatch keeps no more threads
+/// running than there are cores, however long they wait.
+package enum BlockingThreads {
+  private final class Job {
+    let work: @Sendable (Int) -> Void
+    let index: Int
+    init(_ work: @escaping @Sendable (Int) -> Void, _ index: Int) {
+      self.work = work
+      self.index = index
+    }
+  }
+
+  /// Runs `work(0)` ... `work(count - 1)` at the same time, one thread each (`work(0)` on the
+  /// calling thread), and returns when all have.
+  package static func run(_ count: Int, _ work: @escaping @Sendable (Int) -> Void) {
+    var started: [pthread_t] = []
+    for i in 1..<max(1, count) {
+      if let t = start(Job(work, i)) { started.append(t) } else { work(i) }
+    }
+    work(0)
+    for t in started { pthread_join(t, nil) }
+  }
+
+  /// Runs `work` on a new thread that nobody waits for (it signals its own completion).
+  package static func detach(_ work: @escaping @Sendable () -> Void) {
+    if let t = start(Job({ _ in work() }, 0)) { pthread_detach(t) } else { work() }
+  }
+
+  /// A started thread running `job`, or `nil` when none could be created.
+  private static func start(_ job: Job) -> pthread_t? {
+    let context = Unmanaged.passRetained(job).toOpaque()
+    #if canImport(Darwin)
+      var thread: pthread_t? = nil
+    #else
+      var thread = pthread_t()
+    #endif
+    let rc = pthread_create(&thread, nil, { context in
+      guard let context else { return nil }
+      let job = Unmanaged<Job>.fromOpaque(context).takeRetainedValue()
+      job.work(job.index)
+      return nil
+    }, context)
+    guard rc == 0 else {
+      Unmanaged<Job>.fromOpaque(context).release()
+      return nil
+    }
+    return thread
   }
 }
 

@@ -7,7 +7,6 @@ import Synchronization
 final class WriteBehind: Sendable {
   /// How many writes may run at once.
   let depth: Int
-  private let queue = DispatchQueue(label: "ZarrIO.write-behind", attributes: .concurrent)
   private let slot: DispatchSemaphore
   private let failure = Mutex<(any Error)?>(nil)
 
@@ -24,7 +23,9 @@ final class WriteBehind: Sendable {
       slot.signal()
       throw e
     }
-    queue.async {
+    // A thread of its own: a write to a remote store mostly waits, and Dispatch would count it
+    // against the cores the encoders need.
+    BlockingThreads.detach {
       do { try work() } catch { self.failure.withLock { if $0 == nil { $0 = error } } }
       self.slot.signal()
     }

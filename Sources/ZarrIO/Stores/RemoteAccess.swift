@@ -20,11 +20,11 @@ public struct RemoteAccess: Sendable, Hashable {
   /// The defaults: 32 requests in flight, credentials and endpoint from the environment.
   public init() {}
 
-  private static let shared = Mutex(RemoteAccess())
+  private static let shared = ProcessWide(RemoteAccess())
 
   /// The settings in effect for this process.
   public static var current: RemoteAccess {
-    get { shared.withLock { $0 } }
-    set { shared.withLock { $0 = newValue } }
+    get { shared.current }
+    set { shared.current = newValue }
   }
 }

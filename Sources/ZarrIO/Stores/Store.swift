@@ -57,6 +57,8 @@ public protocol Store: Sendable {
   func list(prefix: String) throws -> [String]
   /// The direct children of `prefix`: keys stored there and names of sub-prefixes.
   func listDirectory(_ prefix: String) throws -> (keys: [String], prefixes: [String])
+  /// The total size of the values under `prefix` (`""` for everything), in bytes.
+  func storedBytes(under prefix: String) throws -> Int
   /// Where the store lives, when it has an address (`nil` for a store in memory): two stores with
   /// the same location are the same storage.
   var location: StoreLocation? { get }
@@ -113,6 +115,11 @@ extension Store {
     if try exists(key) { return false }
     try set(key, value)
     return true
+  }
+
+  /// Lists the keys and adds up their sizes (one ``size(of:)`` each: stores that list sizes provide their own).
+  public func storedBytes(under prefix: String) throws -> Int {
+    try list(prefix: prefix).reduce(0) { $0 &+ ((try size(of: $1)) ?? 0) }
   }
 
   /// `nil`: a local store, limited by the cores.

@@ -45,11 +45,11 @@ public struct ReadLimits: Sendable, Hashable {
   /// The defaults.
   public init() {}
 
-  private static let shared = Mutex(ReadLimits())
+  private static let shared = ProcessWide(ReadLimits())
 
   /// The limits in force for this process (initially the defaults); set it once at start-up.
   public static var current: ReadLimits {
-    get { shared.withLock { $0 } }
-    set { shared.withLock { $0 = newValue } }
+    get { shared.current }
+    set { shared.current = newValue }
   }
 }

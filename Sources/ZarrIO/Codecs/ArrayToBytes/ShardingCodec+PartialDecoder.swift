@@ -1,3 +1,5 @@
+import Dispatch
+
 /// One inner chunk a sharded read needs.
 private struct InnerRead {
   var shard: Int  // index into the batch's parts
@@ -31,7 +33,8 @@ extension ShardingCodec: PartialArrayToBytesCodec {
   ///
   /// Shards go in batches so that memory stays bounded: per worker one merged byte range (at most a
   /// few MiB) and one decoded inner chunk. A remote store gets its ``Store/ioConcurrency`` requests
-  /// in flight, while at most `width` threads decode at a time.
+  /// in flight, while at most `width` threads decode at a time; a shard the region covers whole is
+  /// read from a remote store with one request (index and chunks together), a few such shards at once.
   package func decode(
     _ parts: [ChunkPart], from store: any Store, into output: UnsafeMutableRawPointer, outputShape: [Int], concurrency width: Int
   ) throws {
@@ -46,20 +49,93 @@ extension ShardingCodec: PartialArrayToBytesCodec {
     let fetchBuffers = WorkerBuffers(workers: threads)
     let chunkBuffers = WorkerBuffers(workers: threads)
     let batchShards = max(2 * threads, 8)
+    let remote = store.ioConcurrency != nil
+    // Whole shards in memory at once: about 256 MiB of them (by their decoded size), at least 2.
+    let shardBytes = CheckedArithmetic.product(shardShape, times: elementSize) ?? Int.max
+    let wholeSlots = DispatchSemaphore(value: max(2, min(threads, (256 << 20) / max(1, shardBytes))))
+    let zero = [Int](repeating: 0, count: shardShape.count)
+
+    /// Decodes the inner chunk at `origin` (shard coordinates) of `part` from `input` into the output.
+    @Sendable func decodeChunk(_ input: UnsafeRawBufferPointer, origin: [Int], _ part: ChunkPart, worker: Int) throws {
+      guard let c = Overlap(box: origin, shape: innerShape, region: part.region, arrayShape: part.validShape) else { return }
+      if c.extent == innerShape && outputShape == innerShape {
+        // The region is exactly this chunk: decode in place.
+        try inner.decode(input, into: UnsafeMutableRawBufferPointer(start: target.pointer, count: innerBytes))
+        return
+      }
+      let chunk = chunkBuffers.buffer(worker, count: innerBytes)
+      try inner.decode(input, into: chunk)
+      guard let decoded = chunk.baseAddress else { return }
+      ElementOps.copyRegion(from: decoded, shape: innerShape, origin: c.inBox,
+        to: target.pointer, shape: outputShape, origin: zip(part.bufferOrigin, c.inRegion).map(+), extent: c.extent,
+        elementSize: elementSize)
+    }
+
+    /// Fills the box at `origin` of `extent` (shard coordinates) of `part` with the fill value.
+    @Sendable func fillBox(origin: [Int], extent: [Int], _ part: ChunkPart) {
+      if let c = Overlap(box: origin, shape: extent, region: part.region, arrayShape: part.validShape) {
+        ElementOps.fillRegion(target.pointer, shape: outputShape, origin: zip(part.bufferOrigin, c.inRegion).map(+),
+          extent: c.extent, element: fill)
+      }
+    }
+
+    /// Reads the shard of `part` with one request and decodes every chunk of it.
+    @Sendable func decodeWholeShard(_ part: ChunkPart, worker: Int) throws {
+      wholeSlots.wait()
+      defer { wholeSlots.signal() }
+      guard let bytes = try store.get(part.key) else {
+        indexCache.invalidate(part.key)
+        fillBox(origin: zero, extent: shardShape, part)
+        return
+      }
+      guard bytes.count >= indexSize else {
+        throw ZarrError(.corruptData, "shard of \(bytes.count) bytes is smaller than its \(indexSize)-byte index", key: part.key)
+      }
+      let indexBytes = indexLocation == .start ? Array(bytes[0..<indexSize]) : Array(bytes[(bytes.count - indexSize)...])
+      let index: ShardIndex
+      do { index = try decodeIndex(indexBytes, shardSize: bytes.count) } catch { throw error.at(key: part.key) }
+      indexCache.set(part.key, ShardIndexCache.Entry(index: index, shardSize: bytes.count))
+      try gate.run {
+        try bytes.withUnsafeBytes { blob in
+          for i in 0..<chunkCount {
+            let origin = zip(ShardIndex.coordinates(i, grid: grid), innerShape).map(*)
+            guard let r = index.range(i) else {
+              fillBox(origin: origin, extent: innerShape, part)
+              continue
+            }
+            do {
+              try decodeChunk(UnsafeRawBufferPointer(rebasing: blob[r]), origin: origin, part, worker: worker)
+            } catch {
+              throw error.at(key: part.key)
+            }
+          }
+        }
+      }
+    }
+
     var start = 0
     while start < parts.count {
       let batch = Array(parts[start..<min(start + batchShards, parts.count)])
       start += batch.count
+      // Shards read whole (remote stores, shards the region covers) skip the index request.
+      let whole = batch.map { part in
+        remote && (Overlap(box: zero, shape: shardShape, region: part.region, arrayShape: part.validShape)?.coversBox ?? false)
+      }
       // 1. Indexes (cached after the first read).
       let indexSlots = ResultSlots<ShardIndexCache.Entry>(count: batch.count)
       try Parallel.forEach(batch.count, width: threads) { i in
-        if let e = try shardIndex(batch[i].key, in: store) { indexSlots.set(i, e) }
+        if !whole[i], let e = try shardIndex(batch[i].key, in: store) { indexSlots.set(i, e) }
       }
       let indexes = indexSlots.values
       // 2. The inner chunks to read, and the boxes without stored data (shard coordinates).
       var readList: [InnerRead] = []
       var fillList: [(shard: Int, origin: [Int], extent: [Int])] = []
+      var wholeList: [Int] = []
       for (s, part) in batch.enumerated() {
+        if whole[s] {
+          wholeList.append(s)
+          continue
+        }
         guard let entry = indexes[s] else {
           fillList.append((s, part.region.map(\.lowerBound), part.region.map(\.count)))
           continue
@@ -85,20 +161,20 @@ extension ShardingCodec: PartialArrayToBytesCodec {
           if k < 0 { break }
         }
       }
-      // 3. Each worker reads a merged byte range and decodes its chunks, or fills a box.
-      let reads = readList, fills = fillList
+      // 3. Each worker reads a whole shard, or a merged byte range and decodes its chunks, or fills a box.
+      let reads = readList, fills = fillList, wholes = wholeList
       let groups = Self.mergeRanges(reads)
-      try Parallel.forEachWorker(groups.count + fills.count, width: threads) { worker, item in
-        guard item < groups.count else {
-          let f = fills[item - groups.count]
-          let part = batch[f.shard]
-          if let c = Overlap(box: f.origin, shape: f.extent, region: part.region, arrayShape: part.validShape) {
-            ElementOps.fillRegion(target.pointer, shape: outputShape, origin: zip(part.bufferOrigin, c.inRegion).map(+),
-              extent: c.extent, element: fill)
-          }
+      try Parallel.forEachWorker(wholes.count + groups.count + fills.count, width: threads) { worker, item in
+        if item < wholes.count {
+          try decodeWholeShard(batch[wholes[item]], worker: worker)
           return
         }
-        let group = groups[item]
+        guard item - wholes.count < groups.count else {
+          let f = fills[item - wholes.count - groups.count]
+          fillBox(origin: f.origin, extent: f.extent, batch[f.shard])
+          return
+        }
+        let group = groups[item - wholes.count]
         let part = batch[group.shard]
         let blob = fetchBuffers.buffer(worker, count: group.range.count)
         let size = try store.read(part.key, range: group.range, into: blob)
@@ -110,21 +186,8 @@ extension ShardingCodec: PartialArrayToBytesCodec {
           for m in group.members {
             let read = reads[m]
             let input = UnsafeRawBufferPointer(rebasing: blob[(read.bytes.lowerBound - group.range.lowerBound)..<(read.bytes.upperBound - group.range.lowerBound)])
-            guard let c = Overlap(box: read.chunkOrigin, shape: innerShape, region: part.region, arrayShape: part.validShape) else {
-              continue
-            }
             do {
-              if c.extent == innerShape && outputShape == innerShape {
-                // The region is exactly this chunk: decode in place.
-                try inner.decode(input, into: UnsafeMutableRawBufferPointer(start: target.pointer, count: innerBytes))
-              } else {
-                let chunk = chunkBuffers.buffer(worker, count: innerBytes)
-                try inner.decode(input, into: chunk)
-                guard let decoded = chunk.baseAddress else { continue }
-                ElementOps.copyRegion(from: decoded, shape: innerShape, origin: c.inBox,
-                  to: target.pointer, shape: outputShape, origin: zip(part.bufferOrigin, c.inRegion).map(+), extent: c.extent,
-                  elementSize: elementSize)
-              }
+              try decodeChunk(input, origin: read.chunkOrigin, part, worker: worker)
             } catch {
               throw error.at(key: part.key)
             }

@@ -79,16 +79,17 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
   /// Attempts per request: 1 + retries (at least 1).
   public var maxAttempts: Int = 4
   /// The part size of multipart uploads, in bytes.
-  public var partSize: Int = 8 << 20
-  /// Values at least this large are uploaded in parts.
-  public var multipartThreshold: Int = 16 << 20
+  public var partSize: Int = 16 << 20
+  /// Values larger than this are uploaded in parts (sent in parallel). Shards of a conversion
+  /// (up to about 64 MiB) go up whole, several at once: parts would add requests, not speed.
+  public var multipartThreshold: Int = 64 << 20
 
   /// A configuration from its parts. Without `credentialSource` the source reads
   /// `"given to S3Configuration"` (or `"anonymous"` without credentials).
   public init(region: String = "us-east-1", endpoint: String? = nil, credentials: S3Credentials? = nil,
               addressingStyle: S3AddressingStyle = .auto, credentialSource: String? = nil,
               ioConcurrency: Int = 32, timeout: Double = 60, maxAttempts: Int = 4,
-              partSize: Int = 8 << 20, multipartThreshold: Int = 16 << 20) {
+              partSize: Int = 16 << 20, multipartThreshold: Int = 64 << 20) {
     self.region = region
     self.endpoint = endpoint
     self.credentials = credentials

@@ -292,22 +292,27 @@ public final class S3Store: Store {
 
   /// Every key below `prefix`, sorted.
   public func list(prefix: String) throws -> [String] {
-    let (keys, _) = try listObjects(prefix, delimited: false)
-    return keys.sorted()
+    try listObjects(prefix, delimited: false).keys.sorted()
+  }
+
+  /// The total size of the objects below `prefix`, from the listing (no request per object).
+  public func storedBytes(under prefix: String) throws -> Int {
+    try listObjects(prefix, delimited: false).bytes
   }
 
   /// The names of keys directly below `prefix` and of the sub-prefixes, each sorted.
   public func listDirectory(_ prefix: String) throws -> (keys: [String], prefixes: [String]) {
-    let (keys, prefixes) = try listObjects(prefix, delimited: true)
+    let (keys, prefixes, _) = try listObjects(prefix, delimited: true)
     let drop = prefix.isEmpty ? 0 : prefix.count + 1
     return (keys.map { String($0.dropFirst(drop)) }.sorted(), prefixes.sorted())
   }
 
   /// ListObjectsV2 pages below `prefix`: store keys, and (delimited) the names of sub-prefixes.
-  private func listObjects(_ prefix: String, delimited: Bool) throws -> (keys: [String], prefixes: [String]) {
+  private func listObjects(_ prefix: String, delimited: Bool) throws -> (keys: [String], prefixes: [String], bytes: Int) {
     let s3Prefix = directoryPrefix(prefix)
     let strip = self.prefix.isEmpty ? 0 : self.prefix.count + 1
     var keys: [String] = [], prefixes: [String] = []
+    var bytes = 0
     var token: String? = nil
     var pages = 0
     repeat {
@@ -321,6 +326,7 @@ public final class S3Store: Store {
       for item in xml.children("Contents") {
         guard let key = item.text(of: "Key"), key.hasPrefix(s3Prefix), key.count > s3Prefix.count, !key.hasSuffix("/") else { continue }
         keys.append(String(key.dropFirst(strip)))
+        bytes &+= max(0, item.text(of: "Size").flatMap { Int($0) } ?? 0)
       }
       for item in xml.children("CommonPrefixes") {
         guard let p = item.text(of: "Prefix"), p.hasPrefix(s3Prefix), p.hasSuffix("/") else { continue }
@@ -336,7 +342,7 @@ public final class S3Store: Store {
       }
       token = next
     } while true
-    return (keys, prefixes)
+    return (keys, prefixes, bytes)
   }
 
   /// Text escaped for an XML element.
