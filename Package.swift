@@ -13,6 +13,8 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
     // System libraries (Debian: libzstd-dev, libblosc-dev, zlib1g-dev, libtiff-dev).
@@ -31,7 +33,12 @@ let package = Package(
 
     .target(
       name: "ZarrIO",
-      dependencies: ["CZarrZstd", "CZarrBlosc", "CZarrZlib", .product(name: "Crypto", package: "swift-crypto")]),
+      dependencies: [
+        "CZarrZstd", "CZarrBlosc", "CZarrZlib", .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ]),
     .target(name: "OMEZarr", dependencies: ["ZarrIO"]),
     .target(name: "OMEZarrConvert", dependencies: ["OMEZarr", "ZarrIO", "COMETiff"]),
     .executableTarget(

@@ -1,3 +1,4 @@
+import Foundation
 // Writes a small sample volume as a sharded Zarr v3 array with ZarrIO, reads it back and checks
 // every value and a region.
 //
@@ -26,7 +27,7 @@ for z in 0..<shape[0] {
 }
 
 extension Double {
-  var exponential: Double { exp(self) }
+  var exponential: Double { Foundation.exp(self) }
 }
 
 do {

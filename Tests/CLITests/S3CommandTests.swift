@@ -111,7 +111,7 @@ struct S3CommandTests {
     try server.dieAfter(12)
     let r = try run(["convert", tiff, out] + Self.options)
     #expect(r.status == 2, "\(r.stderr)")
-    #expect(r.stderr.contains("dying.ome.zarr") && r.stderr.contains("failed") && r.stderr.contains("after 4 attempts"), "\(r.stderr)")
+    #expect(r.stderr.contains("dying.ome.zarr") && r.stderr.contains("could not connect (connection refused)"), "\(r.stderr)")
     try server.comeUp()
     #expect(try server.objects(bucket: "lab", prefix: "dying.ome.zarr/").map(\.key).contains("dying.ome.zarr/.ome2zarr-convert.json"))
     let resumed = try run(["convert", tiff, out, "--resume"] + Self.options)
