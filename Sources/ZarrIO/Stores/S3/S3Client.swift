@@ -117,7 +117,7 @@ final class S3Client: Sendable {
         headers[k] = v
       }
     }
-    // URLSession sets Host itself (the same value); a second one would be an error.
+    // The HTTP client sets Host itself (the same value); a second one would be an error.
     headers.removeValue(forKey: "host")
     return HTTPRequest(method: call.method, url: url, headers: headers, body: call.body)
   }
