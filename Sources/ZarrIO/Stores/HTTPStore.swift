@@ -102,16 +102,16 @@ public final class HTTPStore: Store {
     guard r.body.count <= maxValueSize else {
       throw ZarrError(.corruptData, "the value is \(r.body.count) bytes, more than the \(maxValueSize) allowed", key: key)
     }
-    return [UInt8](r.body)
+    return r.body
   }
 
   /// The bytes of `range`, from one ranged GET (a server that sends the whole value will do); `nil` on 404 or 410.
   public func get(_ key: String, range: ByteRange) throws -> [UInt8]? {
-    try rangedGet(key, range).map { [UInt8]($0.bytes) }
+    try rangedGet(key, range)?.bytes
   }
 
   /// One ranged GET: the bytes and the value's total size (when the server tells it).
-  private func rangedGet(_ key: String, _ range: ByteRange) throws -> (bytes: Data, size: Int?)? {
+  private func rangedGet(_ key: String, _ range: ByteRange) throws -> (bytes: [UInt8], size: Int?)? {
     try RangeRequests.fetch(key, range, size: { try size(of: key) }, send: { header, _ in
       let r = try send("GET", key, range: header)
       return Self.isAbsent(r.status) ? nil : r

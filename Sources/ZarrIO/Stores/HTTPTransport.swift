@@ -32,7 +32,7 @@ package struct HTTPResponse: Sendable {
   /// Headers with lower-case names.
   package var headers: [String: String]
   /// The body (empty for `HEAD`).
-  package var body: Data
+  package var body: [UInt8]
 
   /// A header's value by case-insensitive name.
   package func header(_ name: String) -> String? { headers[name.lowercased()] }
@@ -257,7 +257,7 @@ private final class BoundedBody: HTTPClientResponseDelegate, @unchecked Sendable
   private var truncates = false
   private var status = 0
   private var headers: [String: String] = [:]
-  private var body = Data()
+  private var body: [UInt8] = []
 
   init(limit: Int, isHead: Bool) {
     self.limit = limit

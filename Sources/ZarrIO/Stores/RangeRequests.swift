@@ -14,7 +14,7 @@ package enum RangeRequests {
   package static func fetch(
     _ key: String, _ range: ByteRange, size: () throws -> Int?, send: (_ header: String, _ limit: Int?) throws -> HTTPResponse?,
     failure: (HTTPResponse) -> any Error
-  ) throws -> (bytes: Data, size: Int?)? {
+  ) throws -> (bytes: [UInt8], size: Int?)? {
     let header: String
     let length: Int?
     switch range {
@@ -23,7 +23,7 @@ package enum RangeRequests {
       if l == 0 {
         guard let total = try size() else { return nil }
         guard o <= total else { throw outside(range, total, key) }
-        return (Data(), total)
+        return ([], total)
       }
       guard let last = CheckedArithmetic.sum(o, l - 1) else { throw ZarrError(.corruptData, "invalid byte range \(range)", key: key) }
       header = "bytes=\(o)-\(last)"
@@ -35,7 +35,7 @@ package enum RangeRequests {
     case .suffix(let l):
       guard l > 0 else {
         guard let total = try size() else { return nil }
-        return (Data(), total)
+        return ([], total)
       }
       header = "bytes=-\(l)"
       length = l
@@ -57,7 +57,7 @@ package enum RangeRequests {
     case 200:
       // The server ignored the range and sent everything.
       guard let bounds = range.resolved(size: r.body.count) else { throw outside(range, r.body.count, key) }
-      return (r.body.subdata(in: bounds), r.body.count)
+      return (Array(r.body[bounds]), r.body.count)
     case 416:
       let what = r.contentRangeTotal.map { "the \($0) stored bytes" } ?? "the stored value"
       throw ZarrError(.corruptData, "byte range \(range) lies outside \(what)", key: key)
@@ -73,13 +73,13 @@ package enum RangeRequests {
   /// ``Store/get(_:ranges:)`` from one request per range (`fetch`), with the size from the first
   /// answer that tells it, else from `size`.
   package static func parts(
-    _ ranges: [ByteRange], fetch: (ByteRange) throws -> (bytes: Data, size: Int?)?, size: () throws -> Int?
+    _ ranges: [ByteRange], fetch: (ByteRange) throws -> (bytes: [UInt8], size: Int?)?, size: () throws -> Int?
   ) throws -> (parts: [[UInt8]], size: Int)? {
     var parts: [[UInt8]] = []
     var total: Int?
     for range in ranges {
       guard let (bytes, known) = try fetch(range) else { return nil }
-      parts.append([UInt8](bytes))
+      parts.append(bytes)
       total = total ?? known
     }
     guard let total = try total ?? size() else { return nil }
@@ -89,13 +89,15 @@ package enum RangeRequests {
   /// ``Store/read(_:range:into:)`` from one request (`fetch`), copied straight into `buffer`.
   package static func read(
     _ key: String, _ range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer,
-    fetch: (ByteRange) throws -> (bytes: Data, size: Int?)?, size: () throws -> Int?
+    fetch: (ByteRange) throws -> (bytes: [UInt8], size: Int?)?, size: () throws -> Int?
   ) throws -> Int? {
     guard let (bytes, known) = try fetch(.range(offset: range.lowerBound, length: range.count)) else { return nil }
     guard bytes.count == buffer.count else {
       throw ZarrError(.corruptData, "received \(bytes.count) bytes for a \(buffer.count)-byte range", key: key)
     }
-    if !bytes.isEmpty { bytes.copyBytes(to: buffer) }
+    bytes.withUnsafeBytes { source in
+      if let from = source.baseAddress, let to = buffer.baseAddress { to.copyMemory(from: from, byteCount: source.count) }
+    }
     return try known ?? size()
   }
 }

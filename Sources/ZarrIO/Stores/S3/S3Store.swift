@@ -81,12 +81,12 @@ public final class S3Store: Store {
   public func get(_ key: String) throws -> [UInt8]? {
     guard let r = try fetch(key, range: nil, limit: maxValueSize) else { return nil }
     guard r.status == 200 else { throw client.failure(r, "GET", objectKey: objectKey(key), key: key) }
-    return [UInt8](r.body)
+    return r.body
   }
 
   /// Part of a value from one ranged GET, or `nil` when the key is absent.
   public func get(_ key: String, range: ByteRange) throws -> [UInt8]? {
-    try rangedGet(key, range).map { [UInt8]($0.bytes) }
+    try rangedGet(key, range)?.bytes
   }
 
   /// One ranged GET per range, with the value's size from `Content-Range`.
@@ -101,7 +101,7 @@ public final class S3Store: Store {
 
   /// One ranged GET (at most the range's length is accepted as a body): the bytes and the value's
   /// total size.
-  private func rangedGet(_ key: String, _ range: ByteRange) throws -> (bytes: Data, size: Int?)? {
+  private func rangedGet(_ key: String, _ range: ByteRange) throws -> (bytes: [UInt8], size: Int?)? {
     try RangeRequests.fetch(key, range, size: { try size(of: key) }, send: { header, length in
       try fetch(key, range: header, limit: min(length ?? maxValueSize, maxValueSize))
     }, failure: { client.failure($0, "GET", objectKey: objectKey(key), key: key) })

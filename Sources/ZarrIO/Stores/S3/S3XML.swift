@@ -24,8 +24,8 @@ struct S3XML: Sendable {
   func text(of name: String) -> String? { child(name)?.text }
 
   /// The root element of `data`, or `nil` when it is not well-formed XML.
-  static func parse(_ data: Data) -> S3XML? {
-    let parser = XMLParser(data: Data(XMLText.withProcessingInstructionData([UInt8](data))))
+  static func parse(_ bytes: [UInt8]) -> S3XML? {
+    let parser = XMLParser(data: Data(XMLText.withProcessingInstructionData(bytes)))
     let builder = Builder()
     parser.delegate = builder
     parser.shouldProcessNamespaces = true
