@@ -118,8 +118,10 @@ extension ShardingCodec: PartialArrayToBytesCodec {
       let batch = Array(parts[start..<min(start + batchShards, parts.count)])
       start += batch.count
       // Shards read whole (remote stores, shards the region covers) skip the index request.
+      // (Shards above 256 MiB decoded are read by index and ranges: one in memory would be too much.)
       let whole = batch.map { part in
-        remote && (Overlap(box: zero, shape: shardShape, region: part.region, arrayShape: part.validShape)?.coversBox ?? false)
+        remote && shardBytes <= 256 << 20
+          && (Overlap(box: zero, shape: shardShape, region: part.region, arrayShape: part.validShape)?.coversBox ?? false)
       }
       // 1. Indexes (cached after the first read).
       let indexSlots = ResultSlots<ShardIndexCache.Entry>(count: batch.count)
