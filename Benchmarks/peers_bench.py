@@ -81,17 +81,22 @@ def remote(impl, task):
         out["checksum"] = checksum(data)
     else:
         coords = [tuple(int(v) for v in line.split()) for line in open(sys.argv[4]) if line.strip()]
-        total, nbytes = 0, 0
-        for z, y, x in coords:
-            block = read((slice(z * 64, z * 64 + 64), slice(y * 64, y * 64 + 64), slice(x * 64, x * 64 + 64)))
-            total += checksum(block)
-            nbytes += block.nbytes
-        out["seconds"] = time.perf_counter() - t0
-        out["bytes"] = nbytes
-        out["checksum"] = total
-        out["reads"] = len(coords)
+        read_chunks(read, coords, t0, out)
     out["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(out))
+
+
+def read_chunks(read, coords, t0, out):
+    """Reads each 64^3 chunk at `coords` with one `read` call; records time, bytes, checksum and count in `out`."""
+    total, nbytes = 0, 0
+    for z, y, x in coords:
+        block = read((slice(z * 64, z * 64 + 64), slice(y * 64, y * 64 + 64), slice(x * 64, x * 64 + 64)))
+        total += checksum(block)
+        nbytes += block.nbytes
+    out["seconds"] = time.perf_counter() - t0
+    out["bytes"] = nbytes
+    out["checksum"] = total
+    out["reads"] = len(coords)
 
 
 def main():
@@ -130,7 +135,6 @@ def main():
     else:
         path = sys.argv[3]
         coords = [tuple(int(v) for v in line.split()) for line in open(sys.argv[4]) if line.strip()]
-        total, nbytes = 0, 0
         t0 = time.perf_counter()
         if impl == "tensorstore":
             arr = ts.open(ts_spec(path)).result()
@@ -138,14 +142,7 @@ def main():
         else:
             arr = zarr_module(impl).open_array(path, mode="r")
             read = lambda sl: arr[sl]  # noqa: E731
-        for z, y, x in coords:
-            block = read((slice(z * 64, z * 64 + 64), slice(y * 64, y * 64 + 64), slice(x * 64, x * 64 + 64)))
-            total += checksum(block)
-            nbytes += block.nbytes
-        out["seconds"] = time.perf_counter() - t0
-        out["bytes"] = nbytes
-        out["checksum"] = total
-        out["reads"] = len(coords)
+        read_chunks(read, coords, t0, out)
     out["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(out))
 

@@ -60,7 +60,7 @@ struct HostileInputTests {
 
   /// Foundation's XMLParser on Linux crashed the process on a processing instruction without data.
   @Test func processingInstructionsWithoutDataDoNotCrashTheXMLParser() throws {
-    #expect(String(decoding: OMEXMLMetadata.withProcessingInstructionData(Array("<?x?><a><?p?></a><??>".utf8)), as: UTF8.self)
+    #expect(String(decoding: XMLText.withProcessingInstructionData(Array("<?x?><a><?p?></a><??>".utf8)), as: UTF8.self)
       == "<?x ?><a><?p ?></a><??>")
     let xml = Self.ome(#"SizeZ="2" SizeC="1" SizeT="1""#).replacingOccurrences(of: "<OME ", with: "<?x?><OME ")
     let metadata = try OMEXMLMetadata.parse(xml)

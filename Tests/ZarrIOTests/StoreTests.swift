@@ -26,6 +26,23 @@ struct StoreTests {
   }
 
   @Test(arguments: StoreKind.allCases)
+  func createNeverReplacesAValueAndLeavesNothingBehind(_ kind: StoreKind) throws {
+    let s = try kind.make()
+    #expect(try s.create("a/marker", [1, 2]) == true)
+    #expect(try s.create("a/marker", [3]) == false)
+    #expect(try s.get("a/marker") == [1, 2])
+    // Many at once: exactly one wins.
+    let wins = ResultSlots<Bool>(count: 16)
+    try Parallel.forEach(16, width: 16) { i in wins.set(i, try s.create("a/race", [UInt8(i)])) }
+    #expect(wins.values.filter { $0 == true }.count == 1)
+    // No temporary objects left beside them.
+    #expect(try s.list(prefix: "") == ["a/marker", "a/race"])
+    if let fs = s as? FilesystemStore {
+      #expect(try FileManager.default.contentsOfDirectory(atPath: fs.root + "/a").sorted() == ["marker", "race"])
+    }
+  }
+
+  @Test(arguments: StoreKind.allCases)
   func listing(_ kind: StoreKind) throws {
     let s = try kind.make()
     for k in ["zarr.json", "x/zarr.json", "x/c/0/0", "x/c/0/1", "y/.zgroup", "y/z/.zarray"] { try s.set(k, [0]) }

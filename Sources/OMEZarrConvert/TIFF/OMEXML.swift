@@ -98,7 +98,7 @@ public struct OMEXMLMetadata: Sendable, Hashable {
   /// Parses OME-XML text (from `file`, named in errors).
   public static func parse(_ xml: String, file: String? = nil) throws(ConvertError) -> OMEXMLMetadata {
     let delegate = Delegate()
-    let parser = XMLParser(data: Data(withProcessingInstructionData(Array(xml.utf8))))
+    let parser = XMLParser(data: Data(XMLText.withProcessingInstructionData(Array(xml.utf8))))
     parser.delegate = delegate
     parser.shouldProcessNamespaces = true
     guard parser.parse() else {
@@ -106,11 +106,6 @@ public struct OMEXMLMetadata: Sendable, Hashable {
         + xmlErrorText(parser.parserError), file: file)
     }
     return delegate.result
-  }
-
-  /// `bytes` prepared for XMLParser (see `XMLText.withProcessingInstructionData`).
-  static func withProcessingInstructionData(_ bytes: [UInt8]) -> [UInt8] {
-    XMLText.withProcessingInstructionData(bytes)
   }
 
   /// What went wrong, in words: the parser's own description when it has one, else its error code.

@@ -101,13 +101,12 @@ package final class HTTPTransport: Sendable {
   /// silence before a request fails; redirects are followed only when `followRedirects` is set.
   package init(maxConnections: Int, timeout: Double, followRedirects: Bool) {
     let seconds = TimeAmount.milliseconds(Int64(max(0.001, min(timeout, 86_400)) * 1000))
-    var configuration = HTTPClient.Configuration(
+    let configuration = HTTPClient.Configuration(
       redirectConfiguration: followRedirects ? .follow(max: 8, allowCycles: false) : .disallow,
       // The pool retries a failed connection with back-off until this passes, then the request fails.
       timeout: .init(connect: .seconds(5), read: seconds, write: seconds),
       connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, maxConnections)),
       decompression: .disabled)
-    configuration.httpVersion = .automatic
     client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
   }
 

@@ -395,11 +395,10 @@ struct S3LocationScheme: LocationScheme {
   /// The client of `bucket` with the configuration in effect now.
   static func client(bucket: String) throws -> S3Client {
     let configuration = try configuration()
-    let id = "\(bucket)\u{0}\(configuration.region)\u{0}\(configuration.endpoint ?? "")\u{0}\(configuration.credentialSource)\u{0}\(configuration.ioConcurrency)"
     return try clients.withLock { cache in
-      if let c = cache[id], c.configuration == configuration { return c }
+      if let c = cache[bucket], c.configuration == configuration { return c }
       let c = try S3Client(bucket: bucket, configuration: configuration)
-      cache[id] = c
+      cache[bucket] = c
       return c
     }
   }
