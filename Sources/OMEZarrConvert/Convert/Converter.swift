@@ -39,6 +39,8 @@ public struct ConvertOptions: Sendable {
   public var translation: [Double]?
   /// Replaces the source's channel names and colors (omero metadata).
   public var channels: [Omero.Channel]?
+  /// The whole conversion (default), one part of a split one, or the finalize step after the parts.
+  public var stage: ConvertStage = .whole
   /// The defaults: OME-NGFF 0.5, blosc-zstd, automatic chunks, shards and levels.
   public init() {}
 }
@@ -65,6 +67,8 @@ public struct ConvertSummary: Sendable {
   public var resumed: Bool
   /// What was repaired in the input's metadata (see ``ConvertWarning``).
   public var warnings: [ConvertWarning] = []
+  /// What the run did: the whole conversion, one part, or the finalize step.
+  public var stage: ConvertStage = .whole
 
   /// The summary as a JSON object with snake_case keys (`bytes_read`, `data_type`, ...).
   public var json: JSONValue {
@@ -73,7 +77,7 @@ public struct ConvertSummary: Sendable {
       "levels": .array(levels.map { .array($0.map { .int(Int64($0)) }) }), "data_type": .string(dataType.name),
       "bytes_read": .int(Int64(bytesRead)), "bytes_written": .int(Int64(bytesWritten)), "seconds": .double(seconds),
       "labels": .array(labels.map(JSONValue.string)), "resumed": .bool(resumed),
-      "warnings": .array(warnings.map { .string($0.description) }),
+      "warnings": .array(warnings.map { .string($0.description) }), "stage": .string(stage.description),
     ]
   }
 }
@@ -128,6 +132,16 @@ public enum Converter {
     warnings += repair(&desc)
     // The metadata is built and validated before anything is written: refuse (or repair) now.
     warnings += try checkMetadata(&desc, options: options)
+    let jobs = try imageJobs(source, description: desc, labels: labels, options: options)
+    switch options.stage {
+    case .whole: break
+    case .part(let part):
+      return try convertPart(part, jobs: jobs, store: store, output: output, options: options, warnings: warnings,
+        progress: progress, started: started)
+    case .finalize:
+      return try finalize(jobs: jobs, store: store, output: output, options: options, warnings: warnings, progress: progress,
+        started: started)
+    }
     let marker = try runParameters(desc, options: options)
     var resumed = false
     if try NodeKind.detect(store, "") != nil || (try store.exists(markerKey)) {
@@ -153,10 +167,33 @@ public enum Converter {
     } else if try !store.create(markerKey, marker.serializedBytes()) {
       throw ConvertError(.outputExists, "another conversion started writing to '\(output)' at the same time")
     }
-    progress?.start(totalBytes: desc.byteCount * (1 + labels.count), label: String(output.split(separator: "/").last ?? ""))
-    let image = try convertImage(source, description: desc, store: store, path: "", options: options, resume: resumed,
-      progress: progress)
-    var labelNames: [String] = []
+    progress?.start(totalBytes: desc.byteCount * jobs.count, label: String(output.split(separator: "/").last ?? ""))
+    var metadata: [OMEAttributes] = []
+    for job in jobs {
+      let arrays = try createLevels(job, in: store, resume: resumed)
+      for outer in streams(of: job) {
+        let pipeline = Pipeline(arrays: arrays, factors: job.layout.plan.factors, outer: outer, slabAxis: job.layout.slabAxis,
+          method: job.options.method, threads: job.options.threads)
+        try stream(job, planes: 0..<job.desc.shape[job.layout.slabAxis], outer: outer, through: pipeline, progress: progress)
+      }
+      metadata.append(try imageMetadata(job, arrays: arrays))
+    }
+    try writeMetadata(jobs: jobs, metadata: metadata, store: store)
+    progress?.finish()
+    let written = try store.storedBytes(under: "")
+    return ConvertSummary(input: desc.files, output: output, levels: jobs[0].layout.plan.shapes, dataType: desc.dataType,
+      bytesRead: desc.byteCount * jobs.count, bytesWritten: written,
+      seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, labels: jobs.compactMap(\.labelName),
+      resumed: resumed, warnings: warnings)
+  }
+
+  /// The image and its label images, checked and laid out before anything is written.
+  static func imageJobs(
+    _ source: any PlaneSource, description desc: SourceDescription, labels: [(name: String, source: any PlaneSource)],
+    options: ConvertOptions
+  ) throws -> [ImageJob] {
+    let main = ImageJob(source: source, desc: desc, path: "", options: options, layout: try layout(desc, options: options))
+    var jobs = [main]
     for (name, labelSource) in labels {
       var ldesc = labelSource.description
       guard ldesc.dataType.isInteger else {
@@ -170,27 +207,30 @@ public enum Converter {
       ldesc.translation = desc.translation
       var lopts = options
       lopts.method = .mode
-      try convertImage(labelSource, description: ldesc, store: store, path: "labels/\(name)", options: lopts, resume: resumed,
-        progress: progress, imageLabel: ImageLabel(sourceImage: "../../"), plan: image.plan)
-      labelNames.append(name)
+      jobs.append(ImageJob(source: labelSource, desc: ldesc, path: "labels/\(name)", options: lopts,
+        layout: try layout(ldesc, options: lopts, plan: main.layout.plan), labelName: name))
     }
+    return jobs
+  }
+
+  /// Writes the label images' and then the image's metadata (the last write of a conversion), and
+  /// removes the marker: now the output is complete.
+  static func writeMetadata(jobs: [ImageJob], metadata: [OMEAttributes], store: any Store) throws {
+    for (job, meta) in zip(jobs, metadata) where !job.path.isEmpty {
+      let g = try ZarrGroup.open(in: store, path: job.path)
+      _ = try g.setAttributes(meta.applied(to: g.attributes))
+    }
+    let labelNames = jobs.compactMap(\.labelName)
     if !labelNames.isEmpty {
       var meta = OMEAttributes()
-      meta.version = options.version.description
+      meta.version = jobs[0].options.version.description
       meta.labels = labelNames
       let g = try ZarrGroup.open(in: store, path: "labels")
       _ = try g.setAttributes(meta.applied(to: g.attributes))
     }
-    // The image metadata last, then the marker goes: now the output is complete.
     let root = try ZarrGroup.open(in: store)
-    _ = try root.setAttributes(image.metadata.applied(to: root.attributes))
+    _ = try root.setAttributes(metadata[0].applied(to: root.attributes))
     try store.delete(markerKey)
-    progress?.finish()
-    let written = try store.storedBytes(under: "")
-    return ConvertSummary(input: desc.files, output: output, levels: image.plan.shapes, dataType: desc.dataType,
-      bytesRead: desc.byteCount * (1 + labels.count), bytesWritten: written,
-      seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, labels: labelNames, resumed: resumed,
-      warnings: warnings)
   }
 
   /// Repairs metadata no OME-Zarr image may carry, with a warning each: scales that are not
@@ -329,84 +369,96 @@ public enum Converter {
     ]
   }
 
-  struct ImageResult {
-    var plan: PyramidPlan
-    var metadata: OMEAttributes
+  /// One multiscale image of a conversion: the image itself, or one of its label images.
+  struct ImageJob {
+    var source: any PlaneSource
+    var desc: SourceDescription
+    /// Where the image goes in the output: the root, or `labels/NAME`.
+    var path: String
+    var options: ConvertOptions
+    var layout: Layout
+    /// The label image's name (nil for the image).
+    var labelName: String? = nil
   }
 
-  /// Writes one multiscale image (all levels, one pass) at `path`; returns its metadata (not yet written).
-  @discardableResult
-  static func convertImage(
-    _ source: any PlaneSource, description desc: SourceDescription, store: any Store, path: String,
-    options: ConvertOptions, resume: Bool, progress: (any ConvertProgress)?, imageLabel: ImageLabel? = nil,
-    plan given: PyramidPlan? = nil
-  ) throws -> ImageResult {
-    let shape = desc.shape
-    let n = shape.count
-    let slabAxis = desc.axes.firstIndex(where: \.isSpace) ?? (n - 2)
-    let layout = try self.layout(desc, options: options, plan: given)
-    let (chunk, plan, imageOptions) = (layout.chunk, layout.plan, layout.imageOptions)
-
-    // Arrays (created fresh, or reopened to resume).
-    var arrays: [ZarrArray] = []
+  /// Creates the image's group and level arrays (or reopens them to resume).
+  static func createLevels(_ job: ImageJob, in store: any Store, resume: Bool) throws -> [ZarrArray] {
+    let (path, format) = (job.path, job.options.version.zarrFormat)
     if !resume || (try? ZarrGroup.open(in: store, path: path)) == nil {
-      if !path.isEmpty { _ = try ZarrGroup.create(in: store, path: path, format: options.version.zarrFormat, overwrite: true) }
-      else if try NodeKind.detect(store, "") == nil { _ = try ZarrGroup.create(in: store, format: options.version.zarrFormat) }
+      if !path.isEmpty { _ = try ZarrGroup.create(in: store, path: path, format: format, overwrite: true) }
+      else if try NodeKind.detect(store, "") == nil { _ = try ZarrGroup.create(in: store, format: format) }
     }
-    for (i, levelShape) in plan.shapes.enumerated() {
+    var arrays: [ZarrArray] = []
+    for (i, shape) in job.layout.plan.shapes.enumerated() {
       let key = joinKey(path, String(i))
       var a: ZarrArray
       if resume, let existing = try? ZarrArray.open(in: store, path: key) {
         a = existing
       } else {
-        a = try ZarrArray.create(in: store, path: key, metadata: ImageWriter.levelMetadata(shape: levelShape, dataType: desc.dataType,
-          axes: desc.axes, chunkShape: chunk, options: imageOptions), overwrite: true)
+        a = try ZarrArray.create(in: store, path: key, metadata: levelMetadata(job, shape: shape), overwrite: true)
       }
       a.skipStoredChunks = resume
-      a.concurrency = options.threads
+      a.concurrency = job.options.threads
       arrays.append(a)
     }
+    return arrays
+  }
 
-    // Stream every outer index (t, c before the streaming axis) through the levels.
-    let outerShape = Array(shape.prefix(slabAxis))
-    for outer in gridBoxes(shape: outerShape, cell: [Int](repeating: 1, count: outerShape.count)).map({ $0.map(\.lowerBound) }) {
-      let pipeline = Pipeline(arrays: arrays, plan: plan, outer: outer, slabAxis: slabAxis, method: options.method, threads: options.threads)
-      let depth = arrays[0].chunkShape[slabAxis]
-      var start = 0
-      // One slab buffer, reused: once a slab is written and downsampled nothing holds it.
-      var slab: ArrayBuffer? = nil
-      while start < shape[slabAxis] {
-        let end = min(start + depth, shape[slabAxis])
-        try readSlab(source, desc: desc, outer: outer, slabAxis: slabAxis, range: start..<end, threads: options.threads,
-          progress: progress, into: &slab)
-        try pipeline.push(level: 0, slab: slab!, start: start)
-        start = end
-      }
-      try pipeline.finish()
+  /// The array metadata of a level of `shape`.
+  static func levelMetadata(_ job: ImageJob, shape: [Int]) -> ArrayMetadata {
+    ImageWriter.levelMetadata(shape: shape, dataType: job.desc.dataType, axes: job.desc.axes, chunkShape: job.layout.chunk,
+      options: job.layout.imageOptions)
+  }
+
+  /// The outer indices of an image (t, c, ... before the streaming axis), each streamed on its own.
+  static func streams(of job: ImageJob) -> [[Int]] {
+    let outerShape = Array(job.desc.shape.prefix(job.layout.slabAxis))
+    return gridBoxes(shape: outerShape, cell: [Int](repeating: 1, count: outerShape.count)).map { $0.map(\.lowerBound) }
+  }
+
+  /// Reads planes `planes` of the streaming axis at outer index `outer`, one slab at a time (slabs
+  /// end on shard boundaries of level 0), and pushes them through `pipeline`.
+  static func stream(
+    _ job: ImageJob, planes: Range<Int>, outer: [Int], through pipeline: Pipeline, progress: (any ConvertProgress)?
+  ) throws {
+    let depth = pipeline.arrays[0].chunkShape[job.layout.slabAxis]
+    var start = planes.lowerBound
+    // One slab buffer, reused: once a slab is written and downsampled nothing holds it.
+    var slab: ArrayBuffer? = nil
+    while start < planes.upperBound {
+      let end = min((start / depth + 1) * depth, planes.upperBound)
+      try readSlab(job.source, desc: job.desc, outer: outer, slabAxis: job.layout.slabAxis, range: start..<end,
+        threads: job.options.threads, progress: progress, into: &slab)
+      guard let s = slab else { break }
+      try pipeline.push(level: 0, slab: s, start: start)
+      start = end
     }
+    try pipeline.finish()
+  }
 
-    // Metadata (written by the caller, last).
+  /// The multiscale metadata of an image whose levels are all written: windows from the coarsest
+  /// level, or for a label image its colors.
+  static func imageMetadata(_ job: ImageJob, arrays: [ZarrArray]) throws -> OMEAttributes {
+    let options = job.options
     var meta = OMEAttributes()
     meta.version = options.version.description
-    meta.multiscales = [ImageWriter.multiscale(plan: plan, axes: desc.axes, options: imageOptions)]
-    if let imageLabel {
-      var l = imageLabel
+    meta.multiscales = [ImageWriter.multiscale(plan: job.layout.plan, axes: job.desc.axes, options: job.layout.imageOptions)]
+    if job.labelName != nil {
+      var l = ImageLabel(sourceImage: "../../")
       if case .v04 = options.version { l.version = options.version.description }
-      if l.colors == nil { l.colors = try labelColors(arrays[0]) }
+      l.colors = try labelColors(arrays[0])
       meta.imageLabel = l
-    } else {
-      meta.omero = try Omero.computed(from: arrays.last!, axes: desc.axes, channels: desc.channels, name: desc.name)
+    } else if let coarsest = arrays.last {
+      meta.omero = try Omero.computed(from: coarsest, axes: job.desc.axes, channels: job.desc.channels, name: job.desc.name)
       if case .v04 = options.version { meta.omero?.version = options.version.description }
     }
-    if !path.isEmpty {
-      let g = try ZarrGroup.open(in: store, path: path)
-      _ = try g.setAttributes(meta.applied(to: g.attributes))
-    }
-    return ImageResult(plan: plan, metadata: meta)
+    return meta
   }
 
   /// How an image is stored: chunk and shard shapes (fitted to the memory limit), level options, pyramid.
   struct Layout {
+    /// The streaming axis: z if present, else y.
+    var slabAxis: Int
     var chunk: [Int]
     var shard: [Int]
     var imageOptions: ImageOptions
@@ -453,7 +505,7 @@ public enum Converter {
     let plan = given ?? PyramidPlan.make(shape: shape, axes: desc.axes, scale: desc.scale, translation: desc.translation,
       chunkShape: chunk, levels: options.levels, xyOnly: options.xyOnly, method: options.method)
 
-    return Layout(chunk: chunk, shard: shard, imageOptions: imageOptions, plan: plan)
+    return Layout(slabAxis: slabAxis, chunk: chunk, shard: shard, imageOptions: imageOptions, plan: plan)
   }
 
   /// Reads rows/planes `range` of the streaming axis at outer index `outer` into one slab buffer.
@@ -551,13 +603,15 @@ extension Converter {
   /// `destination`: image `name` at `<destination>/<name>`, `OME/` listing the series (with the
   /// OME-XML when given), and the root's `bioformats2raw.layout` written last.
   /// `imageOptions` gives each image's options when they depend on its source (default: `options`).
+  /// A split conversion (``ConvertOptions/stage``) runs the part of every image, and the finalize
+  /// step finalizes every image before it writes the collection's metadata.
   public static func convertSeries(
     _ sources: [InputSource], to destination: StoreLocation, options: ConvertOptions,
     imageOptions: ((any PlaneSource) throws -> ConvertOptions)? = nil, omeXML: String? = nil,
     progress: (any ConvertProgress)? = nil
   ) throws -> [ConvertSummary] {
     let store = try destination.openStore(create: true)
-    if try NodeKind.detect(store, "") != nil, !options.overwrite, !options.resume {
+    if options.stage == .whole, try NodeKind.detect(store, "") != nil, !options.overwrite, !options.resume {
       throw ConvertError(.outputExists, "'\(destination)' already exists; use --overwrite or --resume")
     }
     if options.overwrite { try store.deletePrefix("") }
@@ -568,6 +622,8 @@ extension Converter {
       summaries.append(try convert(source, into: imageStore, named: destination.appending(name).description,
         options: try imageOptions?(source) ?? options, progress: progress))
     }
+    // A part leaves the collection's metadata to the finalize step.
+    if case .part = options.stage { return summaries }
     var ome = OMEAttributes()
     ome.version = options.version.description
     ome.series = sources.map(\.name)

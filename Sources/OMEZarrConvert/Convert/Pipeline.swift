@@ -4,9 +4,16 @@ import ZarrIO
 /// The levels' pending slabs: a slab pushed to level k is written when whole shards along the
 /// streaming axis are complete, and downsampled (with the planes left over from the last slab)
 /// into level k+1.
+///
+/// A pipeline may start anywhere along the streaming axis and writes only the planes of each
+/// level's *window* (a part of a split conversion writes its own shards; planes outside are
+/// context for the next level's kernel, or, for the finalize step, a stored level that is only read).
 final class Pipeline {
   let arrays: [ZarrArray]
-  let plan: PyramidPlan
+  /// Per level: the factors from the level before (all 1 for the first).
+  let factors: [[Int]]
+  /// Per level: the planes along the streaming axis this pipeline writes.
+  let windows: [Range<Int>]
   let outer: [Int]
   let axis: Int
   let method: DownsamplingMethod
@@ -20,9 +27,14 @@ final class Pipeline {
   /// Per level (gaussian): the next output plane of the level below.
   var nextOutput: [Int]
 
-  init(arrays: [ZarrArray], plan: PyramidPlan, outer: [Int], slabAxis: Int, method: DownsamplingMethod, threads: Int) {
+  /// A pipeline through `arrays` (levels with `factors`), writing `windows` (default: every plane)
+  /// and fed from plane `start` of the first level on.
+  init(arrays: [ZarrArray], factors: [[Int]], windows: [Range<Int>]? = nil, start: Int = 0, outer: [Int], slabAxis: Int,
+    method: DownsamplingMethod, threads: Int)
+  {
     self.arrays = arrays
-    self.plan = plan
+    self.factors = factors
+    self.windows = windows ?? arrays.map { 0..<$0.shape[slabAxis] }
     self.outer = outer
     self.axis = slabAxis
     self.method = method
@@ -32,6 +44,12 @@ final class Pipeline {
     carry = [ArrayBuffer?](repeating: nil, count: arrays.count)
     carryStart = [Int](repeating: 0, count: arrays.count)
     nextOutput = [Int](repeating: 0, count: arrays.count)
+    // Gaussian: the first output of each level whose taps (from 2 j - 1) are all fed.
+    var first = start
+    for k in 0..<max(arrays.count - 1, 0) {
+      first = factors[k + 1][slabAxis] == 2 && first > 0 ? (first + 2) / 2 : first / factors[k + 1][slabAxis]
+      nextOutput[k] = first
+    }
   }
 
   /// Planes along the streaming axis of a slab (its extent there).
@@ -60,8 +78,44 @@ final class Pipeline {
     (0..<arrays[0].shape.count).map { d in d < axis ? outer[d] : d == axis ? start : 0 }
   }
 
+  /// Planes `lo ..< hi` of `b` (relative to its first).
+  func planes(_ b: ArrayBuffer, _ lo: Int, _ hi: Int) throws -> ArrayBuffer {
+    if lo == 0 && hi == depth(b) { return b }
+    let planeBytes = b.bytes.count / max(depth(b), 1)
+    var shape = b.shape
+    shape[axis] = hi - lo
+    return try ArrayBuffer(shape: shape, dataType: b.dataType, bytes: Array(b.bytes[(lo * planeBytes)..<(hi * planeBytes)]))
+  }
+
   func push(level k: Int, slab: ArrayBuffer, start: Int) throws {
-    // 1. Write whole shards.
+    // 1. Write whole shards of the planes in the level's window.
+    let lo = max(start, windows[k].lowerBound), hi = min(start + depth(slab), windows[k].upperBound)
+    if hi > lo { try write(level: k, slab: planes(slab, lo - start, hi - start), start: lo) }
+    // 2. Downsample whole blocks into the next level.
+    guard k + 1 < arrays.count else { return }
+    if method == .gaussian { return try pushGaussian(level: k, slab: slab, start: start) }
+    let f = factors[k + 1][axis]
+    let extent = arrays[k].shape[axis]
+    let input = try concat(carry[k], slab)
+    let inputStart = carry[k] == nil ? start : carryStart[k]
+    let usable = depth(input) / f * f
+    let last = inputStart + depth(input) >= extent
+    let take = last ? depth(input) : usable
+    guard take > 0 else {
+      carry[k] = input
+      carryStart[k] = inputStart
+      return
+    }
+    let (blocks, leftover) = try split(input, at: take)
+    carry[k] = leftover
+    carryStart[k] = inputStart + take
+    let reduced = try Downsample.apply(blocks, factors: factors[k + 1], method: method, threads: threads)
+    try push(level: k + 1, slab: reduced, start: inputStart / f)
+  }
+
+  /// Writes the whole shards along the streaming axis that `slab` (planes from `start`) completes
+  /// at level `k`, keeping the rest pending.
+  func write(level k: Int, slab: ArrayBuffer, start: Int) throws {
     let all = try concat(pending[k], slab)
     var begin = pending[k] == nil ? start : pendingStart[k]
     var rest: ArrayBuffer? = all
@@ -77,31 +131,12 @@ final class Pipeline {
     }
     pending[k] = rest
     pendingStart[k] = begin
-    // 2. Downsample whole blocks into the next level.
-    guard k + 1 < arrays.count else { return }
-    if method == .gaussian { return try pushGaussian(level: k, slab: slab, start: start) }
-    let f = plan.factors[k + 1][axis]
-    let input = try concat(carry[k], slab)
-    let inputStart = carry[k] == nil ? start : carryStart[k]
-    let usable = depth(input) / f * f
-    let last = inputStart + depth(input) >= extent
-    let take = last ? depth(input) : usable
-    guard take > 0 else {
-      carry[k] = input
-      carryStart[k] = inputStart
-      return
-    }
-    let (blocks, leftover) = try split(input, at: take)
-    carry[k] = leftover
-    carryStart[k] = inputStart + take
-    let reduced = try Downsample.apply(blocks, factors: plan.factors[k + 1], method: method, threads: threads)
-    try push(level: k + 1, slab: reduced, start: inputStart / f)
   }
 
   /// Gaussian: outputs need one input plane of context on each side, so the carry keeps the
   /// planes from `2 j - 1` for the next output `j` (or all planes when the axis is not halved).
   func pushGaussian(level k: Int, slab: ArrayBuffer, start: Int) throws {
-    let factors = plan.factors[k + 1]
+    let factors = self.factors[k + 1]
     let f = factors[axis]
     // The planes at hand: the carried ones, then the slab (not concatenated: slabs are big).
     let held = carry[k]
@@ -180,11 +215,11 @@ final class Pipeline {
     for k in 0..<arrays.count {
       if let c = carry[k], k + 1 < arrays.count, depth(c) > 0, method != .gaussian {
         carry[k] = nil
-        let f = plan.factors[k + 1][axis]
-        let reduced = try Downsample.apply(c, factors: plan.factors[k + 1], method: method, threads: threads)
+        let f = factors[k + 1][axis]
+        let reduced = try Downsample.apply(c, factors: factors[k + 1], method: method, threads: threads)
         try push(level: k + 1, slab: reduced, start: carryStart[k] / f)
       }
-      if let p = pending[k], depth(p) > 0 {
+      if let p = pending[k], depth(p) > 0, windows[k].contains(pendingStart[k]) {
         try arrays[k].write(p, at: origin(pendingStart[k]))
         pending[k] = nil
       }

@@ -19,6 +19,8 @@ struct Convert: ParsableCommand {
       Output: OME-Zarr 0.5 (Zarr v3, sharded) by default. Chunks default to 64³ for volumes and 512² (256² above 2 bytes per sample) for planes, 1 along t and c: sizes viewers stream well. Shards are one chunk deep along the streaming axis (z, or y for 2-D images) and grow in y and x up to 32 MiB, so that one slab of shards bounds the memory whatever the stack depth.
 
       The data is read once: every level is computed from the slab before it in the same pass. The image metadata is written last; after an interruption, the same command with --resume finishes without rewriting completed shards.
+
+      On a cluster: split the conversion into N parts run as array tasks (--part I/N or --part auto), each writing its own shards, then run --finalize once. --plan shows the split. Recipes for Slurm, Kubernetes, AWS Batch and Dask: Examples/cluster.
       """)
 
   @Argument(help: "Input file(s) or folder, then the output directory.")
@@ -73,6 +75,16 @@ struct Convert: ParsableCommand {
   var overwrite = false
   @Flag(help: "Finish an interrupted conversion of the same inputs and options.")
   var resume = false
+  @Option(help: ArgumentHelp(
+    "Run one part of a split conversion: I/N (0 <= I < N), auto (from the batch engine's array-task variables), or auto/N.",
+    valueName: "part"))
+  var part: String?
+  @Flag(help: "After all parts: build the remaining levels and write the metadata (same inputs and options as the parts).")
+  var finalize = false
+  @Flag(help: "Show how the conversion splits into --parts N parts (or a table of choices), and exit.")
+  var plan = false
+  @Option(help: "With --plan: the number of parts to show.")
+  var parts: Int?
   @Flag(help: "No progress output.")
   var quiet = false
   @Flag(help: "Print a JSON summary.")
@@ -84,6 +96,17 @@ struct Convert: ParsableCommand {
       throw ValidationError("--level is the old name of --compression-level: give one of them")
     }
     if overwrite && resume { throw ValidationError("--overwrite and --resume exclude each other") }
+    let stages = [part != nil ? "--part" : nil, finalize ? "--finalize" : nil, plan ? "--plan" : nil].compactMap { $0 }
+    if stages.count > 1 { throw ValidationError("\(stages.joined(separator: " and ")) exclude each other") }
+    if part != nil || finalize {
+      // Parts run at the same time: none may delete the others' work, and every part resumes by itself.
+      if overwrite { throw ValidationError("\(stages[0]) cannot be combined with --overwrite; delete the output first") }
+      if resume { throw ValidationError("\(stages[0]) cannot be combined with --resume: parts and --finalize always resume") }
+    }
+    if parts != nil && !plan { throw ValidationError("--parts goes with --plan; parts are given as --part I/N") }
+    if let parts, !(1...Self.maxParts).contains(parts) {
+      throw ValidationError("--parts must be between 1 and \(Self.maxParts), not \(parts)")
+    }
     if let threads, !(1...Self.maxThreads).contains(threads) {
       throw ValidationError("--threads must be between 1 and \(Self.maxThreads), not \(threads)")
     }
@@ -99,6 +122,8 @@ struct Convert: ParsableCommand {
     }
   }
 
+  /// The most parts a conversion splits into (Kubernetes' limit on completions).
+  static let maxParts = 100_000
   /// The most threads `--threads` may ask for.
   static let maxThreads = 4096
   /// The most pyramid levels `--levels` may ask for (a 2^63 dimension halves to 1 in 63).
@@ -124,6 +149,12 @@ struct Convert: ParsableCommand {
     options.chunkShape = try chunks.map(Self.ints)
     options.shardShape = try shards.map(Self.ints)
     options.compressor = compressor.compressor(level: compressionLevel ?? level)
+    if let part {
+      let p = try ConvertPart.parse(part, environment: ProcessInfo.processInfo.environment)
+      guard p.count <= Self.maxParts else { throw ValidationError("a conversion splits into at most \(Self.maxParts) parts, not \(p.count)") }
+      options.stage = .part(p)
+    }
+    if finalize { options.stage = .finalize }
     let progress: ProgressBar? = quiet || json ? nil : ProgressBar()
 
     let sources = try InputSource.open(inputs, pattern: pattern, series: series)
@@ -132,6 +163,9 @@ struct Convert: ParsableCommand {
         throw ValidationError("--label takes NAME=PATH, not '\(spec)'")
       }
       return (String(spec[..<eq]), try InputSource.open([String(spec[spec.index(after: eq)...])], pattern: pattern, series: series)[0].source)
+    }
+    if plan {
+      return try showPlan(sources: sources, labels: labelSources, options: options)
     }
     var summaries: [ConvertSummary] = []
     if sources.count == 1 {
@@ -154,11 +188,115 @@ struct Convert: ParsableCommand {
       print(doc.serialized())
     } else if !quiet {
       for s in summaries {
+        if case .part(let p) = s.stage, s.resumed, s.bytesRead == 0 {
+          print("\(s.output): part \(p) had already finished")
+          continue
+        }
+        let stage = s.stage == .whole ? "" : " (\(s.stage))"
         let mbps = Double(s.bytesRead) / max(s.seconds, 1e-9) / 1e6
-        print("\(s.output): \(s.levels.count) levels \(s.levels.map { "\($0)" }.joined(separator: " "))"
+        print("\(s.output)\(stage): \(s.levels.count) levels \(s.levels.map { "\($0)" }.joined(separator: " "))"
           + " \(s.dataType), \(s.bytesWritten) bytes written in \(String(format: "%.2f", s.seconds)) s (\(String(format: "%.0f", mbps)) MB/s)")
       }
     }
+  }
+
+  /// `--plan`: the split into `--parts` parts, or without it a table of choices of N.
+  func showPlan(sources: [InputSource], labels: [(name: String, source: any PlaneSource)], options: ConvertOptions) throws {
+    var docs: [JSONValue] = []
+    for input in sources {
+      var o = options
+      try applyMetadataOptions(to: &o, source: input.source)
+      if let parts {
+        let p = try Converter.plan(input.source, options: o, labels: labels, parts: parts)
+        docs.append(p.json)
+        if !json { print(Self.describe(p, name: sources.count > 1 ? input.name : paths[0], axes: input.source.description.axes)) }
+        continue
+      }
+      // Choices: 1, 2, 4, ... parts while every part still has a block of its own.
+      let one = try Converter.plan(input.source, options: o, labels: labels, parts: 1)
+      let blocks = (try Converter.plan(input.source, options: o, labels: labels, parts: Self.maxParts)).parts.filter { !$0.spans.isEmpty }.count
+      var rows: [SplitPlan] = [one]
+      var n = 2
+      while n <= min(blocks, 4096) {
+        rows.append(try Converter.plan(input.source, options: o, labels: labels, parts: n))
+        n *= 2
+      }
+      let total = one.parts[0].bytesRead
+      docs.append(["choices": .array(rows.map { r in
+        ["parts": .int(Int64(r.count)), "owned_levels": .int(Int64(r.ownedLevels)),
+         "max_bytes_read": .int(Int64(r.parts.map(\.bytesRead).max() ?? 0)), "memory_per_part": .int(Int64(r.memoryPerPart)),
+         "finalize_bytes_read": .int(Int64(r.finalizeBytesRead))]
+      }), "most_parts": .int(Int64(blocks))])
+      if !json {
+        print("\(sources.count > 1 ? input.name : paths[0]): \(one.levels.count) levels, streamed along \(one.axis); "
+          + "up to \(blocks) parts have work of their own (each part needs about \(Self.bytes(one.memoryPerPart)) of buffers)")
+        print("parts  levels by parts  most read by a part  finalize reads  finalize share")
+        for r in rows {
+          let most = r.parts.map(\.bytesRead).max() ?? 0
+          let share = total > 0 ? Double(r.finalizeBytesRead) / Double(total) * 100 : 0
+          func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+          print([pad("\(r.count)", 5), pad("\(r.ownedLevels)", 15), pad(Self.bytes(most), 19), pad(Self.bytes(r.finalizeBytesRead), 14),
+            pad(String(format: "%.1f%%", share), 14)].joined(separator: "  "))
+        }
+        print("show one with --plan --parts N")
+      }
+    }
+    if json { print((docs.count == 1 ? docs[0] : ["images": .array(docs)]).serialized()) }
+  }
+
+  /// The text form of a plan: one line per part, then the finalize step.
+  static func describe(_ plan: SplitPlan, name: String, axes: [Axis]) -> String {
+    let axis = plan.axis
+    let axisIndex = axes.firstIndex { $0.name == axis } ?? 0
+    let outerShape = Array(plan.levels[0].prefix(axisIndex))
+    /// `c=1 ` for the stream's outer index (nothing for a single stream).
+    func stream(_ i: Int) -> String {
+      var rest = i
+      var out: [String] = []
+      for d in outerShape.indices.reversed() {
+        out.insert("\(axes[d].name)=\(rest % max(outerShape[d], 1))", at: 0)
+        rest /= max(outerShape[d], 1)
+      }
+      return out.isEmpty ? "" : out.joined(separator: " ") + " "
+    }
+    func ranges(_ r: Range<Int>) -> String { "\(r.lowerBound)..<\(r.upperBound)" }
+    var lines = ["\(name): \(plan.count) part\(plan.count == 1 ? "" : "s") along \(axis), blocks of \(plan.blockPlanes) planes; "
+      + "levels 0-\(plan.ownedLevels - 1) by the parts"
+      + (plan.ownedLevels < plan.levels.count ? ", \(plan.ownedLevels)-\(plan.levels.count - 1) by --finalize" : "")
+      + "; about \(bytes(plan.memoryPerPart)) of buffers per part"]
+    for p in plan.parts {
+      guard !p.spans.isEmpty else {
+        lines.append("  part \(p.index): nothing to do (more parts than blocks)")
+        continue
+      }
+      let planes = p.spans.map { "\(stream($0.stream))\(axis) \(ranges($0.planes))" }.joined(separator: ", ")
+      let shards = p.shards.enumerated().map { k, spans in
+        "level \(k) " + spans.map { "\(stream($0.stream))\(ranges($0.shards))" }.joined(separator: ", ")
+      }.joined(separator: "; ")
+      let input = p.inputPlanes.map(\.planes) != p.spans.map(\.planes)
+        ? " (reads \(p.inputPlanes.map { "\(stream($0.stream))\(axis) \(ranges($0.planes))" }.joined(separator: ", ")))" : ""
+      lines.append("  part \(p.index): \(planes)\(input); reads \(bytes(p.bytesRead)), writes \(bytes(p.rawBytes)) before compression; "
+        + "shards along \(axis): \(shards)")
+    }
+    if plan.ownedLevels < plan.levels.count {
+      lines.append("  finalize: levels \(plan.ownedLevels)-\(plan.levels.count - 1) from level \(plan.ownedLevels - 1); "
+        + "reads \(bytes(plan.finalizeBytesRead)), writes \(bytes(plan.finalizeRawBytes)) before compression")
+    } else {
+      lines.append("  finalize: channel windows and metadata only")
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  /// `12.3 MiB`-style sizes.
+  static func bytes(_ n: Int) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+    var v = Double(n)
+    var u = 0
+    while v >= 1024, u < units.count - 1 {
+      v /= 1024
+      u += 1
+    }
+    return u == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[u])
   }
 
   func applyMetadataOptions(to options: inout ConvertOptions, source: any PlaneSource) throws {

@@ -1,0 +1,404 @@
+import Dispatch
+import Foundation
+import OMEZarr
+import ZarrIO
+
+/// What one run of `convert` does: the whole conversion, or one stage of a conversion split into
+/// parts that batch engines run as array tasks.
+public enum ConvertStage: Sendable, Hashable, CustomStringConvertible {
+  /// The whole conversion in one run.
+  case whole
+  /// One part of a split conversion: its shards of the levels the parts own (``PartPlan``).
+  case part(ConvertPart)
+  /// The step after all parts: the coarse levels no part owns, the channel windows, the metadata.
+  case finalize
+
+  /// `whole`, `part I/N` or `finalize`.
+  public var description: String {
+    switch self {
+    case .whole: "whole"
+    case .part(let p): "part \(p)"
+    case .finalize: "finalize"
+    }
+  }
+}
+
+/// How a conversion splits into parts, for `convert --plan`: what each part reads and writes.
+public struct SplitPlan: Sendable {
+  /// One part: its runs of level-0 planes, the shards it writes, what it reads.
+  public struct Part: Sendable {
+    /// The part's number, from 0.
+    public var index: Int
+    /// Per span: the stream (row-major index over the axes before the streaming axis) and its level-0 planes.
+    public var spans: [PartPlan.Span]
+    /// Per owned level, per span: the shards along the streaming axis it writes.
+    public var shards: [[(stream: Int, shards: Range<Int>)]]
+    /// Per span: the level-0 planes it reads (its own and the context its kernels need).
+    public var inputPlanes: [(stream: Int, planes: Range<Int>)]
+    /// Bytes read from the inputs (label images included).
+    public var bytesRead: Int
+    /// Uncompressed bytes of the shards it writes (label images included).
+    public var rawBytes: Int
+  }
+
+  /// The number of parts.
+  public var count: Int
+  /// The streaming axis (its name).
+  public var axis: String
+  /// The shape of each level, level 0 first.
+  public var levels: [[Int]]
+  /// Levels `0 ..< ownedLevels` are written by the parts, the others by `--finalize`.
+  public var ownedLevels: Int
+  /// Level-0 planes per block (the unit dealt out to the parts).
+  public var blockPlanes: Int
+  /// Buffer memory a part needs: the same as a single run's.
+  public var memoryPerPart: Int
+  /// The parts.
+  public var parts: [Part]
+  /// Bytes `--finalize` reads (the last owned level) and the uncompressed bytes it writes.
+  public var finalizeBytesRead: Int
+  /// Uncompressed bytes of the levels `--finalize` writes.
+  public var finalizeRawBytes: Int
+
+  /// The plan as JSON (snake_case keys; plane and shard ranges as `[start, end)` pairs).
+  public var json: JSONValue {
+    func range(_ r: Range<Int>) -> JSONValue { [.int(Int64(r.lowerBound)), .int(Int64(r.upperBound))] }
+    return [
+      "parts": .int(Int64(count)), "axis": .string(axis), "levels": .array(levels.map { .array($0.map { .int(Int64($0)) }) }),
+      "owned_levels": .int(Int64(ownedLevels)), "block_planes": .int(Int64(blockPlanes)),
+      "memory_per_part": .int(Int64(memoryPerPart)),
+      "finalize": ["levels": .array((ownedLevels..<levels.count).map { .int(Int64($0)) }),
+        "bytes_read": .int(Int64(finalizeBytesRead)), "raw_bytes": .int(Int64(finalizeRawBytes))],
+      "tasks": .array(parts.map { p in
+        [
+          "part": .int(Int64(p.index)),
+          "planes": .array(p.spans.map { ["stream": .int(Int64($0.stream)), "planes": range($0.planes)] }),
+          "input_planes": .array(p.inputPlanes.map { ["stream": .int(Int64($0.stream)), "planes": range($0.planes)] }),
+          "shards": .array(p.shards.enumerated().map { level, spans in
+            ["level": .int(Int64(level)), "ranges": .array(spans.map { ["stream": .int(Int64($0.stream)), "shards": range($0.shards)] })]
+          }),
+          "bytes_read": .int(Int64(p.bytesRead)), "raw_bytes": .int(Int64(p.rawBytes)),
+        ]
+      }),
+    ]
+  }
+}
+
+extension ConvertError.Code {
+  /// A split conversion cannot be finalized: parts have not finished.
+  public static let incomplete = ConvertError.Code("incomplete")
+}
+
+extension Converter {
+  /// Where the parts of a split conversion record that they started and finished.
+  static let partsPrefix = ".ome2zarr-parts"
+
+  /// The name of the marker a finished part leaves (in ``partsPrefix``).
+  static func doneName(_ index: Int, of count: Int) -> String { "\(index)-of-\(count).json" }
+
+  /// The marker a finished part leaves.
+  static func doneKey(_ index: Int, of count: Int) -> String { joinKey(partsPrefix, doneName(index, of: count)) }
+
+  /// The marker a part leaves when it starts (a re-run then skips the shards already stored).
+  static func startedKey(_ index: Int, of count: Int) -> String { joinKey(partsPrefix, "\(index)-of-\(count).started") }
+
+  /// The split of one image of the conversion into `count` parts.
+  static func partPlan(_ job: ImageJob, count: Int) throws -> PartPlan {
+    let axis = job.layout.slabAxis
+    let shapes = job.layout.plan.shapes
+    let shards = shapes.map { levelMetadata(job, shape: $0).chunkShape }
+    // Streams (t, c, ...) are parts' units only when no shard spans two of them.
+    if let d = (0..<axis).first(where: { shards[0][$0] > 1 && job.desc.shape[$0] > 1 }) {
+      throw ConvertError(.invalidArgument,
+        "a split conversion needs shards 1 deep along the axes before '\(job.desc.axes[axis].name)'; "
+          + "the shard shape \(shards[0]) is \(shards[0][d]) deep along '\(job.desc.axes[d].name)'")
+    }
+    return try PartPlan(levelShapes: shapes, factors: job.layout.plan.factors, shardShapes: shards, axis: axis, parts: count,
+      context: job.options.method == .gaussian ? 1 : 0)
+  }
+
+  /// The run parameters of a split conversion: a whole run's, and the number of parts.
+  static func splitMarker(_ desc: SourceDescription, options: ConvertOptions, count: Int) throws -> JSONValue {
+    var o = try runParameters(desc, options: options).objectValue ?? [:]
+    o["parts"] = .int(Int64(count))
+    return .object(o)
+  }
+
+  /// Checks that `existing` run parameters are `marker`'s, naming what differs.
+  static func checkSameRun(_ existing: JSONValue?, _ marker: JSONValue, output: String) throws {
+    guard let existing else {
+      throw ConvertError(.outputExists, "the conversion marker of '\(output)' vanished while this part started (finalized meanwhile?)")
+    }
+    guard existing != marker else { return }
+    let keys = Set((marker.objectValue?.map(\.0) ?? []) + (existing.objectValue?.map(\.0) ?? [])).sorted()
+    let differing = keys.filter { existing[$0] != marker[$0] }
+    let parts = existing["parts"]?.intValue.map { "split into \($0) parts" } ?? "not split (a whole conversion)"
+    throw ConvertError(.outputExists,
+      "the conversion in '\(output)' (\(parts)) used other inputs or options (\(differing.joined(separator: ", ")) differ); "
+        + "give the same ones, or delete the output to start again")
+  }
+
+  /// Claims `store` for a split conversion: creates its marker, or finds an identical one another
+  /// part created. A complete image or any other node there is refused.
+  static func claimSplit(store: any Store, marker: JSONValue, output: String) throws {
+    func existing() throws -> JSONValue? { try store.get(markerKey).map { try JSONValue.parse($0) } }
+    if let found = try existing() { return try checkSameRun(found, marker, output: output) }
+    // Parts create the marker before any node: a node without one is not this conversion's.
+    if try NodeKind.detect(store, "") != nil {
+      if let found = try existing() { return try checkSameRun(found, marker, output: output) }
+      let complete = (try? OMENode.open(in: store))?.kind == .image
+      throw ConvertError(.outputExists,
+        complete
+          ? "'\(output)' is already a complete image; delete it to convert again"
+          : "'\(output)' already exists and is not a split conversion of these inputs; delete it or choose another output")
+    }
+    if try !store.create(markerKey, marker.serializedBytes()) {
+      try checkSameRun(try existing(), marker, output: output)
+    }
+  }
+
+  /// Writes the metadata documents of every group and level array exactly as a whole run creates
+  /// them, each only where none is; an existing one must be the same.
+  static func createSharedMetadata(jobs: [ImageJob], store: any Store, output: String) throws {
+    let memory = MemoryStore()
+    for job in jobs { _ = try createLevels(job, in: memory, resume: false) }
+    for key in try memory.list(prefix: "").sorted() {
+      guard let value = try memory.get(key), try !store.create(key, value) else { continue }
+      guard try store.get(key) == value else {
+        throw ConvertError(.outputExists, "'\(output)' holds other metadata at '\(key)' than this conversion writes")
+      }
+    }
+  }
+
+  /// Opens the level arrays of an image the parts created.
+  static func openLevels(_ job: ImageJob, in store: any Store) throws -> [ZarrArray] {
+    try job.layout.plan.shapes.indices.map { i in
+      var a = try ZarrArray.open(in: store, path: joinKey(job.path, String(i)))
+      a.concurrency = job.options.threads
+      return a
+    }
+  }
+
+  /// Bytes of one level-0 plane along the streaming axis (everything after it).
+  static func planeBytes(_ job: ImageJob) -> Int {
+    job.desc.shape[(job.layout.slabAxis + 1)...].reduce(job.desc.dataType.size, *)
+  }
+
+  /// Per owned level: the planes a part's span writes (its shards, aligned to that level's).
+  static func windows(_ job: ImageJob, plan: PartPlan, span: PartPlan.Span) -> [Range<Int>] {
+    let axis = job.layout.slabAxis
+    let extent = job.desc.shape[axis]
+    var below = 1
+    return (0..<plan.ownedLevels).map { k in
+      below *= job.layout.plan.factors[k][axis]
+      let levelExtent = job.layout.plan.shapes[k][axis]
+      let upper = span.planes.upperBound >= extent ? levelExtent : span.planes.upperBound / below
+      return (span.planes.lowerBound / below)..<upper
+    }
+  }
+
+  /// Runs one part: its shards of the levels the parts own, for the image and every label image,
+  /// then its marker. A part already finished returns at once; one re-run after a failure skips the
+  /// shards already stored (each stored whole or not at all).
+  static func convertPart(
+    _ part: ConvertPart, jobs: [ImageJob], store: any Store, output: String, options: ConvertOptions,
+    warnings: [ConvertWarning], progress: (any ConvertProgress)?, started: UInt64
+  ) throws -> ConvertSummary {
+    let desc = jobs[0].desc
+    let plans = try jobs.map { try partPlan($0, count: part.count) }
+    var bytesRead = 0
+    for (job, plan) in zip(jobs, plans) {
+      bytesRead += plan.inputPlanes(of: part.index).reduce(0) { $0 + $1.planes.count } * planeBytes(job)
+    }
+    func summary(read: Int, written: Int, resumed: Bool) -> ConvertSummary {
+      var s = ConvertSummary(input: desc.files, output: output, levels: jobs[0].layout.plan.shapes, dataType: desc.dataType,
+        bytesRead: read, bytesWritten: written, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
+        labels: jobs.compactMap(\.labelName), resumed: resumed, warnings: warnings)
+      s.stage = .part(part)
+      return s
+    }
+    try claimSplit(store: store, marker: try splitMarker(desc, options: options, count: part.count), output: output)
+    let done = doneKey(part.index, of: part.count)
+    if try store.exists(done) { return summary(read: 0, written: 0, resumed: true) }
+    let rerun = try !store.create(startedKey(part.index, of: part.count), [])
+    try createSharedMetadata(jobs: jobs, store: store, output: output)
+
+    progress?.start(totalBytes: bytesRead, label: "\(String(output.split(separator: "/").last ?? "")) part \(part)")
+    var shardKeys: [String] = []
+    for (job, plan) in zip(jobs, plans) {
+      let arrays = try openLevels(job, in: store).prefix(plan.ownedLevels).map { a in
+        var a = a
+        a.skipStoredChunks = rerun
+        return a
+      }
+      let factors = Array(job.layout.plan.factors.prefix(plan.ownedLevels))
+      let outers = streams(of: job)
+      for (span, input) in zip(plan.parts[part.index], plan.inputPlanes(of: part.index)) {
+        let pipeline = Pipeline(arrays: arrays, factors: factors, windows: windows(job, plan: plan, span: span),
+          start: input.planes.lowerBound, outer: outers[span.stream], slabAxis: job.layout.slabAxis, method: job.options.method,
+          threads: job.options.threads)
+        try stream(job, planes: input.planes, outer: outers[span.stream], through: pipeline, progress: progress)
+      }
+      for (k, array) in arrays.enumerated() {
+        for (stream, shards) in plan.shards(of: part.index, level: k) {
+          shardKeys += shardCoordinates(array, axis: job.layout.slabAxis, outer: outers[stream], shards: shards)
+            .map { array.chunkKey($0) }
+        }
+      }
+    }
+    let keys = shardKeys
+    let sizes = ResultSlots<Int>(count: keys.count)
+    try Parallel.forEach(keys.count, width: Parallel.ioWidth(store, cores: options.threads)) { i in
+      sizes.set(i, try store.size(of: keys[i]) ?? 0)
+    }
+    let written = sizes.values.reduce(0) { $0 + ($1 ?? 0) }
+    let record: JSONValue = [
+      "part": .int(Int64(part.index)), "parts": .int(Int64(part.count)), "bytes_read": .int(Int64(bytesRead)),
+      "bytes_written": .int(Int64(written)), "seconds": .double(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9),
+      "rerun": .bool(rerun),
+    ]
+    try store.set(done, record.serializedBytes())
+    progress?.finish()
+    return summary(read: bytesRead, written: written, resumed: rerun)
+  }
+
+  /// The grid coordinates of the shards of `array` at outer index `outer` whose index along `axis`
+  /// is in `shards`.
+  static func shardCoordinates(_ array: ZarrArray, axis: Int, outer: [Int], shards: Range<Int>) -> [[Int]] {
+    let grid = zip(array.shape, array.chunkShape).map { ($0 + $1 - 1) / $1 }
+    var cell = [Int](repeating: 1, count: grid.count)
+    var shape = grid
+    for d in 0..<axis { shape[d] = 1 }
+    shape[axis] = shards.count
+    cell[axis] = 1
+    return gridBoxes(shape: shape, cell: cell).map { box in
+      box.enumerated().map { d, r in d < axis ? outer[d] / array.chunkShape[d] : d == axis ? shards.lowerBound + r.lowerBound : r.lowerBound }
+    }
+  }
+
+  /// The finalize step: checks every part finished, builds the levels no part owns from the last
+  /// level the parts wrote, computes the channel windows, and writes the metadata last. The result
+  /// is the same, byte for byte, as a whole run's. Finalizing a finished conversion again only
+  /// removes what its parts left.
+  static func finalize(
+    jobs: [ImageJob], store: any Store, output: String, options: ConvertOptions, warnings: [ConvertWarning],
+    progress: (any ConvertProgress)?, started: UInt64
+  ) throws -> ConvertSummary {
+    let desc = jobs[0].desc
+    func summary(read: Int, resumed: Bool) throws -> ConvertSummary {
+      var s = ConvertSummary(input: desc.files, output: output, levels: jobs[0].layout.plan.shapes, dataType: desc.dataType,
+        bytesRead: read, bytesWritten: try store.storedBytes(under: ""),
+        seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, labels: jobs.compactMap(\.labelName),
+        resumed: resumed, warnings: warnings)
+      s.stage = .finalize
+      return s
+    }
+    guard let bytes = try store.get(markerKey) else {
+      if (try? OMENode.open(in: store))?.kind == .image {
+        try store.deletePrefix(partsPrefix)
+        return try summary(read: 0, resumed: true)
+      }
+      throw ConvertError(.incomplete, "'\(output)' holds no split conversion to finalize; run its parts (--part I/N) first")
+    }
+    let existing = try JSONValue.parse(bytes)
+    guard let count = existing["parts"]?.intValue, count >= 1 else {
+      throw ConvertError(.invalidArgument, "'\(output)' holds an interrupted whole conversion, not a split one; finish it with --resume")
+    }
+    try checkSameRun(existing, try splitMarker(desc, options: options, count: count), output: output)
+    let finished = Set(try store.listDirectory(partsPrefix).keys)
+    let missing = (0..<count).filter { !finished.contains(doneName($0, of: count)) }
+    guard missing.isEmpty else {
+      let shown = missing.prefix(20).map(String.init).joined(separator: ", ") + (missing.count > 20 ? ", ..." : "")
+      throw ConvertError(.incomplete,
+        "\(missing.count) of \(count) parts of '\(output)' have not finished: part\(missing.count == 1 ? "" : "s") \(shown); "
+          + "run \(missing.count == 1 ? "it" : "them") (--part \(missing[0])/\(count) ...) before --finalize")
+    }
+    // Every part is done: what interrupted attempts left half-written can go.
+    try store.deleteTemporaryObjects(under: "")
+    let plans = try jobs.map { try partPlan($0, count: count) }
+    var bytesRead = 0
+    for (job, plan) in zip(jobs, plans) where plan.ownedLevels < job.layout.plan.count {
+      bytesRead += job.layout.plan.shapes[plan.ownedLevels - 1].reduce(job.desc.dataType.size, *)
+    }
+    progress?.start(totalBytes: bytesRead, label: "\(String(output.split(separator: "/").last ?? "")) finalize")
+    var metadata: [OMEAttributes] = []
+    for (job, plan) in zip(jobs, plans) {
+      let arrays = try openLevels(job, in: store)
+      try buildCoarseLevels(job, arrays: arrays, from: plan.ownedLevels - 1, progress: progress)
+      metadata.append(try imageMetadata(job, arrays: arrays))
+    }
+    try writeMetadata(jobs: jobs, metadata: metadata, store: store)
+    try store.deletePrefix(partsPrefix)
+    progress?.finish()
+    return try summary(read: bytesRead, resumed: false)
+  }
+
+  /// Builds levels `source + 1 ...` from the stored level `source`, one slab (a shard deep) at a time.
+  static func buildCoarseLevels(_ job: ImageJob, arrays: [ZarrArray], from source: Int, progress: (any ConvertProgress)?) throws {
+    guard source + 1 < arrays.count else { return }
+    let axis = job.layout.slabAxis
+    let levels = Array(arrays[source...])
+    let factors = Array(job.layout.plan.factors[source...])
+    // The stored level is only read.
+    let windows = [0..<0] + levels.dropFirst().map { 0..<$0.shape[axis] }
+    let shape = levels[0].shape
+    let depth = levels[0].chunkShape[axis]
+    for outer in streams(of: job) {
+      let pipeline = Pipeline(arrays: levels, factors: factors, windows: windows, outer: outer, slabAxis: axis,
+        method: job.options.method, threads: job.options.threads)
+      for start in stride(from: 0, to: shape[axis], by: depth) {
+        let box = shape.indices.map { d in d < axis ? outer[d]..<(outer[d] + 1) : d == axis ? start..<min(start + depth, shape[axis]) : 0..<shape[d] }
+        let slab = try levels[0].read(box)
+        progress?.advance(bytes: slab.bytes.count)
+        try pipeline.push(level: 0, slab: slab, start: start)
+      }
+      try pipeline.finish()
+    }
+  }
+
+  /// How the conversion of `source` (and `labels`) with `options` splits into `parts` parts.
+  public static func plan(
+    _ source: any PlaneSource, options: ConvertOptions, labels: [(name: String, source: any PlaneSource)] = [], parts: Int
+  ) throws -> SplitPlan {
+    var desc = source.description
+    try apply(options, to: &desc)
+    try desc.check(file: desc.files.first)
+    _ = repair(&desc)
+    _ = try checkMetadata(&desc, options: options)
+    let jobs = try imageJobs(source, description: desc, labels: labels, options: options)
+    let plans = try jobs.map { try partPlan($0, count: parts) }
+    let main = jobs[0], plan = plans[0]
+    let axis = main.layout.slabAxis
+    /// Uncompressed bytes of the planes `range` of level `k` of `job` in one stream.
+    func levelBytes(_ job: ImageJob, _ k: Int, planes: Int) -> Int {
+      job.layout.plan.shapes[k][(axis + 1)...].reduce(job.desc.dataType.size * planes, *)
+    }
+    var list: [SplitPlan.Part] = []
+    for p in 0..<parts {
+      var read = 0, raw = 0
+      for (job, plan) in zip(jobs, plans) {
+        read += plan.inputPlanes(of: p).reduce(0) { $0 + $1.planes.count } * planeBytes(job)
+        for span in plan.parts[p] {
+          for (k, w) in windows(job, plan: plan, span: span).enumerated() { raw += levelBytes(job, k, planes: w.count) }
+        }
+      }
+      list.append(SplitPlan.Part(index: p, spans: plan.parts[p], shards: (0..<plan.ownedLevels).map { plan.shards(of: p, level: $0) },
+        inputPlanes: plan.inputPlanes(of: p), bytesRead: read, rawBytes: raw))
+    }
+    var finalizeRead = 0, finalizeRaw = 0
+    for (job, plan) in zip(jobs, plans) where plan.ownedLevels < job.layout.plan.count {
+      let streams = job.desc.shape[..<axis].reduce(1, *)
+      finalizeRead += job.layout.plan.shapes[plan.ownedLevels - 1].reduce(job.desc.dataType.size, *)
+      for k in plan.ownedLevels..<job.layout.plan.count {
+        finalizeRaw += levelBytes(job, k, planes: job.layout.plan.shapes[k][axis]) * streams
+      }
+    }
+    // A part buffers what a single run does: about three slabs a shard deep (see ``layout``).
+    let slab = main.desc.shape.indices.reduce(main.desc.dataType.size) { acc, d in
+      acc * (d < axis ? 1 : d == axis ? min(main.layout.shard[d], main.desc.shape[d]) : main.desc.shape[d])
+    }
+    return SplitPlan(count: parts, axis: main.desc.axes[axis].name, levels: main.layout.plan.shapes, ownedLevels: plan.ownedLevels,
+      blockPlanes: plan.blockPlanes, memoryPerPart: 3 * slab, parts: list, finalizeBytesRead: finalizeRead,
+      finalizeRawBytes: finalizeRaw)
+  }
+}
