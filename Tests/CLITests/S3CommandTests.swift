@@ -76,6 +76,33 @@ struct S3CommandTests {
     #expect(try objects("images/stack.ome.zarr/") == expected)
   }
 
+  @Test func partsRunTogetherOnABucketGiveTheObjectsOfADirectory() throws {
+    defer { server.stop() }
+    let out = "s3://lab/split/stack.ome.zarr"
+    // Four parts at once (more than the cores), each its own process with the server's credentials.
+    let parts = try (0..<4).reversed().map { i in
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: CLI.binary)
+      p.arguments = ["convert", tiff, out, "--part", "\(i)/4"] + Self.options
+      p.environment = server.environment()
+      p.standardInput = FileHandle.nullDevice
+      p.standardOutput = FileHandle.nullDevice
+      try p.run()
+      return p
+    }
+    for p in parts { p.waitUntilExit() }
+    #expect(parts.map(\.terminationStatus) == [0, 0, 0, 0])
+    let finalize = try run(["convert", tiff, out, "--finalize"] + Self.options)
+    #expect(finalize.status == 0, "\(finalize.stderr)")
+    let stored = try objects("split/stack.ome.zarr/")
+    let expected = try reference()
+    #expect(stored.keys.sorted() == expected.keys.sorted())
+    #expect(stored == expected, "the bucket's objects differ from the directory's files")
+    // No part ever wrote another's object: every data object was PUT once.
+    let puts = try server.requestLog().filter { $0.method == "PUT" && $0.path.contains("/c/") }
+    #expect(puts.count == Set(puts.map(\.path)).count, "a shard was written twice")
+  }
+
   @Test func resumeAfterKillMinusNineFinishesWithTheSameObjects() throws {
     defer { server.stop() }
     let out = "s3://lab/killed.ome.zarr"

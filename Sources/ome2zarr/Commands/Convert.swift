@@ -150,7 +150,9 @@ struct Convert: ParsableCommand {
     options.shardShape = try shards.map(Self.ints)
     options.compressor = compressor.compressor(level: compressionLevel ?? level)
     if let part {
-      let p = try ConvertPart.parse(part, environment: ProcessInfo.processInfo.environment)
+      // A part that cannot be taken from the arguments or the engine is a usage error.
+      let p: ConvertPart
+      do { p = try ConvertPart.parse(part, environment: ProcessInfo.processInfo.environment) } catch { throw ValidationError(error.description) }
       guard p.count <= Self.maxParts else { throw ValidationError("a conversion splits into at most \(Self.maxParts) parts, not \(p.count)") }
       options.stage = .part(p)
     }
