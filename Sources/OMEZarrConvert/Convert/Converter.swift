@@ -142,6 +142,14 @@ public enum Converter {
       return try finalize(jobs: jobs, store: store, output: output, options: options, warnings: warnings, progress: progress,
         started: started)
     }
+    var work: [(job: ImageJob, passes: [Pass])] = []
+    var total = 0
+    for job in jobs {
+      let passes = try passes(job, levels: 0..<job.layout.plan.count)
+      let extent = job.desc.shape[job.layout.slabAxis]
+      total += streams(of: job).count * bytesRead(passes, job, span: 0..<extent, input: 0..<extent)
+      work.append((job, passes))
+    }
     let marker = try runParameters(desc, options: options)
     var resumed = false
     if try NodeKind.detect(store, "") != nil || (try store.exists(markerKey)) {
@@ -167,14 +175,13 @@ public enum Converter {
     } else if try !store.create(markerKey, marker.serializedBytes()) {
       throw ConvertError(.outputExists, "another conversion started writing to '\(output)' at the same time")
     }
-    progress?.start(totalBytes: desc.byteCount * jobs.count, label: String(output.split(separator: "/").last ?? ""))
+    progress?.start(totalBytes: total, label: String(output.split(separator: "/").last ?? ""))
     var metadata: [OMEAttributes] = []
-    for job in jobs {
+    for (job, passes) in work {
       let arrays = try createLevels(job, in: store, resume: resumed)
-      for outer in streams(of: job) {
-        let pipeline = Pipeline(arrays: arrays, factors: job.layout.plan.factors, outer: outer, slabAxis: job.layout.slabAxis,
-          method: job.options.method, threads: job.options.threads)
-        try stream(job, planes: 0..<job.desc.shape[job.layout.slabAxis], outer: outer, through: pipeline, progress: progress)
+      let extent = job.desc.shape[job.layout.slabAxis]
+      for pass in passes {
+        for outer in streams(of: job) { try run(pass, job, arrays: arrays, span: 0..<extent, outer: outer, progress: progress) }
       }
       metadata.append(try imageMetadata(job, arrays: arrays))
     }
@@ -416,26 +423,6 @@ public enum Converter {
     return gridBoxes(shape: outerShape, cell: [Int](repeating: 1, count: outerShape.count)).map { $0.map(\.lowerBound) }
   }
 
-  /// Reads planes `planes` of the streaming axis at outer index `outer`, one slab at a time (slabs
-  /// end on shard boundaries of level 0), and pushes them through `pipeline`.
-  static func stream(
-    _ job: ImageJob, planes: Range<Int>, outer: [Int], through pipeline: Pipeline, progress: (any ConvertProgress)?
-  ) throws {
-    let depth = pipeline.arrays[0].chunkShape[job.layout.slabAxis]
-    var start = planes.lowerBound
-    // One slab buffer, reused: once a slab is written and downsampled nothing holds it.
-    var slab: ArrayBuffer? = nil
-    while start < planes.upperBound {
-      let end = min((start / depth + 1) * depth, planes.upperBound)
-      try readSlab(job.source, desc: job.desc, outer: outer, slabAxis: job.layout.slabAxis, range: start..<end,
-        threads: job.options.threads, progress: progress, into: &slab)
-      guard let s = slab else { break }
-      try pipeline.push(level: 0, slab: s, start: start)
-      start = end
-    }
-    try pipeline.finish()
-  }
-
   /// The multiscale metadata of an image whose levels are all written: windows from the coarsest
   /// level, or for a label image its colors.
   static func imageMetadata(_ job: ImageJob, arrays: [ZarrArray]) throws -> OMEAttributes {
@@ -483,16 +470,41 @@ public enum Converter {
     }
     // Fit the memory limit: a slab is one shard deep along the streaming axis, whole elsewhere,
     // and the levels' pending slabs and encoding add about as much again.
-    func slabBytes() -> Int {
-      (0..<n).reduce(desc.dataType.size) { acc, d in acc * (d < slabAxis ? 1 : d == slabAxis ? min(shard[d], shape[d]) : shape[d]) }
+    func slabBytes(rows: Int? = nil) -> Int {
+      (0..<n).reduce(desc.dataType.size) { acc, d in
+        let extent = d < slabAxis ? 1 : d == slabAxis ? min(shard[d], shape[d]) : d == n - 2 && rows != nil ? rows! : shape[d]
+        return CheckedArithmetic.product([acc, extent]) ?? Int.max
+      }
     }
-    while 3 * slabBytes() > options.memoryLimit, shard[slabAxis] > 1 {
+    func shallower() {
       if shard[slabAxis] > chunk[slabAxis] { shard[slabAxis] /= 2 } else { chunk[slabAxis] = max(1, chunk[slabAxis] / 2); shard[slabAxis] = chunk[slabAxis] }
       shard[slabAxis] = max(chunk[slabAxis], shard[slabAxis] / chunk[slabAxis] * chunk[slabAxis])
     }
+    let (wantedChunk, wantedShard) = (chunk, shard)
+    while 3 * slabBytes() > options.memoryLimit, shard[slabAxis] > 1 { shallower() }
     if 3 * slabBytes() > options.memoryLimit {
-      throw ConvertError(.invalidArgument,
-        "one slab of the image (\(slabBytes() >> 20) MiB) does not fit the memory limit of \(options.memoryLimit >> 20) MiB; raise --memory-limit")
+      // Planes too large for any slab: keep the chunks and stream bands of rows (see ``passes``).
+      // A band of one shard row must fit: shards narrow in y and x (unless given), then grow shallower.
+      guard slabAxis < n - 2 else {
+        throw ConvertError(.invalidArgument,
+          "one slab of the image (\(slabBytes() >> 20) MiB) does not fit the memory limit of \(options.memoryLimit >> 20) MiB; raise --memory-limit")
+      }
+      (chunk, shard) = (wantedChunk, wantedShard)
+      let (y, x) = (n - 2, n - 1)
+      // The widest band: level 1 built from level 0, two shard rows and a row of context each side.
+      func bandRows() -> Int { min(2 * shard[y] + 2, shape[y]) }
+      while 3 * slabBytes(rows: bandRows()) > options.memoryLimit {
+        if options.shardShape == nil, shard[y] > chunk[y] || shard[x] > chunk[x] {
+          shard[y] = max(chunk[y], shard[y] / 2 / chunk[y] * chunk[y])
+          shard[x] = max(chunk[x], shard[x] / 2 / chunk[x] * chunk[x])
+        } else if shard[slabAxis] > 1 {
+          shallower()
+        } else {
+          throw ConvertError(.invalidArgument,
+            "a band of two rows of shards of the image (\(slabBytes(rows: bandRows()) >> 20) MiB) does not fit the memory limit "
+              + "of \(options.memoryLimit >> 20) MiB; raise --memory-limit or give smaller --shards")
+        }
+      }
     }
     var imageOptions = ImageOptions(axes: desc.axes, scale: desc.scale, translation: desc.translation, version: options.version)
     imageOptions.name = desc.name
@@ -508,16 +520,19 @@ public enum Converter {
     return Layout(slabAxis: slabAxis, chunk: chunk, shard: shard, imageOptions: imageOptions, plan: plan)
   }
 
-  /// Reads rows/planes `range` of the streaming axis at outer index `outer` into one slab buffer.
+  /// Reads rows/planes `range` of the streaming axis at outer index `outer` into one slab buffer;
+  /// `band` limits the rows (y) of each plane when the streaming axis is another.
   static func readSlab(
-    _ source: any PlaneSource, desc: SourceDescription, outer: [Int], slabAxis: Int, range: Range<Int>, threads: Int,
-    progress: (any ConvertProgress)?, into reused: inout ArrayBuffer?
+    _ source: any PlaneSource, desc: SourceDescription, outer: [Int], slabAxis: Int, range: Range<Int>, band: Range<Int>? = nil,
+    threads: Int, progress: (any ConvertProgress)?, into reused: inout ArrayBuffer?
   ) throws {
     let n = desc.shape.count
     var shape = desc.shape
     for d in 0..<slabAxis { shape[d] = 1 }
     shape[slabAxis] = range.count
-    let height = desc.shape[n - 2], width = desc.shape[n - 1]
+    let rows = slabAxis < n - 2 ? band ?? 0..<desc.shape[n - 2] : 0..<desc.shape[n - 2]
+    if slabAxis < n - 2 { shape[n - 2] = rows.count }
+    let height = rows.count, width = desc.shape[n - 1]
     let elem = desc.dataType.size
     let count = shape.reduce(elem, *)
     var slab: ArrayBuffer
@@ -540,7 +555,7 @@ public enum Converter {
       var offset = 0
       for z in range {
         for i in innerBoxes {
-          list.append((outer + [z] + i, 0..<height, offset))
+          list.append((outer + [z] + i, rows, offset))
           offset += height * width * elem
         }
       }

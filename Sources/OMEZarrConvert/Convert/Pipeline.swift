@@ -8,12 +8,19 @@ import ZarrIO
 /// A pipeline may start anywhere along the streaming axis and writes only the planes of each
 /// level's *window* (a part of a split conversion writes its own shards; planes outside are
 /// context for the next level's kernel, or, for the finalize step, a stored level that is only read).
+/// Its slabs may also cover a band of rows (y) of a plane too large to hold whole: it then writes
+/// only each level's row window, the rows before and after being context for the gaussian kernel.
 final class Pipeline {
   let arrays: [ZarrArray]
   /// Per level: the factors from the level before (all 1 for the first).
   let factors: [[Int]]
   /// Per level: the planes along the streaming axis this pipeline writes.
   let windows: [Range<Int>]
+  /// The row axis (y), when it is not the streaming axis.
+  let rowAxis: Int?
+  /// Per level: the rows its slabs cover, and the rows written.
+  var rows: [Range<Int>]
+  let rowWindows: [Range<Int>]
   let outer: [Int]
   let axis: Int
   let method: DownsamplingMethod
@@ -28,13 +35,18 @@ final class Pipeline {
   var nextOutput: [Int]
 
   /// A pipeline through `arrays` (levels with `factors`), writing `windows` (default: every plane)
-  /// and fed from plane `start` of the first level on.
-  init(arrays: [ZarrArray], factors: [[Int]], windows: [Range<Int>]? = nil, start: Int = 0, outer: [Int], slabAxis: Int,
-    method: DownsamplingMethod, threads: Int)
+  /// and fed from plane `start` of the first level on; its slabs cover `rows` of the first level
+  /// (default: all) and it writes `rowWindows` of each level (default: all it computes).
+  init(arrays: [ZarrArray], factors: [[Int]], windows: [Range<Int>]? = nil, start: Int = 0, rows: Range<Int>? = nil,
+    rowWindows: [Range<Int>]? = nil, outer: [Int], slabAxis: Int, method: DownsamplingMethod, threads: Int)
   {
     self.arrays = arrays
     self.factors = factors
     self.windows = windows ?? arrays.map { 0..<$0.shape[slabAxis] }
+    let n = arrays[0].shape.count
+    rowAxis = slabAxis < n - 2 ? n - 2 : nil
+    self.rows = Pipeline.bandRows(arrays.map(\.shape), factors: factors, rowAxis: rowAxis, rows: rows, method: method)
+    self.rowWindows = rowWindows ?? self.rows
     self.outer = outer
     self.axis = slabAxis
     self.method = method
@@ -50,6 +62,46 @@ final class Pipeline {
       first = factors[k + 1][slabAxis] == 2 && first > 0 ? (first + 2) / 2 : first / factors[k + 1][slabAxis]
       nextOutput[k] = first
     }
+  }
+
+  /// Per level: the rows of a band's slabs (`rows` of the first level): halved blocks for the
+  /// block kernels; for the gaussian, the outputs whose taps are all in the band (or the image edge).
+  static func bandRows(_ shapes: [[Int]], factors: [[Int]], rowAxis: Int?, rows: Range<Int>?, method: DownsamplingMethod)
+    -> [Range<Int>]
+  {
+    guard let y = rowAxis else { return shapes.map { 0..<($0.count > 1 ? $0[$0.count - 2] : 1) } }
+    var r = rows ?? 0..<shapes[0][y]
+    var out = [r]
+    for k in 1..<max(shapes.count, 1) {
+      let f = factors[k][y], height = shapes[k - 1][y]
+      if method == .gaussian && f == 2 {
+        let lower = r.lowerBound == 0 ? 0 : (r.lowerBound + 2) / 2
+        let upper = r.upperBound >= height ? shapes[k][y] : max(lower, (r.upperBound - 3) / 2 + 1)
+        r = lower..<upper
+      } else {
+        r = (r.lowerBound / f)..<min(shapes[k][y], (r.upperBound + f - 1) / f)
+      }
+      out.append(r)
+    }
+    return out
+  }
+
+  /// Rows `window` of a slab of level `k` (which covers `rows[k]`).
+  func cropRows(_ b: ArrayBuffer, level k: Int, to window: Range<Int>) throws -> ArrayBuffer {
+    guard let y = rowAxis, window != rows[k] else { return b }
+    let rowBytes = b.shape[(y + 1)...].reduce(b.dataType.size, *)
+    let planes = b.shape[..<y].reduce(1, *)
+    let height = b.shape[y]
+    let skip = window.lowerBound - rows[k].lowerBound
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(planes * window.count * rowBytes)
+    for p in 0..<planes {
+      let base = (p * height + skip) * rowBytes
+      bytes += b.bytes[base..<(base + window.count * rowBytes)]
+    }
+    var shape = b.shape
+    shape[y] = window.count
+    return try ArrayBuffer(shape: shape, dataType: b.dataType, bytes: bytes)
   }
 
   /// Planes along the streaming axis of a slab (its extent there).
@@ -74,8 +126,8 @@ final class Pipeline {
       try ArrayBuffer(shape: s2, dataType: b.dataType, bytes: Array(b.bytes[(count * planeBytes)...])))
   }
 
-  func origin(_ start: Int) -> [Int] {
-    (0..<arrays[0].shape.count).map { d in d < axis ? outer[d] : d == axis ? start : 0 }
+  func origin(level k: Int, _ start: Int) -> [Int] {
+    (0..<arrays[0].shape.count).map { d in d < axis ? outer[d] : d == axis ? start : d == rowAxis ? rowWindows[k].lowerBound : 0 }
   }
 
   /// Planes `lo ..< hi` of `b` (relative to its first).
@@ -90,7 +142,9 @@ final class Pipeline {
   func push(level k: Int, slab: ArrayBuffer, start: Int) throws {
     // 1. Write whole shards of the planes in the level's window.
     let lo = max(start, windows[k].lowerBound), hi = min(start + depth(slab), windows[k].upperBound)
-    if hi > lo { try write(level: k, slab: planes(slab, lo - start, hi - start), start: lo) }
+    if hi > lo, !rowWindows[k].isEmpty {
+      try write(level: k, slab: cropRows(planes(slab, lo - start, hi - start), level: k, to: rowWindows[k]), start: lo)
+    }
     // 2. Downsample whole blocks into the next level.
     guard k + 1 < arrays.count else { return }
     if method == .gaussian { return try pushGaussian(level: k, slab: slab, start: start) }
@@ -125,7 +179,7 @@ final class Pipeline {
       let want = min(shardDepth, extent - begin)
       if depth(r) < want { break }
       let (head, tail) = try split(r, at: want)
-      try arrays[k].write(head, at: origin(begin))
+      try arrays[k].write(head, at: origin(level: k, begin))
       begin += want
       rest = tail
     }
@@ -172,7 +226,11 @@ final class Pipeline {
     }
     var fullShape = arrays[k].shape
     for d in 0..<axis { fullShape[d] = 1 }
-    let outShape = zip(slab.shape, factors).map { ($0 + $1 - 1) / $1 }
+    var outShape = zip(slab.shape, factors).map { ($0 + $1 - 1) / $1 }
+    // A band of rows: its outputs, from its first row on.
+    let (rowAxis, rowOrigin, outRows) = (self.rowAxis, rows[k].lowerBound, rows[k + 1])
+    if let y = rowAxis { outShape[y] = outRows.count }
+    let outputShape = outShape
     // Output planes in parallel, each from its own window of input planes.
     let outputs = Array(next..<end)
     let results = ResultSlots<ArrayBuffer>(count: outputs.count)
@@ -186,8 +244,12 @@ final class Pipeline {
       let window = try ArrayBuffer(shape: wshape, dataType: type, bytes: planes(lo, hi))
       var origin = [Int](repeating: 0, count: wshape.count)
       origin[axis] = lo
-      var region = outShape.map { 0..<$0 }
+      var region = outputShape.map { 0..<$0 }
       region[axis] = outputs[g]..<(outputs[g] + 1)
+      if let y = rowAxis {
+        origin[y] = rowOrigin
+        region[y] = outRows
+      }
       results.set(g, try Downsample.gaussian(window: window, origin: origin, fullShape: full, factors: factors, outputs: region))
     }
     var bytes: [UInt8] = []
@@ -220,7 +282,7 @@ final class Pipeline {
         try push(level: k + 1, slab: reduced, start: carryStart[k] / f)
       }
       if let p = pending[k], depth(p) > 0, windows[k].contains(pendingStart[k]) {
-        try arrays[k].write(p, at: origin(pendingStart[k]))
+        try arrays[k].write(p, at: origin(level: k, pendingStart[k]))
         pending[k] = nil
       }
     }

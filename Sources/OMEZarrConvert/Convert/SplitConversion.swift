@@ -117,6 +117,13 @@ extension Converter {
       context: job.options.method == .gaussian ? 1 : 0)
   }
 
+  /// The levels the parts write: those of the plan, but for the gaussian only those of the first
+  /// pass (a later pass would need context planes that other parts write).
+  static func partLevels(_ job: ImageJob, _ plan: PartPlan) throws -> Int {
+    guard job.options.method == .gaussian else { return plan.ownedLevels }
+    return try passes(job, levels: 0..<plan.ownedLevels).first?.levels.upperBound ?? plan.ownedLevels
+  }
+
   /// The run parameters of a split conversion: a whole run's, and the number of parts.
   static func splitMarker(_ desc: SourceDescription, options: ConvertOptions, count: Int) throws -> JSONValue {
     var o = try runParameters(desc, options: options).objectValue ?? [:]
@@ -185,11 +192,11 @@ extension Converter {
   }
 
   /// Per owned level: the planes a part's span writes (its shards, aligned to that level's).
-  static func windows(_ job: ImageJob, plan: PartPlan, span: PartPlan.Span) -> [Range<Int>] {
+  static func windows(_ job: ImageJob, levels: Int, span: PartPlan.Span) -> [Range<Int>] {
     let axis = job.layout.slabAxis
     let extent = job.desc.shape[axis]
     var below = 1
-    return (0..<plan.ownedLevels).map { k in
+    return (0..<levels).map { k in
       below *= job.layout.plan.factors[k][axis]
       let levelExtent = job.layout.plan.shapes[k][axis]
       let upper = span.planes.upperBound >= extent ? levelExtent : span.planes.upperBound / below
@@ -206,9 +213,14 @@ extension Converter {
   ) throws -> ConvertSummary {
     let desc = jobs[0].desc
     let plans = try jobs.map { try partPlan($0, count: part.count) }
+    var work: [(job: ImageJob, plan: PartPlan, passes: [Pass])] = []
     var bytesRead = 0
     for (job, plan) in zip(jobs, plans) {
-      bytesRead += plan.inputPlanes(of: part.index).reduce(0) { $0 + $1.planes.count } * planeBytes(job)
+      let passes = try passes(job, levels: 0..<partLevels(job, plan))
+      for (span, input) in zip(plan.parts[part.index], plan.inputPlanes(of: part.index)) {
+        bytesRead += Self.bytesRead(passes, job, span: span.planes, input: input.planes)
+      }
+      work.append((job, plan, passes))
     }
     func summary(read: Int, written: Int, resumed: Bool) -> ConvertSummary {
       var s = ConvertSummary(input: desc.files, output: output, levels: jobs[0].layout.plan.shapes, dataType: desc.dataType,
@@ -225,21 +237,22 @@ extension Converter {
 
     progress?.start(totalBytes: bytesRead, label: "\(String(output.split(separator: "/").last ?? "")) part \(part)")
     var shardKeys: [String] = []
-    for (job, plan) in zip(jobs, plans) {
-      let arrays = try openLevels(job, in: store).prefix(plan.ownedLevels).map { a in
+    for (job, plan, passes) in work {
+      let owned = passes.last?.levels.upperBound ?? 0
+      let arrays = try openLevels(job, in: store).map { a in
         var a = a
         a.skipStoredChunks = rerun
         return a
       }
-      let factors = Array(job.layout.plan.factors.prefix(plan.ownedLevels))
       let outers = streams(of: job)
-      for (span, input) in zip(plan.parts[part.index], plan.inputPlanes(of: part.index)) {
-        let pipeline = Pipeline(arrays: arrays, factors: factors, windows: windows(job, plan: plan, span: span),
-          start: input.planes.lowerBound, outer: outers[span.stream], slabAxis: job.layout.slabAxis, method: job.options.method,
-          threads: job.options.threads)
-        try stream(job, planes: input.planes, outer: outers[span.stream], through: pipeline, progress: progress)
+      let spans = Array(zip(plan.parts[part.index], plan.inputPlanes(of: part.index)))
+      for pass in passes {
+        for (span, input) in spans {
+          try run(pass, job, arrays: arrays, span: span.planes, start: input.planes.lowerBound, end: input.planes.upperBound,
+            outer: outers[span.stream], progress: progress)
+        }
       }
-      for (k, array) in arrays.enumerated() {
+      for (k, array) in arrays.prefix(owned).enumerated() {
         for (stream, shards) in plan.shards(of: part.index, level: k) {
           shardKeys += shardCoordinates(array, axis: job.layout.slabAxis, outer: outers[stream], shards: shards)
             .map { array.chunkKey($0) }
@@ -315,45 +328,29 @@ extension Converter {
     }
     // Every part is done: what interrupted attempts left half-written can go.
     try store.deleteTemporaryObjects(under: "")
-    let plans = try jobs.map { try partPlan($0, count: count) }
+    var work: [(job: ImageJob, passes: [Pass])] = []
     var bytesRead = 0
-    for (job, plan) in zip(jobs, plans) where plan.ownedLevels < job.layout.plan.count {
-      bytesRead += job.layout.plan.shapes[plan.ownedLevels - 1].reduce(job.desc.dataType.size, *)
+    for job in jobs {
+      let owned = try partLevels(job, try partPlan(job, count: count))
+      let passes = try passes(job, levels: owned..<job.layout.plan.count)
+      let extent = job.desc.shape[job.layout.slabAxis]
+      bytesRead += streams(of: job).count * Self.bytesRead(passes, job, span: 0..<extent, input: 0..<extent)
+      work.append((job, passes))
     }
     progress?.start(totalBytes: bytesRead, label: "\(String(output.split(separator: "/").last ?? "")) finalize")
     var metadata: [OMEAttributes] = []
-    for (job, plan) in zip(jobs, plans) {
+    for (job, passes) in work {
       let arrays = try openLevels(job, in: store)
-      try buildCoarseLevels(job, arrays: arrays, from: plan.ownedLevels - 1, progress: progress)
+      let extent = job.desc.shape[job.layout.slabAxis]
+      for pass in passes {
+        for outer in streams(of: job) { try run(pass, job, arrays: arrays, span: 0..<extent, outer: outer, progress: progress) }
+      }
       metadata.append(try imageMetadata(job, arrays: arrays))
     }
     try writeMetadata(jobs: jobs, metadata: metadata, store: store)
     try store.deletePrefix(partsPrefix)
     progress?.finish()
     return try summary(read: bytesRead, resumed: false)
-  }
-
-  /// Builds levels `source + 1 ...` from the stored level `source`, one slab (a shard deep) at a time.
-  static func buildCoarseLevels(_ job: ImageJob, arrays: [ZarrArray], from source: Int, progress: (any ConvertProgress)?) throws {
-    guard source + 1 < arrays.count else { return }
-    let axis = job.layout.slabAxis
-    let levels = Array(arrays[source...])
-    let factors = Array(job.layout.plan.factors[source...])
-    // The stored level is only read.
-    let windows = [0..<0] + levels.dropFirst().map { 0..<$0.shape[axis] }
-    let shape = levels[0].shape
-    let depth = levels[0].chunkShape[axis]
-    for outer in streams(of: job) {
-      let pipeline = Pipeline(arrays: levels, factors: factors, windows: windows, outer: outer, slabAxis: axis,
-        method: job.options.method, threads: job.options.threads)
-      for start in stride(from: 0, to: shape[axis], by: depth) {
-        let box = shape.indices.map { d in d < axis ? outer[d]..<(outer[d] + 1) : d == axis ? start..<min(start + depth, shape[axis]) : 0..<shape[d] }
-        let slab = try levels[0].read(box)
-        progress?.advance(bytes: slab.bytes.count)
-        try pipeline.push(level: 0, slab: slab, start: start)
-      }
-      try pipeline.finish()
-    }
   }
 
   /// How the conversion of `source` (and `labels`) with `options` splits into `parts` parts.
@@ -373,23 +370,27 @@ extension Converter {
     func levelBytes(_ job: ImageJob, _ k: Int, planes: Int) -> Int {
       job.layout.plan.shapes[k][(axis + 1)...].reduce(job.desc.dataType.size * planes, *)
     }
+    let owned = try zip(jobs, plans).map { try partLevels($0, $1) }
     var list: [SplitPlan.Part] = []
     for p in 0..<parts {
       var read = 0, raw = 0
-      for (job, plan) in zip(jobs, plans) {
-        read += plan.inputPlanes(of: p).reduce(0) { $0 + $1.planes.count } * planeBytes(job)
-        for span in plan.parts[p] {
-          for (k, w) in windows(job, plan: plan, span: span).enumerated() { raw += levelBytes(job, k, planes: w.count) }
+      for (i, (job, plan)) in zip(jobs, plans).enumerated() {
+        let passes = try passes(job, levels: 0..<owned[i])
+        for (span, input) in zip(plan.parts[p], plan.inputPlanes(of: p)) {
+          read += bytesRead(passes, job, span: span.planes, input: input.planes)
+          for (k, w) in windows(job, levels: owned[i], span: span).enumerated() { raw += levelBytes(job, k, planes: w.count) }
         }
       }
-      list.append(SplitPlan.Part(index: p, spans: plan.parts[p], shards: (0..<plan.ownedLevels).map { plan.shards(of: p, level: $0) },
+      list.append(SplitPlan.Part(index: p, spans: plan.parts[p], shards: (0..<owned[0]).map { plan.shards(of: p, level: $0) },
         inputPlanes: plan.inputPlanes(of: p), bytesRead: read, rawBytes: raw))
     }
     var finalizeRead = 0, finalizeRaw = 0
-    for (job, plan) in zip(jobs, plans) where plan.ownedLevels < job.layout.plan.count {
+    for (i, job) in jobs.enumerated() where owned[i] < job.layout.plan.count {
       let streams = job.desc.shape[..<axis].reduce(1, *)
-      finalizeRead += job.layout.plan.shapes[plan.ownedLevels - 1].reduce(job.desc.dataType.size, *)
-      for k in plan.ownedLevels..<job.layout.plan.count {
+      let extent = job.desc.shape[axis]
+      finalizeRead += streams * bytesRead(try passes(job, levels: owned[i]..<job.layout.plan.count), job, span: 0..<extent,
+        input: 0..<extent)
+      for k in owned[i]..<job.layout.plan.count {
         finalizeRaw += levelBytes(job, k, planes: job.layout.plan.shapes[k][axis]) * streams
       }
     }
@@ -397,8 +398,8 @@ extension Converter {
     let slab = main.desc.shape.indices.reduce(main.desc.dataType.size) { acc, d in
       acc * (d < axis ? 1 : d == axis ? min(main.layout.shard[d], main.desc.shape[d]) : main.desc.shape[d])
     }
-    return SplitPlan(count: parts, axis: main.desc.axes[axis].name, levels: main.layout.plan.shapes, ownedLevels: plan.ownedLevels,
-      blockPlanes: plan.blockPlanes, memoryPerPart: 3 * slab, parts: list, finalizeBytesRead: finalizeRead,
+    return SplitPlan(count: parts, axis: main.desc.axes[axis].name, levels: main.layout.plan.shapes, ownedLevels: owned[0],
+      blockPlanes: plan.blockPlanes, memoryPerPart: min(3 * slab, options.memoryLimit), parts: list, finalizeBytesRead: finalizeRead,
       finalizeRawBytes: finalizeRaw)
   }
 }
