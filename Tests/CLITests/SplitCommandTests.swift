@@ -57,8 +57,7 @@ struct SplitCommandTests {
     let summary = try JSONSerialization.jsonObject(with: Data(finalize.stdout.utf8)) as? [String: Any]
     #expect(summary?["stage"] as? String == "finalize")
     let result = try fileTree(out)
-    #expect(result.keys.sorted() == reference.keys.sorted())
-    #expect(result == reference, "the split conversion differs from the whole one")
+    #expect(differingKeys(result, reference) == [], "the split conversion differs from the whole one")
   }
 
   @Test func finalizeWithAMissingPartExits1NamingIt() throws {
@@ -97,7 +96,7 @@ struct SplitCommandTests {
       #expect(r.status == 0, "\(engine): \(r.stderrText)")
     }
     #expect(try CLI.ome2zarr(["convert", tiff, out, "--finalize"] + Self.options).status == 0)
-    #expect(try fileTree(out) == reference)
+    #expect(differingKeys(try fileTree(out), reference) == [])
   }
 
   @Test func planShowsThePartsAndRejectedCombinationsAreUsageErrors() throws {

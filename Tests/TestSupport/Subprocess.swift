@@ -64,6 +64,12 @@ public func fileTree(_ root: String) throws -> [String: Data] {
   return out
 }
 
+/// The keys whose values differ between two trees (or that only one has), sorted: a short
+/// failure message where comparing whole trees would print every key.
+public func differingKeys<V: Equatable>(_ a: [String: V], _ b: [String: V]) -> [String] {
+  Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted()
+}
+
 /// The RFC-5 conformance runner `oztc`: `$OME2ZARR_OZTC`, else `<package>/.venv-rfc5/bin/oztc` if present.
 public var testOZTC: String? {
   if let p = ProcessInfo.processInfo.environment["OME2ZARR_OZTC"], !p.isEmpty { return p }
