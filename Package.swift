@@ -51,7 +51,7 @@ let package = Package(
     .executableTarget(name: "write-image", dependencies: ["OMEZarr", "ZarrIO"], path: "Examples/WriteImage"),
     .executableTarget(name: "read-region", dependencies: ["OMEZarr", "ZarrIO"], path: "Examples/ReadRegion"),
     .executableTarget(name: "make-sample-tiff", dependencies: ["OMEZarrConvert", "ZarrIO"], path: "Examples/MakeSampleTIFF"),
-    .executableTarget(name: "zarr-bench", dependencies: ["ZarrIO"], path: "Benchmarks/zarr-bench"),
+    .executableTarget(name: "zarr-bench", dependencies: ["ZarrIO", "OMEZarrConvert"], path: "Benchmarks/zarr-bench"),
 
     // Fuzzing (Fuzz/README.md, scripts/fuzz): libFuzzer targets, and a driver that runs them under
     // libFuzzer when scripts/fuzz builds it with -sanitize=fuzzer, or replays files otherwise.

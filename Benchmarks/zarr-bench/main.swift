@@ -8,6 +8,10 @@
 //                                         time opening the array and reading one region
 //   zarr-bench remote-chunks LOCATION COORDS [--io-concurrency N]
 //                                         `random`, with the store's request counters
+//   zarr-bench codec-floor TIFF [THREADS]
+//                                         load level 0 of TIFF, then time encoding every 64^3 chunk with
+//                                         the converter's default compressor on THREADS (default: all
+//                                         cores) into memory: the codec floor of `ome2zarr convert`
 //   zarr-bench upload DIR LOCATION [--io-concurrency N]
 //                                         time storing every file of DIR at LOCATION (N threads, one
 //                                         `Store.set` each): the store's own upload cost
@@ -19,6 +23,7 @@
 // sent) and `peak_in_flight` (the most at once; HTTP stores only) and `io_concurrency`.
 import Dispatch
 import Foundation
+import OMEZarrConvert
 import ZarrIO
 
 let shape = [256, 1024, 1024]
@@ -269,6 +274,31 @@ do {
     let fields: [String: Any] = ["task": "upload", "seconds": seconds, "objects": list.count, "bytes": shared.bytes,
       "threads": workers, "peak_rss_mb": peakRSSMB()]
     report(fields.merging(storeCounters(store)) { a, _ in a })
+  case "codec-floor":
+    let source = try TIFFSource(path: args[2])
+    let desc = source.description
+    let planeBytes = desc.planeShape.reduce(desc.dataType.size, *)
+    let volume = ArrayBuffer(uninitializedShape: desc.shape, dataType: desc.dataType)
+    var buffer = volume
+    try buffer.bytes.withUnsafeMutableBytes { raw in
+      for z in 0..<desc.planeCount {
+        try source.read(plane: [z], rows: 0..<desc.shape[desc.shape.count - 2],
+          into: UnsafeMutableRawBufferPointer(rebasing: raw[(z * planeBytes)..<((z + 1) * planeBytes)]))
+      }
+    }
+    let compressor = ConvertOptions().compressor
+    let chunk = desc.shape.map { min($0, 64) }
+    let metadata = ArrayMetadata(shape: desc.shape, dataType: desc.dataType, chunkShape: chunk,
+      codecs: [Codecs.bytes(endian: .little)] + compressor.codecs(for: desc.dataType))
+    let store = MemoryStore()
+    var array = try ZarrArray.create(in: store, path: "", metadata: metadata)
+    array.concurrency = args.count > 3 ? Int(args[3]) ?? 1 : ProcessInfo.processInfo.activeProcessorCount
+    let t0 = now()
+    try array.write(buffer)
+    let seconds = now() - t0
+    let stored = store.snapshot.filter { $0.key != "zarr.json" }.values.reduce(0) { $0 + $1.count }
+    report(["task": "codec_floor", "seconds": seconds, "bytes": buffer.bytes.count, "stored_bytes": stored,
+      "chunks": store.snapshot.count - 1, "compressor": "\(compressor)", "threads": array.concurrency, "peak_rss_mb": peakRSSMB()])
   default:
     FileHandle.standardError.write(Data("unknown command \(args[1])\n".utf8))
     exit(2)
