@@ -31,6 +31,11 @@ struct ClusterCommandTests {
     return (dir, tiff, try fileTree(reference))
   }
 
+  /// The keys whose bytes differ between two file trees, or that only one has (short failure messages).
+  static func differences(_ a: [String: Data], _ b: [String: Data]) -> [String] {
+    Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted()
+  }
+
   /// The environment for jobs that run `ome2zarr`: the built one first on the PATH.
   static func pathWithBuiltCLI() -> [String: String] {
     let bin = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().path
@@ -109,8 +114,8 @@ struct ClusterCommandTests {
     #expect(done[finalize]?.map(\.state) == ["COMPLETED"], "\(log("\(finalize).log"))")
     #expect(logs == ((0..<4).map { "\(array)_\($0).log" } + ["\(finalize).log"]).sorted())
     let split = try fileTree(out)
-    #expect(split.keys.sorted() == reference.keys.sorted())
-    #expect(split == reference, "the split conversion's files differ from the single conversion's")
+    #expect(!split.isEmpty)
+    #expect(Self.differences(split, reference) == [], "the split conversion's files differ from the single conversion's")
   }
 
   @Test(.enabled(if: ClusterCommandTests.slurmUsable, "needs root or sudo without a password"))
@@ -156,8 +161,8 @@ struct ClusterCommandTests {
     print("ClusterCommandTests: 4 parts and finalize on Dask in \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
     #expect(r.status == 0, "convert_dask.py: \(r.stderrText)")
     let split = try fileTree(out)
-    #expect(split.keys.sorted() == reference.keys.sorted())
-    #expect(split == reference, "the Dask conversion's files differ from the single conversion's")
+    #expect(!split.isEmpty)
+    #expect(Self.differences(split, reference) == [], "the Dask conversion's files differ from the single conversion's")
 
     // A part that cannot succeed: exit 1, no finalize, no image.
     let bad = dir.appendingPathComponent("bad.tif").path

@@ -109,9 +109,12 @@ start() {
 
   # munge, as the munge user (run as root, munged refuses: "Logfile is insecure"), with its own socket.
   # Its directory must be the munge user's and searchable by all; every parent root's or sticky (/tmp).
+  # DIR itself becomes root's (under sudo, the caller made it): munged refuses a socket below a
+  # directory another user can write.
+  chown root:root "$dir"
+  chmod 0755 "$dir"
   chown munge:munge "$dir/munge"
   chmod 0755 "$dir/munge"
-  chmod 0755 "$dir"
   key=/etc/munge/munge.key
   if [ ! -s "$key" ]; then
     key="$dir/munge/munge.key"

@@ -12,7 +12,7 @@
 #   JOB_DEFINITION  the job definition, name or name:revision (default: ome2zarr-convert)
 #   ATTEMPTS        tries per child and for finalize (default: 3; 1 to 10). Exit 1 (invalid data) is not
 #                   retried (the definition's evaluateOnExit); I/O errors, lost hosts and spot
-#                   reclaims are, and a retried part redoes only what it had not finished.
+#                   reclaims are, and a retried part rewrites only its own shards.
 #   TIMEOUT         seconds per attempt (default: 7200)
 # AWS Batch arrays have 2 to 10,000 children: for one part, run a plain `ome2zarr convert`.
 # Both jobs get their whole command here (the definition's Ref::input/Ref::output command is for

@@ -12,7 +12,7 @@ must then see INPUT and OUTPUT under the same names (a shared filesystem, or s3:
 (or --ome2zarr PATH) and, for s3://, the AWS_* variables.
 
 Each part runs `ome2zarr convert INPUT OUTPUT --part i/N OPTIONS` in a subprocess on a worker; a part
-that fails is retried twice (parts are idempotent: a retry redoes only what is missing). When every
+that fails is retried twice (parts are idempotent: a retry rewrites only that part's shards). When every
 part has succeeded, `--finalize` runs once (as a task too) and builds the coarser levels and the
 metadata. The exit code is 0 on success, 1 if a part or the finalize step failed, 2 for bad arguments.
 
