@@ -10,13 +10,15 @@ public struct ProcessResult: Sendable {
   public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
 }
 
-/// Runs `executable` with `arguments` (and `environment`, else this process's) to completion,
-/// collecting both output streams; the child's stdin is empty.
-public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
+/// Runs `executable` with `arguments` (and `environment`, else this process's; in `directory`, else this
+/// process's current directory) to completion, collecting both output streams; the child's stdin is empty.
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                       directory: URL? = nil) throws -> ProcessResult {
   let p = Process()
   p.executableURL = URL(fileURLWithPath: executable)
   p.arguments = arguments
   if let environment { p.environment = environment }
+  if let directory { p.currentDirectoryURL = directory }
   p.standardInput = FileHandle.nullDevice
   let out = Pipe(), err = Pipe()
   p.standardOutput = out
