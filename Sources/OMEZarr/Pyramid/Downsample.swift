@@ -287,6 +287,19 @@ protocol DownsampleElement: Comparable, BitwiseCopyable {
   var doubleValue: Double { get }
   /// The value nearest to `d` (integers rounded half to even, as TensorStore does, and clamped).
   init(rounding d: Double)
+  /// Whether block means are summed exactly in 64-bit integers (integers of 8 to 32 bits): the same
+  /// results as summing doubles, at a fraction of the cost.
+  static var integerMean: Bool { get }
+  /// The value as a 64-bit integer (for ``integerMean`` types).
+  var int64Value: Int64 { get }
+  /// `sum / count` rounded half to even (for ``integerMean`` types; `count` > 0).
+  init(mean sum: Int64, count: Int64)
+}
+
+extension DownsampleElement {
+  static var integerMean: Bool { false }
+  var int64Value: Int64 { 0 }
+  init(mean sum: Int64, count: Int64) { self.init(rounding: Double(sum) / Double(count)) }
 }
 
 extension DownsampleElement where Self: FixedWidthInteger {
@@ -295,6 +308,16 @@ extension DownsampleElement where Self: FixedWidthInteger {
   init(rounding d: Double) {
     let r = d.rounded(.toNearestOrEven)
     if r <= Double(Self.min) { self = .min } else if r >= Double(Self.max) { self = .max } else { self = Self(r) }
+  }
+  static var integerMean: Bool { Self.bitWidth <= 32 }
+  var int64Value: Int64 { Int64(truncatingIfNeeded: self) }
+  init(mean sum: Int64, count: Int64) {
+    // Half to even, symmetric around zero; the mean of values of this type is one of them.
+    let magnitude = sum.magnitude, n = UInt64(count)
+    var q = magnitude / n
+    let twice = 2 * (magnitude % n)
+    if twice > n || (twice == n && q & 1 == 1) { q += 1 }
+    self = Self(truncatingIfNeeded: sum < 0 ? -Int64(q) : Int64(q))
   }
 }
 
