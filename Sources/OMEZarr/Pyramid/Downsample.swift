@@ -311,11 +311,20 @@ extension DownsampleElement where Self: FixedWidthInteger {
   }
   static var integerMean: Bool { Self.bitWidth <= 32 }
   var int64Value: Int64 { Int64(truncatingIfNeeded: self) }
+  @inline(__always)
   init(mean sum: Int64, count: Int64) {
-    // Half to even, symmetric around zero; the mean of values of this type is one of them.
+    // Half to even, symmetric around zero; the mean of values of this type is one of them. Block
+    // counts are powers of two: a shift and a mask instead of a division.
     let magnitude = sum.magnitude, n = UInt64(count)
-    var q = magnitude / n
-    let twice = 2 * (magnitude % n)
+    var q: UInt64, twice: UInt64
+    if n & (n - 1) == 0 {
+      let k = UInt64(n.trailingZeroBitCount)
+      q = magnitude >> k
+      twice = (magnitude & (n - 1)) << 1
+    } else {
+      q = magnitude / n
+      twice = 2 * (magnitude % n)
+    }
     if twice > n || (twice == n && q & 1 == 1) { q += 1 }
     self = Self(truncatingIfNeeded: sum < 0 ? -Int64(q) : Int64(q))
   }

@@ -37,9 +37,9 @@ enum FastKernels {
     var sums = [Double](repeating: 0, count: g.ow)
     var counts = [Double](repeating: 0, count: g.ow)
     // Integers of up to 32 bits: exact 64-bit sums (the same means as the double sums, faster).
-    let integer = T.integerMean
-    var isums = [Int64](repeating: 0, count: integer ? g.ow : 0)
-    var icounts = [Int64](repeating: 0, count: integer ? g.ow : 0)
+    let integer = method == .mean && T.integerMean
+    let acc = UnsafeMutablePointer<Int64>.allocate(capacity: max(g.ow, 1))
+    defer { acc.deallocate() }
     var best = [T](repeating: T.zero, count: g.ow)
     for l in 0..<g.lead {
       for oz in range {
@@ -52,22 +52,30 @@ enum FastKernels {
             for ox in 0..<g.ow { out[ox] = row[ox * g.fw] }
             continue
           }
+          if integer {
+            acc.initialize(repeating: 0, count: g.ow)
+            for z in z0..<z1 {
+              for y in y0..<y1 {
+                let row = src + ((l * g.d + z) * g.h + y) * g.w
+                if g.fw == 2 {
+                  let pairs = g.w / 2
+                  for ox in 0..<pairs { acc[ox] &+= row[2 * ox].int64Value &+ row[2 * ox + 1].int64Value }
+                  if g.w % 2 == 1 { acc[pairs] &+= row[g.w - 1].int64Value }
+                } else {
+                  for ox in 0..<g.ow { acc[ox] &+= row[ox].int64Value }
+                }
+              }
+            }
+            // Every column sums the same rows, fw voxels wide but the odd last one.
+            let rows = Int64((z1 - z0) * (y1 - y0))
+            for ox in 0..<g.ow { out[ox] = T(mean: acc[ox], count: g.fw == 2 && 2 * ox + 1 < g.w ? 2 * rows : rows) }
+            continue
+          }
           var first = true
           for z in z0..<z1 {
             for y in y0..<y1 {
               let row = src + ((l * g.d + z) * g.h + y) * g.w
               switch method {
-              case .mean where integer:
-                if g.fw == 2 {
-                  let pairs = g.w / 2
-                  for ox in 0..<pairs {
-                    isums[ox] += row[2 * ox].int64Value + row[2 * ox + 1].int64Value
-                    icounts[ox] += 2
-                  }
-                  if g.w % 2 == 1 { isums[pairs] += row[g.w - 1].int64Value; icounts[pairs] += 1 }
-                } else {
-                  for ox in 0..<g.ow { isums[ox] += row[ox].int64Value; icounts[ox] += 1 }
-                }
               case .mean:
                 if g.fw == 2 {
                   let pairs = g.w / 2
@@ -91,13 +99,7 @@ enum FastKernels {
               }
             }
           }
-          if method == .mean, integer {
-            for ox in 0..<g.ow {
-              out[ox] = T(mean: isums[ox], count: icounts[ox])
-              isums[ox] = 0
-              icounts[ox] = 0
-            }
-          } else if method == .mean {
+          if method == .mean {
             for ox in 0..<g.ow {
               out[ox] = T(rounding: sums[ox] / counts[ox])
               sums[ox] = 0
