@@ -56,6 +56,31 @@ struct StoreTests {
     #expect(try s.list(prefix: "") == ["y/.zgroup", "y/z/.zarray", "zarr.json"])
   }
 
+  @Test func largeValuesWrittenDirectlyReadBackExactly() throws {
+    // Direct writes (O_DIRECT) for the aligned part, buffered for the tail; tmpfs refuses O_DIRECT.
+    var roots = [FileManager.default.temporaryDirectory.appendingPathComponent("direct-\(UUID().uuidString)").path]
+    if FileManager.default.fileExists(atPath: "/dev/shm") { roots.append("/dev/shm/direct-\(UUID().uuidString)") }
+    for root in roots {
+      defer { try? FileManager.default.removeItem(atPath: root) }
+      let store = try FilesystemStore(root: root, create: true)
+      for size in [DirectWrite.threshold - 1, DirectWrite.threshold, DirectWrite.threshold + 1, 5 * DirectWrite.bufferBytes / 4 + 123] {
+        var state: UInt64 = UInt64(size)
+        let value = (0..<size).map { _ in
+          state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+          return UInt8(truncatingIfNeeded: state >> 33)
+        }
+        try store.set("v/\(size)", value)
+        #expect(try store.get("v/\(size)") == value, "\(root) \(size)")
+        // From an unaligned pointer into a larger buffer, through `set(_:bytes:)`.
+        let padded = [UInt8](repeating: 7, count: 3) + value
+        try padded.withUnsafeBytes { try store.set("w/\(size)", bytes: UnsafeRawBufferPointer(rebasing: $0[3...])) }
+        #expect(try store.get("w/\(size)") == value, "\(root) \(size) unaligned")
+        #expect(try store.create("v/\(size)", value) == false)
+      }
+      #expect(try store.list(prefix: "").count == 8, "no temporary file left")
+    }
+  }
+
   @Test func filesystemWritesAreAtomicAndKeysAreChecked() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fs-\(UUID().uuidString)").path
     let s = try FilesystemStore(root: dir, create: true)

@@ -5,6 +5,7 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import Synchronization
 
 /// A store in a directory: key `a/b/c` is the file `<root>/a/b/c`.
 ///
@@ -14,6 +15,8 @@
 public final class FilesystemStore: Store {
   /// The directory holding the store.
   public let root: String
+  /// Set once the filesystem refused a direct write (``DirectWrite``): later large writes are buffered.
+  private let directRefused = Atomic<Bool>(false)
 
   /// Opens (and with `create`, makes) the store directory `root`.
   public init(root: String, create: Bool = false) throws {
@@ -169,18 +172,32 @@ public final class FilesystemStore: Store {
     let name = target[target.index(after: slash)...]
     try FilesystemStore.makeDirectories(dir)
     let temp = "\(dir)/\(FilesystemStore.tempPrefix)\(name).\(UInt64.random(in: 0...UInt64.max))"
-    let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    let flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC
+    // Large values bypass the page cache where the filesystem allows it (see DirectWrite).
+    let direct = value.count >= DirectWrite.threshold && !directRefused.load(ordering: .relaxed) ? DirectWrite.flag : nil
+    var fd = open(temp, flags | (direct ?? 0), 0o644)
+    if fd < 0, direct != nil, errno == EINVAL {
+      directRefused.store(true, ordering: .relaxed)
+      unlink(temp)
+      fd = open(temp, flags, 0o644)
+    }
     guard fd >= 0 else { throw failure("create", key) }
     var err: Int32 = 0
-    var written = 0
-    while written < value.count, let base = value.baseAddress {
-      let n = write(fd, base + written, value.count - written)
-      if n < 0 {
-        if errno == EINTR { continue }
-        err = errno
-        break
+    if direct != nil {
+      let result = DirectWrite.write(fd, value)
+      err = result.error
+      if result.refused { directRefused.store(true, ordering: .relaxed) }
+    } else {
+      var written = 0
+      while written < value.count, let base = value.baseAddress {
+        let n = write(fd, base + written, value.count - written)
+        if n < 0 {
+          if errno == EINTR { continue }
+          err = errno
+          break
+        }
+        written += n
       }
-      written += n
     }
     if close(fd) != 0 && err == 0 { err = errno }
     if err != 0 {
