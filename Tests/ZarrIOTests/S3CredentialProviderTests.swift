@@ -360,6 +360,10 @@ struct S3CredentialProviderTests {
       #expect(c.credentials == nil)
       #expect(c.credentialSource.hasPrefix(Self.defaultPrefix + "; EC2 instance metadata (\(endpoint)): PUT \(endpoint)/latest/api/token failed: "),
               "\(c.credentialSource)")
+      if endpoint == "http://127.0.0.1:1" {
+        #expect(c.credentialSource == Self.defaultPrefix + "; EC2 instance metadata (http://127.0.0.1:1): "
+          + "PUT http://127.0.0.1:1/latest/api/token failed: could not connect (connection refused))")
+      }
     }
     #expect(Self.error { try f.resolve(["AWS_EC2_METADATA_DISABLED": "", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "169.254.169.254"]) }?.message
       == "AWS_EC2_METADATA_SERVICE_ENDPOINT '169.254.169.254' is not an http:// or https:// URL with a host (and no user, query or fragment)")
