@@ -60,7 +60,7 @@ let package = Package(
     .executableTarget(name: "ome2zarr-fuzz", dependencies: ["FuzzTargets", "CFuzzDriver"], path: "Fuzz/Driver"),
 
     .target(name: "TestSupport", dependencies: ["ZarrIO"], path: "Tests/TestSupport",
-      exclude: ["http_server.py", "s3_server.py", "slurm_cluster.sh"]),
+      exclude: ["credentials_server.py", "http_server.py", "s3_server.py", "slurm_cluster.sh"]),
     .testTarget(name: "ZarrIOTests", dependencies: ["ZarrIO", "CZarrZstd", "TestSupport"]),
     .testTarget(name: "InteropTests", dependencies: ["ZarrIO", "OMEZarr", "OMEZarrConvert", "TestSupport"], exclude: ["Python"]),
     .testTarget(name: "CLITests", dependencies: ["ZarrIO", "OMEZarr", "OMEZarrConvert", "TestSupport", "ome2zarr", "make-sample-tiff"],

@@ -155,6 +155,27 @@ struct S3CommandTests {
     #expect(try objects("throttled.ome.zarr/") == reference())
   }
 
+  /// A job with a role and no keys (EKS IRSA): STS AssumeRoleWithWebIdentity gives the credentials,
+  /// which moto checks for every request of the conversion and of `validate`.
+  @Test func webIdentityConvertsAndValidatesWithoutKeys() throws {
+    defer { server.stop() }
+    let token = dir.appendingPathComponent("web-identity-token").path
+    try "header.payload.signature\n".write(toFile: token, atomically: true, encoding: .utf8)
+    let role = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_WEB_IDENTITY_TOKEN_FILE": token, "AWS_ROLE_ARN": server.roleARN]
+    let out = "s3://lab/irsa/stack.ome.zarr"
+    let r = try run(["convert", tiff, out] + Self.options, extra: role)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(try objects("irsa/stack.ome.zarr/") == reference())
+    let validate = try run(["validate", "--data", out], extra: role)
+    #expect(validate.status == 0, "\(validate.stderr)")
+    // A missing token file is an error naming the provider, not an anonymous attempt.
+    var missing = role
+    missing["AWS_WEB_IDENTITY_TOKEN_FILE"] = dir.appendingPathComponent("no-token").path
+    let failed = try run(["info", out], extra: missing)
+    #expect(failed.status == 2 && failed.stderr.contains("web identity (role \(server.roleARN)): cannot read the web identity token file"),
+      "\(failed.stderr)")
+  }
+
   @Test func badCredentialsBucketsAndOptionsAreClearErrors() throws {
     defer { server.stop() }
     #expect(try run(["convert", tiff, "s3://lab/ok.ome.zarr"] + Self.options).status == 0)

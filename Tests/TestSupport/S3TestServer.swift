@@ -36,6 +36,9 @@ public final class S3TestServer: @unchecked Sendable {
   public let secretAccessKey: String
   /// Whether the server checks credentials and signatures like AWS.
   public let authenticated: Bool
+  /// The IAM role whose temporary credentials (STS `AssumeRoleWithWebIdentity` at ``endpoint``, any
+  /// token) may read and write every bucket of an authenticated server.
+  public let roleARN: String
 
   /// The server's stdin (commands; closing it stops the server) and stdout (one answer per command).
   private let channel: LineChannel
@@ -68,7 +71,7 @@ public final class S3TestServer: @unchecked Sendable {
       let info = try? channel.send(["info"], running: p),
       let json = try? JSONSerialization.jsonObject(with: Data(info.utf8)) as? [String: Any],
       let motoPort = json["moto_port"] as? Int, let keyID = json["access_key_id"] as? String,
-      let secret = json["secret_access_key"] as? String
+      let secret = json["secret_access_key"] as? String, let role = json["role_arn"] as? String
     else {
       kill(p.processIdentifier, SIGKILL)
       p.waitUntilExit()
@@ -83,6 +86,7 @@ public final class S3TestServer: @unchecked Sendable {
     accessKeyID = keyID
     secretAccessKey = secret
     self.authenticated = authenticated
+    roleARN = role
   }
 
   deinit { stop() }

@@ -8,7 +8,8 @@ this process; the proxy (the public port) forwards every request to it over a ke
 the server can "die" and come back on the same port with the same data.
 
 Commands (answers are `ok`, a JSON value, or `error MESSAGE`):
-  info                        {"port": P, "moto_port": M} (M is moto itself, without the proxy)
+  info                        {"port": P, "moto_port": M, "access_key_id", "secret_access_key", "role_arn"}
+                              (M is moto itself, without the proxy)
   bucket NAME                 create the bucket (directly in moto: no fault applies, no request counted)
   reset                       wipe moto (every bucket) and clear the faults
   objects BUCKET [PREFIX]     [[key, size, etag], ...] for every object under PREFIX, in key order
@@ -22,6 +23,9 @@ Commands (answers are `ok`, a JSON value, or `error MESSAGE`):
   log                         [[method, path, status], ...] of the requests so far (status 0: reset, no answer)
   clear-stats                 zero the counters and the log
   quit                        stop
+
+With --auth, the IAM role `role_arn` may read and write every bucket: its temporary credentials from STS
+AssumeRoleWithWebIdentity (sent unsigned, as to AWS; any token is accepted) are checked like the user's.
 
 Statistics count what reaches the proxy: requests (including those answered by a fault, or reset), body bytes
 received (bytes_in) and body bytes sent (bytes_out).
@@ -43,16 +47,31 @@ for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOI
     os.environ.pop(name, None)
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 # --auth: moto checks every request like AWS (IAM access keys, SigV4 signatures, policies). The first
-# three actions (the IAM user, its key and its policy) are the only unauthenticated ones.
+# five actions (the IAM user, its key and its policy, the role and its policy) are the only
+# unauthenticated ones.
 AUTH = "--auth" in sys.argv[1:]
 if AUTH:
-    os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
+    os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "5"
+ROLE_ARN = "arn:aws:iam::123456789012:role/web-identity"
 
 import http.client  # noqa: E402
 
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
+from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
+
+if AUTH:
+    # AWS takes AssumeRoleWithWebIdentity unsigned (the token is the credential); moto 5.2.6 with
+    # authentication on looks for the Authorization header and answers 500.
+    _authenticate = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+    def _authenticate_unless_web_identity(self, iam_request_cls, resource="*"):
+        if "Authorization" not in self.headers and self._get_action() == "AssumeRoleWithWebIdentity":
+            return
+        _authenticate(self, iam_request_cls, resource)
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_unless_web_identity
 
 HOST = "127.0.0.1"
 PIECE = 1 << 20
@@ -391,6 +410,10 @@ def main():
         key_id, secret = key["AccessKeyId"], key["SecretAccessKey"]
         policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
         iam.put_user_policy(UserName="tester", PolicyName="s3", PolicyDocument=json.dumps(policy))
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                                                         "Principal": {"Federated": "test-oidc-provider"}}]}
+        iam.create_role(RoleName="web-identity", AssumeRolePolicyDocument=json.dumps(trust))
+        iam.put_role_policy(RoleName="web-identity", PolicyName="s3", PolicyDocument=json.dumps(policy))
     client = boto3.client("s3", endpoint_url=direct, region_name="us-east-1",
                           aws_access_key_id=key_id, aws_secret_access_key=secret,
                           config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
@@ -405,7 +428,8 @@ def main():
     def run(words):
         cmd = words[0] if words else ""
         if cmd == "info":
-            return json.dumps({"port": proxy.port, "moto_port": moto_port, "access_key_id": key_id, "secret_access_key": secret})
+            return json.dumps({"port": proxy.port, "moto_port": moto_port, "access_key_id": key_id, "secret_access_key": secret,
+                               "role_arn": ROLE_ARN})
         if cmd == "bucket" and len(words) == 2:
             client.create_bucket(Bucket=words[1])
             return "ok"

@@ -21,7 +21,9 @@ struct S3ConfigurationTests {
       credentialsPath = dir.appendingPathComponent("credentials").path
       if let config { try config.write(toFile: configPath, atomically: true, encoding: .utf8) }
       if let credentials { try credentials.write(toFile: credentialsPath, atomically: true, encoding: .utf8) }
-      environment = ["HOME": dir.path, "AWS_CONFIG_FILE": configPath, "AWS_SHARED_CREDENTIALS_FILE": credentialsPath]
+      // The instance metadata service is off: the tests do not depend on the machine they run on.
+      environment = ["HOME": dir.path, "AWS_CONFIG_FILE": configPath, "AWS_SHARED_CREDENTIALS_FILE": credentialsPath,
+                     "AWS_EC2_METADATA_DISABLED": "true"]
     }
 
     func resolve(_ extra: [String: String] = [:], anonymous: Bool = false, profile: String? = nil) throws -> S3Configuration {
@@ -168,13 +170,13 @@ struct S3ConfigurationTests {
     try "[default]\nregion = eu-north-1\n".write(to: aws.appendingPathComponent("config"), atomically: true, encoding: .utf8)
     try "[default]\naws_access_key_id = AKIAHOME\naws_secret_access_key = SECREThome\n"
       .write(to: aws.appendingPathComponent("credentials"), atomically: true, encoding: .utf8)
-    let c = try S3Configuration.resolve(environment: ["HOME": f.dir.path])
+    let c = try S3Configuration.resolve(environment: ["HOME": f.dir.path, "AWS_EC2_METADATA_DISABLED": "true"])
     #expect(c.region == "eu-north-1")
     #expect(c.credentials?.accessKeyID == "AKIAHOME")
     #expect(c.credentialSource == "profile 'default' in \(aws.path)/credentials")
 
     try "[default]\nregion = me-south-1\n".write(to: f.dir.appendingPathComponent("other"), atomically: true, encoding: .utf8)
-    let tilde = try S3Configuration.resolve(environment: ["HOME": f.dir.path, "AWS_CONFIG_FILE": "~/other"])
+    let tilde = try S3Configuration.resolve(environment: ["HOME": f.dir.path, "AWS_CONFIG_FILE": "~/other", "AWS_EC2_METADATA_DISABLED": "true"])
     #expect(tilde.region == "me-south-1")
   }
 

@@ -99,12 +99,14 @@ package final class HTTPTransport: Sendable {
 
   /// A transport with up to `maxConnections` connections per host and `timeout` seconds of
   /// silence before a request fails; redirects are followed only when `followRedirects` is set.
-  package init(maxConnections: Int, timeout: Double, followRedirects: Bool) {
+  /// A connection that cannot be made within `connectTimeout` seconds fails the request.
+  package init(maxConnections: Int, timeout: Double, followRedirects: Bool, connectTimeout: Double = 5) {
     let seconds = TimeAmount.milliseconds(Int64(max(0.001, min(timeout, 86_400)) * 1000))
+    let connect = TimeAmount.milliseconds(Int64(max(0.001, min(connectTimeout, 86_400)) * 1000))
     let configuration = HTTPClient.Configuration(
       redirectConfiguration: followRedirects ? .follow(max: 8, allowCycles: false) : .disallow,
       // The pool retries a failed connection with back-off until this passes, then the request fails.
-      timeout: .init(connect: .seconds(5), read: seconds, write: seconds),
+      timeout: .init(connect: connect, read: seconds, write: seconds),
       connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, maxConnections)),
       decompression: .disabled)
     client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

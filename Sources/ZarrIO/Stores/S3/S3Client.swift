@@ -104,7 +104,7 @@ final class S3Client: Sendable {
     }
     var headers = call.headers
     headers["host"] = target.host
-    if let credentials = configuration.credentials {
+    if let credentials = try configuration.currentCredentials() {
       let payloadHash: String
       if let body = call.body {
         payloadHash = body.withUnsafeBytes { S3Signer.sha256Hex($0) }

@@ -11,12 +11,15 @@ public struct S3Credentials: Sendable, Hashable, CustomStringConvertible, Custom
   public var secretAccessKey: String
   /// The session token of temporary credentials.
   public var sessionToken: String?
+  /// When temporary credentials expire; `nil` for keys that do not.
+  public var expiration: Date?
 
   /// Credentials from their parts.
-  public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
+  public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil, expiration: Date? = nil) {
     self.accessKeyID = accessKeyID
     self.secretAccessKey = secretAccessKey
     self.sessionToken = sessionToken
+    self.expiration = expiration
   }
 
   /// `"access key AKIA…"`, with `" and a session token"` when there is one; never the secret.
@@ -30,6 +33,7 @@ public struct S3Credentials: Sendable, Hashable, CustomStringConvertible, Custom
       "accessKeyID": accessKeyID,
       "secretAccessKey": "<redacted>",
       "sessionToken": sessionToken == nil ? "nil" : "<redacted>",
+      "expiration": expiration.map { S3CredentialProvider.timestamp($0) } ?? "nil",
     ])
   }
 }
@@ -50,7 +54,7 @@ public enum S3AddressingStyle: String, Sendable {
 ///
 /// | Setting | Order |
 /// |---|---|
-/// | credentials | `anonymous: true` or `AWS_NO_SIGN_REQUEST=true` → none; `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`); the profile; none |
+/// | credentials | `anonymous: true` or `AWS_NO_SIGN_REQUEST=true` → none; `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`); the profile's keys; its `credential_process`; web identity; container credentials; EC2 instance metadata; none |
 /// | profile | the `profile` argument, `AWS_PROFILE`, `default` |
 /// | region | `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`, `us-east-1` |
 /// | endpoint | `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, the profile's `s3 =` / `endpoint_url`, its `endpoint_url`, AWS |
@@ -60,6 +64,15 @@ public enum S3AddressingStyle: String, Sendable {
 /// and `AWS_CONFIG_FILE` (default `~/.aws/config`, sections `[default]` and `[profile name]`); a value
 /// in the credentials file wins over the same key in the config file. Named profiles do not inherit
 /// from `[default]`.
+///
+/// The role-based providers give temporary credentials, which ``credentialProvider`` fetches again
+/// before they expire (see ``S3CredentialSource`` and ``S3CredentialProvider``):
+/// - web identity (EKS IRSA): `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN` (`AWS_ROLE_SESSION_NAME`),
+///   or the profile's `web_identity_token_file` + `role_arn`: STS `AssumeRoleWithWebIdentity`;
+/// - container credentials (ECS, AWS Batch, EKS Pod Identity): `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`
+///   or `AWS_CONTAINER_CREDENTIALS_FULL_URI`, with `AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE)`;
+/// - EC2 instance metadata (IMDSv2), unless `AWS_EC2_METADATA_DISABLED=true`: tried only when nothing
+///   else gave credentials; off EC2 it costs about a second and leaves the requests anonymous.
 public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
   /// The region requests are signed for; `"us-east-1"` when nothing says otherwise.
   public var region: String
@@ -67,10 +80,16 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
   public var endpoint: String?
   /// Path or virtual-hosted requests; `.auto` is virtual for AWS with a DNS-safe dot-free bucket, path otherwise.
   public var addressingStyle: S3AddressingStyle
-  /// The access keys; `nil` for anonymous (unsigned) requests.
+  /// The access keys; `nil` for anonymous (unsigned) requests. With a ``credentialProvider``, the
+  /// credentials it gave when the configuration was resolved (requests use its current ones).
   public var credentials: S3Credentials?
+  /// Fetches temporary credentials again before they expire; requests are signed with its
+  /// credentials when it is set.
+  public var credentialProvider: S3CredentialProvider?
   /// Where the credentials came from, for messages, e.g. `"environment (AWS_ACCESS_KEY_ID)"`,
-  /// `"profile 'lab' in /root/.aws/credentials"`, `"anonymous (--anon)"`, `"anonymous (AWS_NO_SIGN_REQUEST)"`.
+  /// `"profile 'lab' in /root/.aws/credentials"`, `"web identity (role arn:aws:iam::123456789012:role/lab)"`,
+  /// `"container credentials (169.254.170.2)"`, `"EC2 instance metadata (role lab)"`,
+  /// `"anonymous (--anon)"`, `"anonymous (AWS_NO_SIGN_REQUEST)"`.
   public var credentialSource: String
   /// Requests in flight at once (at least 1).
   public var ioConcurrency: Int = 32
@@ -84,17 +103,20 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
   /// (up to about 64 MiB) go up whole, several at once: parts would add requests, not speed.
   public var multipartThreshold: Int = 64 << 20
 
-  /// A configuration from its parts. Without `credentialSource` the source reads
-  /// `"given to S3Configuration"` (or `"anonymous"` without credentials).
+  /// A configuration from its parts. Without `credentialSource` the source reads the provider's
+  /// name, `"given to S3Configuration"`, or `"anonymous"` without credentials.
   public init(region: String = "us-east-1", endpoint: String? = nil, credentials: S3Credentials? = nil,
               addressingStyle: S3AddressingStyle = .auto, credentialSource: String? = nil,
+              credentialProvider: S3CredentialProvider? = nil,
               ioConcurrency: Int = 32, timeout: Double = 60, maxAttempts: Int = 4,
               partSize: Int = 16 << 20, multipartThreshold: Int = 64 << 20) {
     self.region = region
     self.endpoint = endpoint
     self.credentials = credentials
+    self.credentialProvider = credentialProvider
     self.addressingStyle = addressingStyle
-    self.credentialSource = credentialSource ?? (credentials == nil ? "anonymous" : "given to S3Configuration")
+    self.credentialSource = credentialSource ?? credentialProvider?.description
+      ?? (credentials == nil ? "anonymous" : "given to S3Configuration")
     self.ioConcurrency = max(1, ioConcurrency)
     self.timeout = timeout
     self.maxAttempts = max(1, maxAttempts)
@@ -107,10 +129,20 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
     var s = "region \(region), endpoint \(endpoint ?? Self.awsEndpoint(region: region)), \(addressingStyle.rawValue) addressing, "
     if let credentials {
       s += "\(credentials) from \(credentialSource)"
+    } else if credentialProvider != nil {
+      s += "credentials from \(credentialSource)"
     } else {
       s += credentialSource.hasPrefix("anonymous") ? credentialSource : "anonymous (\(credentialSource))"
     }
     return s
+  }
+
+  /// The credentials to sign with now: the provider's (fetched again before they expire), else
+  /// ``credentials``; `nil` for anonymous requests.
+  /// - Throws: `.storeFailure` naming the provider when it cannot fetch credentials.
+  public func currentCredentials() throws -> S3Credentials? {
+    if let credentialProvider { return try credentialProvider.credentials() }
+    return credentials
   }
 
   /// The AWS endpoint of a region: `https://s3.<region>.amazonaws.com` (`.amazonaws.com.cn` in China).
@@ -186,7 +218,10 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
   ///   - profile: the profile to read, overriding `AWS_PROFILE`.
   /// - Throws: `.invalidArgument` when only one of `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` is
   ///   set, when a chosen profile exists in neither file, when a profile has half a key pair, and for a
-  ///   malformed endpoint, region or addressing style; `.storeFailure` when a file exists but cannot be read.
+  ///   malformed endpoint, region or addressing style, for a web identity token file without a role ARN
+  ///   and a container credentials URI that is not allowed; `.storeFailure` when a file exists but cannot
+  ///   be read, and when the configured web identity, container or `credential_process` provider cannot
+  ///   fetch credentials (the message names it and what failed).
   public static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment,
                              anonymous: Bool = false, profile: String? = nil) throws -> S3Configuration {
     func env(_ name: String) -> String? {
@@ -220,34 +255,6 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
         if let v = section?[block]?.nested[key], !v.isEmpty { return (v, path) }
       }
       return nil
-    }
-
-    // Credentials.
-    var credentials: S3Credentials?
-    let source: String
-    if anonymous {
-      source = "anonymous (--anon)"
-    } else if let flag = env("AWS_NO_SIGN_REQUEST"), ["true", "yes", "1"].contains(flag.lowercased()) {
-      source = "anonymous (AWS_NO_SIGN_REQUEST)"
-    } else if env("AWS_ACCESS_KEY_ID") != nil || env("AWS_SECRET_ACCESS_KEY") != nil {
-      guard let id = env("AWS_ACCESS_KEY_ID") else {
-        throw ZarrError(.invalidArgument, "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not: set both, or neither")
-      }
-      guard let secret = env("AWS_SECRET_ACCESS_KEY") else {
-        throw ZarrError(.invalidArgument, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: set both, or neither")
-      }
-      credentials = S3Credentials(accessKeyID: id, secretAccessKey: secret, sessionToken: env("AWS_SESSION_TOKEN"))
-      source = "environment (AWS_ACCESS_KEY_ID)"
-    } else if let (id, idPath) = value("aws_access_key_id") {
-      guard let (secret, _) = value("aws_secret_access_key") else {
-        throw ZarrError(.invalidArgument, "profile '\(profileName)' in \(idPath) has aws_access_key_id but no aws_secret_access_key")
-      }
-      credentials = S3Credentials(accessKeyID: id, secretAccessKey: secret, sessionToken: value("aws_session_token")?.0)
-      source = "profile '\(profileName)' in \(idPath)"
-    } else if let (_, secretPath) = value("aws_secret_access_key") {
-      throw ZarrError(.invalidArgument, "profile '\(profileName)' in \(secretPath) has aws_secret_access_key but no aws_access_key_id")
-    } else {
-      source = "anonymous (no credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)"
     }
 
     // Region.
@@ -306,7 +313,60 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
       style = s
     }
 
+    // Credentials.
+    var credentials: S3Credentials?
+    var provider: S3CredentialProvider?
+    var source: String
+    if anonymous {
+      source = "anonymous (--anon)"
+    } else if let flag = env("AWS_NO_SIGN_REQUEST"), ["true", "yes", "1"].contains(flag.lowercased()) {
+      source = "anonymous (AWS_NO_SIGN_REQUEST)"
+    } else if env("AWS_ACCESS_KEY_ID") != nil || env("AWS_SECRET_ACCESS_KEY") != nil {
+      guard let id = env("AWS_ACCESS_KEY_ID") else {
+        throw ZarrError(.invalidArgument, "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not: set both, or neither")
+      }
+      guard let secret = env("AWS_SECRET_ACCESS_KEY") else {
+        throw ZarrError(.invalidArgument, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: set both, or neither")
+      }
+      credentials = S3Credentials(accessKeyID: id, secretAccessKey: secret, sessionToken: env("AWS_SESSION_TOKEN"))
+      source = "environment (AWS_ACCESS_KEY_ID)"
+    } else if let (id, idPath) = value("aws_access_key_id") {
+      guard let (secret, _) = value("aws_secret_access_key") else {
+        throw ZarrError(.invalidArgument, "profile '\(profileName)' in \(idPath) has aws_access_key_id but no aws_secret_access_key")
+      }
+      credentials = S3Credentials(accessKeyID: id, secretAccessKey: secret, sessionToken: value("aws_session_token")?.0)
+      source = "profile '\(profileName)' in \(idPath)"
+    } else if let (_, secretPath) = value("aws_secret_access_key") {
+      throw ZarrError(.invalidArgument, "profile '\(profileName)' in \(secretPath) has aws_secret_access_key but no aws_access_key_id")
+    } else {
+      // The role-based providers: the first one configured is used (its first fetch must succeed);
+      // the instance metadata service only when nothing else is, and its failure means anonymous.
+      let lookup: S3CredentialSource.Lookup = (env, { value($0) }, { nested($0, $1) })
+      source = "anonymous (no credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)"
+      if let (command, path) = value("credential_process") {
+        provider = S3CredentialProvider(.process(command: command), name: "credential_process of profile '\(profileName)' in \(path)")
+      } else if let webIdentity = try S3CredentialSource.webIdentity(lookup, profileName: profileName, region: region) {
+        provider = S3CredentialProvider(webIdentity)
+      } else if let container = try S3CredentialSource.container(env) {
+        provider = S3CredentialProvider(container)
+      } else if let metadata = try S3CredentialSource.instanceMetadata(env) {
+        let probe = S3CredentialProvider(metadata)
+        do {
+          credentials = try probe.credentials()
+          provider = probe
+        } catch let e as ZarrError {
+          source.removeLast()
+          source += "; \(e.message))"
+        }
+      }
+      if let provider {
+        credentials = try provider.credentials()
+        source = provider.description
+      }
+    }
+
+
     return S3Configuration(region: region, endpoint: endpoint, credentials: credentials, addressingStyle: style,
-                           credentialSource: source)
+                           credentialSource: source, credentialProvider: provider)
   }
 }

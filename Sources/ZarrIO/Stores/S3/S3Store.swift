@@ -384,8 +384,10 @@ struct S3LocationScheme: LocationScheme {
   static func configuration() throws -> S3Configuration {
     let access = RemoteAccess.current
     if let r = resolved.withLock({ $0 }), r.access == access { return r.configuration }
-    var configuration = try S3Configuration.resolve(anonymous: access.anonymous, profile: access.profile)
-    if let region = access.region { configuration.region = region }
+    // `--region` is the region of every service, STS (web identity) included.
+    var environment = ProcessInfo.processInfo.environment
+    if let region = access.region { environment["AWS_REGION"] = region }
+    var configuration = try S3Configuration.resolve(environment: environment, anonymous: access.anonymous, profile: access.profile)
     if let endpoint = access.endpoint { configuration.endpoint = endpoint }
     configuration.ioConcurrency = access.ioConcurrency
     resolved.withLock { $0 = (access, configuration) }
