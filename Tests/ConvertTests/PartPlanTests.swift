@@ -19,6 +19,19 @@ struct PartPlanTests {
     #expect((0..<5).map { p.shards(of: 0, level: $0).map(\.shards) } == [[0..<4], [0..<2], [0..<1], [0..<1], [0..<1]])
   }
 
+  @Test func morePartsThanLevelZeroBlocksStillOwnTheLevelsWithAsManyBlocks() throws {
+    // The standard benchmark stack: level 1 halves only y and x, so its shards cover the same 64
+    // planes as level 0's. Eight parts (four blocks) own both levels, as four parts do.
+    let shapes = [[256, 1024, 1024], [256, 512, 512], [128, 256, 256], [64, 128, 128], [32, 64, 64]]
+    let factors = [[1, 1, 1], [1, 2, 2], [2, 2, 2], [2, 2, 2], [2, 2, 2]]
+    let shards = [[64, 512, 512], [64, 512, 512], [64, 256, 256], [64, 128, 128], [32, 64, 64]]
+    for parts in [4, 8] {
+      let p = try plan(parts, shapes: shapes, factors: factors, shards: shards)
+      #expect(p.ownedLevels == 2 && p.blockPlanes == 64, "\(parts) parts")
+      #expect(p.parts.filter { !$0.isEmpty }.count == 4)
+    }
+  }
+
   @Test func partsOwnTheLevelsTheirBlocksCover() throws {
     let two = try plan(2)
     // Level 1 shards cover 128 level-0 planes: two blocks, one per part; levels 2-4 are finalize's.

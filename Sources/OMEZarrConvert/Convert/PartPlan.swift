@@ -4,7 +4,8 @@
 ///
 /// The unit of assignment is a *block*: the level-0 planes under one shard of the highest level the
 /// parts own. That level is the highest one whose shard boundaries fall on the boundaries of all
-/// finer levels' shards and that still has a block for every part. Blocks of all streams (the
+/// finer levels' shards and that still has a block for every part (for every part that level 0
+/// can give a block, when there are more parts than that). Blocks of all streams (the
 /// indices of the axes before the streaming one, such as t and c) are numbered in order and dealt out
 /// in contiguous, balanced runs; with more parts than blocks the last parts have nothing to do.
 public struct PartPlan: Sendable, Hashable {
@@ -57,13 +58,15 @@ public struct PartPlan: Sendable, Hashable {
       cumulative = min(cumulative * factors[k][axis], 1 << 40)
       shardPlanes.append(min(shardShapes[k][axis] * cumulative, 1 << 50))
     }
-    // The highest level whose shards align with every finer level's and leave a block per part.
+    // The highest level whose shards align with every finer level's and leave a block per part (or,
+    // with more parts than level 0 has blocks, as many blocks as level 0: owning it costs nothing).
+    let useful = min(parts, streams * ((extent + shardPlanes[0] - 1) / shardPlanes[0]))
     var owned = 0
     for m in stride(from: levels - 1, through: 0, by: -1) {
       let block = shardPlanes[m]
       guard (0...m).allSatisfy({ block % shardPlanes[$0] == 0 }) else { continue }
       let blocks = streams * ((extent + block - 1) / block)
-      if blocks >= parts || m == 0 {
+      if blocks >= useful || m == 0 {
         owned = m
         break
       }
