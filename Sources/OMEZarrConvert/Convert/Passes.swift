@@ -75,23 +75,27 @@ extension Converter {
   /// Runs `pass` over the level-0 planes `span` of stream `outer`, reading from `start` (level-0
   /// planes before `span` are context, for gaussian parts), and writes each built level's planes
   /// under `span` only.
+  /// `input`, when given, holds the planes of the pass's first level (the parts' spill): they are
+  /// read from it and written to that level (a single band).
   static func run(
     _ pass: Pass, _ job: ImageJob, arrays: [ZarrArray], span: Range<Int>, start: Int? = nil, end: Int? = nil, outer: [Int],
-    progress: (any ConvertProgress)?
+    input: ZarrArray? = nil, progress: (any ConvertProgress)?
   ) throws {
     let axis = job.layout.slabAxis
     let n = job.desc.shape.count
     let plan = job.layout.plan
-    let source = pass.source
-    let levels = pass.readsInput ? Array(arrays[pass.levels]) : Array(arrays[source..<pass.levels.upperBound])
-    let factors = pass.readsInput ? Array(plan.factors[pass.levels]) : Array(plan.factors[source..<pass.levels.upperBound])
+    // Whether the first pipeline level is written (fed from the input or the spill), or only read.
+    let writesFirst = pass.readsInput || input != nil
+    let source = input != nil ? pass.levels.lowerBound : pass.source
+    let levels = writesFirst ? Array(arrays[pass.levels]) : Array(arrays[source..<pass.levels.upperBound])
+    let factors = writesFirst ? Array(plan.factors[pass.levels]) : Array(plan.factors[source..<pass.levels.upperBound])
     // Planes of the first pipeline level (the level read) under `span`, and each level's window.
     let extent = plan.shapes[0][axis]
     func planes(_ k: Int) -> Range<Int> {
       let below = plan.factors[...k].reduce(1) { $0 * $1[axis] }
       return (span.lowerBound / below)..<(span.upperBound >= extent ? plan.shapes[k][axis] : span.upperBound / below)
     }
-    let windows = (pass.readsInput ? [] : [0..<0]) + pass.levels.map { planes($0) }
+    let windows = (writesFirst ? [] : [0..<0]) + pass.levels.map { planes($0) }
     let read = pass.readsInput ? (start ?? span.lowerBound)..<(end ?? span.upperBound) : planes(source)
     let y = n - 2
     let height = plan.shapes[source][y]
@@ -104,7 +108,7 @@ extension Converter {
       var rowWindows: [Range<Int>]? = nil
       if axis < y, band.count < height {
         var below = 1
-        rowWindows = (pass.readsInput ? [] : [0..<0]) + pass.levels.map { k in
+        rowWindows = (writesFirst ? [] : [0..<0]) + pass.levels.map { k in
           if k > source { below *= plan.factors[k][y] }
           return (band.lowerBound / below)..<(band.upperBound >= height ? plan.shapes[k][y] : band.upperBound / below)
         }
@@ -122,7 +126,7 @@ extension Converter {
             threads: job.options.threads, progress: progress, into: &slab)
         } else {
           let box = (0..<n).map { d in d < axis ? outer[d]..<(outer[d] + 1) : d == axis ? z..<next : d == y && axis < y ? rows : 0..<levels[0].shape[d] }
-          slab = try levels[0].read(box)
+          slab = try (input ?? levels[0]).read(box)
           progress?.advance(bytes: slab?.bytes.count ?? 0)
         }
         guard let s = slab else { break }

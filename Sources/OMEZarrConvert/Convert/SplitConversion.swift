@@ -167,9 +167,18 @@ extension Converter {
   /// Writes the metadata documents of every group and level array exactly as a whole run creates
   /// them, each only where none is; an existing one must be the same.
   static func createSharedMetadata(jobs: [ImageJob], store: any Store, output: String) throws {
+    try createShared(in: store, output: output) { memory in
+      for job in jobs { _ = try createLevels(job, in: memory, resume: false) }
+    }
+  }
+
+  /// Writes the documents `make` writes into an empty memory store to `store`, each only where none
+  /// is; an existing one must be the same (parts running at once write identical metadata).
+  /// Only keys below `under` are written, when given.
+  static func createShared(in store: any Store, output: String, under: String? = nil, _ make: (MemoryStore) throws -> Void) throws {
     let memory = MemoryStore()
-    for job in jobs { _ = try createLevels(job, in: memory, resume: false) }
-    for key in try memory.list(prefix: "").sorted() {
+    try make(memory)
+    for key in try memory.list(prefix: "").sorted() where under.map({ key.hasPrefix($0 + "/") }) ?? true {
       guard let value = try memory.get(key), try !store.create(key, value) else { continue }
       guard try store.get(key) == value else {
         throw ConvertError(.outputExists, "'\(output)' holds other metadata at '\(key)' than this conversion writes")
@@ -184,6 +193,40 @@ extension Converter {
       a.concurrency = job.options.threads
       return a
     }
+  }
+
+  /// The level the parts *spill*: the first level they do not own, which they still compute for their
+  /// blocks and store in a temporary array, so that `--finalize` starts from it instead of decoding
+  /// the last owned level. Only for block kernels (gaussian outputs need the neighbours' planes), one
+  /// pass of whole planes, and blocks that map to whole planes of that level.
+  static func spillLevel(_ job: ImageJob, plan: PartPlan, passes: [Pass]) -> Int? {
+    let shapes = job.layout.plan.shapes
+    let axis = job.layout.slabAxis
+    let n = job.desc.shape.count
+    guard let k = passes.last?.levels.upperBound, k >= 1, k < shapes.count, job.options.method != .gaussian, passes.count == 1,
+      axis == n - 2 || passes[0].bandRows >= shapes[0][n - 2]
+    else { return nil }
+    let below = job.layout.plan.factors[...k].reduce(1) { $0 * $1[axis] }
+    return plan.blockPlanes % below == 0 ? k : nil
+  }
+
+  /// Where the parts spill an image's level (under ``partsPrefix``, removed by `--finalize`).
+  static func spillPath(_ job: ImageJob) -> String {
+    joinKey(joinKey(partsPrefix, "spill"), job.path.isEmpty ? "image" : job.path)
+  }
+
+  /// The spill array of level `k`: chunks of a block's planes (whole y and x shards of the level),
+  /// compressed fast.
+  static func spillMetadata(_ job: ImageJob, plan: PartPlan, level k: Int) -> ArrayMetadata {
+    let axis = job.layout.slabAxis
+    let shape = job.layout.plan.shapes[k]
+    let below = job.layout.plan.factors[...k].reduce(1) { $0 * $1[axis] }
+    let shard = levelMetadata(job, shape: shape).chunkShape
+    let chunk = shape.indices.map { d in d < axis ? 1 : d == axis ? max(1, plan.blockPlanes / below) : shard[d] }
+    let dataType = job.desc.dataType
+    return ArrayMetadata(shape: shape, dataType: dataType, chunkShape: chunk,
+      codecs: [Codecs.bytes(endian: dataType.hasEndianness ? .little : nil)]
+        + Compressor.blosc(cname: "lz4", clevel: 1, shuffle: .shuffle).codecs(for: dataType))
   }
 
   /// Bytes of one level-0 plane along the streaming axis (everything after it).
@@ -246,9 +289,22 @@ extension Converter {
       }
       let outers = streams(of: job)
       let spans = Array(zip(plan.parts[part.index], plan.inputPlanes(of: part.index)))
-      for pass in passes {
+      // The first level not owned goes to the spill array, for --finalize to start from.
+      var levels = arrays, partPasses = passes
+      if let k = spillLevel(job, plan: plan, passes: passes) {
+        let path = spillPath(job)
+        try createShared(in: store, output: output, under: partsPrefix) { memory in
+          _ = try ZarrArray.create(in: memory, path: path, metadata: spillMetadata(job, plan: plan, level: k))
+        }
+        var spill = try ZarrArray.open(in: store, path: path)
+        spill.skipStoredChunks = rerun
+        spill.concurrency = job.options.threads
+        levels = Array(arrays.prefix(k)) + [spill]
+        partPasses[partPasses.count - 1].levels = partPasses[partPasses.count - 1].levels.lowerBound..<(k + 1)
+      }
+      for pass in partPasses {
         for (span, input) in spans {
-          try run(pass, job, arrays: arrays, span: span.planes, start: input.planes.lowerBound, end: input.planes.upperBound,
+          try run(pass, job, arrays: levels, span: span.planes, start: input.planes.lowerBound, end: input.planes.upperBound,
             outer: outers[span.stream], progress: progress)
         }
       }
@@ -328,22 +384,33 @@ extension Converter {
     }
     // Every part is done: what interrupted attempts left half-written can go.
     try store.deleteTemporaryObjects(under: "")
-    var work: [(job: ImageJob, passes: [Pass])] = []
+    var work: [(job: ImageJob, passes: [Pass], spill: ZarrArray?)] = []
     var bytesRead = 0
     for job in jobs {
-      let owned = try partLevels(job, try partPlan(job, count: count))
-      let passes = try passes(job, levels: owned..<job.layout.plan.count)
+      let plan = try partPlan(job, count: count)
+      let owned = try partLevels(job, plan)
       let extent = job.desc.shape[job.layout.slabAxis]
+      if let k = spillLevel(job, plan: plan, passes: try passes(job, levels: 0..<owned)) {
+        // One pass from the parts' spill of level k.
+        let spill = try ZarrArray.open(in: store, path: spillPath(job))
+        let shape = job.layout.plan.shapes[k]
+        bytesRead += shape.reduce(job.desc.dataType.size, *)
+        work.append((job, [Pass(levels: k..<job.layout.plan.count, bandRows: shape[max(shape.count - 2, 0)], margin: 0)], spill))
+        continue
+      }
+      let passes = try passes(job, levels: owned..<job.layout.plan.count)
       bytesRead += streams(of: job).count * Self.bytesRead(passes, job, span: 0..<extent, input: 0..<extent)
-      work.append((job, passes))
+      work.append((job, passes, nil))
     }
     progress?.start(totalBytes: bytesRead, label: "\(String(output.split(separator: "/").last ?? "")) finalize")
     var metadata: [OMEAttributes] = []
-    for (job, passes) in work {
+    for (job, passes, spill) in work {
       let arrays = try openLevels(job, in: store)
       let extent = job.desc.shape[job.layout.slabAxis]
       for pass in passes {
-        for outer in streams(of: job) { try run(pass, job, arrays: arrays, span: 0..<extent, outer: outer, progress: progress) }
+        for outer in streams(of: job) {
+          try run(pass, job, arrays: arrays, span: 0..<extent, outer: outer, input: spill, progress: progress)
+        }
       }
       metadata.append(try imageMetadata(job, arrays: arrays))
     }
