@@ -148,18 +148,25 @@ enum FastKernels {
         }
       }
     }
-    /// Sum / 2^k, half to even.
-    @inline(__always) func divide(_ sum: UInt32, _ k: UInt32) -> T {
-      let q = sum >> k, r = sum & ((1 << k) &- 1), half = k == 0 ? 0 : UInt32(1) << (k &- 1)
-      let up: UInt32 = k > 0 && (r > half || (r == half && q & 1 == 1)) ? 1 : 0
-      return T(truncatingIfNeeded: q &+ up)
+    /// Columns `range` divided by 2^k, rounded half to even (masking shifts and selects: vectorized).
+    @inline(__always) func divide(_ range: Range<Int>, _ k: UInt32) {
+      guard k > 0 else {
+        for ox in range { out[ox] = T(truncatingIfNeeded: acc[ox]) }
+        return
+      }
+      let mask = (UInt32(1) &<< k) &- 1, half = UInt32(1) &<< (k &- 1)
+      for ox in range {
+        let sum = acc[ox]
+        let q = sum &>> k, r = sum & mask
+        let up = (r > half ? UInt32(1) : 0) | ((r == half ? UInt32(1) : 0) & q)
+        out[ox] = T(truncatingIfNeeded: q &+ up)
+      }
     }
     let full = UInt32((rows * g.fw).trailingZeroBitCount)
-    for ox in 0..<pairs { out[ox] = divide(acc[ox], full) }
+    divide(0..<pairs, full)
     if pairs < g.ow {
       // The last column of an odd width (fw 2), or every column (fw 1).
-      let k = g.fw == 2 ? UInt32(rows.trailingZeroBitCount) : full
-      for ox in pairs..<g.ow { out[ox] = divide(acc[ox], k) }
+      divide(pairs..<g.ow, g.fw == 2 ? UInt32(rows.trailingZeroBitCount) : full)
     }
   }
 }
