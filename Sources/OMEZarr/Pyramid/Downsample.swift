@@ -37,8 +37,9 @@ public enum Downsample {
     if let g = FastKernels.Geometry(shape: input.shape, factors: factors), FastKernels.supports(method), g.lead == 1, g.od >= 2,
       [DataType.uint8, .int8, .uint16, .int16, .uint32, .int32, .float32, .float64].contains(input.dataType)
     {
-      // Split the output depth planes between threads, all reading and writing the same buffers.
-      var out = ArrayBuffer(shape: outShape, dataType: input.dataType)
+      // Split the output depth planes between threads, all reading and writing the same buffers
+      // (the kernels write every output element: no need to zero it first).
+      var out = ArrayBuffer(uninitializedShape: outShape, dataType: input.dataType)
       let parts = min(threads * 2, g.od)
       input.bytes.withUnsafeBytes { src in
         out.bytes.withUnsafeMutableBytes { dst in
