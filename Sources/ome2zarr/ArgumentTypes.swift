@@ -37,14 +37,37 @@ enum CompressorName: String, CaseIterable, ExpressibleByArgument {
     }
   }
 
-  /// The compressor at `level` (default: 3 for zstd and blosc-zstd, 5 for blosc-lz4 and gzip).
-  func compressor(level: Int?) -> Compressor {
+  /// Whether the compressor is blosc (which takes a shuffle).
+  var isBlosc: Bool { self == .bloscZstd || self == .bloscLZ4 }
+
+  /// The compressor at `level` (default: 3 for zstd and blosc-zstd, 5 for blosc-lz4 and gzip), with
+  /// `shuffle` for the blosc ones.
+  func compressor(level: Int?, shuffle: ShuffleName = .byte) -> Compressor {
     switch self {
     case .zstd: return .zstd(level: level ?? 3)
-    case .bloscZstd: return .blosc(cname: "zstd", clevel: level ?? 3, shuffle: .shuffle)
-    case .bloscLZ4: return .blosc(cname: "lz4", clevel: level ?? 5, shuffle: .shuffle)
+    case .bloscZstd: return .blosc(cname: "zstd", clevel: level ?? 3, shuffle: shuffle.value)
+    case .bloscLZ4: return .blosc(cname: "lz4", clevel: level ?? 5, shuffle: shuffle.value)
     case .gzip: return .gzip(level: level ?? 5)
     case .none: return .none
+    }
+  }
+}
+
+/// How blosc reorders the bytes of each chunk before compressing (`convert --shuffle`).
+enum ShuffleName: String, CaseIterable, ExpressibleByArgument {
+  /// Bytes of equal significance together (the default: smaller with zstd on camera, EM and label data).
+  case byte
+  /// Bits of equal significance together (smaller with lz4, and for sparse labels).
+  case bit
+  /// No reordering.
+  case none
+
+  /// The codec's value.
+  var value: BloscCodec.Shuffle {
+    switch self {
+    case .byte: return .shuffle
+    case .bit: return .bitshuffle
+    case .none: return .noshuffle
     }
   }
 }

@@ -178,6 +178,20 @@ struct ConvertCommandTests {
     try #require(r.status == 0, "make-sample-tiff: \(r.stderrText)")
   }
 
+  @Test func shuffleChoosesHowBloscReordersBytes() throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("s.ome.tif").path
+    try Self.makeStack(tiff, planes: 4, size: 32)
+    for (shuffle, stored) in [("bit", "bitshuffle"), ("none", "noshuffle"), ("byte", "shuffle")] {
+      let out = dir.appendingPathComponent("\(shuffle).ome.zarr").path
+      #expect(try CLI.ome2zarr("convert", tiff, out, "--quiet", "--shuffle", shuffle).status == 0)
+      let meta = try String(contentsOfFile: out + "/0/zarr.json", encoding: .utf8)
+      #expect(meta.contains("\"shuffle\": \"\(stored)\""), "\(shuffle)")
+    }
+    let r = try CLI.ome2zarr("convert", tiff, dir.appendingPathComponent("z.ome.zarr").path, "--compressor", "zstd", "--shuffle", "bit")
+    #expect(r.status == 2 && r.stderr.contains("--shuffle goes with --compressor blosc-zstd or blosc-lz4"))
+  }
+
   @Test func convertsAZarrInputOverHTTP() throws {
     let dir = try CLI.temporaryDirectory()
     let tiff = dir.appendingPathComponent("s.ome.tif").path

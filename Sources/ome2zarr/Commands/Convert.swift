@@ -36,6 +36,8 @@ struct Convert: ParsableCommand {
   var compressor: CompressorName = .bloscZstd
   @Option(help: "Compression level (default: 3 for zstd and blosc-zstd, 5 for blosc-lz4 and gzip).")
   var compressionLevel: Int?
+  @Option(help: "Blosc shuffle: byte (default), bit or none.")
+  var shuffle: ShuffleName?
   /// The old name of `--compression-level`, still accepted.
   @Option(name: .customLong("level"), help: .hidden)
   var level: Int?
@@ -96,6 +98,7 @@ struct Convert: ParsableCommand {
       throw ValidationError("--level is the old name of --compression-level: give one of them")
     }
     if overwrite && resume { throw ValidationError("--overwrite and --resume exclude each other") }
+    if shuffle != nil, !compressor.isBlosc { throw ValidationError("--shuffle goes with --compressor blosc-zstd or blosc-lz4") }
     let stages = [part != nil ? "--part" : nil, finalize ? "--finalize" : nil, plan ? "--plan" : nil].compactMap { $0 }
     if stages.count > 1 { throw ValidationError("\(stages.joined(separator: " and ")) exclude each other") }
     if part != nil || finalize {
@@ -148,7 +151,7 @@ struct Convert: ParsableCommand {
     options.name = name
     options.chunkShape = try chunks.map(Self.ints)
     options.shardShape = try shards.map(Self.ints)
-    options.compressor = compressor.compressor(level: compressionLevel ?? level)
+    options.compressor = compressor.compressor(level: compressionLevel ?? level, shuffle: shuffle ?? .byte)
     if let part {
       // A part that cannot be taken from the arguments or the engine is a usage error.
       let p: ConvertPart
