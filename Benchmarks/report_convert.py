@@ -3,7 +3,13 @@ ratio, and the speedup over ngff-zarr."""
 import json
 import sys
 
-raw = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+raw = []
+for line in open(sys.argv[1]):
+    if line.strip():
+        try:
+            raw.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            raw.append({"impl": "?", "result": {"error": f"unreadable line ({e}): {line.strip()[:200]}"}})
 best, errors, checks = {}, [], []
 for r in raw:
     if "result" not in r:

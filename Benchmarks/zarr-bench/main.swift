@@ -298,7 +298,8 @@ do {
     let seconds = now() - t0
     let stored = store.snapshot.filter { $0.key != "zarr.json" }.values.reduce(0) { $0 + $1.count }
     report(["task": "codec_floor", "seconds": seconds, "bytes": buffer.bytes.count, "stored_bytes": stored,
-      "chunks": store.snapshot.count - 1, "compressor": "\(compressor)", "threads": array.concurrency, "peak_rss_mb": peakRSSMB()])
+      "chunks": store.snapshot.count - 1, "compressor": "\(compressor)".replacingOccurrences(of: "\"", with: "'"),
+      "threads": array.concurrency, "peak_rss_mb": peakRSSMB()])
   default:
     FileHandle.standardError.write(Data("unknown command \(args[1])\n".utf8))
     exit(2)

@@ -438,11 +438,12 @@ extension Converter {
       job.layout.plan.shapes[k][(axis + 1)...].reduce(job.desc.dataType.size * planes, *)
     }
     let owned = try zip(jobs, plans).map { try partLevels($0, $1) }
+    let partPasses = try jobs.indices.map { try passes(jobs[$0], levels: 0..<owned[$0]) }
     var list: [SplitPlan.Part] = []
     for p in 0..<parts {
       var read = 0, raw = 0
       for (i, (job, plan)) in zip(jobs, plans).enumerated() {
-        let passes = try passes(job, levels: 0..<owned[i])
+        let passes = partPasses[i]
         for (span, input) in zip(plan.parts[p], plan.inputPlanes(of: p)) {
           read += bytesRead(passes, job, span: span.planes, input: input.planes)
           for (k, w) in windows(job, levels: owned[i], span: span).enumerated() { raw += levelBytes(job, k, planes: w.count) }
@@ -455,8 +456,13 @@ extension Converter {
     for (i, job) in jobs.enumerated() where owned[i] < job.layout.plan.count {
       let streams = job.desc.shape[..<axis].reduce(1, *)
       let extent = job.desc.shape[axis]
-      finalizeRead += streams * bytesRead(try passes(job, levels: owned[i]..<job.layout.plan.count), job, span: 0..<extent,
-        input: 0..<extent)
+      if let k = spillLevel(job, plan: plans[i], passes: partPasses[i]) {
+        // Finalize starts from the parts' spill of level k.
+        finalizeRead += job.layout.plan.shapes[k].reduce(job.desc.dataType.size, *)
+      } else {
+        finalizeRead += streams * bytesRead(try passes(job, levels: owned[i]..<job.layout.plan.count), job, span: 0..<extent,
+          input: 0..<extent)
+      }
       for k in owned[i]..<job.layout.plan.count {
         finalizeRaw += levelBytes(job, k, planes: job.layout.plan.shapes[k][axis]) * streams
       }
