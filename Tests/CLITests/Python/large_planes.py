@@ -28,8 +28,9 @@ def tiles(size, planes):
 def main():
     if sys.argv[1] == "tiff":
         path, size, planes = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        # An OME-TIFF with axes ZYX: a stack of planes (a bare 3-page TIFF would read as 3 channels).
         tifffile.imwrite(path, tiles(size, planes), shape=(planes, size, size), dtype=np.uint16, tile=(TILE, TILE),
-                         bigtiff=True)
+                         bigtiff=True, ome=True, metadata={"axes": "ZYX"})
     elif sys.argv[1] == "rss":
         status = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL).returncode
         # ru_maxrss is in KiB on Linux.
