@@ -81,14 +81,7 @@ struct S3CommandTests {
     let out = "s3://lab/split/stack.ome.zarr"
     // Four parts at once (more than the cores), each its own process with the server's credentials.
     let parts = try (0..<4).reversed().map { i in
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: CLI.binary)
-      p.arguments = ["convert", tiff, out, "--part", "\(i)/4"] + Self.options
-      p.environment = server.environment()
-      p.standardInput = FileHandle.nullDevice
-      p.standardOutput = FileHandle.nullDevice
-      try p.run()
-      return p
+      try startProcess(CLI.binary, ["convert", tiff, out, "--part", "\(i)/4"] + Self.options, environment: server.environment())
     }
     for p in parts { p.waitUntilExit() }
     #expect(parts.map(\.terminationStatus) == [0, 0, 0, 0])
@@ -106,13 +99,7 @@ struct S3CommandTests {
   @Test func resumeAfterKillMinusNineFinishesWithTheSameObjects() throws {
     defer { server.stop() }
     let out = "s3://lab/killed.ome.zarr"
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: CLI.binary)
-    p.arguments = ["convert", tiff, out, "--threads", "1"] + Self.options
-    p.environment = server.environment()
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    try p.run()
+    let p = try startProcess(CLI.binary, ["convert", tiff, out, "--threads", "1"] + Self.options, environment: server.environment())
     let deadline = Date().addingTimeInterval(60)
     while p.isRunning && Date() < deadline {
       if try server.objects(bucket: "lab", prefix: "killed.ome.zarr/0/c/").count >= 2 { break }

@@ -9,17 +9,7 @@ struct SplitCommandTests {
   static let options = ["--quiet", "--chunks", "8,64,64", "--shards", "8,128,128"]
 
   /// Starts `ome2zarr` with `arguments` without waiting (output discarded).
-  static func start(_ arguments: [String], environment: [String: String]? = nil) throws -> Process {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: CLI.binary)
-    p.arguments = arguments
-    if let environment { p.environment = environment }
-    p.standardInput = FileHandle.nullDevice
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    return p
-  }
+  static func start(_ arguments: [String]) throws -> Process { try startProcess(CLI.binary, arguments) }
 
   /// A stack and its whole conversion: the reference every split one must equal.
   static func stackAndReference(planes: Int, size: Int) throws -> (dir: URL, tiff: String, reference: [String: Data]) {

@@ -22,29 +22,11 @@ public final class CredentialsTestServer: @unchecked Sendable {
   /// role (404); `stsError`: STS answers 403 AccessDenied.
   public init(expiresIn: Int = 3600, authorization: String? = nil, noRole: Bool = false, stsError: Bool = false) throws {
     let script = packageRoot.appendingPathComponent("Tests/TestSupport/credentials_server.py").path
-    var arguments = ["python3", script, "--expires-in", String(expiresIn)]
+    var arguments = [script, "--expires-in", String(expiresIn)]
     if let authorization { arguments += ["--authorization", authorization] }
     if noRole { arguments.append("--no-role") }
     if stsError { arguments.append("--sts-error") }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = arguments
-    let out = Pipe(), input = Pipe()
-    p.standardOutput = out
-    p.standardInput = input
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    // The first line is the port.
-    var line = Data()
-    while true {
-      let byte = out.fileHandleForReading.readData(ofLength: 1)
-      if byte.isEmpty || byte == Data([10]) { break }
-      line.append(byte)
-    }
-    guard let port = Int(String(decoding: line, as: UTF8.self)) else {
-      p.terminate()
-      throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the test credentials server did not start"])
-    }
+    let (p, input, port) = try startPortServer(arguments, what: "credentials server")
     process = p
     self.input = input
     authority = "127.0.0.1:\(port)"

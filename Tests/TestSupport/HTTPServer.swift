@@ -15,25 +15,7 @@ public final class HTTPServer: @unchecked Sendable {
   /// Serves `directory`; with `ranges: false` the server ignores `Range` headers.
   public init(serving directory: URL, ranges: Bool = true) throws {
     let script = packageRoot.appendingPathComponent("Tests/TestSupport/http_server.py").path
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", script, directory.path] + (ranges ? [] : ["--no-range"])
-    let out = Pipe(), input = Pipe()
-    p.standardOutput = out
-    p.standardInput = input
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    // The first line is the port.
-    var line = Data()
-    while true {
-      let byte = out.fileHandleForReading.readData(ofLength: 1)
-      if byte.isEmpty || byte == Data([10]) { break }
-      line.append(byte)
-    }
-    guard let port = Int(String(decoding: line, as: UTF8.self)) else {
-      p.terminate()
-      throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the test HTTP server did not start"])
-    }
+    let (p, input, port) = try startPortServer([script, directory.path] + (ranges ? [] : ["--no-range"]), what: "HTTP server")
     process = p
     self.input = input
     url = "http://127.0.0.1:\(port)"

@@ -34,6 +34,44 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
   return ProcessResult(status: p.terminationStatus, stdout: outData, stderr: errData)
 }
 
+/// Starts `executable` with `arguments` (and `environment`, else this process's) without waiting;
+/// stdin is empty and the output discarded (for runs that go on in the background, or get killed).
+public func startProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Process {
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: executable)
+  p.arguments = arguments
+  if let environment { p.environment = environment }
+  p.standardInput = FileHandle.nullDevice
+  p.standardOutput = FileHandle.nullDevice
+  p.standardError = FileHandle.nullDevice
+  try p.run()
+  return p
+}
+
+/// Starts a local test server (`python3 SCRIPT ARGUMENTS...`) that prints its port on the first line
+/// of its output and runs until its stdin closes; returns the process, its stdin and the port.
+public func startPortServer(_ arguments: [String], what: String) throws -> (process: Process, input: Pipe, port: Int) {
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  p.arguments = ["python3"] + arguments
+  let out = Pipe(), input = Pipe()
+  p.standardOutput = out
+  p.standardInput = input
+  p.standardError = FileHandle.nullDevice
+  try p.run()
+  var line = Data()
+  while true {
+    let byte = out.fileHandleForReading.readData(ofLength: 1)
+    if byte.isEmpty || byte == Data([10]) { break }
+    line.append(byte)
+  }
+  guard let port = Int(String(decoding: line, as: UTF8.self)) else {
+    p.terminate()
+    throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the test \(what) did not start"])
+  }
+  return (p, input, port)
+}
+
 /// A new empty directory under the system's temporary directory.
 public func makeTemporaryDirectory(_ label: String) throws -> URL {
   let url = FileManager.default.temporaryDirectory.appendingPathComponent("ome-zarr-swift-\(label)-\(UUID().uuidString)")

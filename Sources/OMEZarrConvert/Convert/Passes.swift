@@ -39,11 +39,17 @@ extension Converter {
       let source = max(first - 1, 0)
       let shape = shapes[source]
       let depth = min(levelMetadata(job, shape: shape).chunkShape[axis], shape[axis])
-      // Three slabs' worth: the band read, the levels' pending bands, the shards being encoded.
-      let rowBytes = CheckedArithmetic.product([3, depth] + Array(shape[(axis + 1)...]).enumerated().map { i, e in
+      // Three slabs' worth: the band read, the levels' pending bands, the shards being encoded; five
+      // when slabs are thinner than the next level's factor along z (the carried planes, and their
+      // concatenation with the next slab).
+      // (A plane that fits keeps the single pass it always had: the layout sized it with three.)
+      let zFactor = source + 1 < shapes.count ? factors[source + 1][axis] : 1
+      let slabs = depth % zFactor == 0 || depth >= shape[axis] ? 3 : 5
+      let planeRow = CheckedArithmetic.product([depth] + Array(shape[(axis + 1)...]).enumerated().map { i, e in
         i + axis + 1 == y ? 1 : e
       } + [job.desc.dataType.size]) ?? Int.max
-      if CheckedArithmetic.product([rowBytes, shape[y]]).map({ $0 <= limit }) ?? false {
+      let rowBytes = CheckedArithmetic.product([slabs, planeRow]) ?? Int.max
+      if CheckedArithmetic.product([3, planeRow, shape[y]]).map({ $0 <= limit }) ?? false {
         out.append(Pass(levels: first..<levels.upperBound, bandRows: shape[y], margin: 0))
         break
       }
@@ -63,7 +69,7 @@ extension Converter {
       }
       guard let pass = chosen else {
         throw ConvertError(.invalidArgument,
-          "a band of one row of shards of level \(source) (\(shardRows[first]) rows, \((rowBytes / 3 * shardRows[first]) >> 20) MiB) "
+          "a band of one row of shards of level \(source) (\(shardRows[first]) rows, \((rowBytes / slabs * shardRows[first]) >> 20) MiB) "
             + "does not fit the memory limit of \(limit >> 20) MiB; raise --memory-limit or give smaller --shards")
       }
       out.append(pass)
