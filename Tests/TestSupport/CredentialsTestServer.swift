@@ -52,10 +52,7 @@ public final class CredentialsTestServer: @unchecked Sendable {
 
   /// Stops the server.
   public func stop() {
-    guard process.isRunning else { return }
-    try? input.fileHandleForWriting.close()
-    kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
+    stopPortServer(process, input: input)
   }
 
   deinit { stop() }

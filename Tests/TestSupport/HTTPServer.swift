@@ -29,10 +29,7 @@ public final class HTTPServer: @unchecked Sendable {
   }
 
   public func stop() {
-    guard process.isRunning else { return }
-    try? input.fileHandleForWriting.close()
-    kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
+    stopPortServer(process, input: input)
   }
 
   deinit { stop() }

@@ -72,6 +72,14 @@ public func startPortServer(_ arguments: [String], what: String) throws -> (proc
   return (p, input, port)
 }
 
+/// Stops a server started by ``startPortServer(_:what:)``: closes its stdin, kills it, waits.
+public func stopPortServer(_ process: Process, input: Pipe) {
+  guard process.isRunning else { return }
+  try? input.fileHandleForWriting.close()
+  kill(process.processIdentifier, SIGKILL)
+  process.waitUntilExit()
+}
+
 /// A new empty directory under the system's temporary directory.
 public func makeTemporaryDirectory(_ label: String) throws -> URL {
   let url = FileManager.default.temporaryDirectory.appendingPathComponent("ome-zarr-swift-\(label)-\(UUID().uuidString)")

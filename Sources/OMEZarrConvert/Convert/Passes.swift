@@ -78,6 +78,20 @@ extension Converter {
     return out
   }
 
+  /// Level-0 planes under one plane of level `k` along the streaming axis (the product of the factors).
+  static func planesPerPlane(_ job: ImageJob, level k: Int) -> Int {
+    job.layout.plan.factors[...k].reduce(1) { $0 * $1[job.layout.slabAxis] }
+  }
+
+  /// The planes of level `k` under the level-0 planes `span` (blocks end on whole planes of every
+  /// level they cover; the last span ends with the level).
+  static func levelPlanes(_ job: ImageJob, span: Range<Int>, level k: Int) -> Range<Int> {
+    let below = planesPerPlane(job, level: k)
+    let upper = span.upperBound >= job.desc.shape[job.layout.slabAxis] ? job.layout.plan.shapes[k][job.layout.slabAxis]
+      : span.upperBound / below
+    return (span.lowerBound / below)..<upper
+  }
+
   /// Runs `pass` over the level-0 planes `span` of stream `outer`, reading from `start` (level-0
   /// planes before `span` are context, for gaussian parts), and writes each built level's planes
   /// under `span` only.
@@ -96,11 +110,7 @@ extension Converter {
     let levels = writesFirst ? Array(arrays[pass.levels]) : Array(arrays[source..<pass.levels.upperBound])
     let factors = writesFirst ? Array(plan.factors[pass.levels]) : Array(plan.factors[source..<pass.levels.upperBound])
     // Planes of the first pipeline level (the level read) under `span`, and each level's window.
-    let extent = plan.shapes[0][axis]
-    func planes(_ k: Int) -> Range<Int> {
-      let below = plan.factors[...k].reduce(1) { $0 * $1[axis] }
-      return (span.lowerBound / below)..<(span.upperBound >= extent ? plan.shapes[k][axis] : span.upperBound / below)
-    }
+    func planes(_ k: Int) -> Range<Int> { levelPlanes(job, span: span, level: k) }
     let windows = (writesFirst ? [] : [0..<0]) + pass.levels.map { planes($0) }
     let read = pass.readsInput ? (start ?? span.lowerBound)..<(end ?? span.upperBound) : planes(source)
     let y = n - 2
@@ -152,7 +162,7 @@ extension Converter {
     var total = 0
     for pass in passes {
       let shape = plan.shapes[pass.source]
-      let below = plan.factors[...pass.source].reduce(1) { $0 * $1[axis] }
+      let below = planesPerPlane(job, level: pass.source)
       let planes = pass.readsInput ? input.count : (span.count + below - 1) / below
       var rows = shape[n - 2]
       if axis < n - 2 {

@@ -206,8 +206,7 @@ extension Converter {
     guard let k = passes.last?.levels.upperBound, k >= 1, k < shapes.count, job.options.method != .gaussian, passes.count == 1,
       axis == n - 2 || passes[0].bandRows >= shapes[0][n - 2]
     else { return nil }
-    let below = job.layout.plan.factors[...k].reduce(1) { $0 * $1[axis] }
-    return plan.blockPlanes % below == 0 ? k : nil
+    return plan.blockPlanes % planesPerPlane(job, level: k) == 0 ? k : nil
   }
 
   /// Where the parts spill an image's level (under ``partsPrefix``, removed by `--finalize`).
@@ -220,7 +219,7 @@ extension Converter {
   static func spillMetadata(_ job: ImageJob, plan: PartPlan, level k: Int) -> ArrayMetadata {
     let axis = job.layout.slabAxis
     let shape = job.layout.plan.shapes[k]
-    let below = job.layout.plan.factors[...k].reduce(1) { $0 * $1[axis] }
+    let below = planesPerPlane(job, level: k)
     let shard = levelMetadata(job, shape: shape).chunkShape
     let chunk = shape.indices.map { d in d < axis ? 1 : d == axis ? max(1, plan.blockPlanes / below) : shard[d] }
     let dataType = job.desc.dataType
@@ -232,19 +231,6 @@ extension Converter {
   /// Bytes of one level-0 plane along the streaming axis (everything after it).
   static func planeBytes(_ job: ImageJob) -> Int {
     job.desc.shape[(job.layout.slabAxis + 1)...].reduce(job.desc.dataType.size, *)
-  }
-
-  /// Per owned level: the planes a part's span writes (its shards, aligned to that level's).
-  static func windows(_ job: ImageJob, levels: Int, span: PartPlan.Span) -> [Range<Int>] {
-    let axis = job.layout.slabAxis
-    let extent = job.desc.shape[axis]
-    var below = 1
-    return (0..<levels).map { k in
-      below *= job.layout.plan.factors[k][axis]
-      let levelExtent = job.layout.plan.shapes[k][axis]
-      let upper = span.planes.upperBound >= extent ? levelExtent : span.planes.upperBound / below
-      return (span.planes.lowerBound / below)..<upper
-    }
   }
 
   /// Runs one part: its shards of the levels the parts own, for the image and every label image,
@@ -446,7 +432,7 @@ extension Converter {
         let passes = partPasses[i]
         for (span, input) in zip(plan.parts[p], plan.inputPlanes(of: p)) {
           read += bytesRead(passes, job, span: span.planes, input: input.planes)
-          for (k, w) in windows(job, levels: owned[i], span: span).enumerated() { raw += levelBytes(job, k, planes: w.count) }
+          for k in 0..<owned[i] { raw += levelBytes(job, k, planes: levelPlanes(job, span: span.planes, level: k).count) }
         }
       }
       list.append(SplitPlan.Part(index: p, spans: plan.parts[p], shards: (0..<owned[0]).map { plan.shards(of: p, level: $0) },
