@@ -113,7 +113,28 @@ public enum Converter {
     labels: [(name: String, source: any PlaneSource)] = [], progress: (any ConvertProgress)? = nil
   ) throws -> ConvertSummary {
     let store = try destination.openStore(create: true)
-    return try convert(source, into: store, named: destination.description, options: options, labels: labels, progress: progress)
+    try checkArchive(store, destination, options: options)
+    let summary = try convert(source, into: store, named: destination.description, options: options, labels: labels, progress: progress)
+    try ZippedOMEZarr.finish(store, version: options.version.description)
+    return summary
+  }
+
+  /// Refuses what an archive output (`.ozx`) cannot do: parts, resuming, Zarr v2, replacing an
+  /// existing archive without `overwrite`.
+  static func checkArchive(_ store: any Store, _ destination: StoreLocation, options: ConvertOptions) throws {
+    guard let archive = store as? any FinishableStore else { return }
+    guard options.stage == .whole else {
+      throw ConvertError(.invalidArgument, "'\(destination)' is an archive: a split conversion (--part, --finalize) needs a directory or bucket; pack it afterwards")
+    }
+    guard !options.resume else {
+      throw ConvertError(.invalidArgument, "'\(destination)' is an archive, which cannot be resumed (convert to a directory to resume, then pack it)")
+    }
+    guard options.version.zarrFormat == .v3 else {
+      throw ConvertError(.invalidArgument, "'\(destination)': a zipped OME-Zarr holds Zarr v3 (version 0.5 or later), not \(options.version)")
+    }
+    guard options.overwrite || !archive.replacesExisting else {
+      throw ConvertError(.outputExists, "'\(destination)' already exists; use --overwrite to replace it")
+    }
   }
 
   /// Converts `source` (and label images) to an OME-Zarr image at the root of `store`; `output`
@@ -626,6 +647,7 @@ extension Converter {
     progress: (any ConvertProgress)? = nil
   ) throws -> [ConvertSummary] {
     let store = try destination.openStore(create: true)
+    try checkArchive(store, destination, options: options)
     if options.stage == .whole, try NodeKind.detect(store, "") != nil, !options.overwrite, !options.resume {
       throw ConvertError(.outputExists, "'\(destination)' already exists; use --overwrite or --resume")
     }
@@ -649,6 +671,7 @@ extension Converter {
     root.bioformats2rawLayout = 3
     let group = try ZarrGroup.open(in: store)
     _ = try group.setAttributes(root.applied(to: group.attributes))
+    try ZippedOMEZarr.finish(store, version: options.version.description)
     return summaries
   }
 }

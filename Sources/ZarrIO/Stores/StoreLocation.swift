@@ -230,9 +230,9 @@ extension LocationScheme {
   public func objectInfo(at location: StoreLocation) -> StoreObjectInfo? { nil }
 }
 
-/// The registry of location schemes: files, HTTP(S) and S3 built in, more registered at run time.
+/// The registry of location schemes: files, HTTP(S), S3 and ZIP archives built in, more registered at run time.
 public enum LocationSchemes {
-  private static let registry = Mutex<[any LocationScheme]>([FileLocationScheme(), HTTPLocationScheme(), S3LocationScheme()])
+  private static let registry = Mutex<[any LocationScheme]>([ZipLocationScheme(), FileLocationScheme(), HTTPLocationScheme(), S3LocationScheme()])
 
   /// Archive extensions recognised as such even before a scheme for them is registered, with
   /// what they are called in messages: writing `out.ozx` must never create a directory of that name.
@@ -252,10 +252,12 @@ public enum LocationSchemes {
   /// - Throws: `ZarrError.invalidArgument` naming the location and what is supported.
   public static func handler(for location: StoreLocation) throws -> any LocationScheme {
     let schemes = registry.withLock { $0 }
-    if let dot = location.name.lastIndex(of: ".") {
-      let ext = location.name[location.name.index(after: dot)...].lowercased()
+    // The first component naming an archive decides: the location is that archive or inside it.
+    for name in location.components {
+      guard let dot = name.lastIndex(of: ".") else { continue }
+      let ext = name[name.index(after: dot)...].lowercased()
       if let archive = schemes.first(where: { $0.archiveExtensions.contains(ext) }) { return archive }
-      if let what = knownArchives[ext] {
+      if let what = knownArchives[ext], name == location.name {
         throw ZarrError(.invalidArgument, "'\(location)' is \(what), which this version cannot read or write")
       }
     }
