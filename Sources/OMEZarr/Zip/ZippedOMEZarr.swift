@@ -85,57 +85,14 @@ public enum ZippedOMEZarr {
     let sizes = try data.map { try from.size(of: $0) ?? 0 }
     let all = sizes.reduce(total, +)
     progress?(total, all)
-    // Batches of values read in parallel (at most 256 MiB or 64 keys), appended in key order.
     let width = max(2, from.ioConcurrency ?? ProcessInfo.processInfo.activeProcessorCount)
-    var start = 0
-    while start < data.count {
-      var end = start, batchBytes = 0
-      while end < data.count, end - start < 64, batchBytes == 0 || batchBytes + sizes[end] <= 256 << 20 {
-        batchBytes += sizes[end]
-        end += 1
-      }
-      let batch = Array(data[start..<end])
-      let values = try readParallel(batch, from: from, width: width, source: source)
-      for (key, value) in zip(batch, values) {
-        try writer.set(key, value)
-        total += value.count
-      }
-      progress?(total, all)
-      start = end
-    }
+    let before = total
+    try writer.append(data, from: from, width: width) { progress?(before + $0, all) }
+    total = all
     try writer.finish(comment: comment(version: rootVersion(from) ?? "0.5"))
     let size = target.objectInfo()?.size ?? 0
     return Summary(entries: keys.count, bytes: total, outputBytes: size,
       seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
-  }
-
-  /// The values of `keys`, read `width` at a time.
-  static func readParallel(_ keys: [String], from store: any Store, width: Int, source: StoreLocation) throws -> [[UInt8]] {
-    final class Results: @unchecked Sendable {
-      var values: [[UInt8]?]
-      var error: (any Error)?
-      let lock = NSLock()
-      init(_ n: Int) { values = Array(repeating: nil, count: n) }
-    }
-    let results = Results(keys.count)
-    let queue = DispatchQueue(label: "pack", attributes: .concurrent)
-    let group = DispatchGroup()
-    let slots = DispatchSemaphore(value: width)
-    for (i, key) in keys.enumerated() {
-      slots.wait()
-      queue.async(group: group) {
-        defer { slots.signal() }
-        do {
-          guard let v = try store.get(key) else { throw ZarrError(.notFound, "'\(key)' disappeared from '\(source)' while packing") }
-          results.lock.withLock { results.values[i] = v }
-        } catch {
-          results.lock.withLock { if results.error == nil { results.error = error } }
-        }
-      }
-    }
-    group.wait()
-    if let e = results.error { throw e }
-    return results.values.map { $0 ?? [] }
   }
 
   /// Unpacks the archive `source` into `target` (a directory or a bucket prefix): every entry
@@ -165,7 +122,7 @@ public enum ZippedOMEZarr {
     while start < keys.count {
       let end = min(keys.count, start + 64)
       let batch = Array(keys[start..<end])
-      let values = try readParallel(batch, from: archive, width: width, source: source)
+      let values = try ZipWriter.values(of: batch, in: archive, width: width)
       try writeParallel(batch, values, to: out, width: width)
       total += values.reduce(0) { $0 + $1.count }
       progress?(total, all)

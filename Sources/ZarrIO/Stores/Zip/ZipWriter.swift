@@ -49,15 +49,15 @@ public final class ZipWriter: FinishableStore {
   /// Whether finishing replaces an existing object.
   public let replacesExisting: Bool
   private let tempPath: String
-  private let fd: Int32
+  let fd: Int32
   /// The same file opened with `O_DIRECT` (Linux), for the staged appends; `nil` where refused.
-  private let directFD: Int32?
+  let directFD: Int32?
   /// Appends are staged here, page-aligned, and written in whole aligned blocks (``DirectWrite``
   /// explains why: page-cache copies cost a third of the compression time on this kind of VM).
-  nonisolated(unsafe) private let staging: UnsafeMutableRawPointer
+  nonisolated(unsafe) let staging: UnsafeMutableRawPointer
   private static let stagingBytes = 8 << 20
 
-  private struct Written {
+  struct Written {
     var name: String
     var crc: UInt32
     var size: Int
@@ -65,7 +65,7 @@ public final class ZipWriter: FinishableStore {
     var headerSize: Int
   }
 
-  private struct State {
+  struct State {
     var end = 0
     var entries: [Written] = []
     var byKey: [String: Int] = [:]
@@ -78,7 +78,7 @@ public final class ZipWriter: FinishableStore {
     var staged = 0
     var directRefused = false
   }
-  private let state = Mutex(State())
+  let state = Mutex(State())
 
   /// A writer for the archive at `target` (a file, or an object of any writable scheme).
   public init(target: StoreLocation, room: MetadataRoom) throws {
@@ -110,7 +110,8 @@ public final class ZipWriter: FinishableStore {
     self.fd = fd
     tempPath = path
     var direct: Int32? = nil
-    if let flag = DirectWrite.flag {
+    // Packing only copies: the page cache is cheaper than waiting for the device on every block.
+    if room == .slack, let flag = DirectWrite.flag {
       let d = open(path, O_WRONLY | O_CLOEXEC | flag)
       if d >= 0 { direct = d }
     }
@@ -155,7 +156,7 @@ public final class ZipWriter: FinishableStore {
     ZarrError(.storeFailure, "\(what) of the archive '\(target)' failed: \(String(cString: strerror(code)))", key: key)
   }
 
-  private func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: Int, key: String) throws {
+  func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: Int, key: String) throws {
     var done = 0
     while done < bytes.count {
       let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
@@ -213,29 +214,71 @@ public final class ZipWriter: FinishableStore {
     let header = ZipWriter.localHeader(name: Array(key.utf8), crc: crc, size: value.count)
     try state.withLock { s in
       guard !s.finished else { throw ZarrError(.invalidArgument, "the archive '\(target)' is finished", key: key) }
-      if s.region == nil {
-        // The first chunk: room for the metadata goes before it (whole pages, so staging stays aligned).
-        let known = s.metadata.reduce(0) { $0 + ZipWriter.headerSize($1.key) + $1.value.count }
-        let size = room == .exact ? known : 2 * known + (64 << 10)
-        s.region = 0..<size
-        s.end = size
-        // Staging starts at the page holding the region's end: the region's part of that page is
-        // staged as zeros and overwritten with the metadata by `finish`.
-        s.stagedAt = size / DirectWrite.alignment * DirectWrite.alignment
-        s.staged = size - s.stagedAt
-        staging.initializeMemory(as: UInt8.self, repeating: 0, count: s.staged)
-      }
+      if s.region == nil { startData(&s) }
       let offset = s.end
       try header.withUnsafeBytes { try stage($0, &s, key: key) }
       try stage(value, &s, key: key)
       s.end += header.count + value.count
-      s.entries.append(Written(name: key, crc: crc, size: value.count, offset: offset, headerSize: header.count))
-      if let old = s.byKey.updateValue(s.entries.count - 1, forKey: key) { s.deadBytes += s.entries[old].headerSize + s.entries[old].size }
+      record(&s, Written(name: key, crc: crc, size: value.count, offset: offset, headerSize: header.count))
     }
   }
 
+  /// Appends an entry whose bytes are `size` bytes of the open file `source` (mapped at `base`):
+  /// the header through the buffer, the bytes copied by the kernel (`sendfile`) where it can.
+  func appendCopy(_ key: String, from source: Int32, base: UnsafeMutableRawPointer?, size: Int, crc: UInt32) throws {
+    let header = ZipWriter.localHeader(name: Array(key.utf8), crc: crc, size: size)
+    try state.withLock { s in
+      guard !s.finished else { throw ZarrError(.invalidArgument, "the archive '\(target)' is finished", key: key) }
+      if s.region == nil { startData(&s) }
+      guard directFD == nil || s.directRefused, size >= 1 << 16, let base else {
+        let offset = s.end
+        try header.withUnsafeBytes { try stage($0, &s, key: key) }
+        if let base { try stage(UnsafeRawBufferPointer(start: base, count: size), &s, key: key) }
+        s.end += header.count + size
+        record(&s, Written(name: key, crc: crc, size: size, offset: offset, headerSize: header.count))
+        return
+      }
+      let offset = s.end
+      try header.withUnsafeBytes { try stage($0, &s, key: key) }
+      try flushStaging(&s, key: key, all: true)
+      var done = 0
+      // `sendfile` writes at the file position (only these copies move it; reads and writes use offsets).
+      guard lseek(fd, off_t(offset + header.count), SEEK_SET) >= 0 else { throw failure("a seek", key) }
+      while done < size {
+        var from = off_t(done)
+        let n = sendfile(fd, source, &from, size - done)
+        if n > 0 { done += n; continue }
+        if n < 0, errno == EINTR { continue }
+        // Not across these filesystems (or nothing copied): write from the mapping.
+        try writeAll(UnsafeRawBufferPointer(start: base + done, count: size - done), at: offset + header.count + done, key: key)
+        done = size
+      }
+      s.end += header.count + size
+      s.stagedAt = s.end
+      record(&s, Written(name: key, crc: crc, size: size, offset: offset, headerSize: header.count))
+    }
+  }
+
+  /// Reserves the metadata region before the first entry (see ``MetadataRoom``).
+  private func startData(_ s: inout State) {
+    let known = s.metadata.reduce(0) { $0 + ZipWriter.headerSize($1.key) + $1.value.count }
+    let size = room == .exact ? known : 2 * known + (64 << 10)
+    s.region = 0..<size
+    s.end = size
+    // Staging starts at the page holding the region's end: the region's part of that page is
+    // staged as zeros and overwritten with the metadata by `finish`.
+    s.stagedAt = size / DirectWrite.alignment * DirectWrite.alignment
+    s.staged = size - s.stagedAt
+    staging.initializeMemory(as: UInt8.self, repeating: 0, count: s.staged)
+  }
+
+  private func record(_ s: inout State, _ w: Written) {
+    s.entries.append(w)
+    if let old = s.byKey.updateValue(s.entries.count - 1, forKey: w.name) { s.deadBytes += s.entries[old].headerSize + s.entries[old].size }
+  }
+
   /// Copies bytes into the staging buffer, writing it out whenever it fills.
-  private func stage(_ bytes: UnsafeRawBufferPointer, _ s: inout State, key: String) throws {
+  func stage(_ bytes: UnsafeRawBufferPointer, _ s: inout State, key: String) throws {
     var done = 0
     while done < bytes.count {
       let n = min(bytes.count - done, ZipWriter.stagingBytes - s.staged)
@@ -248,7 +291,7 @@ public final class ZipWriter: FinishableStore {
 
   /// Writes the staged bytes: whole pages directly (when the file allows), the rest only when
   /// `all` (at the end), through the page cache; keeps an unwritten tail staged.
-  private func flushStaging(_ s: inout State, key: String, all: Bool = false) throws {
+  func flushStaging(_ s: inout State, key: String, all: Bool = false) throws {
     let aligned = s.staged / DirectWrite.alignment * DirectWrite.alignment
     var written = 0
     if aligned > 0, let directFD, !s.directRefused {
@@ -512,7 +555,6 @@ public final class ZipWriter: FinishableStore {
     let tail = cd.bytes + end.bytes
     try tail.withUnsafeBytes { try writeAll($0, at: cdOffset, key: "") }
     guard ftruncate(fd, off_t(cdOffset + tail.count)) == 0 else { throw failure("truncating", "") }
-    guard fsync(fd) == 0 else { throw failure("fsync", "") }
     try put()
     state.withLock { $0.finished = true }
   }
