@@ -45,7 +45,7 @@ struct OrientationCommandTests {
     let json = try CLI.ome2zarr("info", out, "--json")
     #expect(json.status == 0)
     let infoDoc = try JSONValue.parse(Array(json.stdout.utf8))
-    #expect(infoDoc["ome"]?["image"]?["axes"]?.arrayValue?.map { $0["orientation"] } == [
+    #expect(infoDoc["root"]?["ome"]?["image"]?["axes"]?.arrayValue?.map { $0["orientation"] } == [
       ["type": "anatomical", "value": "superior-to-inferior"], ["type": "anatomical", "value": "anterior-to-posterior"],
       ["type": "anatomical", "value": "left-to-right"]])
     try CLI.expectMatchesSchema(json.stdout, "info.schema.json")
@@ -65,7 +65,7 @@ struct OrientationCommandTests {
       // No orientation unless asked for.
       #expect(!(try String(contentsOfFile: out + "/zarr.json", encoding: .utf8)).contains("orientation"))
       let info = try CLI.ome2zarr("info", out, "--json")
-      #expect(try JSONValue.parse(Array(info.stdout.utf8))["ome"]?["image"]?["axes"]?.arrayValue?.first?["orientation"] == .null)
+      #expect(try JSONValue.parse(Array(info.stdout.utf8))["root"]?["ome"]?["image"]?["axes"]?.arrayValue?.first?["orientation"] == .null)
     }
   }
 
