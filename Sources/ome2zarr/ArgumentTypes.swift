@@ -8,11 +8,11 @@ import ZarrIO
 extension DownsamplingMethod: ExpressibleByArgument {}
 
 extension NGFFVersion: ExpressibleByArgument {
-  /// A version such as `0.4`, `0.5` or `0.6` (any spelling `NGFFVersion` reads).
+  /// A version such as `0.4`, `0.5`, `0.6` or `0.9` (any spelling `NGFFVersion` reads).
   public init?(argument: String) { self.init(argument) }
 
-  /// The versions `convert` writes.
-  public static var allValueStrings: [String] { ["0.4", "0.5", "0.6"] }
+  /// The versions `convert` writes (`0.9` is written as `0.9.dev2`).
+  public static var allValueStrings: [String] { ["0.4", "0.5", "0.6", "0.9"] }
 }
 
 /// The compressors `convert --compressor` offers, by name.

@@ -129,6 +129,22 @@ struct OMEInteropTests {
         try entry(pname + "_well", pname + ".zarr/A/1", kind: "well", version: version)
       }
     }
+    // 0.9 (RFC-3, RFC-4) as ngff-zarr reads it: 0.9.dev1, with an anatomical orientation per space axis.
+    do {
+      let name = "ours_image_09dev1"
+      let store = try FilesystemStore(root: dir.appendingPathComponent(name + ".zarr").path, create: true)
+      let axes: [Axis] = [.channel(), Axis(name: "z", type: .space, unit: "micrometer", orientation: AxisOrientation(.superiorToInferior)),
+        Axis(name: "y", type: .space, unit: "micrometer", orientation: AxisOrientation(.anteriorToPosterior)),
+        Axis(name: "x", type: .space, unit: "micrometer", orientation: AxisOrientation(.leftToRight))]
+      var options = ImageOptions(axes: axes, scale: [1, 1.5, 0.4, 0.4], version: try #require(NGFFVersion("0.9.dev1")))
+      options.chunkShape = [1, 8, 32, 32]
+      let image = try ImageWriter.write(Self.ramp([2, 12, 90, 70], seed: 2), to: store, options: options)
+      #expect(try Validator().validate(store: store).errors.isEmpty)
+      try entry(name, name + ".zarr", kind: "image", version: .v09("0.9.dev1"), image: try image.image())
+      var last = manifest.removeLast().objectValue ?? [:]
+      last["orientation"] = ["z": "superior-to-inferior", "y": "anterior-to-posterior", "x": "left-to-right"]
+      manifest.append(.object(last))
+    }
     // Upgrades: ome-zarr-py's 0.4 image (with labels) to 0.5, and our 0.5 image to 0.6.
     let peers = try makeTemporaryDirectory("ome-upgrade-src")
     defer { try? FileManager.default.removeItem(at: peers) }

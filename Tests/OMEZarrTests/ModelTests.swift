@@ -5,8 +5,9 @@ import ZarrIO
 @Suite("NGFF models")
 struct ModelTests {
   @Test(arguments: [
-    ("0.4", "0.4"), ("0.3", "0.4"), ("0.5", "0.5"), ("0.5-dev2", "0.5"), ("0.6", "0.6rc0"), ("0.6.dev4", "0.6rc0"),
-    ("0.6rc0", "0.6rc0"), ("0.6rc1", "0.6rc0"),
+    ("0.4", "0.4"), ("0.3", "0.4"), ("0.5", "0.5"), ("0.5-dev2", "0.5"), ("0.6", "0.6"), ("0.6.dev4", "0.6"),
+    ("0.6rc0", "0.6"), ("0.6rc1", "0.6"), ("0.6dev1", "0.6"), ("0.9", "0.9.dev2"), ("0.9.dev1", "0.9.dev2"),
+    ("0.9.dev2", "0.9.dev2"), ("0.9.dev3", "0.9.dev2"),
   ])
   func versionFamilies(_ s: String, _ canonical: String) throws {
     let v = try #require(NGFFVersion(s))
@@ -16,7 +17,61 @@ struct ModelTests {
 
   @Test func unknownVersionsAreNotGuessed() {
     #expect(NGFFVersion("1.0") == nil)
-    #expect(NGFFVersion("0.9.dev1") == nil)
+    #expect(NGFFVersion("0.7") == nil)
+    #expect(NGFFVersion("0.90") == nil)
+  }
+
+  /// 0.6 is written as released ("0.6", no longer "0.6rc0"); the drafts are still read as 0.6.
+  @Test func writesTheReleased06() throws {
+    #expect(NGFFVersion.latest06.description == "0.6")
+    #expect(NGFFVersion("0.6rc0") == .v06("0.6rc0"))
+    #expect(NGFFVersion("0.6rc0")?.sameFamily(as: .latest06) == true)
+    #expect(NGFFVersion("0.6rc0")?.forWriting == .v06("0.6"))
+    let attrs = try #require(try JSONValue.parse(#"{"ome": {"version": "0.6rc0", "multiscales": []}}"#).objectValue)
+    #expect(NGFFVersion.detect(in: attrs) == .v06("0.6rc0"))
+  }
+
+  /// 0.9: its own family; "0.9" is written as 0.9.dev2, the published dev releases as given.
+  @Test func the09Family() {
+    #expect(NGFFVersion("0.9") == .v09("0.9"))
+    #expect(NGFFVersion("0.9")?.forWriting == .v09("0.9.dev2"))
+    #expect(NGFFVersion("0.9.dev1")?.forWriting == .v09("0.9.dev1"))
+    #expect(NGFFVersion("0.9.dev7")?.forWriting == .v09("0.9.dev2"))
+    #expect(NGFFVersion.latest09.zarrFormat == .v3)
+    #expect(NGFFVersion.latest09.hasCoordinateSystems)
+    #expect(NGFFVersion.latest09.hasAxisOrientation)
+    #expect(!NGFFVersion.latest06.hasAxisOrientation)
+    #expect(!NGFFVersion.latest06.sameFamily(as: .latest09))
+  }
+
+  /// RFC-4 orientation: read in any version, unknown keys kept, written as type, value, then the rest.
+  @Test func orientationRoundTrips() throws {
+    let text = #"{"name": "x", "type": "space", "orientation": {"note": 1, "value": "left-to-right", "type": "anatomical"}, "z": 2}"#
+    let axis = try Axis(json: JSONValue.parse(text), pointer: "/axes/0")
+    #expect(axis.orientation == AxisOrientation(type: "anatomical", value: "left-to-right").with(extra: ["note": 1]))
+    #expect(axis.orientation?.direction == .leftToRight)
+    #expect(axis.extra == ["z": 2])
+    #expect(axis.json.serialized(pretty: false) == #"{"name":"x","type":"space","orientation":{"type":"anatomical","value":"left-to-right","note":1},"z":2}"#)
+    // Values outside the vocabulary are kept (the validator reports them).
+    let odd = try Axis(json: JSONValue.parse(#"{"name": "y", "orientation": {"type": "radiological", "value": "up"}}"#), pointer: "")
+    #expect(odd.orientation == AxisOrientation(type: "radiological", value: "up"))
+    #expect(odd.orientation?.direction == nil)
+    #expect(odd.orientation?.description == "radiological:up")
+    // Not an object with string type and value: kept as written in extra.
+    let bad = try Axis(json: JSONValue.parse(#"{"name": "z", "orientation": {"value": 3}}"#), pointer: "")
+    #expect(bad.orientation == nil)
+    #expect(bad.extra == ["orientation": ["value": 3]])
+    #expect(bad.json.serialized(pretty: false) == #"{"name":"z","orientation":{"value":3}}"#)
+    #expect(Axis(name: "z", type: .space, orientation: AxisOrientation(.superiorToInferior)).json.serialized(pretty: false)
+      == #"{"name":"z","type":"space","orientation":{"type":"anatomical","value":"superior-to-inferior"}}"#)
+  }
+
+  @Test func anatomicalDirectionsHaveInverses() {
+    #expect(AnatomicalDirection.allCases.count == 24)
+    #expect(AnatomicalDirection.leftToRight.inverse == .rightToLeft)
+    #expect(AnatomicalDirection.apexToBase.inverse == .baseToApex)
+    #expect(AnatomicalDirection.dorsalToPalmar.inverse == .palmarToDorsal)
+    #expect(AnatomicalDirection.allCases.allSatisfy { $0.inverse != $0 && $0.inverse.inverse == $0 })
   }
 
   @Test func classifiesNodesByTheirKeys() throws {
@@ -48,6 +103,7 @@ struct ModelTests {
     let ome = try OMEAttributes(attributes: attrs)
     #expect(ome.extra["_creator"] == ["name": "x"])
     #expect(ome.multiscales?[0].axes?[0].extra["orientation"] == "up")
+    #expect(ome.multiscales?[0].axes?[0].orientation == nil)
     #expect(ome.multiscales?[0].datasets[0].coordinateTransformations[0].extra["note"] == 3)
     #expect(ome.multiscales?[0].extra["custom"] == [1])
     #expect(ome.omero?.channels[0].window?.extra["gamma"] == 2)
@@ -111,5 +167,14 @@ struct ModelTests {
     } catch {
       Issue.record("\(error)")
     }
+  }
+}
+
+extension AxisOrientation {
+  /// The orientation with `extra` as its unknown keys.
+  func with(extra: JSONObject) -> AxisOrientation {
+    var o = self
+    o.extra = extra
+    return o
   }
 }

@@ -64,7 +64,7 @@ struct ValidatorTests {
     Set(try Validator(options: options).validate(store: store, path: path).errors.map(\.rule))
   }
 
-  @Test(arguments: [NGFFVersion.latest04, .latest05, .latest06])
+  @Test(arguments: [NGFFVersion.latest04, .latest05, .latest06, .latest09])
   func writtenImagesAreValid(_ version: NGFFVersion) throws {
     let store = try Self.makeImage(version)
     let report = try Validator().validate(store: store, path: "img")

@@ -12,16 +12,21 @@ public struct Axis: Sendable, Hashable {
   public var discrete: Bool?
   /// 0.6: a human-readable name.
   public var longName: String?
-  /// Keys not modelled (e.g. RFC-4 `orientation`), kept as written.
+  /// 0.9 (RFC-4): the anatomical orientation of a space axis. Read in every version; an
+  /// `orientation` that is not an object with string `type` and `value` stays in ``extra``.
+  public var orientation: AxisOrientation?
+  /// Keys not modelled, kept as written.
   public var extra: JSONObject = [:]
 
   /// An axis named `name` of `type`, with `unit` (a UDUNITS-2 name).
-  public init(name: String, type: AxisType? = nil, unit: String? = nil, discrete: Bool? = nil, longName: String? = nil) {
+  public init(name: String, type: AxisType? = nil, unit: String? = nil, discrete: Bool? = nil, longName: String? = nil,
+              orientation: AxisOrientation? = nil) {
     self.name = name
     self.type = type
     self.unit = unit
     self.discrete = discrete
     self.longName = longName
+    self.orientation = orientation
   }
 
   /// Convenience: a space axis with a unit.
@@ -43,7 +48,14 @@ public struct Axis: Sendable, Hashable {
     var r = try ObjectReader(json, pointer: pointer, what: "an axis")
     self.init(name: try r.requiredString("name", what: "an axis"), type: try r.string("type").map(AxisType.init(rawValue:)), unit: try r.string("unit"),
       discrete: try r.bool("discrete"), longName: try r.string("longName"))
-    extra = r.rest
+    // Lenient: a malformed orientation is kept as written (the validator reports it).
+    if let o = r.has("orientation") ? r.value("orientation") : nil {
+      orientation = try? AxisOrientation(json: o, pointer: r.child("orientation"))
+      extra = r.rest
+      if orientation == nil { extra["orientation"] = o }
+    } else {
+      extra = r.rest
+    }
   }
 
   /// The axis as written in the metadata (unknown keys kept).
@@ -54,6 +66,7 @@ public struct Axis: Sendable, Hashable {
     w.set("unit", unit.map(JSONValue.string))
     w.set("discrete", discrete.map(JSONValue.bool))
     w.set("longName", longName.map(JSONValue.string))
+    w.set("orientation", orientation?.json)
     w.merge(extra)
     return w.json
   }

@@ -30,7 +30,7 @@ public struct CoordinateSystemRef: Sendable, Hashable, CustomStringConvertible {
     extra = r.rest
   }
 
-  /// The reference as an object (the canonical 0.6rc0 form), unknown keys kept.
+  /// The reference as an object (the canonical 0.6 form), unknown keys kept.
   public var json: JSONValue {
     var w = ObjectWriter()
     w.set("id", id.map(JSONValue.string))
@@ -201,7 +201,7 @@ public struct Transformation: Sendable, Hashable {
     }
   }
 
-  /// The transformation as written to metadata (0.6rc0 form), unknown keys kept.
+  /// The transformation as written to metadata (0.6 form), unknown keys kept.
   public var json: JSONValue {
     var w = ObjectWriter()
     w.set("type", .string(type))
@@ -234,8 +234,8 @@ public struct Transformation: Sendable, Hashable {
 
 /// One part of a `byDimension` transformation: a transformation of some input axes to some output axes.
 ///
-/// Reads both the 0.6rc0 form `{"transformation": T, "inputAxes": [..], "outputAxes": [..]}` and the
-/// older flattened form `{...T, "input_axes": [..], "output_axes": [..]}`; writes the 0.6rc0 form.
+/// Reads both the 0.6 form (since rc0) `{"transformation": T, "inputAxes": [..], "outputAxes": [..]}` and the
+/// older flattened form `{...T, "input_axes": [..], "output_axes": [..]}`; writes the 0.6 form.
 public struct ByDimensionPart: Sendable, Hashable {
   /// The transformation applied to the selected axes (`transformation`).
   public var transformation: Transformation
@@ -253,7 +253,7 @@ public struct ByDimensionPart: Sendable, Hashable {
     self.outputAxes = outputAxes
   }
 
-  /// Reads a part in the 0.6rc0 or the older flattened form; `pointer` locates it in error messages.
+  /// Reads a part in the 0.6 (rc0 and later) or the older flattened form; `pointer` locates it in error messages.
   public init(json: JSONValue, pointer: String) throws(OMEZarrError) {
     var r = try ObjectReader(json, pointer: pointer, what: "a byDimension part")
     // Axis indices; older drafts named the axes instead, which is not read (the whole
@@ -275,7 +275,7 @@ public struct ByDimensionPart: Sendable, Hashable {
     }
   }
 
-  /// The part in the 0.6rc0 form, unknown keys kept.
+  /// The part in the 0.6 form, unknown keys kept.
   public var json: JSONValue {
     var w = ObjectWriter()
     w.set("transformation", transformation.json)

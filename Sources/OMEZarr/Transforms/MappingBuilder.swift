@@ -55,7 +55,7 @@ public struct ParameterSource: Sendable {
     return values
   }
 
-  /// The field at `path`: a multiscale group (0.6rc0; its first level is used) or an array whose
+  /// The field at `path`: a multiscale group (0.6 since rc0; its first level is used) or an array whose
   /// attributes describe its coordinate system (earlier drafts), or a bare array (vector axis last).
   func field(_ path: String, kind: VectorField.Kind, interpolation: String?) throws(OMEZarrError) -> VectorField {
     let key = resolve(path)

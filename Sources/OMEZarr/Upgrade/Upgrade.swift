@@ -26,7 +26,7 @@ public enum Upgrade {
     _ source: OMENode, to version: NGFFVersion, in destination: any Store, at path: String = "", options: Options = Options()
   ) throws -> OMENode {
     let from = source.version ?? .latest04
-    guard from.canonical != .latest06 || version.canonical == .latest06 else {
+    guard from.familyOrder < 2 || version.familyOrder >= from.familyOrder else {
       throw OMEZarrError(.unsupported, "cannot downgrade \(from) metadata to \(version)")
     }
     if from.zarrFormat == .v3, version.zarrFormat == .v2 {
@@ -152,7 +152,7 @@ public enum Upgrade {
     if var list = out.multiscales {
       for i in list.indices {
         list[i].version = nested
-        if version.canonical == .latest06, list[i].coordinateSystems == nil {
+        if version.hasCoordinateSystems, list[i].coordinateSystems == nil {
           list[i] = try toCoordinateSystems(list[i])
         }
       }
@@ -161,7 +161,7 @@ public enum Upgrade {
     if var o = out.omero, o.version != nil { o.version = nested; out.omero = o }
     if var l = out.imageLabel { l.version = nested; out.imageLabel = l }
     if var w = out.well { w.version = nested; out.well = w }
-    if var p = out.plate { p.version = version.canonical == .latest06 ? nil : version.description; out.plate = p }
+    if var p = out.plate { p.version = version.hasCoordinateSystems ? nil : version.description; out.plate = p }
     return out
   }
 

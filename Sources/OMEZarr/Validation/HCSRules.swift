@@ -144,7 +144,7 @@ extension Walk {
           s.error("well.images", ip, "well image \(i) needs a string \"path\"")
           continue
         }
-        if case .v06 = version {
+        if version.hasCoordinateSystems {
           // 0.6: Zarr node names: letters, digits, '_', '.', '-'; not only dots; not starting with "__".
           if path.isEmpty || !path.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) })
             || path.allSatisfy({ $0 == "." }) || path.hasPrefix("__") {

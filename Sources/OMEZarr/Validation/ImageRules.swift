@@ -43,7 +43,7 @@ extension Walk {
       }
       let axes: [DeclaredAxis]?
       var scales: [[Double]?] = []
-      if case .v06 = version, ms["coordinateSystems"] != nil || ms["axes"] == nil {
+      if version.hasCoordinateSystems, ms["coordinateSystems"] != nil || ms["axes"] == nil {
         let r = checkMultiscale06(ms, pointer: mp, sink: &s)
         axes = r.axes
         scales = r.scales
@@ -155,11 +155,17 @@ extension Walk {
       axes.append(DeclaredAxis(name: name, type: type))
     }
     checkAxisRules(axes, pointer: p, sink: &s)
+    checkOrientations(list, pointer: p, sink: &s)
     return axes
   }
 
-  /// The rules on a list of axes shared by every version.
+  /// The rules on the axes of an image: 0.4 to 0.6 fix their number, types and order; 0.9 (RFC-3)
+  /// keeps only unique names as a MUST (see ``checkFreeAxisRules(_:pointer:sink:)``).
   func checkAxisRules(_ axes: [DeclaredAxis], pointer p: String, sink s: inout FindingSink) {
+    if current.hasFreeAxes {
+      checkFreeAxisRules(axes, pointer: p, sink: &s)
+      return
+    }
     if axes.count < 2 || axes.count > 5 {
       s.error("axes.count", p, "an image needs 2 to 5 axes, but this one has \(axes.count)")
     }
@@ -191,6 +197,87 @@ extension Walk {
       s.warning("axes.zyx", p, "the space axes are \(spaceNames.joined()); they should be in the order zyx")
     } else if Set(spaceNames) == ["x", "y"], spaceNames != ["y", "x"] {
       s.warning("axes.zyx", p, "the space axes are \(spaceNames.joined()); they should be in the order yx")
+    }
+  }
+
+  /// 0.9 (RFC-3) axis rules. MUST: at least one axis, unique names (the count equal to the arrays'
+  /// dimensions is `level.ndim`). SHOULD (warnings): 2 or 3 space axes, named `y`, `x` or `z`, `y`,
+  /// `x`; a time axis named `t`; no names that differ only in case.
+  func checkFreeAxisRules(_ axes: [DeclaredAxis], pointer p: String, sink s: inout FindingSink) {
+    if axes.isEmpty { s.error("axes.count", p, "an image needs at least one axis") }
+    var seen: Set<String> = []
+    for (i, a) in axes.enumerated() where !a.name.isEmpty && !seen.insert(a.name).inserted {
+      s.error("axes.unique-names", "\(p)/\(i)/name", "the axis name '\(a.name)' is used twice; axis names must be unique")
+    }
+    var folded: [String: String] = [:]
+    for (i, a) in axes.enumerated() where !a.name.isEmpty {
+      let key = a.name.lowercased()
+      if let other = folded[key], other != a.name {
+        s.warning("axes.case-names", "\(p)/\(i)/name", "the axis names '\(other)' and '\(a.name)' differ only in case; they should differ otherwise")
+      } else if folded[key] == nil {
+        folded[key] = a.name
+      }
+    }
+    let space = axes.filter { $0.type == .space }.map(\.name)
+    if axes.allSatisfy({ $0.type == .array }) {
+      // An index-space system (array axes only) has no space axes to name.
+    } else if space.count < 2 || space.count > 3 {
+      s.warning("axes.space-count", p, "the image has \(space.count) axes of type \"space\"; it should have 2 or 3")
+    } else if !space.isEmpty, space != ["y", "x"], space != ["z", "y", "x"] {
+      s.warning("axes.space-names", p, "the space axes are \(space.joined(separator: ", ")); they should be y, x or z, y, x")
+    }
+    for (i, a) in axes.enumerated() where a.type == .time && a.name != "t" {
+      s.warning("axes.time-name", "\(p)/\(i)/name", "the time axis is named '\(a.name)'; it should be named 't'")
+    }
+  }
+
+  /// RFC-4 `orientation` of each axis in `list` (the raw axes of one coordinate system). In 0.9 it
+  /// is an object `{"type": "anatomical", "value": ...}` with one of the 24 directions, only on
+  /// space axes, and no direction (or its inverse) twice in the system. Before 0.9 it is a key the
+  /// version does not define: a warning.
+  func checkOrientations(_ list: [JSONValue], pointer p: String, sink s: inout FindingSink) {
+    var used: [AnatomicalDirection: (index: Int, name: String)] = [:]
+    for (i, a) in list.enumerated() {
+      guard let o = a.objectValue, let orientation = o["orientation"] else { continue }
+      let ap = "\(p)/\(i)/orientation"
+      let name = o["name"]?.stringValue ?? "\(i)"
+      guard current.hasAxisOrientation else {
+        s.warning("orientation.version", ap, "axis '\(name)' has an \"orientation\", which OME-Zarr \(current) does not define "
+          + "(RFC-4 adds it in 0.9); readers of \(current) ignore it")
+        continue
+      }
+      guard let obj = orientation.objectValue else {
+        s.error("schema.type", ap, "the orientation of axis '\(name)' must be an object {\"type\": \"anatomical\", \"value\": ...}, not \(orientation.typeName)")
+        continue
+      }
+      if let type = obj["type"] {
+        if type.stringValue != AxisOrientation.anatomicalType {
+          s.error("orientation.type", ap + "/type", "the orientation type of axis '\(name)' is \(type.serialized()); the only type is \"anatomical\"")
+        }
+      } else {
+        s.error("orientation.type", ap, "the orientation of axis '\(name)' needs \"type\": \"anatomical\"")
+      }
+      var direction: AnatomicalDirection?
+      if let value = obj["value"] {
+        direction = value.stringValue.flatMap(AnatomicalDirection.init(rawValue:))
+        if direction == nil {
+          s.error("orientation.value", ap + "/value", "the orientation of axis '\(name)' is \(value.serialized()), which is not one of the "
+            + "24 anatomical directions (such as left-to-right, anterior-to-posterior, superior-to-inferior)")
+        }
+      } else {
+        s.error("orientation.value", ap, "the orientation of axis '\(name)' needs a \"value\" (such as \"left-to-right\")")
+      }
+      if o["type"]?.stringValue != AxisType.space.rawValue {
+        let type = o["type"]?.stringValue.map { "of type '\($0)'" } ?? "without a type"
+        s.error("orientation.axis-type", ap, "axis '\(name)' is \(type); only axes of type \"space\" may have an orientation")
+      }
+      guard let direction else { continue }
+      if let earlier = used[direction] ?? used[direction.inverse] {
+        s.error("orientation.duplicate", ap + "/value", "axis '\(name)' is oriented \(direction), and axis '\(earlier.name)' already runs "
+          + "along that line (\(used[direction] != nil ? direction : direction.inverse)); each direction and its inverse may appear once per coordinate system")
+      } else {
+        used[direction] = (i, name)
+      }
     }
   }
 
@@ -294,7 +381,7 @@ extension Walk {
         if type == "scale" {
           scale = nums
           if nums.contains(where: { !($0 > 0) }) {
-            if case .v06 = version { s.error("transforms.scale-positive", tp + "/scale", "scale factors must be positive") } else {
+            if version.hasCoordinateSystems { s.error("transforms.scale-positive", tp + "/scale", "scale factors must be positive") } else {
               s.warning("transforms.scale-positive", tp + "/scale", "scale factors should be positive (a pixel cannot have zero or negative size)")
             }
           }
@@ -458,6 +545,8 @@ extension Walk {
           s.error("schema.type", cp + "/window", "channel \(i)'s window must be an object")
           continue
         }
+        // 0.9 (ngff-spec#87): only start and end are required.
+        let required: Set<String> = version.hasFreeAxes ? ["start", "end"] : ["min", "max", "start", "end"]
         for key in ["min", "max", "start", "end"] {
           if let v = w[key] {
             if let d = v.doubleValue {
@@ -465,8 +554,9 @@ extension Walk {
             } else {
               s.error("schema.type", cp + "/window/" + key, "window \"\(key)\" must be a number")
             }
-          } else {
-            s.error("omero.window", cp + "/window", "channel \(i)'s window needs \"\(key)\" (it needs min, max, start and end)")
+          } else if required.contains(key) {
+            let needs = version.hasFreeAxes ? "start and end" : "min, max, start and end"
+            s.error("omero.window", cp + "/window", "channel \(i)'s window needs \"\(key)\" (it needs \(needs))")
           }
         }
       } else if case .v04 = version {

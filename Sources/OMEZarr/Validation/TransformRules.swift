@@ -39,6 +39,7 @@ extension Walk {
           if let u = a["unit"]?.stringValue { checkUnit(u, type: type, axis: an, pointer: "\(cp)/axes/\(j)/unit", sink: &s) }
           axes.append(DeclaredAxis(name: an, type: type?.rawValue))
         }
+        checkOrientations(list, pointer: cp + "/axes", sink: &s)
       } else {
         s.error("coordinate-systems.axes", cp, "coordinate system '\(name)' needs an \"axes\" list")
       }
@@ -47,7 +48,9 @@ extension Walk {
     if imageRules, let first = out.first {
       // The image's own (intrinsic) system follows the image axis rules; 0.6 also allows a system of
       // array axes only (index space, at least two).
-      if first.axes.count >= 2, first.axes.allSatisfy({ $0.type == .array }) {
+      if current.hasFreeAxes {
+        checkFreeAxisRules(first.axes, pointer: p + "/0/axes", sink: &s)
+      } else if first.axes.count >= 2, first.axes.allSatisfy({ $0.type == .array }) {
         if first.axes.count > 5 { s.error("axes.count", p + "/0/axes", "an image needs 2 to 5 axes, but this one has \(first.axes.count)") }
       } else {
         var local = s
@@ -100,9 +103,7 @@ extension Walk {
       default:
         s.error("transforms.type", tp + "/type", "a level's transformation must be scale, identity, or a sequence of scale then translation, not \(t.type)")
       }
-      if let input = t.input, input.path != nil || input.name != nil, (input.path ?? input.name) != path {
-        s.error("transforms.input", tp + "/input", "the transformation of level \(i) must start from its own array '\(path)'")
-      }
+      checkLevelReferences(t, level: i, path: path, pointer: tp, sink: &s)
       let output = t.output?.name
       if let output {
         if byName[output] == nil {
@@ -144,6 +145,31 @@ extension Walk {
     }
     let axes = intrinsic.flatMap { byName[$0]?.axes } ?? systems.first?.axes
     return (axes, scales)
+  }
+
+  /// A level's transformation starts from the level's own array and ends in a named system. Since
+  /// 0.6.dev4 (and in 0.6 and 0.9): `input` is `{"path": "<the dataset's path>"}` without `name`,
+  /// `output` has a `name` and no `path`. Older drafts named the array by `name` or a string.
+  func checkLevelReferences(_ t: Transformation, level i: Int, path: String, pointer tp: String, sink s: inout FindingSink) {
+    guard !current.allowsStringReferences else {
+      if let input = t.input, input.path != nil || input.name != nil, (input.path ?? input.name) != path {
+        s.error("transforms.input", tp + "/input", "the transformation of level \(i) must start from its own array '\(path)'")
+      }
+      return
+    }
+    if let input = t.input {
+      if let p = input.path {
+        if p != path { s.error("transforms.input", tp + "/input/path", "the transformation of level \(i) must start from its own array '\(path)', not '\(p)'") }
+        if input.name != nil { s.error("transforms.input", tp + "/input/name", "the input of level \(i) names its array by \"path\" only; leave out \"name\"") }
+      } else {
+        s.error("transforms.input", tp + "/input", "the input of level \(i) must give its array as {\"path\": \"\(path)\"}")
+      }
+    } else {
+      s.error("transforms.input", tp, "the transformation of level \(i) needs an \"input\": {\"path\": \"\(path)\"}")
+    }
+    if let output = t.output, output.path != nil {
+      s.error("transforms.output", tp + "/output/path", "the output of level \(i) is a coordinate system of this image: give its \"name\" only, no \"path\"")
+    }
   }
 
   /// `input`/`output` of a transformation are objects `{"name", "path"}` (plain strings before 0.6.dev4).

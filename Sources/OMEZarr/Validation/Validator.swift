@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 import ZarrIO
 
-/// Validates OME-Zarr hierarchies and metadata documents against NGFF 0.4, 0.5 and 0.6.
+/// Validates OME-Zarr hierarchies and metadata documents against NGFF 0.4, 0.5, 0.6 and 0.9.dev.
 ///
 /// The validator classifies each node by its keys first and then applies that kind's rules only, so
 /// one real problem is reported once, with a rule id, the node's store path and a JSON pointer:
@@ -355,7 +355,7 @@ struct Walk {
         if let str = v.stringValue {
           // RFC-8 collections are drafted as 0.9.devN (and "0.x" in the first draft).
           let rfc8Draft = kind == .collection && (str.hasPrefix("0.9") || str == "0.x")
-          if NGFFVersion(str) == nil, !rfc8Draft { s.error("version.unknown", "/ome/version", "unknown OME-Zarr version '\(str)' (this validator knows 0.4, 0.5 and 0.6)") }
+          if NGFFVersion(str) == nil, !rfc8Draft { s.error("version.unknown", "/ome/version", "unknown OME-Zarr version '\(str)' (this validator knows 0.4, 0.5, 0.6 and 0.9)") }
         } else {
           s.error("schema.type", "/ome/version", "\"version\" must be a string, not \(v.typeName)")
         }
@@ -463,7 +463,7 @@ struct Walk {
 }
 
 extension NGFFVersion {
-  /// N of a `0.6.devN` pre-release (`nil` for 0.6rc0, 0.6 and other families).
+  /// N of a `0.6.devN` pre-release (`nil` for 0.6rc0, 0.6 and other families, 0.9 included).
   var draft06: Int? {
     guard case .v06(let s) = self else { return nil }
     guard let r = s.range(of: "dev") else { return nil }

@@ -256,8 +256,7 @@ public enum ImageWriter {
     var meta = options.metadata
     meta["method"] = .string("ome-zarr-swift \(options.method.rawValue) downsampling")
     if meta["description"] == nil { meta["description"] = .string("Levels computed with \(options.method.rawValue) of 2x blocks") }
-    let isV06: Bool
-    if case .v06 = options.version { isV06 = true } else { isV06 = false }
+    let isV06 = options.version.hasCoordinateSystems
     let systemName = "physical"
     var datasets: [Dataset] = []
     for i in 0..<plan.count {
@@ -279,12 +278,18 @@ public enum ImageWriter {
       }
     }
     var m = Multiscale(name: options.name, datasets: datasets, type: options.method.rawValue, metadata: .object(meta))
+    // RFC-4 orientation is defined in 0.9 only: earlier versions are written without it.
+    let axes = options.version.hasAxisOrientation ? axes : axes.map { a in
+      var a = a
+      a.orientation = nil
+      return a
+    }
     switch options.version {
     case .v04(let v):
       m.version = v
       m.axes = axes
     case .v05: m.axes = axes
-    case .v06: m.coordinateSystems = [CoordinateSystem(name: systemName, axes: axes)]
+    case .v06, .v09: m.coordinateSystems = [CoordinateSystem(name: systemName, axes: axes)]
     }
     return m
   }

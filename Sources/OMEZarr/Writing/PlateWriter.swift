@@ -53,7 +53,7 @@ public enum PlateWriter {
       if wells[well] == nil { order.append(well) }
       wells[well, default: []].append(Well.Image(path: f.path, acquisition: f.acquisition))
     }
-    let nested: String? = version.canonical == .latest06 ? nil : version.description
+    let nested: String? = version.hasCoordinateSystems ? nil : version.description
     for well in order {
       var meta = OMEAttributes()
       meta.version = version.description

@@ -33,6 +33,9 @@ public struct ConvertOptions: Sendable {
   public var name: String?
   /// Replaces the source's axes (names, types, units).
   public var axes: [Axis]?
+  /// RFC-4 anatomical orientation by space axis name (`["x": .init(.leftToRight)]`), set on the
+  /// output's axes; written only in OME-NGFF 0.9, the version that defines it.
+  public var orientation: [String: AxisOrientation]?
   /// Replaces the source's physical pixel size, one value per axis in the axis units.
   public var scale: [Double]?
   /// Replaces the source's physical offset of the first pixel, one value per axis in the axis units.
@@ -371,6 +374,13 @@ public enum Converter {
     if let t = options.translation {
       guard t.count == n else { throw ConvertError(.invalidArgument, "--translation needs \(n) values") }
       desc.translation = t
+    }
+    for (axis, orientation) in (options.orientation ?? [:]).sorted(by: { $0.key < $1.key }) {
+      guard let i = desc.axes.firstIndex(where: { $0.name == axis }), desc.axes[i].isSpace else {
+        throw ConvertError(.invalidArgument, "an orientation is given for '\(axis)', which is not a space axis of "
+          + "\(desc.axes.map(\.name).joined(separator: ","))")
+      }
+      desc.axes[i].orientation = orientation
     }
     if let c = options.channels { desc.channels = c }
     if let name = options.name { desc.name = name }

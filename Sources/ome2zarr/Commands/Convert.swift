@@ -59,6 +59,9 @@ struct Convert: ParsableCommand {
   var units: String?
   @Option(help: "Translation per axis, comma-separated.")
   var translation: String?
+  @Option(help: ArgumentHelp("Anatomical direction of space axes (needs --version 0.9), e.g. "
+    + "z=superior-to-inferior,y=anterior-to-posterior,x=left-to-right.", valueName: "axis=direction,..."))
+  var orientation: String?
   @Option(help: "Image name.")
   var name: String?
   @Option(help: "Channel names, comma-separated.")
@@ -106,6 +109,7 @@ struct Convert: ParsableCommand {
       if overwrite { throw ValidationError("\(stages[0]) cannot be combined with --overwrite; delete the output first") }
       if resume { throw ValidationError("\(stages[0]) cannot be combined with --resume: parts and --finalize always resume") }
     }
+    if let orientation { try OrientationOption.check(orientation, version: version) }
     if parts != nil && !plan { throw ValidationError("--parts goes with --plan; parts are given as --part I/N") }
     if let parts, !(1...Self.maxParts).contains(parts) {
       throw ValidationError("--parts must be between 1 and \(Self.maxParts), not \(parts)")
@@ -140,7 +144,7 @@ struct Convert: ParsableCommand {
     _ = try LocationSchemes.handler(for: output)  // an unsupported scheme or archive is a usage error, before any work
     let inputs = Array(paths.dropLast())
     var options = ConvertOptions()
-    options.version = version.canonical
+    options.version = version.forWriting
     options.method = method
     options.levels = levels
     options.xyOnly = xyOnly
@@ -324,6 +328,7 @@ struct Convert: ParsableCommand {
       }
     }
     if axes != nil || units != nil { options.axes = axesList }
+    options.orientation = try orientation.map { try OrientationOption.resolve($0, axes: axesList) }
     options.scale = try scale.map(Self.doubles)
     if let bad = options.scale?.first(where: { !($0 > 0 && $0.isFinite) }) {
       throw ValidationError("--scale values must be finite positive numbers, not \(bad)")

@@ -49,7 +49,7 @@ struct OMESummary {
     let meta = node.metadata
     if let image {
       out.append("axes " + image.axes.map { a in
-        a.name + " (" + ([a.type?.rawValue, a.unit].compactMap { $0 }.joined(separator: ", ")) + ")"
+        a.name + " (" + ([a.type?.rawValue, a.unit, a.orientation.map { "oriented \($0)" }].compactMap { $0 }.joined(separator: ", ")) + ")"
       }.joined(separator: ", "))
       for (i, level) in image.levels.enumerated() {
         let layout = ChunkLayout(level)
@@ -130,7 +130,8 @@ struct OMESummary {
       var img: JSONObject = [
         "name": image.multiscale.name.map(JSONValue.string) ?? .null,
         "axes": .array(image.axes.map { a in
-          ["name": .string(a.name), "type": a.type.map { .string($0.rawValue) } ?? .null, "unit": a.unit.map(JSONValue.string) ?? .null]
+          ["name": .string(a.name), "type": a.type.map { .string($0.rawValue) } ?? .null, "unit": a.unit.map(JSONValue.string) ?? .null,
+           "orientation": a.orientation?.json ?? .null]
         }),
         "levels": .array(levels),
         "downsampling": image.multiscale.type.map(JSONValue.string) ?? .null,

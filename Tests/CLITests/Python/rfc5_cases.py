@@ -5,7 +5,7 @@
 Each case is `OUT_DIR/<name>.ome.zarr/` with `zarr.json` (and any sub-groups and arrays, written by
 zarr-python) plus `conformance.toml`. Expected coordinates are computed here with numpy and scipy
 (`scipy.ndimage.map_coordinates` for fields), independently of the implementation under test.
-Covered: scenes with sub-images and their array (level) coordinate systems, 0.6rc0 multiscale
+Covered: scenes with sub-images and their array (level) coordinate systems, 0.6 multiscale
 displacement fields (vector axis first), the specification's 1-D displacement and coordinate
 examples (older array-attribute form), affine parameters in a Zarr array, rc0 byDimension,
 projectAxis, a 0.5 image, and errors (ambiguous name, non-invertible projection).
@@ -21,7 +21,7 @@ from scipy import ndimage
 
 OUT = Path(sys.argv[1])
 rng = np.random.default_rng(20261121)
-V = "0.6rc0"
+V = "0.6"
 
 
 def space(names, unit="micrometer"):
@@ -58,7 +58,7 @@ def case(name, source, target, points, expected=None, should_error=False, descri
 
 
 def image06(path, levels, scales, translations=None, systems=None, transforms=None, axes=None):
-    """A 0.6rc0 multiscale image with levels s0, s1, ... (zeros) and a `physical` system."""
+    """A 0.6 multiscale image with levels s0, s1, ... (zeros) and a `physical` system."""
     axes = axes or space("yx")
     ds = []
     for i, (shape, s) in enumerate(zip(levels, scales)):
@@ -107,7 +107,7 @@ def scene_tiles():
          description="'physical' is declared by both tiles")
 
 
-# --- A 0.6rc0 displacement field stored as a multiscale group, vector axis first. ---
+# --- A 0.6 displacement field stored as a multiscale group, vector axis first. ---
 def displacement_field():
     shape = (7, 9)
     s, t = [1.5, 2.0], [0.5, -1.0]
@@ -137,7 +137,7 @@ def displacement_field():
     pts = np.vstack([inside, outside])
     make(OUT / "displacements_forward.ome.zarr")
     case("displacements_forward", "physical", "warped", pts, forward(pts),
-         description="0.6rc0 displacement field (multiscale group, vector axis first), linear")
+         description="0.6 displacement field (multiscale group, vector axis first), linear")
     make(OUT / "displacements_inverse.ome.zarr")
     case("displacements_inverse", "warped", "physical", forward(inside), inside,
          description="inverse of a displacement field by iteration")

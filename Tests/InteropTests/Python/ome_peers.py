@@ -101,13 +101,21 @@ def cmd_check(d):
             res["ngff-zarr-schema"] = "ok"
         except Exception as e:  # noqa: BLE001
             res["ngff-zarr-schema"] = f"{type(e).__name__}: {e}"[:600]
-        if case["version"].startswith("0.6"):
-            # ome-zarr-models and ome-zarr-py do not read 0.6 yet: open the levels with ngff-zarr.
+        if case["version"].startswith(("0.6", "0.9")):
+            # ome-zarr-models and ome-zarr-py do not read 0.6 (RFC-5) or 0.9.dev yet: open the levels
+            # with ngff-zarr (0.9.dev1 is its opt-in 0.9 model, RFC-3 and RFC-4 included).
             if case["kind"] == "image":
                 try:
                     ms = nz.from_ngff_zarr(path)
                     shapes = [list(im.data.shape) for im in ms.images]
                     res["ngff-zarr"] = "ok" if shapes == case["shapes"] else f"shapes {shapes}"
+                    if "orientation" in case:
+                        # The orientation ngff-zarr read back, by axis name.
+                        attrs = dict(zarr.open_group(path, mode="r").attrs)
+                        axes = attrs["ome"]["multiscales"][0]["coordinateSystems"][0]["axes"]
+                        got = {a["name"]: a["orientation"]["value"] for a in axes if "orientation" in a}
+                        if got != case["orientation"]:
+                            res["ngff-zarr"] = f"orientation {got}"
                 except Exception as e:  # noqa: BLE001
                     res["ngff-zarr"] = f"{type(e).__name__}: {e}"[:600]
             report[case["name"]] = res
