@@ -94,8 +94,10 @@ public final class ZipWriter: FinishableStore {
         throw ZarrError(.invalidArgument, "'\(target)' is a directory, not an archive")
       }
     } else {
+      // Where the archive goes must be writable (not HTTP) before anything is converted.
+      let parent = try target.parent.openStore(create: true)
       directory = NSTemporaryDirectory()
-      replacesExisting = (try? target.parent.openStore().exists(target.name)) ?? false
+      replacesExisting = (try? parent.exists(target.name)) ?? false
     }
     var fd: Int32 = -1
     var path = ""
