@@ -35,6 +35,20 @@ final class ProgressBar: ConvertProgress {
     if let line { write(line) }
   }
 
+  /// Sets the bytes done and the total (for work that counts its own progress).
+  func set(done: Int, total: Int) {
+    let line: String? = state.withLock { s in
+      s.total = total
+      s.done = done
+      let now = DispatchTime.now().uptimeNanoseconds
+      let interval: UInt64 = isTerminal ? 100_000_000 : 10_000_000_000
+      guard now - s.lastDraw >= interval || s.done >= s.total else { return nil }
+      s.lastDraw = now
+      return render(s, now: now)
+    }
+    if let line { write(line) }
+  }
+
   func finish() {
     if isTerminal { write("\n") }
   }

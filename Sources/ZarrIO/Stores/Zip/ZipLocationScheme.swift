@@ -100,3 +100,11 @@ struct ZipLocationScheme: LocationScheme {
     }
   }
 }
+
+extension StoreLocation {
+  /// Whether the location is a ZIP archive itself (its name ends in `.ozx` or `.zip`).
+  public var isArchive: Bool { ZipLocationScheme.isArchive(name) }
+
+  /// Whether the location is an archive or a node inside one.
+  public var isInArchive: Bool { components.contains(where: ZipLocationScheme.isArchive) }
+}
