@@ -112,20 +112,33 @@ public struct ZipDirectory: Sendable {
       let totalDisks = tail.u32(locatorAt + 16)
       guard tail.u32(locatorAt + 4) == 0, totalDisks <= 1 else { throw bad("is a multi-part (split) archive (\(totalDisks) disks)") }
       let end64 = tail.u64(locatorAt + 8)
-      guard end64 <= UInt64(endOffset - ZipFormat.locatorSize - ZipFormat.end64Size) else {
+      // The latest a ZIP64 end record can start (negative in a file too short to hold one).
+      let adjacent = endOffset - ZipFormat.locatorSize - ZipFormat.end64Size
+      guard adjacent >= 0, end64 <= UInt64(adjacent) else {
         throw bad("has a ZIP64 locator pointing past its end records (offset \(end64))")
       }
-      let end64Offset = Int(end64)
-      let record: ZipBytes
-      let local = end64Offset - tail.base
-      if tail.has(local, ZipFormat.end64Size) {
-        record = ZipBytes(bytes: Array(tail.slice(local, ZipFormat.end64Size)), base: end64Offset)
-      } else {
-        record = ZipBytes(bytes: try fetch(end64Offset..<(end64Offset + ZipFormat.end64Size)), base: end64Offset)
+      func end64Record(at offset: Int) throws -> ZipBytes {
+        let local = offset - tail.base
+        if tail.has(local, ZipFormat.end64Size) {
+          return ZipBytes(bytes: Array(tail.slice(local, ZipFormat.end64Size)), base: offset)
+        }
+        let record = ZipBytes(bytes: try fetch(offset..<(offset + ZipFormat.end64Size)), base: offset)
         guard record.bytes.count == ZipFormat.end64Size else { throw bad("changed while being read") }
+        return record
+      }
+      var end64Offset = Int(end64)
+      var record = try end64Record(at: end64Offset)
+      if record.u32(0) != ZipFormat.end64Signature, end64Offset != adjacent {
+        // A stub before the archive shifts the offset the locator holds: the record then lies
+        // right before the locator, where writers put it (as Python's zipfile and Info-ZIP read it).
+        let before = try end64Record(at: adjacent)
+        if before.u32(0) == ZipFormat.end64Signature {
+          end64Offset = adjacent
+          record = before
+        }
       }
       guard record.u32(0) == ZipFormat.end64Signature else {
-        throw bad("has no ZIP64 end record where its locator points (offset \(end64Offset))")
+        throw bad("has no ZIP64 end record where its locator points (offset \(end64))")
       }
       guard record.u32(16) == 0, record.u32(20) == 0 else { throw bad("is a multi-part (split) archive (ZIP64 disk numbers)") }
       let count64 = record.u64(32), size64 = record.u64(40), offset64 = record.u64(48)

@@ -145,7 +145,10 @@ public final class ZipStore: Store {
         }
         initialized = entry.size
       }
-      if let failure { throw failure.at(key: key) }
+      if let failure {
+        let detail = (failure as? ZarrError)?.message ?? "\(failure)"
+        throw bad("the entry does not inflate to its declared \(entry.size) bytes (\(detail))", key)
+      }
     } else {
       value = raw
     }
