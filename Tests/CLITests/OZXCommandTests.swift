@@ -28,21 +28,19 @@ struct OZXCommandTests {
     return (dir, zarr, zip)
   }
 
-  /// Runs `info` and `validate` on `bytes` saved as `name`; both must exit `status` with `says` in
-  /// their message, which names the archive.
+  /// Runs `info` and `validate` on `bytes` saved as `name`; both must exit 1 (invalid data) with
+  /// `says` in their message, which names the archive.
   ///
-  /// `validate` reports an archive it cannot open as an `ozx.zip` error (exit 1); an entry it
-  /// cannot read (a bad CRC, an encrypted or oversized entry) ends it as unreadable input (exit 2,
-  /// `validateStatus`), while `info` exits 1 (invalid data) for both.
-  static func expectRefused(_ bytes: [UInt8], _ says: String, validateStatus: Int32 = 1, in dir: URL, name: String = "bad.ozx",
+  /// `validate` reports an archive it cannot open as an `ozx.zip` error; an entry it cannot read
+  /// (a bad CRC, an encrypted or oversized entry) ends it as invalid data, as it ends `info`.
+  static func expectRefused(_ bytes: [UInt8], _ says: String, in dir: URL, name: String = "bad.ozx",
                             sourceLocation: SourceLocation = #_sourceLocation) throws {
     let path = dir.appendingPathComponent(name).path
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     for command in ["info", "validate"] {
       let r = try CLI.ome2zarr(command, path)
       let output = r.stderr + r.stdout
-      let status: Int32 = command == "info" ? 1 : validateStatus
-      #expect(r.status == status, "\(command) \(name): \(r.status) \(output)", sourceLocation: sourceLocation)
+      #expect(r.status == 1, "\(command) \(name): \(r.status) \(output)", sourceLocation: sourceLocation)
       #expect(output.contains("'\(path)'"), "\(command) \(name) does not name the archive: \(output)", sourceLocation: sourceLocation)
       #expect(output.contains(says), "\(command) \(name): \(output)", sourceLocation: sourceLocation)
       #expect(!output.contains("Fatal error"), "\(command) \(name) crashed: \(output)", sourceLocation: sourceLocation)
@@ -125,22 +123,22 @@ struct OZXCommandTests {
     // The root zarr.json damaged: its CRC fails when info reads it.
     var crc = zip.build()
     crc.bytes[crc.local[0] + 30 + 9 + 2] ^= 0x01
-    try Self.expectRefused(crc.bytes, "the entry fails its CRC-32 check (damaged archive) (key 'zarr.json')", validateStatus: 2,
+    try Self.expectRefused(crc.bytes, "the entry fails its CRC-32 check (damaged archive) (key 'zarr.json')",
       in: dir, name: "crc.ozx")
     var local = zip.build()
     local.bytes[local.local[0] + 30] = UInt8(ascii: "Z")
     try Self.expectRefused(local.bytes, "the local header of the entry disagrees with the central directory (damaged archive) (key 'zarr.json')",
-      validateStatus: 2, in: dir, name: "local.ozx")
+      in: dir, name: "local.ozx")
     var encrypted = zip
     encrypted.entries[0].flags |= 1
-    try Self.expectRefused(encrypted.build().bytes, "the entry is encrypted (key 'zarr.json')", validateStatus: 2,
+    try Self.expectRefused(encrypted.build().bytes, "the entry is encrypted (key 'zarr.json')",
       in: dir, name: "encrypted.ozx")
     // A deflated root zarr.json declaring 5 GiB.
     var bomb = zip
     bomb.entries[0].method = 8
     bomb.entries[0].size = 5 << 30
     bomb.entries[0].zip64 = true
-    try Self.expectRefused(bomb.build().bytes, "the entry inflates to 5368709120 bytes, more than the limit of", validateStatus: 2,
+    try Self.expectRefused(bomb.build().bytes, "the entry inflates to 5368709120 bytes, more than the limit of",
       in: dir, name: "bomb.ozx")
   }
 

@@ -43,6 +43,9 @@ struct Validate: ParsableCommand {
       report = try Validator(options: options).validate(try StoreLocation(path), resolution: resolution.options)
     } catch let error as ZarrError where error.code == .notFound {
       throw CommandFailure.io(error.message)
+    } catch let error as ZarrError where [.corruptData, .unsupported].contains(error.code) {
+      // Damaged data (a corrupt or encrypted archive entry): invalid, as `info` says.
+      throw CommandFailure.invalidData("'\(path)' cannot be read: \(error)")
     } catch {
       throw CommandFailure.io("cannot read '\(path)': \(error)")
     }

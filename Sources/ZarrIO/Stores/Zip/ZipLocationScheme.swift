@@ -5,6 +5,7 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import Dispatch
 import Synchronization
 
 /// Locations in ZIP archives (`.ozx`, `.zip`) wherever the archive is: `image.ozx` is the
@@ -68,9 +69,11 @@ struct ZipLocationScheme: LocationScheme {
 
   private struct WeakWriter: @unchecked Sendable { weak var writer: ZipWriter? }
 
-  /// What identifies a local file's version: device, inode, size and modification time.
+  /// What identifies a local file's version: device, inode, size and modification time; for a
+  /// remote archive, the 10-second interval it was opened in (a remote archive is looked at again
+  /// after at most that long).
   private static func stamp(_ location: StoreLocation) -> [Int]? {
-    guard location.isFile else { return nil }
+    guard location.isFile else { return [Int(DispatchTime.now().uptimeNanoseconds / 10_000_000_000)] }
     var st = stat()
     guard stat(location.path, &st) == 0 else { return [] }
     return [Int(st.st_dev), Int(st.st_ino), Int(st.st_size), Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec)]
