@@ -31,10 +31,12 @@ let package = Package(
       name: "COMETiff", pkgConfig: "libtiff-4",
       providers: [.apt(["libtiff-dev"]), .brew(["libtiff"])]),
 
+    // CRC-32 by carry-less multiplication (zip entries); C for the x86 intrinsics.
+    .target(name: "CZarrCRC"),
     .target(
       name: "ZarrIO",
       dependencies: [
-        "CZarrZstd", "CZarrBlosc", "CZarrZlib", .product(name: "Crypto", package: "swift-crypto"),
+        "CZarrZstd", "CZarrBlosc", "CZarrZlib", "CZarrCRC", .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

@@ -632,3 +632,25 @@ struct ZipStoreTests {
     #expect(try store.get("zarr.json") == Array("{}".utf8))
   }
 }
+
+@Suite("Zip CRC-32") struct ZipCRCTests {
+  /// The folded CRC equals zlib's for every length up to 300 and some large ones, at every
+  /// alignment, and continues across calls.
+  @Test func foldedCRCEqualsZlib() {
+    var g = SystemRandomNumberGenerator()
+    let data = (0..<(1 << 20) + 37).map { _ in UInt8.random(in: 0...255, using: &g) }
+    data.withUnsafeBytes { all in
+      for length in Array(0...300) + [1023, 4096, 65_536 + 15, (1 << 20) + 37 - 3] {
+        for start in 0..<3 where start + length <= all.count {
+          let part = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
+          #expect(ZipFormat.crc32(part) == ZipFormat.zlibCRC32(part), "length \(length) at \(start)")
+        }
+      }
+      let whole = ZipFormat.zlibCRC32(all)
+      let half = all.count / 2
+      let first = ZipFormat.crc32(UnsafeRawBufferPointer(rebasing: all[..<half]))
+      #expect(ZipFormat.crc32(UnsafeRawBufferPointer(rebasing: all[half...]), continuing: first) == whole)
+    }
+    #expect(ZipFormat.folds, "this x86-64 machine has PCLMULQDQ")
+  }
+}

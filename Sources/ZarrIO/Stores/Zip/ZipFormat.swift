@@ -1,3 +1,4 @@
+import CZarrCRC
 import CZarrZlib
 
 /// The record layouts of the ZIP format (PKWARE APPNOTE 6.3), little-endian throughout: the one
@@ -49,10 +50,27 @@ enum ZipFormat {
   /// External attributes of a regular file with mode 0644 (Unix, in the high 16 bits).
   static let fileAttributes: UInt32 = 0o100644 << 16
 
-  /// CRC-32 (ISO-HDLC, zlib's) of `bytes`, continuing `crc`.
+  /// Whether the CPU folds CRCs with carry-less multiplication (``CZarrCRC``).
+  static let folds = czarr_crc32_fold_available() != 0
+
+  /// CRC-32 (ISO-HDLC, zlib's) of `bytes`, continuing `crc`: the bulk by carry-less multiplication
+  /// where the CPU has it (about 4x zlib's speed), the rest by zlib.
   static func crc32(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
     guard let base = bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), bytes.count > 0 else { return crc }
-    return UInt32(truncatingIfNeeded: crc32_z(uLong(crc), base, z_size_t(bytes.count)))
+    var c = crc
+    var done = 0
+    if folds, bytes.count >= 64 {
+      done = bytes.count & ~15
+      c = ~czarr_crc32_fold(~c, base, done)
+    }
+    guard done < bytes.count else { return c }
+    return UInt32(truncatingIfNeeded: crc32_z(uLong(c), base + done, z_size_t(bytes.count - done)))
+  }
+
+  /// CRC-32 with zlib alone (the reference for ``crc32(_:continuing:)``).
+  static func zlibCRC32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    guard let base = bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), bytes.count > 0 else { return 0 }
+    return UInt32(truncatingIfNeeded: crc32_z(0, base, z_size_t(bytes.count)))
   }
 
   /// CRC-32 of an array.

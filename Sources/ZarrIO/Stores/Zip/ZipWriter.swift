@@ -225,44 +225,8 @@ public final class ZipWriter: FinishableStore {
     }
   }
 
-  /// Appends an entry whose bytes are `size` bytes of the open file `source` (mapped at `base`):
-  /// the header through the buffer, the bytes copied by the kernel (`sendfile`) where it can.
-  func appendCopy(_ key: String, from source: Int32, base: UnsafeMutableRawPointer?, size: Int, crc: UInt32) throws {
-    let header = ZipWriter.localHeader(name: Array(key.utf8), crc: crc, size: size)
-    try state.withLock { s in
-      guard !s.finished else { throw ZarrError(.invalidArgument, "the archive '\(target)' is finished", key: key) }
-      if s.region == nil { startData(&s) }
-      guard directFD == nil || s.directRefused, size >= 1 << 16, let base else {
-        let offset = s.end
-        try header.withUnsafeBytes { try stage($0, &s, key: key) }
-        if let base { try stage(UnsafeRawBufferPointer(start: base, count: size), &s, key: key) }
-        s.end += header.count + size
-        record(&s, Written(name: key, crc: crc, size: size, offset: offset, headerSize: header.count))
-        return
-      }
-      let offset = s.end
-      try header.withUnsafeBytes { try stage($0, &s, key: key) }
-      try flushStaging(&s, key: key, all: true)
-      var done = 0
-      // `sendfile` writes at the file position (only these copies move it; reads and writes use offsets).
-      guard lseek(fd, off_t(offset + header.count), SEEK_SET) >= 0 else { throw failure("a seek", key) }
-      while done < size {
-        var from = off_t(done)
-        let n = sendfile(fd, source, &from, size - done)
-        if n > 0 { done += n; continue }
-        if n < 0, errno == EINTR { continue }
-        // Not across these filesystems (or nothing copied): write from the mapping.
-        try writeAll(UnsafeRawBufferPointer(start: base + done, count: size - done), at: offset + header.count + done, key: key)
-        done = size
-      }
-      s.end += header.count + size
-      s.stagedAt = s.end
-      record(&s, Written(name: key, crc: crc, size: size, offset: offset, headerSize: header.count))
-    }
-  }
-
   /// Reserves the metadata region before the first entry (see ``MetadataRoom``).
-  private func startData(_ s: inout State) {
+  func startData(_ s: inout State) {
     let known = s.metadata.reduce(0) { $0 + ZipWriter.headerSize($1.key) + $1.value.count }
     let size = room == .exact ? known : 2 * known + (64 << 10)
     s.region = 0..<size
@@ -274,7 +238,7 @@ public final class ZipWriter: FinishableStore {
     staging.initializeMemory(as: UInt8.self, repeating: 0, count: s.staged)
   }
 
-  private func record(_ s: inout State, _ w: Written) {
+  func record(_ s: inout State, _ w: Written) {
     s.entries.append(w)
     if let old = s.byKey.updateValue(s.entries.count - 1, forKey: w.name) { s.deadBytes += s.entries[old].headerSize + s.entries[old].size }
   }
