@@ -14,16 +14,18 @@ struct Convert: ParsableCommand {
       - an OME-TIFF: several images become a bioformats2raw-style collection unless --series picks one;
       - an ImageJ hyperstack;
       - a folder of single-plane TIFFs, in natural order or arranged by --pattern such as 'img_t{t}_c{c}_z{z}.tif';
-      - a Zarr array or OME-Zarr image, re-encoded.
+      - a Zarr array or OME-Zarr image (a directory, a bucket, a URL or a .ozx), re-encoded.
 
       Output: OME-Zarr 0.5 (Zarr v3, sharded) by default. Chunks default to 64³ for volumes and 512² (256² above 2 bytes per sample) for planes, 1 along t and c: sizes viewers stream well. Shards are one chunk deep along the streaming axis (z, or y for 2-D images) and grow in y and x up to 32 MiB, so that one slab of shards bounds the memory whatever the stack depth.
+
+      An output ending in .ozx is one zipped OME-Zarr file (RFC-9): the shards are written straight into it, the metadata at its start at the end (no temporary copy); it appears only when complete (local outputs beside it, bucket outputs assembled in the temporary directory, then uploaded). Archives cannot be resumed or split into parts: convert to a directory, then `ome2zarr pack`.
 
       The data is read once: every level is computed from the slab before it in the same pass. The image metadata is written last; after an interruption, the same command with --resume finishes without rewriting completed shards.
 
       On a cluster: split the conversion into N parts run as array tasks (--part I/N or --part auto), each writing its own shards, then run --finalize once. --plan shows the split. Recipes for Slurm, Kubernetes, AWS Batch and Dask: Examples/cluster.
       """)
 
-  @Argument(help: "Input file(s) or folder, then the output directory.")
+  @Argument(help: "Input file(s) or folder, then the output directory (or .ozx archive).")
   var paths: [String]
 
   @Option(help: "OME-Zarr version.")
@@ -110,6 +112,12 @@ struct Convert: ParsableCommand {
       if resume { throw ValidationError("\(stages[0]) cannot be combined with --resume: parts and --finalize always resume") }
     }
     if let orientation { try OrientationOption.check(orientation, version: version) }
+    if let last = paths.last, let output = try? StoreLocation(last), output.isInArchive, !plan {
+      // An archive is written in one go and holds Zarr v3.
+      if let stage = stages.first { throw ValidationError("\(stage) needs a directory or bucket output, not an archive: convert, then pack") }
+      if resume { throw ValidationError("an archive (\(output.name)) cannot be resumed: convert to a directory to resume, then pack") }
+      if version.zarrFormat != .v3 { throw ValidationError("an archive (\(output.name)) holds Zarr v3: --version 0.5 or later, not \(version)") }
+    }
     if parts != nil && !plan { throw ValidationError("--parts goes with --plan; parts are given as --part I/N") }
     if let parts, !(1...Self.maxParts).contains(parts) {
       throw ValidationError("--parts must be between 1 and \(Self.maxParts), not \(parts)")
