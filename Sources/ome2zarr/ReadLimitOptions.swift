@@ -43,4 +43,5 @@ extension Collection.Add: ReadLimitedCommand {}
 extension Collection.Remove: ReadLimitedCommand {}
 extension Collection.SetAttributes: ReadLimitedCommand {}
 extension Collection.From: ReadLimitedCommand {}
+extension Unpack: ReadLimitedCommand {}
 extension Collection.List: ReadLimitedCommand {}

@@ -60,3 +60,5 @@ extension Collection.Remove: RemoteCommand {}
 extension Collection.SetAttributes: RemoteCommand {}
 extension Collection.From: RemoteCommand {}
 extension Collection.List: RemoteCommand {}
+extension Pack: RemoteCommand {}
+extension Unpack: RemoteCommand {}

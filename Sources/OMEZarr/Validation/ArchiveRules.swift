@@ -11,6 +11,7 @@ import ZarrIO
 /// | `ozx.nested` | an archive inside the archive (error) |
 /// | `ozx.zarr-v2` | Zarr v2 metadata (error: RFC-9 archives hold Zarr v3) |
 /// | `ozx.encryption` | an encrypted entry (error) |
+/// | `ozx.crc` | with `--data`: an entry that fails its CRC-32 or does not inflate (error) |
 /// | `ozx.order.json-first` | the comment says `jsonFirst` but a `zarr.json` follows other entries (error) |
 /// | `ozx.compression` | an entry that is not stored (warning) |
 /// | `ozx.order` | the root `zarr.json` is not the first entry, or the others are not breadth-first after it (warning) |
@@ -102,6 +103,19 @@ enum ArchiveRules {
   }
 }
 
+extension ArchiveRules {
+  /// With `--data`: every entry read whole and checked against its CRC-32 (`ozx.crc`, an error).
+  static func checkEntries(_ store: ZipStore) -> [Finding] {
+    var out: [Finding] = []
+    for name in (try? store.list(prefix: "")) ?? [] {
+      do { try store.verify(name) } catch {
+        out.append(Finding(rule: "ozx.crc", severity: .error, path: "", pointer: "", message: "\(error)"))
+      }
+    }
+    return out
+  }
+}
+
 extension Validator {
   /// Validates a zipped OME-Zarr: the RFC-9 rules of the archive, then its hierarchy.
   func validate(archive location: StoreLocation) throws -> ValidationReport {
@@ -114,7 +128,8 @@ extension Validator {
         findings: [Finding(rule: rule, severity: .error, path: "", pointer: "", message: e.description)], nodesChecked: 0)
     }
     guard let archive = store as? ZipStore else { return try validate(store: store) }
-    let findings = ArchiveRules.check(archive, name: location.name)
+    var findings = ArchiveRules.check(archive, name: location.name)
+    if options.data { findings += ArchiveRules.checkEntries(archive) }
     guard archive.directory.entry("zarr.json") != nil else {
       return ValidationReport(version: nil, kind: .group, findings: findings, nodesChecked: 0)
     }

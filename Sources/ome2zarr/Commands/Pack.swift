@@ -72,6 +72,7 @@ struct Unpack: ParsableCommand {
   @Flag(help: "Print a JSON summary.")
   var json = false
 
+  @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
   @OptionGroup(title: "Remote storage") var remote: RemoteOptions
 
   func run() throws {

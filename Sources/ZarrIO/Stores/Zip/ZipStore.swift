@@ -7,8 +7,8 @@ import Synchronization
 /// (the directory is checked as a whole before use, see ``ZipDirectory``), then each entry's local
 /// header once and its bytes. Stored entries are read by range, so a shard index and one inner
 /// chunk of a remote archive cost a few small requests; deflated entries are inflated whole (at
-/// most ``ReadLimits/maxChunkBytes``, and never beyond the size they declare). Whole reads check
-/// the entry's CRC-32. Over the network, the `zarr.json` entries of an archive that keeps them
+/// most ``ReadLimits/maxChunkBytes``, and never beyond the size they declare). Whole reads of
+/// metadata and deflated entries check the CRC-32 (``verify(_:)`` checks any entry). Over the network, the `zarr.json` entries of an archive that keeps them
 /// together (as RFC-9 asks) are fetched in one request on first use.
 ///
 ///     let store = try ZipStore.open(try StoreLocation("image.ozx"))
@@ -152,10 +152,20 @@ public final class ZipStore: Store {
     } else {
       value = raw
     }
-    guard ZipFormat.crc32(value) == entry.crc32 else {
-      throw bad("the entry fails its CRC-32 check (damaged archive)", key)
+    if entry.method == ZipFormat.deflated || value.count <= ZipStore.checkedSize {
+      try check(value, entry)
     }
     return value
+  }
+
+  /// Whole values up to this size (metadata) are checked against their CRC-32 on every read; larger
+  /// stored ones (shards, which carry their own checksums) only by ``verify(_:)``.
+  static let checkedSize = 1 << 20
+
+  private func check(_ value: [UInt8], _ entry: ZipEntry) throws {
+    guard ZipFormat.crc32(value) == entry.crc32 else {
+      throw bad("the entry fails its CRC-32 check (damaged archive)", entry.name)
+    }
   }
 
   /// `range` of a stored entry read directly; a deflated one is inflated whole first.
@@ -209,8 +219,12 @@ public final class ZipStore: Store {
   public func size(of key: String) throws -> Int? { directory.entry(key)?.size }
 
   /// Checks an entry's CRC-32 (and, deflated, that it inflates to its size), reading it whole.
+  /// - Throws: `.corruptData` naming the archive and the entry; `.notFound` when there is none.
   public func verify(_ key: String) throws {
-    _ = try get(key)
+    guard let value = try get(key), let entry = directory.entry(key) else {
+      throw ZarrError(.notFound, "'\(archive)' has no entry named so", key: key)
+    }
+    if entry.method == ZipFormat.stored, value.count > ZipStore.checkedSize { try check(value, entry) }
   }
 
   private func readOnly(_ key: String) -> ZarrError {
