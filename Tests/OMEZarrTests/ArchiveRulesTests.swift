@@ -25,12 +25,14 @@ struct ArchiveRulesTests {
   }
 
   /// The `ozx.*` findings of `zip` saved as `name`, as "severity rule" strings, sorted.
-  static func findings(_ zip: ZipBuilder, name: String = "x.ozx", message: String? = nil) throws -> [String] {
+  static func findings(_ zip: ZipBuilder, name: String = "x.ozx", message: String? = nil, data: Bool = false) throws -> [String] {
     let dir = try makeTemporaryDirectory("ozx-rules")
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent(name).path
     try zip.build().data.write(to: URL(fileURLWithPath: path))
-    let report = try Validator().validate(try StoreLocation(path))
+    var options = Validator.Options()
+    options.data = data
+    let report = try Validator(options: options).validate(try StoreLocation(path))
     let ozx = report.findings.filter { $0.rule.hasPrefix("ozx.") }
     if let message { #expect(ozx.contains { $0.message.contains(message) }, "\(ozx.map(\.message))") }
     return ozx.map { "\($0.severity.rawValue) \($0.rule)" }.sorted()
@@ -103,5 +105,17 @@ struct ArchiveRulesTests {
     zip = Self.good()
     zip.prefix = Array(repeating: 0x4D, count: 100)
     #expect(try Self.findings(zip, message: "100 bytes before its first entry") == ["warning ozx.prefix"])
+  }
+
+  @Test func dataChecksEveryEntrysCRC() throws {
+    var zip = Self.good()
+    zip.entries[3].crc ^= 1
+    #expect(try Self.findings(zip) == [])
+    #expect(try Self.findings(zip, message: "'a/b/data'", data: true) == ["error ozx.crc"])
+    var big = Self.good()
+    big.entries[3] = ZipBuilder.Entry("a/b/data", Array(repeating: 7, count: (1 << 20) + 1))
+    #expect(try Self.findings(big, data: true) == [])
+    big.entries[3].crc ^= 1
+    #expect(try Self.findings(big, message: "fails its CRC-32 check", data: true) == ["error ozx.crc"])
   }
 }
