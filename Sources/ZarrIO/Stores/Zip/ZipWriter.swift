@@ -147,6 +147,7 @@ public final class ZipWriter: FinishableStore {
   /// Bytes written for keys that were set again or deleted since (left unused in the archive).
   public var deadBytes: Int { state.withLock { $0.deadBytes } }
 
+  /// Where the finished archive goes.
   public var location: StoreLocation? { target }
 
   /// Keys kept in memory until ``finish(comment:)``: Zarr metadata and hidden keys (markers).
