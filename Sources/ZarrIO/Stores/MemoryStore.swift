@@ -44,19 +44,7 @@ public final class MemoryStore: Store {
 
   /// The names of keys directly below `prefix` and of the sub-prefixes, each sorted.
   public func listDirectory(_ prefix: String) throws -> (keys: [String], prefixes: [String]) {
-    let all = try list(prefix: prefix)
-    var keys: [String] = []
-    var prefixes = Set<String>()
-    let drop = prefix.isEmpty ? 0 : prefix.count + 1
-    for k in all {
-      let rest = k.dropFirst(drop)
-      if let slash = rest.firstIndex(of: "/") {
-        prefixes.insert(String(rest[..<slash]))
-      } else {
-        keys.append(String(rest))
-      }
-    }
-    return (keys.sorted(), prefixes.sorted())
+    StorePath.children(of: try list(prefix: prefix), under: prefix)
   }
 
   /// Every key and its value (for tests and diagnostics).

@@ -305,6 +305,18 @@ public enum StorePath {
     return up.isEmpty ? "./" + parts.joined(separator: "/") : parts.joined(separator: "/")
   }
 
+  /// The direct children of `prefix` among `keys` (every key under it, as ``Store/list(prefix:)``
+  /// gives them): the keys stored right there and the names of the sub-prefixes, each sorted.
+  public static func children(of keys: [String], under prefix: String) -> (keys: [String], prefixes: [String]) {
+    var names: [String] = [], prefixes = Set<String>()
+    let drop = prefix.isEmpty ? 0 : prefix.count + 1
+    for key in keys {
+      let rest = key.dropFirst(drop)
+      if let slash = rest.firstIndex(of: "/") { prefixes.insert(String(rest[..<slash])) } else { names.append(String(rest)) }
+    }
+    return (names.sorted(), prefixes.sorted())
+  }
+
   /// `target` relative to the node path `base`, as `./x` or `../x` (`.` for the same path).
   public static func relative(from base: String, to target: String) -> String {
     relative(from: base.split(separator: "/").map(String.init), to: target.split(separator: "/").map(String.init))

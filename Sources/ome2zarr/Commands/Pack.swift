@@ -40,12 +40,9 @@ struct Pack: ParsableCommand {
     if !overwrite, to.entry() != .absent, to.entry() != nil {
       throw CommandFailure.io("'\(output)' already exists; use --overwrite to replace it")
     }
-    let bar = json ? nil : ProgressBar()
-    bar?.start(totalBytes: 0, label: to.name)
-    var progress: (@Sendable (Int, Int) -> Void)? = nil
-    if let bar { progress = { done, total in bar.set(done: done, total: total) } }
-    let summary = try ZippedOMEZarr.pack(from, to: to, overwrite: overwrite, progress: progress)
-    bar?.finish()
+    let summary = try withProgress(label: to.name, json: json) {
+      try ZippedOMEZarr.pack(from, to: to, overwrite: overwrite, progress: $0)
+    }
     report(summary, verb: "packed", into: to.description, json: json)
   }
 }
@@ -85,14 +82,20 @@ struct Unpack: ParsableCommand {
     if !overwrite, to.entry() == .prefix, !(try to.openStore().list(prefix: "")).isEmpty {
       throw CommandFailure.io("'\(output)' is not empty; use --overwrite to replace what it holds")
     }
-    let bar = json ? nil : ProgressBar()
-    bar?.start(totalBytes: 0, label: to.name)
-    var progress: (@Sendable (Int, Int) -> Void)? = nil
-    if let bar { progress = { done, total in bar.set(done: done, total: total) } }
-    let summary = try ZippedOMEZarr.unpack(from, to: to, overwrite: overwrite, progress: progress)
-    bar?.finish()
+    let summary = try withProgress(label: to.name, json: json) {
+      try ZippedOMEZarr.unpack(from, to: to, overwrite: overwrite, progress: $0)
+    }
     report(summary, verb: "unpacked", into: to.description, json: json)
   }
+}
+
+/// Runs `work` with a progress bar (none with `--json`) it reports to as (done, total) bytes.
+private func withProgress<T>(label: String, json: Bool, _ work: ((@Sendable (Int, Int) -> Void)?) throws -> T) rethrows -> T {
+  guard !json else { return try work(nil) }
+  let bar = ProgressBar()
+  bar.start(totalBytes: 0, label: label)
+  defer { bar.finish() }
+  return try work { done, total in bar.set(done: done, total: total) }
 }
 
 /// Prints what pack or unpack did.

@@ -247,13 +247,7 @@ public final class ZipStore: Store {
 
   /// The names directly under `prefix`: entries, and the sub-prefixes that hold entries.
   public func listDirectory(_ prefix: String) throws -> (keys: [String], prefixes: [String]) {
-    var keys: [String] = [], prefixes = Set<String>()
-    let drop = prefix.isEmpty ? 0 : prefix.count + 1
-    for name in try list(prefix: prefix) {
-      let rest = name.dropFirst(drop)
-      if let slash = rest.firstIndex(of: "/") { prefixes.insert(String(rest[..<slash])) } else { keys.append(String(rest)) }
-    }
-    return (keys, prefixes.sorted())
+    StorePath.children(of: try list(prefix: prefix), under: prefix)
   }
 
   /// The total uncompressed size of the entries under `prefix`.
