@@ -109,6 +109,14 @@ struct PackCommandTests {
       #expect(refused.status == 2 && refused.stderr.contains(says), "\(extra): \(refused.status) \(refused.stderr)")
     }
     #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == before)
+    // An archive is never changed in place: not by a conversion into a node inside it, not by a collection.
+    let inside = try CLI.ome2zarr("convert", tiff, out + "/sub", "--quiet")
+    #expect(inside.status == 2 && inside.stderr.contains("lies inside an archive"), "\(inside.stderr)")
+    for target in [out, out + "/col.json"] {
+      let collection = try CLI.ome2zarr("collection", "create", target, zarr, "--overwrite", "--allow-outside")
+      #expect(collection.status == 1 && collection.stderr.contains("write a directory, then pack it"), "\(collection.stderr)")
+    }
+    #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == before)
     #expect(!(try FileManager.default.contentsOfDirectory(atPath: dir.path)).contains { $0.hasPrefix("__tmp.") })
   }
 

@@ -120,6 +120,9 @@ public struct CollectionDocument: Sendable {
     } catch let e as ZarrError where e.code == .invalidArgument {
       throw OMEZarrError(.invalidArgument, "cannot write '\(location)': \(e.message)")
     }
+    if store is any FinishableStore {
+      throw OMEZarrError(.invalidArgument, "cannot write '\(location)': a collection is not written as an archive; write a directory, then pack it")
+    }
     switch storage {
     case .zarrGroup:
       if let group = try? ZarrGroup.open(in: store) {

@@ -113,6 +113,7 @@ struct Convert: ParsableCommand {
     }
     if let orientation { try OrientationOption.check(orientation, version: version) }
     if let last = paths.last, let output = try? StoreLocation(last), output.isInArchive, !plan {
+      if !output.isArchive { throw ValidationError("'\(last)' lies inside an archive: give the archive itself as the output (a .ozx is written whole)") }
       // An archive is written in one go and holds Zarr v3.
       if let stage = stages.first { throw ValidationError("\(stage) needs a directory or bucket output, not an archive: convert, then pack") }
       if resume { throw ValidationError("an archive (\(output.name)) cannot be resumed: convert to a directory to resume, then pack") }

@@ -32,6 +32,15 @@ struct ZipLocationScheme: LocationScheme {
 
   func store(at location: StoreLocation, create: Bool) throws -> any Store {
     let (archive, inner) = ZipLocationScheme.split(location)
+    if create, !inner.isEmpty {
+      // A node inside an archive is written only while the whole archive is (a collection of
+      // images converted into one .ozx): an archive is never changed in place.
+      guard let open = ZipLocationScheme.openWriter(archive) else {
+        throw ZarrError(.invalidArgument,
+          "cannot write into the archive '\(archive)' in place ('\(location)'): unpack it, change it, pack it again")
+      }
+      return PrefixStore(open, prefix: inner)
+    }
     let store: any Store = create ? try ZipLocationScheme.writer(archive) : try ZipLocationScheme.reader(archive)
     return inner.isEmpty ? store : PrefixStore(store, prefix: inner)
   }
@@ -90,6 +99,11 @@ struct ZipLocationScheme: LocationScheme {
       r[archive] = (store, stamp)
     }
     return store
+  }
+
+  /// The writer of `archive` open in this process, if any.
+  static func openWriter(_ archive: StoreLocation) -> ZipWriter? {
+    writers.withLock { w in w[archive]?.writer.flatMap { $0.isFinished ? nil : $0 } }
   }
 
   /// The writer of `archive` open in this process, or a new one.
