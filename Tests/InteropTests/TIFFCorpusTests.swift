@@ -69,6 +69,20 @@ struct TIFFCorpusTests {
       let want = [UInt8](try Data(contentsOf: dir.appendingPathComponent("ome_series_\(i).bin")))
       #expect(try root.child(String(i)).image()?.levels[0].read().bytes == want, "series \(i)")
     }
+    // The same collection as one archive (its images written into it), valid without an RFC-9 finding.
+    let zipped = dir.appendingPathComponent("series.ozx").path
+    let zrun = try runProcess(binary, ["convert", dir.appendingPathComponent("ome_series.ome.tif").path, zipped, "--quiet"])
+    #expect(zrun.status == 0, "\(zrun.stderrText)")
+    let zroot = try OMENode.open(path: zipped)
+    #expect(zroot.kind == .bioformats2raw)
+    #expect(try zroot.child("OME").metadata.series == ["0", "1"])
+    #expect(try ZipStore.open(try StoreLocation(zipped)).directory.entry("OME/METADATA.ome.xml") != nil)
+    for i in 0..<2 {
+      let want = [UInt8](try Data(contentsOf: dir.appendingPathComponent("ome_series_\(i).bin")))
+      #expect(try zroot.child(String(i)).image()?.levels[0].read().bytes == want, "series \(i) in the archive")
+    }
+    let zreport = try Validator().validate(try StoreLocation(zipped))
+    #expect(zreport.isValid && !zreport.findings.contains { $0.rule.hasPrefix("ozx.") }, "\(zreport.findings)")
     // ome-zarr-models, the 0.5 JSON schema and ome-zarr-py check a few outputs.
     let sample = checks.filter { ["stack_zlib_pred2", "ome_tczyx", "imagej", "rgb_planar", "format_float32", "single"].contains($0["name"]?.stringValue ?? "") }
     #expect(sample.count == 6)
