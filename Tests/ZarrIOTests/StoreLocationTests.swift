@@ -97,3 +97,21 @@ struct StoreLocationTests {
     #expect(throws: ZarrError.self) { try StoreLocation("http://example.org/x").openStore(create: true) }
   }
 }
+
+@Suite("Archive locations")
+struct ArchiveLocationTests {
+  /// A directory named like an archive stays a directory (read and written as one).
+  @Test func aDirectoryNamedLikeAnArchiveIsADirectory() throws {
+    let dir = try makeTemporaryDirectory("archive-named-dir")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let location = try StoreLocation(dir.appendingPathComponent("data.zip").path)
+    try FileManager.default.createDirectory(atPath: location.path, withIntermediateDirectories: false)
+    let store = try location.openStore(create: true)
+    #expect(store is FilesystemStore)
+    try store.set("a/zarr.json", Array("{}".utf8))
+    #expect(location.entry() == .prefix)
+    #expect(location.appending("a/zarr.json").entry() == .object)
+    #expect(try location.openStore().get("a/zarr.json") == Array("{}".utf8))
+    #expect(try location.appending("a").openStore().get("zarr.json") == Array("{}".utf8))
+  }
+}

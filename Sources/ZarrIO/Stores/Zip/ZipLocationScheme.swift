@@ -32,6 +32,10 @@ struct ZipLocationScheme: LocationScheme {
 
   func store(at location: StoreLocation, create: Bool) throws -> any Store {
     let (archive, inner) = ZipLocationScheme.split(location)
+    if ZipLocationScheme.isDirectory(archive) {
+      // A directory merely named like an archive (`data.zip/`) is a directory.
+      return try FilesystemStore(root: location.path, create: create)
+    }
     if create, !inner.isEmpty {
       // A node inside an archive is written only while the whole archive is (a collection of
       // images converted into one .ozx): an archive is never changed in place.
@@ -45,12 +49,19 @@ struct ZipLocationScheme: LocationScheme {
     return inner.isEmpty ? store : PrefixStore(store, prefix: inner)
   }
 
+  /// Whether `location` is a local directory (named like an archive, but not one).
+  static func isDirectory(_ location: StoreLocation) -> Bool {
+    guard location.isFile else { return false }
+    var st = stat()
+    return stat(location.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+  }
+
   func entry(at location: StoreLocation) -> StoreEntry? {
     let (archive, inner) = ZipLocationScheme.split(location)
+    if ZipLocationScheme.isDirectory(archive) { return FileLocationScheme().entry(at: location) }
     if archive.isFile {
       var st = stat()
       guard stat(archive.path, &st) == 0 else { return .absent }
-      if (st.st_mode & S_IFMT) == S_IFDIR { return .prefix }  // a directory named like an archive
     }
     let store: ZipStore
     do {
