@@ -23,7 +23,7 @@ enum CollectionTarget {
       try? store.set("c/group.zarr/zarr.json", group.serializedBytes(pretty: false))
     }
     try? store.set("c/image.ome.zarr/zarr.json", imageAttributes)
-    let image = PrefixStore(prefix: "c/image.ome.zarr", location: MemoryLocationScheme.location("c/image.ome.zarr"))
+    let image = MemoryPrefixStore(prefix: "c/image.ome.zarr", location: MemoryLocationScheme.location("c/image.ome.zarr"))
     Seeds.writeArray(image, "0", format: .v3)
 
     for path in ["c/collection.json", "c/group.zarr"] {

@@ -43,6 +43,8 @@ public struct FuzzTarget: Sendable {
       maxLength: 4_096, run: DescriptionTarget.runImageJ),
     FuzzTarget("tiff", "a TIFF file opened through InputSource/TIFFSource, planes read, small images converted and validated",
       maxLength: 65_536, run: TIFFTarget.run),
+    FuzzTarget("zip", "a ZIP archive (.ozx) read by ZipStore from memory by ranges, every entry read, validated with --data",
+      maxLength: 32_768, run: ZipTarget.run),
   ]
 
   /// The target named `name`.

@@ -24,7 +24,7 @@ final class MemoryLocationScheme: LocationScheme {
   var schemes: [String] { ["fuzzmem"] }
 
   func store(at location: StoreLocation, create: Bool) throws -> any Store {
-    PrefixStore(prefix: location.components.joined(separator: "/"), location: location)
+    MemoryPrefixStore(prefix: location.components.joined(separator: "/"), location: location)
   }
 
   func entry(at location: StoreLocation) -> StoreEntry? {
@@ -35,7 +35,7 @@ final class MemoryLocationScheme: LocationScheme {
 }
 
 /// The keys of ``MemoryLocationScheme/storage`` below a prefix.
-struct PrefixStore: Store {
+struct MemoryPrefixStore: Store {
   let prefix: String
   let location: StoreLocation?
 
