@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -8,6 +8,7 @@ let package = Package(
     .library(name: "ZarrIO", targets: ["ZarrIO"]),
     .library(name: "OMEZarr", targets: ["OMEZarr"]),
     .library(name: "OMEZarrConvert", targets: ["OMEZarrConvert"]),
+    .library(name: "OMEZarrServe", targets: ["OMEZarrServe"]),
     .executable(name: "ome2zarr", targets: ["ome2zarr"]),
   ],
   dependencies: [
@@ -15,6 +16,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    // HTTP serving (`ome2zarr serve`): connections, parsing and keep-alive; no optional traits.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
   ],
   targets: [
     // System libraries (Debian: libzstd-dev, libblosc-dev, zlib1g-dev, libtiff-dev).
@@ -43,10 +46,14 @@ let package = Package(
       ]),
     .target(name: "OMEZarr", dependencies: ["ZarrIO"]),
     .target(name: "OMEZarrConvert", dependencies: ["OMEZarr", "ZarrIO", "COMETiff"]),
+    .target(name: "OMEZarrServe", dependencies: [
+      "ZarrIO", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOPosix", package: "swift-nio"),
+      .product(name: "NIOCore", package: "swift-nio"),
+    ]),
     .executableTarget(
       name: "ome2zarr",
       dependencies: [
-        "ZarrIO", "OMEZarr", "OMEZarrConvert",
+        "ZarrIO", "OMEZarr", "OMEZarrConvert", "OMEZarrServe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "sample-array", dependencies: ["ZarrIO"], path: "Examples/SampleArray"),

@@ -22,6 +22,20 @@ enum Platform {
     }
   }
 
+  /// Writes `text` to standard output at once (unbuffered), whole: for a line another program
+  /// waits for while this one keeps running (a server's URL).
+  static func writeToStandardOutput(_ text: String) {
+    var text = text
+    text.withUTF8 { buffer in
+      var offset = 0
+      while offset < buffer.count {
+        let n = write(1, buffer.baseAddress! + offset, buffer.count - offset)
+        if n <= 0 { return }
+        offset += n
+      }
+    }
+  }
+
   /// Ends the process with exit code `code`.
   static func terminate(_ code: Int32) -> Never {
     exit(code)

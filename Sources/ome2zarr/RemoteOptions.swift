@@ -62,3 +62,4 @@ extension Collection.From: RemoteCommand {}
 extension Collection.List: RemoteCommand {}
 extension Pack: RemoteCommand {}
 extension Unpack: RemoteCommand {}
+extension Serve: RemoteCommand {}

@@ -1,0 +1,173 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOPosix
+import Synchronization
+import ZarrIO
+
+/// Answers one request of a ``StoreServer``: the token and key, CORS, ranges, conditionals.
+struct StoreResponder: HTTPResponder {
+  typealias Context = BasicRequestContext
+  let server: StoreServer
+  /// `Host` values accepted once the port is known (loopback names, or any for a wider bind).
+  let allowedHosts = HostList()
+
+  /// The `Host` values accepted (shared by the copies of the responder).
+  final class HostList: Sendable {
+    let hosts = Mutex<Set<String>>([])
+    func withLock<T>(_ body: (inout Set<String>) -> T) -> T { hosts.withLock { body(&$0) } }
+  }
+
+  static let readPiece = 1 << 20
+
+  /// Accepts the loopback names with `port` (a server bound to another address accepts any host).
+  func allowHosts(port: Int) {
+    let host = server.configuration.host
+    guard StoreResponder.isLoopback(host) else { return }
+    allowedHosts.withLock { $0 = Set(["127.0.0.1", "localhost", "[::1]", host].flatMap { ["\($0):\(port)", $0] }) }
+  }
+
+  static func isLoopback(_ host: String) -> Bool {
+    host == "127.0.0.1" || host == "::1" || host == "localhost" || host.hasPrefix("127.")
+  }
+
+  /// CORS headers every answer carries.
+  static func cors(_ fields: inout HTTPFields) {
+    fields[.accessControlAllowOrigin] = "*"
+    fields[.accessControlExposeHeaders] = "Content-Range, Content-Length, ETag, Accept-Ranges, Last-Modified"
+    fields[.cacheControl] = "no-cache"
+  }
+
+  static func answer(_ status: HTTPResponse.Status, _ extra: HTTPFields = [:], text: String? = nil) -> Response {
+    var fields = extra
+    cors(&fields)
+    guard let text else {
+      fields[.contentLength] = "0"
+      return Response(status: status, headers: fields, body: ResponseBody())
+    }
+    fields[.contentType] = "text/plain; charset=utf-8"
+    return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: text + "\n")))
+  }
+
+  func respond(to request: Request, context: Context) async throws -> Response {
+    // A page on another name resolving to loopback (DNS rebinding) is refused.
+    let hosts = allowedHosts.withLock { $0 }
+    if !hosts.isEmpty, let host = request.head.authority, !hosts.contains(host.lowercased()) {
+      return Self.answer(.forbidden, text: "forbidden host")
+    }
+    switch request.method {
+    case .options:
+      var fields = HTTPFields()
+      fields[.accessControlAllowMethods] = "GET, HEAD, OPTIONS"
+      fields[.accessControlAllowHeaders] = "Range, If-None-Match, If-Range, If-Modified-Since"
+      fields[.accessControlMaxAge] = "86400"
+      return Self.answer(.noContent, fields)
+    case .get, .head:
+      break
+    default:
+      var fields = HTTPFields()
+      fields[.allow] = "GET, HEAD, OPTIONS"
+      return Self.answer(.methodNotAllowed, fields, text: "read-only")
+    }
+    let key: String
+    switch RequestTarget(path: request.head.path ?? "/", token: server.configuration.token) {
+    case .forbidden: return Self.answer(.forbidden, text: "forbidden")
+    case .notFound, .key(""): return Self.answer(.notFound, text: "not found")
+    case .key(let k): key = k
+    }
+    let store = server.store
+    let location = server.location
+    // The value's size and version, off the event loops (stores block).
+    let found: (size: Int, etag: String, modified: Double?)?
+    do {
+      found = try await NIOThreadPool.singleton.runIfActive { try Self.describe(key, in: store, location: location) }
+    } catch {
+      return Self.answer(.badGateway, text: "cannot read: \(error)")
+    }
+    guard let (size, etag, modified) = found else { return Self.answer(.notFound, text: "not found") }
+
+    var fields = HTTPFields()
+    fields[.acceptRanges] = "bytes"
+    fields[.eTag] = etag
+    if let modified { fields[.lastModified] = Self.httpDate(modified) }
+    if let match = request.headers[.ifNoneMatch], match == "*" || match.split(separator: ",").contains(where: {
+      $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag
+    }) {
+      return Self.answer(.notModified, fields)
+    }
+    var range = RangeRequest(header: request.headers[.range], size: size)
+    if let ifRange = request.headers[.ifRange], ifRange != etag { range = .whole }
+    let bytes: Range<Int>
+    var status = HTTPResponse.Status.ok
+    switch range {
+    case .whole: bytes = 0..<size
+    case .part(let r):
+      bytes = r
+      status = .partialContent
+      fields[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound - 1)/\(size)"
+    case .unsatisfiable:
+      fields[.contentRange] = "bytes */\(size)"
+      return Self.answer(.rangeNotSatisfiable, fields)
+    }
+    fields[.contentType] = Self.contentType(key)
+    Self.cors(&fields)
+    fields[.contentLength] = String(bytes.count)
+    if request.method == .head {
+      return Response(status: status, headers: fields, body: ResponseBody(contentLength: bytes.count) { _ in })
+    }
+    return Response(status: status, headers: fields, body: ResponseBody(contentLength: bytes.count) { writer in
+      var offset = bytes.lowerBound
+      while offset < bytes.upperBound {
+        let piece = offset..<min(bytes.upperBound, offset + Self.readPiece)
+        let buffer = try await NIOThreadPool.singleton.runIfActive { () -> ByteBuffer in
+          var buffer = ByteBufferAllocator().buffer(capacity: piece.count)
+          try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: piece.count) { raw in
+            let target = UnsafeMutableRawBufferPointer(rebasing: raw[0..<piece.count])
+            guard try store.read(key, range: piece, into: target) != nil else {
+              throw ZarrError(.notFound, "the value disappeared while being served", key: key)
+            }
+            return piece.count
+          }
+          return buffer
+        }
+        try await writer.write(buffer)
+        offset = piece.upperBound
+      }
+      try await writer.finish(nil)
+    })
+  }
+
+  /// The size, ETag and modification time of `key`, or `nil` when it is absent (or a symbolic
+  /// link leading out of a served directory).
+  static func describe(_ key: String, in store: any Store, location: StoreLocation?) throws -> (size: Int, etag: String, modified: Double?)? {
+    guard let size = try store.size(of: key) else { return nil }
+    var modified: Double? = nil
+    var version = "\(size)"
+    if let location, location.isFile, !location.isInArchive {
+      let target = location.appending(key)
+      // Nothing outside the root, even through a link.
+      guard location.canonical.contains(target.canonical) else { return nil }
+      if let info = target.objectInfo() {
+        modified = info.modified
+        version = "\(info.size)-\(Int(info.modified * 1_000_000))"
+      }
+    } else if let archive = store as? ZipStore, let entry = archive.directory.entry(key) {
+      version = "\(archive.directory.archiveSize)-\(entry.localHeaderOffset)-\(String(entry.crc32, radix: 16))"
+    }
+    return (size, "\"\(version)\"", modified)
+  }
+
+  static func contentType(_ key: String) -> String {
+    key.hasSuffix(".json") || key.hasSuffix(".zattrs") || key.hasSuffix(".zgroup") || key.hasSuffix(".zarray")
+      ? "application/json" : "application/octet-stream"
+  }
+
+  static func httpDate(_ seconds: Double) -> String {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "GMT")
+    f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+    return f.string(from: Date(timeIntervalSince1970: seconds))
+  }
+}

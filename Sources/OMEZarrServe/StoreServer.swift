@@ -1,0 +1,85 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import ZarrIO
+
+/// Serves the keys of a store over HTTP/1.1 to browser viewers and Zarr clients: a directory, a
+/// `.ozx` (its entries as keys, read by byte range), a bucket prefix or an HTTP source.
+///
+/// Hummingbird (SwiftNIO) handles connections, parsing and keep-alive; what viewers need from
+/// the answers is done here, over ``Store``: `GET` with single and suffix ranges (206 with
+/// `Content-Range`, 416 when unsatisfiable), `HEAD` with `Content-Length`, `ETag`,
+/// `Last-Modified` and conditional requests (`If-None-Match`, `If-Range`), and CORS on every
+/// answer, 404s and preflights included. It is safe by default: loopback only, a random token
+/// as the first path segment, `Host` checked against the address (DNS rebinding), no path that
+/// leaves the root (`..` in any encoding, symbolic links out of a directory), no listings,
+/// read-only. Values are streamed in 1 MiB reads, so memory stays bounded with many clients.
+///
+///     let server = try StoreServer(location: StoreLocation("image.ome.zarr"))
+///     try await server.run { url in print(url) }       // http://127.0.0.1:PORT/TOKEN/
+public struct StoreServer: Sendable {
+  /// Where and how to listen.
+  public struct Configuration: Sendable {
+    /// The address to bind (loopback unless asked otherwise).
+    public var host = "127.0.0.1"
+    /// The port (0: any free one).
+    public var port = 0
+    /// The first path segment every request must carry (`nil`: none).
+    public var token: String? = StoreServer.randomToken()
+    /// A configuration with the defaults: loopback, any free port, a random token.
+    public init() {}
+  }
+
+  /// A random token of 160 bits, as 40 hexadecimal digits.
+  public static func randomToken() -> String {
+    var g = SystemRandomNumberGenerator()
+    return (0..<20).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &g)) }.joined()
+  }
+
+  /// The store served.
+  public let store: any Store
+  /// Its location, when it has one (a directory's symbolic links are checked against it).
+  public let location: StoreLocation?
+  /// Where and how to listen.
+  public let configuration: Configuration
+
+  /// Serves `store` (at `location`, when known).
+  public init(store: any Store, location: StoreLocation? = nil, configuration: Configuration = Configuration()) {
+    self.store = store
+    self.location = location ?? store.location
+    self.configuration = configuration
+  }
+
+  /// Serves what is at `location`.
+  /// - Throws: `ZarrError` when it cannot be opened.
+  public init(location: StoreLocation, configuration: Configuration = Configuration()) throws {
+    self.init(store: try location.openStore(), location: location, configuration: configuration)
+  }
+
+  /// The base URL for a server listening on `port`: `http://HOST:PORT/TOKEN/`.
+  public func url(port: Int) -> String {
+    let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+    return "http://\(host):\(port)/" + (configuration.token.map { $0 + "/" } ?? "")
+  }
+
+  /// Serves until the task is cancelled or the process gets SIGINT or SIGTERM; `started` gets the
+  /// base URL and the port once the server listens.
+  public func run(started: @escaping @Sendable (_ url: String, _ port: Int) -> Void = { _, _ in }) async throws {
+    var logger = Logger(label: "ome2zarr.serve")
+    logger.logLevel = .critical
+    let responder = StoreResponder(server: self)
+    let app = Application(
+      responder: responder,
+      configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
+      onServerRunning: { channel in
+        let port = channel.localAddress?.port ?? configuration.port
+        responder.allowHosts(port: port)
+        started(self.url(port: port), port)
+      },
+      logger: logger)
+    try await app.runService()
+  }
+}

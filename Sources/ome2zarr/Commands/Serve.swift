@@ -1,0 +1,85 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import OMEZarrServe
+import Synchronization
+import ZarrIO
+
+/// `ome2zarr serve LOCATION`: an image (any store) over HTTP for browser viewers and Zarr clients.
+struct Serve: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Serve an OME-Zarr (directory, .ozx, bucket prefix or URL) over HTTP for viewers and Zarr clients.",
+    usage: "ome2zarr serve <location> [--host 127.0.0.1] [--port 0] [--token auto|none|VALUE] [--json]",
+    discussion: """
+      Answers GET (single and suffix byte ranges, 206/416), HEAD, conditional requests (ETag, \
+      If-None-Match, If-Range) and CORS preflights, with CORS headers on every answer (404s \
+      included), as browser viewers need. Values are streamed, never loaded whole.
+
+      Safe by default: it listens on 127.0.0.1 only, every URL starts with a random token \
+      (http://127.0.0.1:PORT/TOKEN/), nothing outside the location is served (no '..', no \
+      symbolic links out of a directory), there are no listings, and it is read-only. Prints the \
+      URL (--json: the URL, port and token as one JSON line) and serves until interrupted.
+
+      Exit codes: 0 stopped by SIGINT or SIGTERM, 2 a location that cannot be opened or an \
+      address that cannot be bound.
+      """)
+
+  @Argument(help: "What to serve: a directory, a .ozx, an s3:// prefix or an http(s):// URL.")
+  var location: String
+  @Option(help: "The address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface).")
+  var host = "127.0.0.1"
+  @Option(help: "The port (0: any free port).")
+  var port = 0
+  @Option(help: ArgumentHelp("The URL's first path segment: auto (random), none, or a value of 16+ letters, digits, - or _.",
+    valueName: "auto|none|VALUE"))
+  var token = "auto"
+  @Flag(help: "Print the URL, port and token as one JSON line.")
+  var json = false
+
+  @OptionGroup(title: "Remote storage") var remote: RemoteOptions
+
+  mutating func validate() throws {
+    guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+    if token != "auto", token != "none" {
+      guard token.count >= 16, token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+        throw ValidationError("--token must be auto, none, or at least 16 letters, digits, '-' or '_'")
+      }
+    }
+  }
+
+  func run() throws {
+    let where_ = try StoreLocation(location)
+    guard where_.entry() != .absent else { throw CommandFailure.io("'\(location)' does not exist") }
+    var configuration = StoreServer.Configuration()
+    configuration.host = host
+    configuration.port = port
+    configuration.token = token == "auto" ? StoreServer.randomToken() : token == "none" ? nil : token
+    let server = try StoreServer(location: where_, configuration: configuration)
+    if !["127.0.0.1", "::1", "localhost"].contains(host) {
+      Platform.writeToStandardError("ome2zarr: warning: listening on \(host): anyone who can reach it and knows the URL can read '\(location)'\n")
+    }
+    let json = self.json
+    let name = where_.description
+    let token = configuration.token
+    let failure = Mutex<(any Error)?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    Task {
+      do {
+        try await server.run { url, port in
+          if json {
+            let object: JSONValue = ["url": .string(url), "port": .int(Int64(port)),
+              "token": token.map { .string($0) } ?? .null, "location": .string(name)]
+            Platform.writeToStandardOutput(object.serialized(pretty: false) + "\n")
+          } else {
+            Platform.writeToStandardOutput("serving \(name) at \(url)  (Ctrl-C stops)\n")
+          }
+        }
+      } catch {
+        failure.withLock { $0 = error }
+      }
+      done.signal()
+    }
+    done.wait()
+    if let error = failure.withLock({ $0 }) { throw CommandFailure.io("cannot serve '\(location)': \(error)") }
+  }
+}
