@@ -47,7 +47,7 @@ let package = Package(
     .target(name: "OMEZarr", dependencies: ["ZarrIO"]),
     .target(name: "OMEZarrConvert", dependencies: ["OMEZarr", "ZarrIO", "COMETiff"]),
     .target(name: "OMEZarrServe", dependencies: [
-      "ZarrIO", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOPosix", package: "swift-nio"),
+      "ZarrIO", "OMEZarr", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOPosix", package: "swift-nio"),
       .product(name: "NIOCore", package: "swift-nio"),
     ]),
     .executableTarget(

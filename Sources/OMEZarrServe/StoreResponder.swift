@@ -12,6 +12,15 @@ struct StoreResponder: HTTPResponder {
   let server: StoreServer
   /// `Host` values accepted once the port is known (loopback names, or any for a wider bind).
   let allowedHosts = HostList()
+  /// The client directory's store, when one is served.
+  let client: (store: FilesystemStore, location: StoreLocation)?
+
+  init(server: StoreServer) {
+    self.server = server
+    client = server.configuration.client.flatMap { dir in
+      (try? StoreLocation(dir)).flatMap { location in (try? FilesystemStore(root: location.path)).map { ($0, location) } }
+    }
+  }
 
   /// The `Host` values accepted (shared by the copies of the responder).
   final class HostList: Sendable {
@@ -70,14 +79,28 @@ struct StoreResponder: HTTPResponder {
       fields[.allow] = "GET, HEAD, OPTIONS"
       return Self.answer(.methodNotAllowed, fields, text: "read-only")
     }
+    var source = server.store
+    var sourceLocation = server.location
+    var path = request.head.path ?? "/"
+    var token = server.configuration.token
+    var indexFile: String? = nil
+    // The viewer's client, under /v/TOKEN/.
+    let clientPrefix = "/v/" + (token.map { $0 + "/" } ?? "")
+    if let client, path.hasPrefix(clientPrefix) || path + "/" == clientPrefix {
+      source = client.store
+      sourceLocation = client.location
+      path = "/" + path.dropFirst(min(path.count, clientPrefix.count))
+      token = nil
+      indexFile = "index.html"
+    }
     let key: String
-    switch RequestTarget(path: request.head.path ?? "/", token: server.configuration.token) {
+    switch RequestTarget(path: path, token: token) {
     case .forbidden: return Self.answer(.forbidden, text: "forbidden")
+    case .key("") where indexFile != nil: key = indexFile ?? ""
     case .notFound, .key(""): return Self.answer(.notFound, text: "not found")
     case .key(let k): key = k
     }
-    let store = server.store
-    let location = server.location
+    let (store, location) = (source, sourceLocation)
     // The value's size and version, off the event loops (stores block).
     let found: (size: Int, etag: String, modified: Double?)?
     do {
@@ -159,8 +182,10 @@ struct StoreResponder: HTTPResponder {
   }
 
   static func contentType(_ key: String) -> String {
-    key.hasSuffix(".json") || key.hasSuffix(".zattrs") || key.hasSuffix(".zgroup") || key.hasSuffix(".zarray")
-      ? "application/json" : "application/octet-stream"
+    let types = [".json": "application/json", ".zattrs": "application/json", ".zgroup": "application/json",
+      ".zarray": "application/json", ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css",
+      ".wasm": "application/wasm", ".map": "application/json", ".svg": "image/svg+xml", ".png": "image/png"]
+    return types.first { key.hasSuffix($0.key) }?.value ?? "application/octet-stream"
   }
 
   static func httpDate(_ seconds: Double) -> String {

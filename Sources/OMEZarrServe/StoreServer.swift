@@ -29,6 +29,9 @@ public struct StoreServer: Sendable {
     public var port = 0
     /// The first path segment every request must carry (`nil`: none).
     public var token: String? = StoreServer.randomToken()
+    /// A directory of static files (a viewer's client) served under `/v/TOKEN/` (`/v/` without a
+    /// token), `index.html` for the directory itself; `nil`: none.
+    public var client: String? = nil
     /// A configuration with the defaults: loopback, any free port, a random token.
     public init() {}
   }
@@ -61,8 +64,16 @@ public struct StoreServer: Sendable {
 
   /// The base URL for a server listening on `port`: `http://HOST:PORT/TOKEN/`.
   public func url(port: Int) -> String {
-    let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-    return "http://\(host):\(port)/" + (configuration.token.map { $0 + "/" } ?? "")
+    "http://\(hostForURL):\(port)/" + (configuration.token.map { $0 + "/" } ?? "")
+  }
+
+  /// The URL of the client directory (``Configuration/client``) on `port`: `http://HOST:PORT/v/TOKEN/`.
+  public func clientURL(port: Int) -> String {
+    "http://\(hostForURL):\(port)/v/" + (configuration.token.map { $0 + "/" } ?? "")
+  }
+
+  private var hostForURL: String {
+    configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
   }
 
   /// Serves until the task is cancelled or the process gets SIGINT or SIGTERM; `started` gets the

@@ -63,3 +63,4 @@ extension Collection.List: RemoteCommand {}
 extension Pack: RemoteCommand {}
 extension Unpack: RemoteCommand {}
 extension Serve: RemoteCommand {}
+extension View: RemoteCommand {}

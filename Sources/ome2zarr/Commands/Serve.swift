@@ -38,7 +38,10 @@ struct Serve: ParsableCommand {
 
   @OptionGroup(title: "Remote storage") var remote: RemoteOptions
 
-  mutating func validate() throws {
+  mutating func validate() throws { try Self.check(port: port, token: token) }
+
+  /// Refuses a port outside 0–65535 and a token that is not auto, none or 16+ safe characters.
+  static func check(port: Int, token: String) throws {
     guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
     if token != "auto", token != "none" {
       guard token.count >= 16, token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
@@ -61,25 +64,27 @@ struct Serve: ParsableCommand {
     let json = self.json
     let name = where_.description
     let token = configuration.token
-    let failure = Mutex<(any Error)?>(nil)
-    let done = DispatchSemaphore(value: 0)
-    Task {
-      do {
-        try await server.run { url, port in
-          if json {
-            let object: JSONValue = ["url": .string(url), "port": .int(Int64(port)),
-              "token": token.map { .string($0) } ?? .null, "location": .string(name)]
-            Platform.writeToStandardOutput(object.serialized(pretty: false) + "\n")
-          } else {
-            Platform.writeToStandardOutput("serving \(name) at \(url)  (Ctrl-C stops)\n")
-          }
-        }
-      } catch {
-        failure.withLock { $0 = error }
+    try serveUntilStopped(server, what: location) { url, port in
+      if json {
+        let object: JSONValue = ["url": .string(url), "port": .int(Int64(port)),
+          "token": token.map { .string($0) } ?? .null, "location": .string(name)]
+        Platform.writeToStandardOutput(object.serialized(pretty: false) + "\n")
+      } else {
+        Platform.writeToStandardOutput("serving \(name) at \(url)  (Ctrl-C stops)\n")
       }
-      done.signal()
     }
-    done.wait()
-    if let error = failure.withLock({ $0 }) { throw CommandFailure.io("cannot serve '\(location)': \(error)") }
   }
+}
+
+/// Runs `server` until SIGINT or SIGTERM; `started` gets its URL and port once it listens.
+/// - Throws: `CommandFailure.io` naming `what` when it cannot start or fails.
+func serveUntilStopped(_ server: StoreServer, what: String, started: @escaping @Sendable (String, Int) -> Void) throws {
+  let failure = Mutex<(any Error)?>(nil)
+  let done = DispatchSemaphore(value: 0)
+  Task {
+    do { try await server.run(started: started) } catch { failure.withLock { $0 = error } }
+    done.signal()
+  }
+  done.wait()
+  if let error = failure.withLock({ $0 }) { throw CommandFailure.io("cannot serve '\(what)': \(error)") }
 }
