@@ -60,6 +60,16 @@ struct StoreResponder: HTTPResponder {
   }
 
   func respond(to request: Request, context: Context) async throws -> Response {
+    let response = try await answer(request)
+    if let log = server.configuration.log {
+      let bytes = request.method == .head ? 0 : response.headers[.contentLength].flatMap { Int($0) } ?? 0
+      log(request.method.rawValue, request.head.path ?? "", response.status.code, bytes)
+    }
+    return response
+  }
+
+  /// The answer to `request`.
+  func answer(_ request: Request) async throws -> Response {
     // A page on another name resolving to loopback (DNS rebinding) is refused.
     let hosts = allowedHosts.withLock { $0 }
     if !hosts.isEmpty, let host = request.head.authority, !hosts.contains(host.lowercased()) {

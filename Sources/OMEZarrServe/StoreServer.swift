@@ -32,6 +32,8 @@ public struct StoreServer: Sendable {
     /// A directory of static files (a viewer's client) served under `/v/TOKEN/` (`/v/` without a
     /// token), `index.html` for the directory itself; `nil`: none.
     public var client: String? = nil
+    /// Called once per answer (method, request path, status, body bytes): an access log.
+    public var log: (@Sendable (_ method: String, _ path: String, _ status: Int, _ bytes: Int) -> Void)? = nil
     /// A configuration with the defaults: loopback, any free port, a random token.
     public init() {}
   }

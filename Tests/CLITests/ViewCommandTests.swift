@@ -10,13 +10,18 @@ import ZarrIO
 @Suite("ome2zarr view", .serialized)
 struct ViewCommandTests {
   /// Starts `ome2zarr view ARGUMENTS --json --no-open` and reads its first line.
-  static func view(_ arguments: [String]) throws -> (process: Process, line: JSONValue) {
+  static func view(_ arguments: [String], log: URL? = nil) throws -> (process: Process, line: JSONValue) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: CLI.binary)
-    p.arguments = ["view"] + arguments + ["--json", "--no-open"]
+    p.arguments = ["view"] + arguments + ["--json", "--no-open"] + (log == nil ? [] : ["--log"])
     let out = Pipe()
     p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
+    if let log {
+      FileManager.default.createFile(atPath: log.path, contents: nil)
+      p.standardError = try FileHandle(forWritingTo: log)
+    } else {
+      p.standardError = FileHandle.nullDevice
+    }
     p.standardInput = FileHandle.nullDevice
     try p.run()
     var line = Data()
@@ -106,5 +111,48 @@ struct ViewCommandTests {
     let (_, zarr) = try Self.image()
     let r = try CLI.ome2zarr("view", zarr + "/labels", "--no-open")
     #expect(r.status == 1 && r.stderr.contains("not an image"), "\(r.stderr)")
+  }
+
+  /// Headless Chromium runs the neuroglancer client of the `neuroglancer` package on the state
+  /// `view` printed, for a directory and for a `.ozx`: the dimensions are as written, the voxels
+  /// the browser decoded equal level 0 of the image and of the label image, the chunks were
+  /// fetched from our server (its log), and a screenshot is kept.
+  @Test(arguments: ["directory", "archive"])
+  func aRealBrowserShowsTheImageAndItsLabels(_ kind: String) throws {
+    try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "no chromium: run scripts/setup")
+    try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"), "no chromium-driver: run scripts/setup")
+    let (dir, zarr) = try Self.image()
+    var target = zarr
+    if kind == "archive" {
+      target = dir.appendingPathComponent("img.ozx").path
+      #expect(try CLI.ome2zarr("pack", zarr, target).status == 0)
+    }
+    let log = dir.appendingPathComponent("access.log")
+    let (p, line) = try Self.view([target], log: log)
+    defer { Self.stop(p) }
+    let viewJSON = dir.appendingPathComponent("view.json")
+    try Data(line.serializedBytes(pretty: false)).write(to: viewJSON)
+    let shot = dir.appendingPathComponent("neuroglancer-\(kind).png")
+    let python = try #require(testPython, "no Python test venv")
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/browser_view.py").path
+    let r = try runProcess(python, [script, viewJSON.path, zarr, shot.path])
+    try #require(r.status == 0, "browser_view.py: \(r.stderrText)")
+    let result = try JSONValue.parse(Array(r.stdoutText.utf8))
+    #expect(result["dimensions"] == ["y": [.double(5e-7), "m"], "x": [.double(2.5e-7), "m"]], "\(result.serialized())")
+    let layers = try #require(result["layers"]?.objectValue)
+    #expect(layers.count == 3)
+    for (name, layer) in layers {
+      #expect(layer["identical"] == true, "\(name): \(layer.serialized())")
+      #expect(layer["shape"] == layer["expected_shape"], "\(name)")
+    }
+    #expect(layers["labels/cells"] != nil)
+    // The chunks came from our server: shards of level 0 and of the labels, by range.
+    let token = try #require(line["token"]?.stringValue)
+    let requests = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+    let chunks = requests.filter { $0.hasPrefix("GET /\(token)/0/c/") && $0.contains(" 206 ") }
+    let labelChunks = requests.filter { $0.hasPrefix("GET /\(token)/labels/cells/0/c/") && $0.contains(" 206 ") }
+    #expect(!chunks.isEmpty && !labelChunks.isEmpty, "\(requests)")
+    #expect(try Data(contentsOf: shot).starts(with: [0x89, 0x50, 0x4E, 0x47]))
+    print("neuroglancer (\(kind)): \(requests.count) requests, \(chunks.count + labelChunks.count) ranged chunk reads; screenshot \(shot.path)")
   }
 }

@@ -33,6 +33,8 @@ struct Serve: ParsableCommand {
   @Option(help: ArgumentHelp("The URL's first path segment: auto (random), none, or a value of 16+ letters, digits, - or _.",
     valueName: "auto|none|VALUE"))
   var token = "auto"
+  @Flag(help: "Log every request on standard error (method, path, status, bytes).")
+  var log = false
   @Flag(help: "Print the URL, port and token as one JSON line.")
   var json = false
 
@@ -57,6 +59,7 @@ struct Serve: ParsableCommand {
     configuration.host = host
     configuration.port = port
     configuration.token = token == "auto" ? StoreServer.randomToken() : token == "none" ? nil : token
+    if log { configuration.log = { method, path, status, bytes in Platform.writeToStandardError("\(method) \(path) \(status) \(bytes)\n") } }
     let server = try StoreServer(location: where_, configuration: configuration)
     if !["127.0.0.1", "::1", "localhost"].contains(host) {
       Platform.writeToStandardError("ome2zarr: warning: listening on \(host): anyone who can reach it and knows the URL can read '\(location)'\n")

@@ -45,6 +45,8 @@ struct View: ParsableCommand {
   var token = "auto"
   @Flag(inversion: .prefixedNo, help: "Open the URL in a browser (default: when there is a desktop).")
   var open: Bool?
+  @Flag(help: "Log every request on standard error (method, path, status, bytes).")
+  var log = false
   @Flag(help: "Print the URLs, port, token and viewer state as one JSON line.")
   var json = false
 
@@ -67,6 +69,7 @@ struct View: ParsableCommand {
     configuration.host = host
     configuration.port = port
     configuration.token = token == "auto" ? StoreServer.randomToken() : token == "none" ? nil : token
+    if log { configuration.log = { method, path, status, bytes in Platform.writeToStandardError("\(method) \(path) \(status) \(bytes)\n") } }
     configuration.client = client.map { (try? StoreLocation($0).path) ?? $0 }
     let server = try StoreServer(location: where_, configuration: configuration)
     let (viewer, json, hasClient, name) = (self.viewer, self.json, client != nil, where_.description)
