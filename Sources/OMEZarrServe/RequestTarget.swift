@@ -29,7 +29,8 @@ public enum RequestTarget: Sendable, Hashable {
     }
     var decoded: [String] = []
     for segment in segments {
-      guard let d = segment.removingPercentEncoding else {
+      // Most segments have nothing encoded: no decoding to do.
+      guard let d = segment.contains("%") ? segment.removingPercentEncoding : segment else {
         self = .forbidden
         return
       }

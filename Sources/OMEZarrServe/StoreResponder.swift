@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -14,9 +19,12 @@ struct StoreResponder: HTTPResponder {
   let allowedHosts = HostList()
   /// The client directory's store, when one is served.
   let client: (store: FilesystemStore, location: StoreLocation)?
+  /// The served location with its symbolic links resolved (once).
+  let rootCanonical: StoreLocation?
 
   init(server: StoreServer) {
     self.server = server
+    rootCanonical = server.location?.canonical
     client = server.configuration.client.flatMap { dir in
       (try? StoreLocation(dir)).flatMap { location in (try? FilesystemStore(root: location.path)).map { ($0, location) } }
     }
@@ -111,14 +119,33 @@ struct StoreResponder: HTTPResponder {
     case .key(let k): key = k
     }
     let (store, location) = (source, sourceLocation)
-    // The value's size and version, off the event loops (stores block).
-    let found: (size: Int, etag: String, modified: Double?)?
+    let root = sourceLocation == server.location ? rootCanonical : sourceLocation?.canonical
+    let rangeHeader = request.headers[.range], ifRange = request.headers[.ifRange]
+    let wantsBody = request.method == .get
+    // One hop off the event loops (stores block): the value's size and version, the range, and
+    // the bytes themselves when they fit in one read.
+    let prepared: Prepared?
     do {
-      found = try await NIOThreadPool.singleton.runIfActive { try Self.describe(key, in: store, location: location) }
+      prepared = try await NIOThreadPool.singleton.runIfActive {
+        guard let (size, etag, modified) = try Self.describe(key, in: store, location: location, root: root) else { return nil }
+        var range = RangeRequest(header: rangeHeader, size: size)
+        if let ifRange, ifRange != etag { range = .whole }
+        var body: ByteBuffer? = nil
+        let bytes: Range<Int>? = switch range {
+        case .whole: 0..<size
+        case .part(let r): r
+        case .unsatisfiable: nil
+        }
+        if wantsBody, let bytes, bytes.count <= Self.readPiece {
+          body = try Self.read(key, bytes, from: store)
+        }
+        return Prepared(size: size, etag: etag, modified: modified, range: range, body: body)
+      }
     } catch {
       return Self.answer(.badGateway, text: "cannot read: \(error)")
     }
-    guard let (size, etag, modified) = found else { return Self.answer(.notFound, text: "not found") }
+    guard let prepared else { return Self.answer(.notFound, text: "not found") }
+    let (size, etag, modified) = (prepared.size, prepared.etag, prepared.modified)
 
     var fields = HTTPFields()
     fields[.acceptRanges] = "bytes"
@@ -129,8 +156,7 @@ struct StoreResponder: HTTPResponder {
     }) {
       return Self.answer(.notModified, fields)
     }
-    var range = RangeRequest(header: request.headers[.range], size: size)
-    if let ifRange = request.headers[.ifRange], ifRange != etag { range = .whole }
+    let range = prepared.range
     let bytes: Range<Int>
     var status = HTTPResponse.Status.ok
     switch range {
@@ -149,21 +175,12 @@ struct StoreResponder: HTTPResponder {
     if request.method == .head {
       return Response(status: status, headers: fields, body: ResponseBody(contentLength: bytes.count) { _ in })
     }
+    if let body = prepared.body { return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: body)) }
     return Response(status: status, headers: fields, body: ResponseBody(contentLength: bytes.count) { writer in
       var offset = bytes.lowerBound
       while offset < bytes.upperBound {
         let piece = offset..<min(bytes.upperBound, offset + Self.readPiece)
-        let buffer = try await NIOThreadPool.singleton.runIfActive { () -> ByteBuffer in
-          var buffer = ByteBufferAllocator().buffer(capacity: piece.count)
-          try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: piece.count) { raw in
-            let target = UnsafeMutableRawBufferPointer(rebasing: raw[0..<piece.count])
-            guard try store.read(key, range: piece, into: target) != nil else {
-              throw ZarrError(.notFound, "the value disappeared while being served", key: key)
-            }
-            return piece.count
-          }
-          return buffer
-        }
+        let buffer = try await NIOThreadPool.singleton.runIfActive { try Self.read(key, piece, from: store) }
         try await writer.write(buffer)
         offset = piece.upperBound
       }
@@ -171,21 +188,44 @@ struct StoreResponder: HTTPResponder {
     })
   }
 
+  /// What one blocking step found out about a request.
+  struct Prepared: Sendable {
+    var size: Int
+    var etag: String
+    var modified: Double?
+    var range: RangeRequest
+    /// The bytes to send, when they fit in one read.
+    var body: ByteBuffer?
+  }
+
+  /// `range` of `key`, read into a new buffer.
+  static func read(_ key: String, _ range: Range<Int>, from store: any Store) throws -> ByteBuffer {
+    var buffer = ByteBufferAllocator().buffer(capacity: range.count)
+    try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: range.count) { raw in
+      let target = UnsafeMutableRawBufferPointer(rebasing: raw[0..<range.count])
+      guard try store.read(key, range: range, into: target) != nil else {
+        throw ZarrError(.notFound, "the value disappeared while being served", key: key)
+      }
+      return range.count
+    }
+    return buffer
+  }
+
   /// The size, ETag and modification time of `key`, or `nil` when it is absent (or a symbolic
-  /// link leading out of a served directory).
-  static func describe(_ key: String, in store: any Store, location: StoreLocation?) throws -> (size: Int, etag: String, modified: Double?)? {
-    guard let size = try store.size(of: key) else { return nil }
-    var modified: Double? = nil
-    var version = "\(size)"
-    if let location, location.isFile, !location.isInArchive {
+  /// link leading out of a served directory, whose resolved path is `root`).
+  static func describe(_ key: String, in store: any Store, location: StoreLocation?, root: StoreLocation?) throws
+    -> (size: Int, etag: String, modified: Double?)?
+  {
+    if let location, let root, location.isFile, !location.isInArchive {
       let target = location.appending(key)
       // Nothing outside the root, even through a link.
-      guard location.canonical.contains(target.canonical) else { return nil }
-      if let info = target.objectInfo() {
-        modified = info.modified
-        version = "\(info.size)-\(Int(info.modified * 1_000_000))"
-      }
-    } else if let archive = store as? ZipStore, let entry = archive.directory.entry(key) {
+      guard root.contains(target.canonical), let info = target.objectInfo() else { return nil }
+      return (info.size, "\"\(info.size)-\(Int(info.modified * 1_000_000))\"", info.modified)
+    }
+    guard let size = try store.size(of: key) else { return nil }
+    var version = "\(size)"
+    let modified: Double? = nil
+    if let archive = store as? ZipStore, let entry = archive.directory.entry(key) {
       version = "\(archive.directory.archiveSize)-\(entry.localHeaderOffset)-\(String(entry.crc32, radix: 16))"
     }
     return (size, "\"\(version)\"", modified)
@@ -198,11 +238,15 @@ struct StoreResponder: HTTPResponder {
     return types.first { key.hasSuffix($0.key) }?.value ?? "application/octet-stream"
   }
 
+  /// An HTTP date (RFC 9110 IMF-fixdate): `Sun, 06 Dec 2026 12:38:58 GMT`.
   static func httpDate(_ seconds: Double) -> String {
-    let f = DateFormatter()
-    f.locale = Locale(identifier: "en_US_POSIX")
-    f.timeZone = TimeZone(identifier: "GMT")
-    f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-    return f.string(from: Date(timeIntervalSince1970: seconds))
+    var t = time_t(seconds)
+    var parts = tm()
+    gmtime_r(&t, &parts)
+    let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    return "\(days[Int(parts.tm_wday) % 7]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon) % 12]) \(parts.tm_year + 1900) "
+      + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
   }
 }
