@@ -64,7 +64,9 @@ free_port() {
   port=$((20000 + RANDOM % 30000))
   while :; do
     hex="$(printf '%04X' "$port")"
-    if ! cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '{print $2}' | grep -qi ":$hex\$" \
+    # One awk over both tables (a pipe into `grep -q` breaks awk's output when grep stops early,
+    # and with pipefail a port in use then looked free).
+    if ! awk -v h=":$hex" 'toupper($2) ~ h "$" { found = 1 } END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null \
       && [ "$port" != "${1:-}" ]; then
       echo "$port"
       return
