@@ -10,26 +10,18 @@
 /// every platform: the only file of the CLI that names Glibc, Musl or Darwin.
 enum Platform {
   /// Writes `text` to standard error at once (unbuffered), whole.
-  static func writeToStandardError(_ text: String) {
-    var text = text
-    text.withUTF8 { buffer in
-      var offset = 0
-      while offset < buffer.count {
-        let n = write(2, buffer.baseAddress! + offset, buffer.count - offset)
-        if n <= 0 { return }
-        offset += n
-      }
-    }
-  }
+  static func writeToStandardError(_ text: String) { writeAll(2, text) }
 
   /// Writes `text` to standard output at once (unbuffered), whole: for a line another program
   /// waits for while this one keeps running (a server's URL).
-  static func writeToStandardOutput(_ text: String) {
+  static func writeToStandardOutput(_ text: String) { writeAll(1, text) }
+
+  private static func writeAll(_ fd: Int32, _ text: String) {
     var text = text
     text.withUTF8 { buffer in
       var offset = 0
       while offset < buffer.count {
-        let n = write(1, buffer.baseAddress! + offset, buffer.count - offset)
+        let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
         if n <= 0 { return }
         offset += n
       }

@@ -19,24 +19,11 @@ struct ServeCommandTests {
 
     /// Starts `ome2zarr serve ARGUMENTS --json` and reads its first line.
     init(_ arguments: [String]) throws {
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: CLI.binary)
-      p.arguments = ["serve"] + arguments + ["--json"]
-      let out = Pipe()
-      p.standardOutput = out
-      p.standardError = FileHandle.nullDevice
-      p.standardInput = FileHandle.nullDevice
-      try p.run()
-      var line = Data()
-      while true {
-        let byte = out.fileHandleForReading.readData(ofLength: 1)
-        if byte.isEmpty || byte == Data([10]) { break }
-        line.append(byte)
-      }
-      let object = try JSONValue.parse([UInt8](line))
+      let (p, _, line) = try startLineProcess(CLI.binary, ["serve"] + arguments + ["--json"])
+      let object = try JSONValue.parse(Array(line.utf8))
       guard let url = object["url"]?.stringValue, let port = object["port"]?.intValue else {
         p.terminate()
-        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "serve printed \(String(decoding: line, as: UTF8.self))"])
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "serve printed \(line)"])
       }
       process = p
       self.url = url

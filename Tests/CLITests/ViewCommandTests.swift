@@ -11,26 +11,9 @@ import ZarrIO
 struct ViewCommandTests {
   /// Starts `ome2zarr view ARGUMENTS --json --no-open` and reads its first line.
   static func view(_ arguments: [String], log: URL? = nil) throws -> (process: Process, line: JSONValue) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: CLI.binary)
-    p.arguments = ["view"] + arguments + ["--json", "--no-open"] + (log == nil ? [] : ["--log"])
-    let out = Pipe()
-    p.standardOutput = out
-    if let log {
-      FileManager.default.createFile(atPath: log.path, contents: nil)
-      p.standardError = try FileHandle(forWritingTo: log)
-    } else {
-      p.standardError = FileHandle.nullDevice
-    }
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    var line = Data()
-    while true {
-      let byte = out.fileHandleForReading.readData(ofLength: 1)
-      if byte.isEmpty || byte == Data([10]) { break }
-      line.append(byte)
-    }
-    return (p, try JSONValue.parse([UInt8](line)))
+    let (p, _, line) = try startLineProcess(CLI.binary, ["view"] + arguments + ["--json", "--no-open"] + (log == nil ? [] : ["--log"]),
+      errors: log)
+    return (p, try JSONValue.parse(Array(line.utf8)))
   }
 
   static func stop(_ p: Process) {

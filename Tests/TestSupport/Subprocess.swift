@@ -48,16 +48,24 @@ public func startProcess(_ executable: String, _ arguments: [String], environmen
   return p
 }
 
-/// Starts a local test server (`python3 SCRIPT ARGUMENTS...`) that prints its port on the first line
-/// of its output and runs until its stdin closes; returns the process, its stdin and the port.
-public func startPortServer(_ arguments: [String], what: String) throws -> (process: Process, input: Pipe, port: Int) {
+/// Starts `executable` with `arguments` and waits for the first line of its output (a server's
+/// port or URL); returns the running process, its stdin and that line. Standard error goes to
+/// `errors` (created empty) when given, else nowhere.
+public func startLineProcess(_ executable: String, _ arguments: [String], errors: URL? = nil) throws
+  -> (process: Process, input: Pipe, line: String)
+{
   let p = Process()
-  p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  p.arguments = ["python3"] + arguments
+  p.executableURL = URL(fileURLWithPath: executable)
+  p.arguments = arguments
   let out = Pipe(), input = Pipe()
   p.standardOutput = out
   p.standardInput = input
-  p.standardError = FileHandle.nullDevice
+  if let errors {
+    _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+    p.standardError = try FileHandle(forWritingTo: errors)
+  } else {
+    p.standardError = FileHandle.nullDevice
+  }
   try p.run()
   var line = Data()
   while true {
@@ -65,7 +73,14 @@ public func startPortServer(_ arguments: [String], what: String) throws -> (proc
     if byte.isEmpty || byte == Data([10]) { break }
     line.append(byte)
   }
-  guard let port = Int(String(decoding: line, as: UTF8.self)) else {
+  return (p, input, String(decoding: line, as: UTF8.self))
+}
+
+/// Starts a local test server (`python3 SCRIPT ARGUMENTS...`) that prints its port on the first line
+/// of its output and runs until its stdin closes; returns the process, its stdin and the port.
+public func startPortServer(_ arguments: [String], what: String) throws -> (process: Process, input: Pipe, port: Int) {
+  let (p, input, line) = try startLineProcess("/usr/bin/env", ["python3"] + arguments)
+  guard let port = Int(line) else {
     p.terminate()
     throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the test \(what) did not start"])
   }

@@ -26,44 +26,17 @@ struct Serve: ParsableCommand {
 
   @Argument(help: "What to serve: a directory, a .ozx, an s3:// prefix or an http(s):// URL.")
   var location: String
-  @Option(help: "The address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface).")
-  var host = "127.0.0.1"
-  @Option(help: "The port (0: any free port).")
-  var port = 0
-  @Option(help: ArgumentHelp("The URL's first path segment: auto (random), none, or a value of 16+ letters, digits, - or _.",
-    valueName: "auto|none|VALUE"))
-  var token = "auto"
-  @Flag(help: "Log every request on standard error (method, path, status, bytes).")
-  var log = false
+  @OptionGroup(title: "Serving") var serving: ServerOptions
   @Flag(help: "Print the URL, port and token as one JSON line.")
   var json = false
 
   @OptionGroup(title: "Remote storage") var remote: RemoteOptions
 
-  mutating func validate() throws { try Self.check(port: port, token: token) }
-
-  /// Refuses a port outside 0–65535 and a token that is not auto, none or 16+ safe characters.
-  static func check(port: Int, token: String) throws {
-    guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-    if token != "auto", token != "none" {
-      guard token.count >= 16, token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
-        throw ValidationError("--token must be auto, none, or at least 16 letters, digits, '-' or '_'")
-      }
-    }
-  }
-
   func run() throws {
     let where_ = try StoreLocation(location)
     guard where_.entry() != .absent else { throw CommandFailure.io("'\(location)' does not exist") }
-    var configuration = StoreServer.Configuration()
-    configuration.host = host
-    configuration.port = port
-    configuration.token = token == "auto" ? StoreServer.randomToken() : token == "none" ? nil : token
-    if log { configuration.log = { method, path, status, bytes in Platform.writeToStandardError("\(method) \(path) \(status) \(bytes)\n") } }
+    let configuration = serving.configuration(serving: location)
     let server = try StoreServer(location: where_, configuration: configuration)
-    if !["127.0.0.1", "::1", "localhost"].contains(host) {
-      Platform.writeToStandardError("ome2zarr: warning: listening on \(host): anyone who can reach it and knows the URL can read '\(location)'\n")
-    }
     let json = self.json
     let name = where_.description
     let token = configuration.token

@@ -36,23 +36,13 @@ struct View: ParsableCommand {
   @Option(help: ArgumentHelp("Serve this viewer client directory at /v/TOKEN/ and use it instead of the public deployment.",
     valueName: "dir"))
   var client: String?
-  @Option(help: "The address to listen on (127.0.0.1: this machine only).")
-  var host = "127.0.0.1"
-  @Option(help: "The port (0: any free port).")
-  var port = 0
-  @Option(help: ArgumentHelp("The URL's first path segment: auto (random), none, or a value of 16+ letters, digits, - or _.",
-    valueName: "auto|none|VALUE"))
-  var token = "auto"
+  @OptionGroup(title: "Serving") var serving: ServerOptions
   @Flag(inversion: .prefixedNo, help: "Open the URL in a browser (default: when there is a desktop).")
   var open: Bool?
-  @Flag(help: "Log every request on standard error (method, path, status, bytes).")
-  var log = false
   @Flag(help: "Print the URLs, port, token and viewer state as one JSON line.")
   var json = false
 
   @OptionGroup(title: "Remote storage") var remote: RemoteOptions
-
-  mutating func validate() throws { try Serve.check(port: port, token: token) }
 
   func run() throws {
     let where_ = try StoreLocation(location)
@@ -65,11 +55,7 @@ struct View: ParsableCommand {
     if let client {
       guard (try? StoreLocation(client))?.entry() == .prefix else { throw CommandFailure.usage("--client '\(client)' is not a directory") }
     }
-    var configuration = StoreServer.Configuration()
-    configuration.host = host
-    configuration.port = port
-    configuration.token = token == "auto" ? StoreServer.randomToken() : token == "none" ? nil : token
-    if log { configuration.log = { method, path, status, bytes in Platform.writeToStandardError("\(method) \(path) \(status) \(bytes)\n") } }
+    var configuration = serving.configuration(serving: location)
     configuration.client = client.map { (try? StoreLocation($0).path) ?? $0 }
     let server = try StoreServer(location: where_, configuration: configuration)
     let (viewer, json, hasClient, name) = (self.viewer, self.json, client != nil, where_.description)
