@@ -18,8 +18,8 @@ struct ServeCommandTests {
     let token: String?
 
     /// Starts `ome2zarr serve ARGUMENTS --json` and reads its first line.
-    init(_ arguments: [String]) throws {
-      let (p, _, line) = try startLineProcess(CLI.binary, ["serve"] + arguments + ["--json"])
+    init(_ arguments: [String], environment: [String: String]? = nil) throws {
+      let (p, _, line) = try startLineProcess(CLI.binary, ["serve"] + arguments + ["--json"], environment: environment)
       let object = try JSONValue.parse(Array(line.utf8))
       guard let url = object["url"]?.stringValue, let port = object["port"]?.intValue else {
         p.terminate()
@@ -73,7 +73,7 @@ struct ServeCommandTests {
     defer { _ = server.stop() }
     #expect(server.url == "http://127.0.0.1:\(server.port)/\(server.token ?? "?")/")
     #expect(server.token?.count == 40)
-    let size = try #require(try Data(contentsOf: URL(fileURLWithPath: zarr + "/0/zarr.json")).count)
+    let size = try Data(contentsOf: URL(fileURLWithPath: zarr + "/0/zarr.json")).count
     let r = try Self.client(["checks", server.url, "0/zarr.json"])
     func status(_ probe: String) -> Int? { r[probe]?["status"]?.intValue }
     func header(_ probe: String, _ name: String) -> String? { r[probe]?["headers"]?[name]?.stringValue }
@@ -167,5 +167,29 @@ struct ServeCommandTests {
     #expect(missing.status == 2 && missing.stderr.contains("does not exist"), "\(missing.stderr)")
     let port = try CLI.ome2zarr("serve", zarr, "--port", "70000")
     #expect(port.status == 2)
+  }
+
+  /// A bucket prefix and an HTTP source are served like a directory: ranges of their values.
+  @Test func servesBucketsAndHTTPSources() throws {
+    let (dir, zarr) = try Self.image()
+    let shard = [UInt8](try Data(contentsOf: URL(fileURLWithPath: zarr + "/0/c/0/0/0")))
+    func expectRange(_ server: Server, _ what: String) throws {
+      let r = try Self.client(["raw", server.url, "/0/c/0/0/0", "Range=bytes=100-163"])
+      #expect(r["status"]?.intValue == 206 && r["headers"]?["content-range"]?.stringValue == "bytes 100-163/\(shard.count)", "\(what)")
+      #expect(r["body"]?.stringValue.map { Array($0.unicodeScalars.map { UInt8($0.value) }) } == Array(shard[100..<164]), "\(what)")
+      #expect(try Self.client(["raw", server.url, "/nothing/zarr.json"])["status"]?.intValue == 404, "\(what)")
+    }
+    let http = try HTTPServer(serving: dir)
+    defer { http.stop() }
+    let fromHTTP = try Server([http.url + "/img.ome.zarr", "--token", "none"])
+    try expectRange(fromHTTP, "http source")
+    #expect(fromHTTP.stop() == 0)
+    let s3 = try S3TestServer(authenticated: true)
+    defer { s3.stop() }
+    try s3.createBucket("lab")
+    for (key, data) in try fileTree(zarr) { try s3.put(bucket: "lab", key: "img.ome.zarr/" + key, data: data) }
+    let fromS3 = try Server(["s3://lab/img.ome.zarr", "--token", "none"], environment: s3.environment())
+    defer { _ = fromS3.stop() }
+    try expectRange(fromS3, "bucket")
   }
 }

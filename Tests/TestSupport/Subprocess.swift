@@ -50,13 +50,14 @@ public func startProcess(_ executable: String, _ arguments: [String], environmen
 
 /// Starts `executable` with `arguments` and waits for the first line of its output (a server's
 /// port or URL); returns the running process, its stdin and that line. Standard error goes to
-/// `errors` (created empty) when given, else nowhere.
-public func startLineProcess(_ executable: String, _ arguments: [String], errors: URL? = nil) throws
-  -> (process: Process, input: Pipe, line: String)
+/// `errors` (created empty) when given, else nowhere; `environment` replaces this process's.
+public func startLineProcess(_ executable: String, _ arguments: [String], errors: URL? = nil,
+                             environment: [String: String]? = nil) throws -> (process: Process, input: Pipe, line: String)
 {
   let p = Process()
   p.executableURL = URL(fileURLWithPath: executable)
   p.arguments = arguments
+  if let environment { p.environment = environment }
   let out = Pipe(), input = Pipe()
   p.standardOutput = out
   p.standardInput = input
