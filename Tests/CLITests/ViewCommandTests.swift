@@ -66,10 +66,12 @@ struct ViewCommandTests {
 
   @Test func vizarrAndAClientFromTheSameAddress() throws {
     let (dir, zarr) = try Self.image()
-    let (p, line) = try Self.view([zarr, "--viewer", "vizarr"])
-    let url = try #require(line["url"]?.stringValue)
-    #expect(line["viewer_url"]?.stringValue == "https://hms-dbmi.github.io/vizarr/?source=" + url)
-    Self.stop(p)
+    do {
+      let (p, line) = try Self.view([zarr, "--viewer", "vizarr"])
+      defer { Self.stop(p) }
+      let url = try #require(line["url"]?.stringValue)
+      #expect(line["viewer_url"]?.stringValue == "https://hms-dbmi.github.io/vizarr/?source=" + url)
+    }
     // A client directory is served at /v/TOKEN/ (index.html for the directory), the image beside it.
     let client = dir.appendingPathComponent("client")
     try FileManager.default.createDirectory(at: client, withIntermediateDirectories: true)

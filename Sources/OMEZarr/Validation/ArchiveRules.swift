@@ -44,7 +44,7 @@ enum ArchiveRules {
     if let first = compressed.first {
       warning("ozx.compression", "\(compressed.count) entr\(compressed.count == 1 ? "y is" : "ies are") compressed (method \(first.method), e.g. '\(first.name)'): entries should be stored")
     }
-    let odd = files.filter { !$0.extraFieldIDs.allSatisfy { [0x0001, 0x5455, 0x7875].contains($0) } }
+    let odd = files.filter { !$0.hasOnlyAllowedExtraFields }
     if let first = odd.first {
       let ids = first.extraFieldIDs.map { "0x" + String($0, radix: 16) }.joined(separator: ", ")
       warning("ozx.extra-field", "\(odd.count) entr\(odd.count == 1 ? "y has" : "ies have") extra fields other than ZIP64 and timestamps (e.g. '\(first.name)': \(ids))")

@@ -25,6 +25,8 @@ public struct ZipEntry: Sendable, Hashable {
   public var isDirectory: Bool { name.hasSuffix("/") }
   /// Whether the entry is encrypted (flag bit 0 or 6).
   public var isEncrypted: Bool { flags & ZipFormat.encryptedFlags != 0 }
+  /// Whether every extra field is one RFC-9's revised draft allows (ZIP64, timestamps, Unix ids).
+  public var hasOnlyAllowedExtraFields: Bool { extraFieldIDs.allSatisfy(ZipFormat.allowedExtraIDs.contains) }
 }
 
 /// The central directory of a ZIP archive and its end records, read and checked.
@@ -73,8 +75,12 @@ public struct ZipDirectory: Sendable {
     }
     guard size >= ZipFormat.endSize else { throw bad("is not a zip archive (\(size) bytes, too short for its end record)") }
     let tailCount = min(size, ZipFormat.tailRead)
-    let tailBytes = try prefetched.map { $0.count >= tailCount ? Array($0.suffix(tailCount)) : try fetch((size - tailCount)..<size) }
-      ?? fetch((size - tailCount)..<size)
+    let tailBytes: [UInt8]
+    if let prefetched, prefetched.count >= tailCount {
+      tailBytes = Array(prefetched.suffix(tailCount))
+    } else {
+      tailBytes = try fetch((size - tailCount)..<size)
+    }
     guard tailBytes.count == tailCount else { throw bad("changed while being read") }
     let tail = ZipBytes(bytes: tailBytes, base: size - tailCount)
 

@@ -23,10 +23,8 @@ enum ZipFormat {
   /// What a suffix read fetches to find every end record at once.
   static let tailRead = endSearch + locatorSize + end64Size
 
-  /// General-purpose flags: bit 0 (encrypted), bit 3 (sizes in a data descriptor), bit 6 (strong
-  /// encryption), bit 11 (names are UTF-8).
+  /// General-purpose flags: bit 0 (encrypted), bit 6 (strong encryption), bit 11 (names are UTF-8).
   static let encryptedFlags: UInt16 = 0x0041
-  static let descriptorFlag: UInt16 = 0x0008
   static let utf8Flag: UInt16 = 0x0800
 
   /// Compression methods.

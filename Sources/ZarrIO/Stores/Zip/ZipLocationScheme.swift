@@ -51,9 +51,7 @@ struct ZipLocationScheme: LocationScheme {
 
   /// Whether `location` is a local directory (named like an archive, but not one).
   static func isDirectory(_ location: StoreLocation) -> Bool {
-    guard location.isFile else { return false }
-    var st = stat()
-    return stat(location.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    location.isFile && (try? FilesystemStore.isDirectory(location.path)) == true
   }
 
   func entry(at location: StoreLocation) -> StoreEntry? {

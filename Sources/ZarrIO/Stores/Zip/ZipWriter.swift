@@ -290,13 +290,6 @@ public final class ZipWriter: FinishableStore {
     try value.withUnsafeBytes { try set(key, bytes: $0) }
   }
 
-  /// Sets the value unless the key exists.
-  public func create(_ key: String, _ value: [UInt8]) throws -> Bool {
-    if try exists(key) { return false }
-    try set(key, value)
-    return true
-  }
-
   /// The value set last for `key`, read back from memory or the archive.
   public func get(_ key: String) throws -> [UInt8]? {
     let (written, memory) = lookup(key)
