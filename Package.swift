@@ -16,8 +16,6 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
-    // HTTP serving (`ome2zarr serve`): connections, parsing and keep-alive; no optional traits.
-    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
   ],
   targets: [
     // System libraries (Debian: libzstd-dev, libblosc-dev, zlib1g-dev, libtiff-dev).
@@ -36,10 +34,12 @@ let package = Package(
 
     // CRC-32 by carry-less multiplication (zip entries); C for the x86 intrinsics.
     .target(name: "CZarrCRC"),
+    // System calls Swift cannot make directly (openat2 through syscall(2)).
+    .target(name: "CZarrSystem"),
     .target(
       name: "ZarrIO",
       dependencies: [
-        "CZarrZstd", "CZarrBlosc", "CZarrZlib", "CZarrCRC", .product(name: "Crypto", package: "swift-crypto"),
+        "CZarrZstd", "CZarrBlosc", "CZarrZlib", "CZarrCRC", "CZarrSystem", .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
@@ -47,8 +47,8 @@ let package = Package(
     .target(name: "OMEZarr", dependencies: ["ZarrIO"]),
     .target(name: "OMEZarrConvert", dependencies: ["OMEZarr", "ZarrIO", "COMETiff"]),
     .target(name: "OMEZarrServe", dependencies: [
-      "ZarrIO", "OMEZarr", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOPosix", package: "swift-nio"),
-      .product(name: "NIOCore", package: "swift-nio"),
+      "ZarrIO", "OMEZarr", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+      .product(name: "NIOHTTP1", package: "swift-nio"),
     ]),
     .executableTarget(
       name: "ome2zarr",

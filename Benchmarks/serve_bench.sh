@@ -10,6 +10,8 @@ for pkg in nginx wrk; do
 done
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 served="$dir/served"
+# nginx workers run as another user when started by root: the tree must be readable to them.
+chmod 755 "$dir"
 rm -rf "$served"; mkdir -p "$served"
 "$sample" "$dir/serve.ome.tif" --planes 256 --size 1024x1024 --compression none >&2
 "$bin" convert "$dir/serve.ome.tif" "$served/image.ome.zarr" --quiet

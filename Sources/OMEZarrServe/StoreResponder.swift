@@ -4,30 +4,35 @@
   import Darwin
 #endif
 import Foundation
-import HTTPTypes
-import Hummingbird
 import NIOCore
-import NIOPosix
+import NIOHTTP1
 import Synchronization
 import ZarrIO
 
-/// Answers one request of a ``StoreServer``: the token and key, CORS, ranges, conditionals.
-struct StoreResponder: HTTPResponder {
-  typealias Context = BasicRequestContext
+/// Decides the answer to one request of a ``StoreServer``: the token and key, CORS, ranges,
+/// conditionals. A directory's files are opened right away (one `openat2`, as a web server does);
+/// other stores are asked off the event loops.
+struct StoreResponder: Sendable {
   let server: StoreServer
   /// `Host` values accepted once the port is known (loopback names, or any for a wider bind).
   let allowedHosts = HostList()
   /// The client directory's store, when one is served.
-  let client: (store: FilesystemStore, location: StoreLocation)?
-  /// The served location with its symbolic links resolved (once).
-  let rootCanonical: StoreLocation?
+  let client: FilesystemStore?
+  /// The served store when it is a directory (its files are sent by the kernel).
+  let directory: FilesystemStore?
 
   init(server: StoreServer) {
     self.server = server
-    rootCanonical = server.location?.canonical
+    directory = server.store as? FilesystemStore
     client = server.configuration.client.flatMap { dir in
-      (try? StoreLocation(dir)).flatMap { location in (try? FilesystemStore(root: location.path)).map { ($0, location) } }
+      (try? StoreLocation(dir)).flatMap { location in try? FilesystemStore(root: location.path) }
     }
+  }
+
+  /// What to do for a request: answer now, or after blocking work off the event loops.
+  enum Resolution {
+    case ready(Answer)
+    case blocking(@Sendable () -> Answer)
   }
 
   /// The `Host` values accepted (shared by the copies of the responder).
@@ -36,6 +41,7 @@ struct StoreResponder: HTTPResponder {
     func withLock<T>(_ body: (inout Set<String>) -> T) -> T { hosts.withLock { body(&$0) } }
   }
 
+  /// The largest value read in one piece; longer ones are streamed in pieces of this size.
   static let readPiece = 1 << 20
 
   /// Accepts the loopback names with `port` (a server bound to another address accepts any host).
@@ -49,153 +55,173 @@ struct StoreResponder: HTTPResponder {
     host == "127.0.0.1" || host == "::1" || host == "localhost" || host.hasPrefix("127.")
   }
 
-  /// CORS headers every answer carries.
-  static func cors(_ fields: inout HTTPFields) {
-    fields[.accessControlAllowOrigin] = "*"
-    fields[.accessControlExposeHeaders] = "Content-Range, Content-Length, ETag, Accept-Ranges, Last-Modified"
-    fields[.cacheControl] = "no-cache"
+  /// The CORS (and caching) fields every answer carries.
+  static let corsFields: [(String, String)] = [
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", "Content-Range, Content-Length, ETag, Accept-Ranges, Last-Modified"),
+    ("Cache-Control", "no-cache"),
+  ]
+
+  /// The fields of an answer: CORS, the date, then `extra`, built in one allocation.
+  static func fields(_ extra: [(String, String)]) -> HTTPHeaders {
+    var all: [(String, String)] = []
+    all.reserveCapacity(corsFields.count + 1 + extra.count)
+    all.append(contentsOf: corsFields)
+    all.append(("Date", HTTPDate.now()))
+    all.append(contentsOf: extra)
+    return HTTPHeaders(all)
   }
 
-  static func answer(_ status: HTTPResponse.Status, _ extra: HTTPFields = [:], text: String? = nil) -> Response {
-    var fields = extra
-    cors(&fields)
+  /// An answer without a value: `extra` fields, CORS, and `text` (or nothing) as its body.
+  static func answer(_ status: HTTPResponseStatus, _ extra: [(String, String)] = [], text: String? = nil) -> Answer {
     guard let text else {
-      fields[.contentLength] = "0"
-      return Response(status: status, headers: fields, body: ResponseBody())
+      let length = status == .noContent || status == .notModified ? [] : [("Content-Length", "0")]
+      return Answer(status: status, fields: fields(extra + length), body: .none)
     }
-    fields[.contentType] = "text/plain; charset=utf-8"
-    return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: text + "\n")))
+    let body = ByteBuffer(string: text + "\n")
+    let described = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", String(body.readableBytes))]
+    return Answer(status: status, fields: fields(extra + described), body: .bytes(body))
   }
 
-  func respond(to request: Request, context: Context) async throws -> Response {
-    let response = try await answer(request)
-    if let log = server.configuration.log {
-      let bytes = request.method == .head ? 0 : response.headers[.contentLength].flatMap { Int($0) } ?? 0
-      log(request.method.rawValue, request.head.path ?? "", response.status.code, bytes)
-    }
-    return response
-  }
-
-  /// The answer to `request`.
-  func answer(_ request: Request) async throws -> Response {
+  /// What to answer to `head`.
+  func resolve(_ head: HTTPRequestHead) -> Resolution {
     // A page on another name resolving to loopback (DNS rebinding) is refused.
     let hosts = allowedHosts.withLock { $0 }
-    if !hosts.isEmpty, let host = request.head.authority, !hosts.contains(host.lowercased()) {
-      return Self.answer(.forbidden, text: "forbidden host")
+    if !hosts.isEmpty, let host = head.headers.first(name: "host"), !hosts.contains(host.lowercased()) {
+      return .ready(Self.answer(.forbidden, text: "forbidden host"))
     }
-    switch request.method {
-    case .options:
-      var fields = HTTPFields()
-      fields[.accessControlAllowMethods] = "GET, HEAD, OPTIONS"
-      fields[.accessControlAllowHeaders] = "Range, If-None-Match, If-Range, If-Modified-Since"
-      fields[.accessControlMaxAge] = "86400"
-      return Self.answer(.noContent, fields)
-    case .get, .head:
+    switch head.method {
+    case .OPTIONS:
+      return .ready(Self.answer(.noContent, [
+        ("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS"),
+        ("Access-Control-Allow-Headers", "Range, If-None-Match, If-Range, If-Modified-Since"),
+        ("Access-Control-Max-Age", "86400"),
+      ]))
+    case .GET, .HEAD:
       break
     default:
-      var fields = HTTPFields()
-      fields[.allow] = "GET, HEAD, OPTIONS"
-      return Self.answer(.methodNotAllowed, fields, text: "read-only")
+      return .ready(Self.answer(.methodNotAllowed, [("Allow", "GET, HEAD, OPTIONS")], text: "read-only"))
     }
-    var source = server.store
-    var sourceLocation = server.location
-    var path = request.head.path ?? "/"
+    var store: any Store = server.store
+    var files = directory
+    var path = head.uri
     var token = server.configuration.token
     var indexFile: String? = nil
     // The viewer's client, under /v/TOKEN/.
     let clientPrefix = "/v/" + (token.map { $0 + "/" } ?? "")
     if let client, path.hasPrefix(clientPrefix) || path + "/" == clientPrefix {
-      source = client.store
-      sourceLocation = client.location
+      store = client
+      files = client
       path = "/" + path.dropFirst(min(path.count, clientPrefix.count))
       token = nil
       indexFile = "index.html"
     }
     let key: String
     switch RequestTarget(path: path, token: token) {
-    case .forbidden: return Self.answer(.forbidden, text: "forbidden")
+    case .forbidden: return .ready(Self.answer(.forbidden, text: "forbidden"))
     case .key("") where indexFile != nil: key = indexFile ?? ""
-    case .notFound, .key(""): return Self.answer(.notFound, text: "not found")
+    case .notFound, .key(""): return .ready(Self.answer(.notFound, text: "not found"))
     case .key(let k): key = k
     }
-    let (store, location) = (source, sourceLocation)
-    let root = sourceLocation == server.location ? rootCanonical : sourceLocation?.canonical
-    let rangeHeader = request.headers[.range], ifRange = request.headers[.ifRange]
-    let wantsBody = request.method == .get
-    // One hop off the event loops (stores block): the value's size and version, the range, and
-    // the bytes themselves when they fit in one read.
-    let prepared: Prepared?
-    do {
-      prepared = try await NIOThreadPool.singleton.runIfActive {
-        guard let (size, etag, modified) = try Self.describe(key, in: store, location: location, root: root) else { return nil }
-        var range = RangeRequest(header: rangeHeader, size: size)
-        if let ifRange, ifRange != etag { range = .whole }
-        var body: ByteBuffer? = nil
-        let bytes: Range<Int>? = switch range {
-        case .whole: 0..<size
-        case .part(let r): r
-        case .unsatisfiable: nil
-        }
-        if wantsBody, let bytes, bytes.count <= Self.readPiece {
-          body = try Self.read(key, bytes, from: store)
-        }
-        return Prepared(size: size, etag: etag, modified: modified, range: range, body: body)
-      }
-    } catch {
-      return Self.answer(.badGateway, text: "cannot read: \(error)")
-    }
-    guard let prepared else { return Self.answer(.notFound, text: "not found") }
-    let (size, etag, modified) = (prepared.size, prepared.etag, prepared.modified)
-
-    var fields = HTTPFields()
-    fields[.acceptRanges] = "bytes"
-    fields[.eTag] = etag
-    if let modified { fields[.lastModified] = Self.httpDate(modified) }
-    if let match = request.headers[.ifNoneMatch], match == "*" || match.split(separator: ",").contains(where: {
-      $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag
-    }) {
-      return Self.answer(.notModified, fields)
-    }
-    let range = prepared.range
-    let bytes: Range<Int>
-    var status = HTTPResponse.Status.ok
-    switch range {
-    case .whole: bytes = 0..<size
-    case .part(let r):
-      bytes = r
-      status = .partialContent
-      fields[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound - 1)/\(size)"
-    case .unsatisfiable:
-      fields[.contentRange] = "bytes */\(size)"
-      return Self.answer(.rangeNotSatisfiable, fields)
-    }
-    fields[.contentType] = Self.contentType(key)
-    Self.cors(&fields)
-    fields[.contentLength] = String(bytes.count)
-    if request.method == .head {
-      return Response(status: status, headers: fields, body: ResponseBody(contentLength: bytes.count) { _ in })
-    }
-    if let body = prepared.body { return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: body)) }
-    return Response(status: status, headers: fields, body: ResponseBody(contentLength: bytes.count) { writer in
-      var offset = bytes.lowerBound
-      while offset < bytes.upperBound {
-        let piece = offset..<min(bytes.upperBound, offset + Self.readPiece)
-        let buffer = try await NIOThreadPool.singleton.runIfActive { try Self.read(key, piece, from: store) }
-        try await writer.write(buffer)
-        offset = piece.upperBound
-      }
-      try await writer.finish(nil)
-    })
+    let conditions = Conditions(head)
+    if let files { return .ready(Self.fileAnswer(key, in: files, conditions)) }
+    let source = store
+    return .blocking { Self.storeAnswer(key, in: source, conditions) }
   }
 
-  /// What one blocking step found out about a request.
-  struct Prepared: Sendable {
-    var size: Int
-    var etag: String
-    var modified: Double?
-    var range: RangeRequest
-    /// The bytes to send, when they fit in one read.
-    var body: ByteBuffer?
+  /// The request fields that decide what is sent of a value.
+  struct Conditions: Sendable {
+    var range: String?
+    var ifRange: String?
+    var ifNoneMatch: String?
+    var wantsBody: Bool
+
+    init(_ head: HTTPRequestHead) {
+      range = head.headers.first(name: "range")
+      ifRange = head.headers.first(name: "if-range")
+      ifNoneMatch = head.headers.first(name: "if-none-match")
+      wantsBody = head.method == .GET
+    }
+  }
+
+  /// What is sent of a value.
+  enum Plan {
+    /// The status and fields, and the bytes of the value to send.
+    case send(HTTPResponseStatus, HTTPHeaders, Range<Int>)
+    /// A complete answer without the value (304, 416).
+    case done(Answer)
+  }
+
+  /// How a value of `size` bytes is answered: the status, fields and bytes to send, or a complete
+  /// answer without them (304, 416).
+  static func plan(key: String, size: Int, etag: String, modified: Double?, _ conditions: Conditions) -> Plan {
+    var validators: [(String, String)] = [("Accept-Ranges", "bytes"), ("ETag", etag)]
+    if let modified { validators.append(("Last-Modified", HTTPDate.format(modified))) }
+    if let match = conditions.ifNoneMatch, match == "*" || match.split(separator: ",").contains(where: {
+      $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag
+    }) {
+      return .done(answer(.notModified, validators))
+    }
+    var range = RangeRequest(header: conditions.range, size: size)
+    if let ifRange = conditions.ifRange, ifRange != etag { range = .whole }
+    switch range {
+    case .whole:
+      let described = [("Content-Type", contentType(key)), ("Content-Length", String(size))]
+      return .send(.ok, fields(validators + described), 0..<size)
+    case .part(let r):
+      let described = [("Content-Type", contentType(key)), ("Content-Length", String(r.count)),
+        ("Content-Range", "bytes \(r.lowerBound)-\(r.upperBound - 1)/\(size)")]
+      return .send(.partialContent, fields(validators + described), r)
+    case .unsatisfiable:
+      return .done(answer(.rangeNotSatisfiable, validators + [("Content-Range", "bytes */\(size)")]))
+    }
+  }
+
+  /// The answer for `key` of a directory: its file opened beneath the root (no link out of it)
+  /// and, when there is a body, sent by the kernel.
+  static func fileAnswer(_ key: String, in files: FilesystemStore, _ conditions: Conditions) -> Answer {
+    let file: OpenedFile
+    do {
+      guard let opened = try files.openContained(key) else { return answer(.notFound, text: "not found") }
+      file = opened
+    } catch {
+      return answer(.badGateway, text: "cannot read: \(error)")
+    }
+    let etag = "\"\(file.size)-\(Int(file.modified * 1_000_000))\""
+    switch plan(key: key, size: file.size, etag: etag, modified: file.modified, conditions) {
+    case .done(let done):
+      close(file.descriptor)
+      return done
+    case .send(let status, let fields, let bytes):
+      guard conditions.wantsBody, !bytes.isEmpty else {
+        close(file.descriptor)
+        return Answer(status: status, fields: fields, body: .none)
+      }
+      return Answer(status: status, fields: fields, body: .file(file, bytes))
+    }
+  }
+
+  /// The answer for `key` of any store (blocking): its size and version, and the bytes when they
+  /// fit in one read (longer values are streamed).
+  static func storeAnswer(_ key: String, in store: any Store, _ conditions: Conditions) -> Answer {
+    do {
+      guard let size = try store.size(of: key) else { return answer(.notFound, text: "not found") }
+      var version = "\(size)"
+      if let archive = store as? ZipStore, let entry = archive.directory.entry(key) {
+        version = "\(archive.directory.archiveSize)-\(entry.localHeaderOffset)-\(String(entry.crc32, radix: 16))"
+      }
+      switch plan(key: key, size: size, etag: "\"\(version)\"", modified: nil, conditions) {
+      case .done(let done): return done
+      case .send(let status, let fields, let bytes):
+        guard conditions.wantsBody, !bytes.isEmpty else { return Answer(status: status, fields: fields, body: .none) }
+        if bytes.count <= readPiece {
+          return Answer(status: status, fields: fields, body: .bytes(try read(key, bytes, from: store)))
+        }
+        return Answer(status: status, fields: fields, body: .stream(store, key: key, bytes))
+      }
+    } catch {
+      return answer(.badGateway, text: "cannot read: \(error)")
+    }
   }
 
   /// `range` of `key`, read into a new buffer.
@@ -211,35 +237,43 @@ struct StoreResponder: HTTPResponder {
     return buffer
   }
 
-  /// The size, ETag and modification time of `key`, or `nil` when it is absent (or a symbolic
-  /// link leading out of a served directory, whose resolved path is `root`).
-  static func describe(_ key: String, in store: any Store, location: StoreLocation?, root: StoreLocation?) throws
-    -> (size: Int, etag: String, modified: Double?)?
-  {
-    if let location, let root, location.isFile, !location.isInArchive {
-      let target = location.appending(key)
-      // Nothing outside the root, even through a link.
-      guard root.contains(target.canonical), let info = target.objectInfo() else { return nil }
-      return (info.size, "\"\(info.size)-\(Int(info.modified * 1_000_000))\"", info.modified)
-    }
-    guard let size = try store.size(of: key) else { return nil }
-    var version = "\(size)"
-    let modified: Double? = nil
-    if let archive = store as? ZipStore, let entry = archive.directory.entry(key) {
-      version = "\(archive.directory.archiveSize)-\(entry.localHeaderOffset)-\(String(entry.crc32, radix: 16))"
-    }
-    return (size, "\"\(version)\"", modified)
-  }
-
+  /// The media type of `key`, from its extension.
   static func contentType(_ key: String) -> String {
-    let types = [".json": "application/json", ".zattrs": "application/json", ".zgroup": "application/json",
-      ".zarray": "application/json", ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css",
-      ".wasm": "application/wasm", ".map": "application/json", ".svg": "image/svg+xml", ".png": "image/png"]
-    return types.first { key.hasSuffix($0.key) }?.value ?? "application/octet-stream"
+    let bytes = key.utf8
+    guard let dot = bytes.lastIndex(of: UInt8(ascii: ".")), !bytes[dot...].contains(UInt8(ascii: "/")) else {
+      return "application/octet-stream"
+    }
+    switch key[dot...] {
+    case ".json", ".zattrs", ".zgroup", ".zarray", ".map": return "application/json"
+    case ".html": return "text/html; charset=utf-8"
+    case ".js": return "text/javascript"
+    case ".css": return "text/css"
+    case ".wasm": return "application/wasm"
+    case ".svg": return "image/svg+xml"
+    case ".png": return "image/png"
+    default: return "application/octet-stream"
+    }
+  }
+}
+
+/// HTTP dates (RFC 9110 IMF-fixdate): `Sun, 06 Dec 2026 12:38:58 GMT`.
+enum HTTPDate {
+  /// The current second's date, formatted once per second.
+  private static let current = Mutex<(second: Int, text: String)>((-1, ""))
+
+  /// Now, as an HTTP date.
+  static func now() -> String {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    let second = Int(spec.tv_sec)
+    return current.withLock { cached in
+      if cached.second != second { cached = (second, format(Double(second))) }
+      return cached.text
+    }
   }
 
-  /// An HTTP date (RFC 9110 IMF-fixdate): `Sun, 06 Dec 2026 12:38:58 GMT`.
-  static func httpDate(_ seconds: Double) -> String {
+  /// `seconds` since 1970 as an HTTP date.
+  static func format(_ seconds: Double) -> String {
     var t = time_t(seconds)
     var parts = tm()
     gmtime_r(&t, &parts)

@@ -1,22 +1,22 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
-import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
+import Synchronization
 import ZarrIO
 
 /// Serves the keys of a store over HTTP/1.1 to browser viewers and Zarr clients: a directory, a
 /// `.ozx` (its entries as keys, read by byte range), a bucket prefix or an HTTP source.
 ///
-/// Hummingbird (SwiftNIO) handles connections, parsing and keep-alive; what viewers need from
-/// the answers is done here, over ``Store``: `GET` with single and suffix ranges (206 with
+/// SwiftNIO handles connections, HTTP/1.1 parsing and keep-alive; what viewers need from the
+/// answers is done here, over ``Store``: `GET` with single and suffix ranges (206 with
 /// `Content-Range`, 416 when unsatisfiable), `HEAD` with `Content-Length`, `ETag`,
 /// `Last-Modified` and conditional requests (`If-None-Match`, `If-Range`), and CORS on every
 /// answer, 404s and preflights included. It is safe by default: loopback only, a random token
 /// as the first path segment, `Host` checked against the address (DNS rebinding), no path that
 /// leaves the root (`..` in any encoding, symbolic links out of a directory), no listings,
-/// read-only. Values are streamed in 1 MiB reads, so memory stays bounded with many clients.
+/// read-only. A directory's files are sent by the kernel (`sendfile`); other values are streamed
+/// in 1 MiB reads, so memory stays bounded with many clients.
 ///
 ///     let server = try StoreServer(location: StoreLocation("image.ome.zarr"))
 ///     try await server.run { url in print(url) }       // http://127.0.0.1:PORT/TOKEN/
@@ -78,21 +78,53 @@ public struct StoreServer: Sendable {
     configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
   }
 
-  /// Serves until the task is cancelled or the process gets SIGINT or SIGTERM; `started` gets the
-  /// base URL and the port once the server listens.
+  /// Serves until the task is cancelled (then closes every connection); `started` gets the base
+  /// URL and the port once the server listens.
+  /// - Throws: the system's error when the address cannot be bound.
   public func run(started: @escaping @Sendable (_ url: String, _ port: Int) -> Void = { _, _ in }) async throws {
-    var logger = Logger(label: "ome2zarr.serve")
-    logger.logLevel = .critical
     let responder = StoreResponder(server: self)
-    let app = Application(
-      responder: responder,
-      configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
-      onServerRunning: { channel in
-        let port = channel.localAddress?.port ?? configuration.port
-        responder.allowHosts(port: port)
-        started(self.url(port: port), port)
-      },
-      logger: logger)
-    try await app.runService()
+    let connections = ConnectionSet()
+    let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .serverChannelOption(.backlog, value: 1024)
+      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+      .childChannelOption(.maxMessagesPerRead, value: 16)
+      .childChannelInitializer { channel in
+        connections.insert(channel)
+        return channel.eventLoop.makeCompletedFuture {
+          let pipeline = channel.pipeline.syncOperations
+          // The answers' fields are ours (no request text is echoed): no need to validate them again.
+          try pipeline.configureHTTPServerPipeline(withErrorHandling: true, withOutboundHeaderValidation: false)
+          try pipeline.addHandler(ConnectionHandler(responder: responder))
+        }
+      }
+      .bind(host: configuration.host, port: configuration.port).get()
+    let port = listener.localAddress?.port ?? configuration.port
+    responder.allowHosts(port: port)
+    started(url(port: port), port)
+    await withTaskCancellationHandler {
+      try? await listener.closeFuture.get()
+    } onCancel: {
+      listener.close(promise: nil)
+    }
+    connections.closeAll()
+  }
+
+  /// How long a keep-alive connection may wait for its next request (nginx's default).
+  static let idleTimeout = TimeAmount.seconds(75)
+}
+
+/// The open connections of a server, closed when it stops.
+final class ConnectionSet: Sendable {
+  private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+  func insert(_ channel: any Channel) {
+    let id = ObjectIdentifier(channel)
+    channels.withLock { $0[id] = channel }
+    channel.closeFuture.whenComplete { _ in _ = self.channels.withLock { $0.removeValue(forKey: id) } }
+  }
+
+  func closeAll() {
+    for channel in channels.withLock({ Array($0.values) }) { channel.close(promise: nil) }
   }
 }

@@ -17,6 +17,8 @@ public final class FilesystemStore: Store {
   public let root: String
   /// Set once the filesystem refused a direct write (``DirectWrite``): later large writes are buffered.
   private let directRefused = Atomic<Bool>(false)
+  /// The root directory opened once, and its resolved path, for ``openContained(_:)``.
+  let containment = Mutex<Containment>(Containment())
 
   /// Opens (and with `create`, makes) the store directory `root`.
   public init(root: String, create: Bool = false) throws {
@@ -28,13 +30,35 @@ public final class FilesystemStore: Store {
     }
   }
 
+  deinit {
+    containment.withLock { if $0.descriptor >= 0 { close($0.descriptor) } }
+  }
+
   static let tempPrefix = "__tmp."
 
   func path(_ key: String) throws -> String {
-    guard !key.hasPrefix("/"), !key.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == ".." || $0 == "." }) else {
+    guard FilesystemStore.staysInside(key) else {
       throw ZarrError(.invalidArgument, "invalid store key", key: key)
     }
     return key.isEmpty ? root : root + "/" + key
+  }
+
+  /// Whether `key` is relative and has no `.` or `..` segment (checked on its bytes).
+  static func staysInside(_ key: String) -> Bool {
+    let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+    guard key.utf8.first != slash else { return false }
+    var length = 0, onlyDots = true
+    for byte in key.utf8 {
+      if byte == slash {
+        if onlyDots && (length == 1 || length == 2) { return false }
+        length = 0
+        onlyDots = true
+      } else {
+        length += 1
+        if byte != dot { onlyDots = false }
+      }
+    }
+    return !(onlyDots && (length == 1 || length == 2))
   }
 
   static func errnoMessage(_ code: Int32) -> String { String(cString: strerror(code)) }

@@ -57,10 +57,19 @@ struct Serve: ParsableCommand {
 func serveUntilStopped(_ server: StoreServer, what: String, started: @escaping @Sendable (String, Int) -> Void) throws {
   let failure = Mutex<(any Error)?>(nil)
   let done = DispatchSemaphore(value: 0)
-  Task {
+  let task = Task {
     do { try await server.run(started: started) } catch { failure.withLock { $0 = error } }
     done.signal()
   }
+  // The signals stop the server (its connections closed) instead of killing the process.
+  let signals = [SIGINT, SIGTERM].map { number in
+    signal(number, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+    source.setEventHandler { task.cancel() }
+    source.resume()
+    return source
+  }
   done.wait()
+  signals.forEach { $0.cancel() }
   if let error = failure.withLock({ $0 }) { throw CommandFailure.io("cannot serve '\(what)': \(error)") }
 }
