@@ -76,6 +76,7 @@ let package = Package(
       exclude: ["Python"]),
     .testTarget(name: "OMEZarrTests", dependencies: ["OMEZarr", "ZarrIO", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "ConvertTests", dependencies: ["OMEZarrConvert", "OMEZarr", "ZarrIO", "TestSupport"]),
+    .testTarget(name: "ServeTests", dependencies: ["OMEZarrServe", "ZarrIO", "TestSupport"]),
     .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "TestSupport", "ome2zarr-fuzz"]),
   ]
 )

@@ -1,32 +1,38 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ZarrIO
 
-/// One connection of a ``StoreServer``: its requests answered one after another (keep-alive and
-/// pipelining; NIO's HTTP/1.1 codec parses and orders them), each answer written with
-/// backpressure: a file by `sendfile`, a store's value in pieces read while the previous is sent.
-final class ConnectionHandler: ChannelInboundHandler {
+/// One connection of a ``StoreServer``. NIO's HTTP/1.1 decoder parses the requests; they are
+/// answered one after another in the order they came (keep-alive and pipelining), and no more is
+/// read from the socket while one is answered, so a client cannot queue unbounded work. Each
+/// answer is written with backpressure: its head as one buffer, then a file's bytes by
+/// `sendfile`, or a store's value in pieces read while the previous one is sent.
+final class ConnectionHandler: ChannelDuplexHandler {
   typealias InboundIn = HTTPServerRequestPart
-  typealias OutboundOut = HTTPServerResponsePart
+  typealias OutboundIn = IOData
+  typealias OutboundOut = IOData
 
   private let responder: StoreResponder
   /// The request whose end has not arrived yet.
   private var head: HTTPRequestHead?
-  /// Whether an answer is being decided or written (an idle connection is closed only between).
+  /// Complete requests waiting for the one being answered (pipelining).
+  private var waiting = CircularBuffer<HTTPRequestHead>(initialCapacity: 2)
+  /// Whether an answer is being decided or written.
   private var answering = false
+  /// Whether a read from the socket was held back while answering.
+  private var readHeld = false
   /// When the last request arrived or the last answer was written.
   private var lastActivity = NIODeadline.now()
   /// The next look at whether the connection has been idle for too long.
   private var idleCheck: Scheduled<Void>?
 
+  /// How long a keep-alive connection may wait for its next request.
+  private let idleTimeout: TimeAmount
+
   init(responder: StoreResponder) {
     self.responder = responder
+    idleTimeout = .nanoseconds(Int64(min(max(0.001, responder.server.configuration.idleTimeout), 1e9) * 1e9))
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -38,65 +44,86 @@ final class ConnectionHandler: ChannelInboundHandler {
     case .end:
       guard let request = head else { return }
       head = nil
-      answering = true
       lastActivity = .now()
-      switch responder.resolve(request) {
-      case .ready(let answer):
-        send(answer, to: request, context: context)
-      case .blocking(let work):
-        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop, work).assumeIsolated().whenComplete { result in
-          switch result {
-          case .success(let answer): self.send(answer, to: request, context: context)
-          case .failure: context.close(promise: nil)  // the pool is shutting down
-          }
+      if answering {
+        waiting.append(request)
+      } else {
+        answer(request, context: context)
+      }
+    }
+  }
+
+  /// Holds reads back while answering: the next requests wait in the socket, not in memory.
+  func read(context: ChannelHandlerContext) {
+    if answering || !waiting.isEmpty {
+      readHeld = true
+    } else {
+      context.read()
+    }
+  }
+
+  /// Decides and writes the answer to `request`.
+  private func answer(_ request: HTTPRequestHead, context: ChannelHandlerContext) {
+    answering = true
+    switch responder.resolve(request) {
+    case .ready(let answer):
+      send(answer, to: request, context: context)
+    case .blocking(let work):
+      NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop, work).assumeIsolated().whenComplete { result in
+        switch result {
+        case .success(let answer): self.send(answer, to: request, context: context)
+        case .failure: context.close(promise: nil)  // the pool is shutting down
         }
       }
     }
   }
 
-  /// Writes `answer` to `request`, then logs it and, without keep-alive, closes the connection.
+  /// Writes `answer` to `request`, then goes on with the next request.
   private func send(_ answer: Answer, to request: HTTPRequestHead, context: ChannelHandlerContext) {
-    var fields = answer.fields
     let keepAlive = request.isKeepAlive
-    if !keepAlive {
-      fields.replaceOrAdd(name: "Connection", value: "close")
-    } else if request.version.minor == 0 {
-      fields.replaceOrAdd(name: "Connection", value: "keep-alive")
-    }
-    let head = HTTPResponseHead(version: request.version, status: answer.status, headers: fields)
-    context.write(wrapOutboundOut(.head(head)), promise: nil)
-    let log = responder.server.configuration.log
-    var file: NIOFileHandle? = nil
+    let connection: String? = !keepAlive ? "close" : request.version.minor == 0 ? "keep-alive" : nil
+    let head = answer.serializedHead(connection: connection)
+    let needsCompletion = responder.server.configuration.log != nil || !keepAlive
     switch answer.body {
     case .none:
-      break
-    case .bytes(let buffer):
-      context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+      write(head, flushing: needsCompletion, answer, request, keepAlive, context: context)
+    case .bytes(var buffer):
+      var whole = head
+      whole.writeBuffer(&buffer)
+      write(whole, flushing: needsCompletion, answer, request, keepAlive, context: context)
     case .file(let opened, let range):
+      context.write(wrapOutboundOut(.byteBuffer(head)), promise: nil)
       let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: opened.descriptor)
       let region = FileRegion(fileHandle: handle, readerIndex: range.lowerBound, endIndex: range.upperBound)
-      context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: nil)
-      file = handle
+      context.writeAndFlush(wrapOutboundOut(.fileRegion(region))).assumeIsolated().whenComplete { result in
+        try? handle.close()
+        self.finished(answer, request, keepAlive: keepAlive, failed: result.isFailure, context: context)
+      }
     case .stream(let store, let key, let range):
+      context.write(wrapOutboundOut(.byteBuffer(head)), promise: nil)
       stream(key, range, of: store, context: context).assumeIsolated().whenComplete { result in
         self.finished(answer, request, keepAlive: keepAlive, failed: result.isFailure, context: context)
       }
+    }
+  }
+
+  /// Writes the whole answer `bytes`; waits for the write only when something follows it (a log
+  /// line, closing the connection).
+  private func write(_ bytes: ByteBuffer, flushing wait: Bool, _ answer: Answer, _ request: HTTPRequestHead,
+    _ keepAlive: Bool, context: ChannelHandlerContext)
+  {
+    guard wait else {
+      context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+      finished(answer, request, keepAlive: keepAlive, failed: false, context: context)
       return
     }
-    // Most answers need nothing once written: no promise to complete.
-    guard file != nil || log != nil || !keepAlive else {
-      context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-      answering = false
-      lastActivity = .now()
-      return
-    }
-    context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
-      try? file?.close()
+    context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes))).assumeIsolated().whenComplete { result in
       self.finished(answer, request, keepAlive: keepAlive, failed: result.isFailure, context: context)
     }
   }
 
-  /// Logs an answer once written and closes the connection after a failure or without keep-alive.
+  /// Logs an answer once written, closes the connection after a failure or without keep-alive,
+  /// and otherwise answers the next request (or reads again).
   private func finished(_ answer: Answer, _ request: HTTPRequestHead, keepAlive: Bool, failed: Bool,
     context: ChannelHandlerContext)
   {
@@ -106,11 +133,21 @@ final class ConnectionHandler: ChannelInboundHandler {
       log(request.method.rawValue, request.uri, Int(answer.status.code), request.method == .HEAD ? 0 : answer.length)
     }
     // A failed write (the client left, or the value changed while sent) ends the connection.
-    if failed || !keepAlive { context.close(promise: nil) }
+    if failed || !keepAlive {
+      waiting.removeAll()
+      context.close(promise: nil)
+      return
+    }
+    if let next = waiting.popFirst() {
+      self.answer(next, context: context)
+    } else if readHeld {
+      readHeld = false
+      context.read()
+    }
   }
 
-  /// Writes `range` of `key` as body and end: pieces of ``StoreResponder/readPiece`` read off the
-  /// event loops, the next one read while the previous is written (two pieces at most in memory).
+  /// Writes `range` of `key`: pieces of ``StoreResponder/readPiece`` read off the event loops,
+  /// the next one read while the previous is written (two pieces at most in memory).
   private func stream(_ key: String, _ range: Range<Int>, of store: any Store, context: ChannelHandlerContext)
     -> EventLoopFuture<Void>
   {
@@ -122,18 +159,17 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
     func write(_ pending: EventLoopFuture<ByteBuffer>, at offset: Int) {
       pending.assumeIsolated().whenComplete { result in
-        guard case .success(let buffer) = result else {
-          if case .failure(let error) = result { done.fail(error) }
-          return
+        let buffer: ByteBuffer
+        switch result {
+        case .failure(let error): return done.fail(error)
+        case .success(let b): buffer = b
         }
         let end = offset + buffer.readableBytes
-        let written = context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(buffer))))
+        let written = context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(buffer)))
         let next = end < range.upperBound ? read(from: end) : nil
         written.assumeIsolated().whenComplete { outcome in
           if case .failure(let error) = outcome { return done.fail(error) }
-          guard let next else {
-            return context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: done)
-          }
+          guard let next else { return done.succeed() }
           write(next, at: end)
         }
       }
@@ -143,7 +179,7 @@ final class ConnectionHandler: ChannelInboundHandler {
   }
 
   func channelActive(context: ChannelHandlerContext) {
-    scheduleIdleCheck(in: StoreServer.idleTimeout, context: context)
+    scheduleIdleCheck(in: idleTimeout, context: context)
     context.fireChannelActive()
   }
 
@@ -158,16 +194,28 @@ final class ConnectionHandler: ChannelInboundHandler {
   private func scheduleIdleCheck(in delay: TimeAmount, context: ChannelHandlerContext) {
     idleCheck = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
       let idle = NIODeadline.now() - self.lastActivity
-      if !self.answering && idle >= StoreServer.idleTimeout {
+      if !self.answering && idle >= self.idleTimeout {
         context.close(promise: nil)
       } else {
-        self.scheduleIdleCheck(in: self.answering ? StoreServer.idleTimeout : StoreServer.idleTimeout - idle, context: context)
+        self.scheduleIdleCheck(in: self.answering ? self.idleTimeout : self.idleTimeout - idle, context: context)
       }
     }
   }
 
+  /// A request that does not parse gets 400 (when nothing is being answered) and the connection
+  /// ends; any other error ends it too.
   func errorCaught(context: ChannelHandlerContext, error: any Error) {
-    context.close(promise: nil)
+    guard error is HTTPParserError, !answering else {
+      context.close(promise: nil)
+      return
+    }
+    answering = true
+    let bad = StoreResponder.answer(.badRequest, text: "bad request")
+    var whole = bad.serializedHead(connection: "close")
+    if case .bytes(var text) = bad.body { whole.writeBuffer(&text) }
+    context.writeAndFlush(wrapOutboundOut(.byteBuffer(whole))).assumeIsolated().whenComplete { _ in
+      context.close(promise: nil)
+    }
   }
 }
 

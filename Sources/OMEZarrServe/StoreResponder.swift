@@ -63,13 +63,13 @@ struct StoreResponder: Sendable {
   ]
 
   /// The fields of an answer: CORS, the date, then `extra`, built in one allocation.
-  static func fields(_ extra: [(String, String)]) -> HTTPHeaders {
+  static func fields(_ extra: [(String, String)]) -> [(String, String)] {
     var all: [(String, String)] = []
     all.reserveCapacity(corsFields.count + 1 + extra.count)
     all.append(contentsOf: corsFields)
     all.append(("Date", HTTPDate.now()))
     all.append(contentsOf: extra)
-    return HTTPHeaders(all)
+    return all
   }
 
   /// An answer without a value: `extra` fields, CORS, and `text` (or nothing) as its body.
@@ -147,7 +147,7 @@ struct StoreResponder: Sendable {
   /// What is sent of a value.
   enum Plan {
     /// The status and fields, and the bytes of the value to send.
-    case send(HTTPResponseStatus, HTTPHeaders, Range<Int>)
+    case send(HTTPResponseStatus, [(String, String)], Range<Int>)
     /// A complete answer without the value (304, 416).
     case done(Answer)
   }

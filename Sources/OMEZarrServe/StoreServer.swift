@@ -32,6 +32,9 @@ public struct StoreServer: Sendable {
     /// A directory of static files (a viewer's client) served under `/v/TOKEN/` (`/v/` without a
     /// token), `index.html` for the directory itself; `nil`: none.
     public var client: String? = nil
+    /// How long, in seconds, a keep-alive connection may wait for its next request (nginx's
+    /// default: 75).
+    public var idleTimeout: Double = 75
     /// Called once per answer (method, request path, status, body bytes): an access log.
     public var log: (@Sendable (_ method: String, _ path: String, _ status: Int, _ bytes: Int) -> Void)? = nil
     /// A configuration with the defaults: loopback, any free port, a random token.
@@ -93,8 +96,8 @@ public struct StoreServer: Sendable {
         connections.insert(channel)
         return channel.eventLoop.makeCompletedFuture {
           let pipeline = channel.pipeline.syncOperations
-          // The answers' fields are ours (no request text is echoed): no need to validate them again.
-          try pipeline.configureHTTPServerPipeline(withErrorHandling: true, withOutboundHeaderValidation: false)
+          // NIO parses the requests; the answers (fields of our own) are serialized by the handler.
+          try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
           try pipeline.addHandler(ConnectionHandler(responder: responder))
         }
       }
@@ -109,9 +112,6 @@ public struct StoreServer: Sendable {
     }
     connections.closeAll()
   }
-
-  /// How long a keep-alive connection may wait for its next request (nginx's default).
-  static let idleTimeout = TimeAmount.seconds(75)
 }
 
 /// The open connections of a server, closed when it stops.

@@ -105,6 +105,29 @@ struct ServeCommandTests {
     #expect(server.stop() == 0, "SIGTERM ends it cleanly")
   }
 
+  @Test func keepAlivePipeliningAndMalformedRequestsOnTheWire() throws {
+    let (_, zarr) = try Self.image()
+    let server = try Server([zarr])
+    defer { _ = server.stop() }
+    let r = try Self.client(["wire", server.url, "0/zarr.json", zarr + "/0/zarr.json"])
+    let size = try Data(contentsOf: URL(fileURLWithPath: zarr + "/0/zarr.json")).count
+    // Three requests in one packet: answered in order, HEAD without a body, connection kept.
+    #expect(r["pipelined"]?["statuses"] == [206, 200, 206], "\(r.serialized())")
+    #expect(r["pipelined"]?["bodies_match"] == true)
+    #expect(r["pipelined"]?["head_length"]?.stringValue == String(size))
+    #expect(r["pipelined"]?["closed"] == false)
+    // Garbage: 400 with CORS, then closed.
+    #expect(r["malformed"]?["status"]?.intValue == 400 && r["malformed"]?["closed"] == true, "\(r.serialized())")
+    #expect(r["malformed"]?["cors"]?.stringValue == "*")
+    // HTTP/1.0 closes unless asked to keep the connection; Connection: close is honoured.
+    #expect(r["http10"]?["status"]?.intValue == 200 && r["http10"]?["closed"] == true)
+    #expect(r["http10"]?["connection"]?.stringValue == "close")
+    #expect(r["http10_keep_alive"]?["statuses"] == [200, 200] && r["http10_keep_alive"]?["closed"] == false)
+    #expect(r["http10_keep_alive"]?["connection"]?.stringValue == "keep-alive")
+    #expect(r["close"]?["statuses"] == [200] && r["close"]?["closed"] == true && r["close"]?["connection"]?.stringValue == "close")
+    #expect(server.stop() == 0)
+  }
+
   @Test func peersReadThroughItBitForBit() throws {
     let (dir, zarr) = try Self.image()
     let server = try Server([zarr])

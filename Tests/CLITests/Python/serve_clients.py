@@ -4,10 +4,12 @@
     serve_clients.py raw URL PATH [HEADER=VALUE ...] -> JSON: one answer for a raw path (no normalisation)
     serve_clients.py peers URL LEVEL OUT     -> writes OUT.tensorstore and OUT.zarr-python (level's bytes, C order)
     serve_clients.py load URL KEY SIZE SECONDS CLIENTS -> JSON: requests, failures, bytes
+    serve_clients.py wire URL KEY FILE       -> JSON: keep-alive, pipelining and malformed requests on raw sockets
 """
 import http.client
 import json
 import random
+import socket
 import sys
 import threading
 import time
@@ -124,6 +126,82 @@ def cmd_load(url, key, size, seconds, clients):
     print(json.dumps(counts))
 
 
+def read_answers(sock, count, heads=()):
+    """Reads `count` HTTP answers from `sock` (bodies by Content-Length; none for the indices in
+    `heads`, answers to HEAD); returns them and whether the server closed the connection after."""
+    data = b""
+    answers = []
+    sock.settimeout(10)
+    while len(answers) < count:
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return answers, True
+            data += chunk
+        head, data = data.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        fields = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}
+        length = 0 if len(answers) in heads else int(fields.get("content-length", "0"))
+        while len(data) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        body, data = data[:length], data[length:]
+        answers.append({"status_line": lines[0], "status": int(lines[0].split()[1]), "headers": fields, "body": body})
+    sock.settimeout(1)
+    try:
+        closed = sock.recv(1) == b""
+    except socket.timeout:
+        closed = False
+    return answers, closed
+
+
+def cmd_wire(url, key, local):
+    host, port, base = split(url)
+    p = base + key
+    expected = open(local, "rb").read()
+    hosted = f"Host: {host}:{port}\r\n"
+
+    def exchange(payload, count, heads=()):
+        s = socket.create_connection((host, port))
+        s.sendall(payload)
+        answers, closed = read_answers(s, count, heads)
+        s.close()
+        return answers, closed
+
+    out = {}
+    # Three requests in one packet: answered in order, each with its own bytes; HEAD has no body.
+    pipelined = (f"GET {p} HTTP/1.1\r\n{hosted}Range: bytes=0-9\r\n\r\n"
+                 f"HEAD {p} HTTP/1.1\r\n{hosted}\r\n"
+                 f"GET {p} HTTP/1.1\r\n{hosted}Range: bytes=10-19\r\n\r\n").encode()
+    answers, closed = exchange(pipelined, 3, heads=(1,))
+    out["pipelined"] = {
+        "statuses": [a["status"] for a in answers],
+        "bodies_match": len(answers) == 3 and answers[0]["body"] == expected[0:10] and answers[2]["body"] == expected[10:20],
+        "head_length": answers[1]["headers"].get("content-length") if len(answers) > 1 else None,
+        "closed": closed,
+    }
+    # A request that does not parse: 400 with CORS, then the connection ends.
+    answers, closed = exchange(b"NOT HTTP AT ALL\r\n\r\n", 1)
+    out["malformed"] = {"status": answers[0]["status"] if answers else None, "closed": closed,
+                        "cors": answers[0]["headers"].get("access-control-allow-origin") if answers else None}
+    # HTTP/1.0: closed after the answer unless it asks for keep-alive.
+    answers, closed = exchange(f"GET {p} HTTP/1.0\r\n{hosted}\r\n".encode(), 1)
+    out["http10"] = {"status": answers[0]["status"] if answers else None, "closed": closed,
+                     "connection": answers[0]["headers"].get("connection") if answers else None}
+    two = f"GET {p} HTTP/1.0\r\n{hosted}Connection: keep-alive\r\n\r\n" * 2
+    answers, closed = exchange(two.encode(), 2)
+    out["http10_keep_alive"] = {"statuses": [a["status"] for a in answers], "closed": closed,
+                                "connection": answers[0]["headers"].get("connection") if answers else None}
+    # HTTP/1.1 with Connection: close: one answer, then closed (a request after it is not answered).
+    answers, closed = exchange((f"GET {p} HTTP/1.1\r\n{hosted}Connection: close\r\n\r\n"
+                                f"GET {p} HTTP/1.1\r\n{hosted}\r\n").encode(), 2)
+    out["close"] = {"statuses": [a["status"] for a in answers], "closed": closed,
+                    "connection": answers[0]["headers"].get("connection") if answers else None}
+    print(json.dumps(out))
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
-    {"checks": cmd_checks, "raw": cmd_raw, "peers": cmd_peers, "load": cmd_load}[cmd](*sys.argv[2:])
+    {"checks": cmd_checks, "raw": cmd_raw, "peers": cmd_peers, "load": cmd_load, "wire": cmd_wire}[cmd](*sys.argv[2:])
