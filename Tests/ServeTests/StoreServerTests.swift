@@ -91,16 +91,24 @@ struct StoreServerTests {
     defer { task.cancel() }
     let fd = try Self.connect(port)
     defer { close(fd) }
-    let (first, _) = await Self.exchange(fd, "GET /a HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n", until: "\r\n\r\n")
+    // One scenario on one Dispatch thread, timed there: the suite's other tests may hold the
+    // cooperative pool for many seconds, which must not count as idle time.
+    let host = "Host: 127.0.0.1:\(port)\r\n"
+    let (first, second, rest, closed, waited) = await withCheckedContinuation { done in
+      DispatchQueue.global().async {
+        let first = Self.blockingExchange(fd, "GET /a HTTP/1.1\r\n\(host)\r\n", until: "\r\n\r\n").0
+        // Kept alive while under the timeout...
+        let second = Self.blockingExchange(fd, "HEAD /a HTTP/1.1\r\n\(host)\r\n", until: "\r\n\r\n").0
+        // ...and closed once idle for longer.
+        let started = ContinuousClock.now
+        let (rest, closed) = Self.blockingExchange(fd, "", until: nil)
+        done.resume(returning: (first, second, rest, closed, ContinuousClock.now - started))
+      }
+    }
     #expect(first.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(first)")
-    // Kept alive while under the timeout...
-    let (second, _) = await Self.exchange(fd, "HEAD /a HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n", until: "\r\n\r\n")
     #expect(second.hasPrefix("HTTP/1.1 200 OK\r\n") && second.contains("Content-Length: 10\r\n"), "\(second)")
-    // ...and closed once idle for longer.
-    let started = ContinuousClock.now
-    let (rest, closed) = await Self.exchange(fd, "")
     #expect(closed && rest == "")
-    #expect(ContinuousClock.now - started < .seconds(4))
+    #expect(waited > .milliseconds(500) && waited < .seconds(4), "\(waited)")
   }
 
   @Test func anAddressInUseIsAnError() async throws {
