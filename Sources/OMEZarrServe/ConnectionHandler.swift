@@ -22,6 +22,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
   private var answering = false
   /// Whether a read from the socket was held back while answering.
   private var readHeld = false
+  /// Whether what followed the requests so far did not parse (answered with 400 after them).
+  private var unparsable = false
   /// When the last request arrived or the last answer was written.
   private var lastActivity = NIODeadline.now()
   /// The next look at whether the connection has been idle for too long.
@@ -140,9 +142,22 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
     if let next = waiting.popFirst() {
       self.answer(next, context: context)
+    } else if unparsable {
+      refuseUnparsable(context: context)
     } else if readHeld {
       readHeld = false
       context.read()
+    }
+  }
+
+  /// Answers 400 to what did not parse, then ends the connection.
+  private func refuseUnparsable(context: ChannelHandlerContext) {
+    answering = true
+    let bad = StoreResponder.answer(.badRequest, text: "bad request")
+    var whole = bad.serializedHead(connection: "close")
+    if case .bytes(var text) = bad.body { whole.writeBuffer(&text) }
+    context.writeAndFlush(wrapOutboundOut(.byteBuffer(whole))).assumeIsolated().whenComplete { _ in
+      context.close(promise: nil)
     }
   }
 
@@ -202,20 +217,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
   }
 
-  /// A request that does not parse gets 400 (when nothing is being answered) and the connection
-  /// ends; any other error ends it too.
+  /// A request that does not parse gets 400 once the requests before it are answered, and the
+  /// connection ends; any other error ends it at once.
   func errorCaught(context: ChannelHandlerContext, error: any Error) {
-    guard error is HTTPParserError, !answering else {
+    guard error is HTTPParserError else {
       context.close(promise: nil)
       return
     }
-    answering = true
-    let bad = StoreResponder.answer(.badRequest, text: "bad request")
-    var whole = bad.serializedHead(connection: "close")
-    if case .bytes(var text) = bad.body { whole.writeBuffer(&text) }
-    context.writeAndFlush(wrapOutboundOut(.byteBuffer(whole))).assumeIsolated().whenComplete { _ in
-      context.close(promise: nil)
-    }
+    unparsable = true
+    if !answering && waiting.isEmpty { refuseUnparsable(context: context) }
   }
 }
 

@@ -119,6 +119,7 @@ struct ServeCommandTests {
     // Garbage: 400 with CORS, then closed.
     #expect(r["malformed"]?["status"]?.intValue == 400 && r["malformed"]?["closed"] == true, "\(r.serialized())")
     #expect(r["malformed"]?["cors"]?.stringValue == "*")
+    #expect(r["good_then_garbage"]?["statuses"] == [200, 400] && r["good_then_garbage"]?["closed"] == true, "\(r.serialized())")
     // HTTP/1.0 closes unless asked to keep the connection; Connection: close is honoured.
     #expect(r["http10"]?["status"]?.intValue == 200 && r["http10"]?["closed"] == true)
     #expect(r["http10"]?["connection"]?.stringValue == "close")

@@ -186,6 +186,9 @@ def cmd_wire(url, key, local):
     answers, closed = exchange(b"NOT HTTP AT ALL\r\n\r\n", 1)
     out["malformed"] = {"status": answers[0]["status"] if answers else None, "closed": closed,
                         "cors": answers[0]["headers"].get("access-control-allow-origin") if answers else None}
+    # A good request, then garbage: the first is answered, then 400, then the connection ends.
+    answers, closed = exchange(f"GET {p} HTTP/1.1\r\n{hosted}\r\nNOT HTTP\r\n\r\n".encode(), 2)
+    out["good_then_garbage"] = {"statuses": [a["status"] for a in answers], "closed": closed}
     # HTTP/1.0: closed after the answer unless it asks for keep-alive.
     answers, closed = exchange(f"GET {p} HTTP/1.0\r\n{hosted}\r\n".encode(), 1)
     out["http10"] = {"status": answers[0]["status"] if answers else None, "closed": closed,
