@@ -10,7 +10,7 @@ struct Ome2Zarr: ParsableCommand {
       Exit codes: 0 success, 1 invalid data (or a failed validation or verification), 2 a usage error or an input or output that cannot be read or written.
       """,
     version: "0.1.0",
-    subcommands: [Convert.self, Info.self, Validate.self, Verify.self, Transform.self, Collection.self, Pack.self, Unpack.self, Serve.self, View.self])
+    subcommands: [Convert.self, Info.self, Validate.self, Verify.self, Transform.self, Collection.self, Pack.self, Unpack.self, Serve.self, View.self, Export.self])
 
   /// Parses arguments and runs; a thrown error ends the process with the code `ExitStatus` gives it.
   static func main() {

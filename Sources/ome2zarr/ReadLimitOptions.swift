@@ -43,5 +43,6 @@ extension Collection.Add: ReadLimitedCommand {}
 extension Collection.Remove: ReadLimitedCommand {}
 extension Collection.SetAttributes: ReadLimitedCommand {}
 extension Collection.From: ReadLimitedCommand {}
+extension Export: ReadLimitedCommand {}
 extension Unpack: ReadLimitedCommand {}
 extension Collection.List: ReadLimitedCommand {}

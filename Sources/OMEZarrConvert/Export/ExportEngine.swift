@@ -1,0 +1,200 @@
+import Foundation
+import OMEZarr
+import ZarrIO
+
+/// The streaming part of an export: reads slabs of planes a band of rows at a time, encodes the
+/// band's tiles on all cores, and halves each band into the next resolution.
+struct ExportEngine {
+  /// Where the tiles of one directory lie in the file.
+  struct SegmentTable: Sendable {
+    var offsets: [UInt64]
+    var counts: [UInt64]
+  }
+
+  /// The rows of one resolution of one plane that wait to fill a row of tiles, and the row of the
+  /// resolution above that waits for its pair.
+  struct LevelRows {
+    var rows: [UInt8] = []
+    var count = 0
+    var nextTileRow = 0
+    var carry: [UInt8] = []
+    var carryCount = 0
+  }
+
+  /// A tile to encode: its directory (plane and level), its index there, its raw elements
+  /// (tile size squared, zero beyond the image).
+  struct TileJob: Sendable {
+    var plane: Int
+    var level: Int
+    var index: Int
+    var raw: [UInt8]
+  }
+
+  let plan: ExportPlan
+  let options: ExportOptions
+
+  /// Whether tiles are predicted (horizontal differencing): integer pixels, compressed.
+  static func usesPredictor(_ compression: ExportOptions.Compression, _ type: DataType) -> Bool {
+    compression != .none && !type.isFloat
+  }
+
+  /// Reads, halves, encodes and appends every tile; returns each directory's segment table.
+  func run(writer: inout TIFFStreamWriter, progress: (any ConvertProgress)?) throws -> [[SegmentTable]] {
+    let e = plan.dataType.size
+    let tile = plan.tileSize
+    let (height, width) = plan.levelSizes[0]
+    var tables = (0..<plan.planeCount).map { _ in
+      plan.levelSizes.indices.map { level in
+        let n = plan.tiles(level: level).across * plan.tiles(level: level).down
+        return SegmentTable(offsets: [UInt64](repeating: 0, count: n), counts: [UInt64](repeating: 0, count: n))
+      }
+    }
+    // A band covers whole chunks in y (each chunk decoded once per slab) and whole tile rows.
+    let inner = plan.source.metadata.innerChunkShape
+    let band = max(tile, (inner[plan.y] + tile - 1) / tile * tile)
+    // The slab's depth: the chunks' depth along z, halved while the band, the rows waiting at
+    // each resolution (at most twice a band) and the tiles in flight would pass the limit.
+    var depth = plan.z.map { min(plan.sizeZ, inner[$0]) } ?? 1
+    let perPlane = band * width * e * 4
+    while depth > 1 && depth * perPlane > options.memoryLimit { depth = (depth + 1) / 2 }
+    let shape = plan.source.shape
+    var slab = [UInt8]()
+    for t in 0..<plan.sizeT {
+      for c in 0..<plan.sizeC {
+        for z0 in stride(from: 0, to: plan.sizeZ, by: depth) {
+          let d = min(depth, plan.sizeZ - z0)
+          var states = [[LevelRows]](repeating: [LevelRows](repeating: LevelRows(), count: plan.levelSizes.count), count: d)
+          for r0 in stride(from: 0, to: height, by: band) {
+            let rows = min(band, height - r0)
+            var region = shape.map { _ in 0..<1 }
+            if let dt = plan.t { region[dt] = t..<(t + 1) }
+            if let dc = plan.c { region[dc] = c..<(c + 1) }
+            if let dz = plan.z { region[dz] = z0..<(z0 + d) }
+            region[plan.y] = r0..<(r0 + rows)
+            region[plan.x] = 0..<width
+            let planeBytes = rows * width * e
+            slab = [UInt8](repeating: 0, count: d * planeBytes)
+            try slab.withUnsafeMutableBytes { try plan.source.read(region, into: $0.baseAddress!) }
+            progress?.advance(bytes: slab.count)
+            let final = r0 + rows == height
+            var jobs: [TileJob] = []
+            for p in 0..<d {
+              let plane = plan.planeIndex(t: t, c: c, z: z0 + p)
+              let rowsOfPlane = Array(slab[(p * planeBytes)..<((p + 1) * planeBytes)])
+              try feed(level: 0, rowsOfPlane, count: rows, final: final, &states[p], plane: plane, into: &jobs)
+            }
+            try encode(jobs, writer: &writer, tables: &tables)
+          }
+        }
+      }
+    }
+    return tables
+  }
+
+  /// Adds `count` rows of resolution `level` to a plane's waiting rows, makes tile jobs of every
+  /// complete row of tiles (of all that is left when `final`), and halves the rows into the next
+  /// resolution.
+  func feed(level: Int, _ data: [UInt8], count: Int, final: Bool, _ states: inout [LevelRows], plane: Int,
+    into jobs: inout [TileJob]) throws
+  {
+    let e = plan.dataType.size
+    let tile = plan.tileSize
+    let width = plan.levelSizes[level].width
+    let across = plan.tiles(level: level).across
+    states[level].rows += data
+    states[level].count += count
+    while states[level].count >= tile || (final && states[level].count > 0) {
+      let n = min(tile, states[level].count)
+      let tileRow = states[level].nextTileRow
+      states[level].rows.withUnsafeBytes { rows in
+        for col in 0..<across {
+          let x0 = col * tile
+          let w = min(tile, width - x0)
+          var raw = [UInt8](repeating: 0, count: tile * tile * e)
+          raw.withUnsafeMutableBytes { out in
+            for r in 0..<n {
+              out.baseAddress!.advanced(by: r * tile * e)
+                .copyMemory(from: rows.baseAddress!.advanced(by: (r * width + x0) * e), byteCount: w * e)
+            }
+          }
+          jobs.append(TileJob(plane: plane, level: level, index: tileRow * across + col, raw: raw))
+        }
+      }
+      states[level].rows.removeFirst(n * width * e)
+      states[level].count -= n
+      states[level].nextTileRow += 1
+    }
+    guard level + 1 < plan.levelSizes.count else { return }
+    // Rows are halved in pairs; an odd last row waits for its pair unless the plane ends here.
+    let source = states[level + 1].carry + data
+    let available = states[level + 1].carryCount + count
+    let keep = !final && available % 2 == 1 ? 1 : 0
+    let use = available - keep
+    states[level + 1].carry = Array(source[(use * width * e)...])
+    states[level + 1].carryCount = keep
+    guard use > 0 else {
+      if final { try feed(level: level + 1, [], count: 0, final: true, &states, plane: plane, into: &jobs) }
+      return
+    }
+    let input = try ArrayBuffer(shape: [use, width], dataType: plan.dataType, bytes: Array(source[0..<(use * width * e)]))
+    let halved = try Downsample.apply(input, factors: [2, 2], method: plan.isLabels ? .mode : .mean)
+    try feed(level: level + 1, halved.bytes, count: halved.shape[0], final: final, &states, plane: plane, into: &jobs)
+  }
+
+  /// Encodes `jobs` on all cores, then appends them in order and records where each went.
+  func encode(_ jobs: [TileJob], writer: inout TIFFStreamWriter, tables: inout [[SegmentTable]]) throws {
+    let results = ResultSlots<[UInt8]>(count: jobs.count)
+    let codec = TileCodec(compression: options.compression, level: options.compressionLevel, dataType: plan.dataType,
+      tileSize: plan.tileSize)
+    try Parallel.forEach(jobs.count, width: max(1, options.threads)) { i in
+      results.set(i, try codec.encode(jobs[i].raw))
+    }
+    for (i, job) in jobs.enumerated() {
+      guard let bytes = results[i] else { continue }
+      let offset = try bytes.withUnsafeBytes { try writer.append($0) }
+      tables[job.plane][job.level].offsets[job.index] = offset
+      tables[job.plane][job.level].counts[job.index] = UInt64(bytes.count)
+    }
+  }
+}
+
+/// Encodes one tile: horizontal differencing for integer pixels, then the compression.
+struct TileCodec: Sendable {
+  let compression: ExportOptions.Compression
+  let level: Int?
+  let dataType: DataType
+  let tileSize: Int
+
+  func encode(_ raw: [UInt8]) throws -> [UInt8] {
+    var tile = raw
+    if ExportEngine.usesPredictor(compression, dataType) { predict(&tile) }
+    switch compression {
+    case .none: return tile
+    case .deflate: return try ZlibCodec(level: level ?? 6).encode(tile)
+    case .zstd: return try ZstdCodec(level: level ?? 3).encode(tile)
+    }
+  }
+
+  /// TIFF predictor 2: each element minus its left neighbour, per row, wrapping.
+  func predict(_ tile: inout [UInt8]) {
+    func difference<T: FixedWidthInteger>(_: T.Type) {
+      tile.withUnsafeMutableBytes { raw in
+        let p = raw.bindMemory(to: T.self)
+        for row in 0..<tileSize {
+          let base = row * tileSize
+          var i = tileSize - 1
+          while i > 0 {
+            p[base + i] = p[base + i] &- p[base + i - 1]
+            i -= 1
+          }
+        }
+      }
+    }
+    switch dataType.size {
+    case 1: difference(UInt8.self)
+    case 2: difference(UInt16.self)
+    case 4: difference(UInt32.self)
+    default: difference(UInt64.self)
+    }
+  }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import OMEZarr
+import ZarrIO
+
+/// What an export reads and writes: the image's axes mapped to T, C, Z, Y, X, the resolutions,
+/// and the directories and OME-XML that describe them.
+struct ExportPlan {
+  let image: OMEImage
+  let source: ZarrArray
+  let inputName: String
+  let dataType: DataType
+  /// Array dimension of each role (nil when the image has no such axis).
+  let t: Int?, c: Int?, z: Int?
+  let y: Int, x: Int
+  let sizeT: Int, sizeC: Int, sizeZ: Int
+  /// Height and width of each resolution, full resolution first.
+  let levelSizes: [(height: Int, width: Int)]
+  let baseLevel: Int
+  let isLabels: Bool
+  let tileSize: Int
+
+  var planeCount: Int { sizeT * sizeC * sizeZ }
+  /// Full-resolution bytes read.
+  var bytes: Int { planeCount * levelSizes[0].height * levelSizes[0].width * dataType.size }
+
+  /// The main directory of plane (t, c, z): XYZCT order, z fastest.
+  func planeIndex(t: Int, c: Int, z: Int) -> Int { z + sizeZ * (c + sizeC * t) }
+
+  init(input: StoreLocation, options: ExportOptions) throws {
+    let node = try OMENode.open(input)
+    guard node.kind == .image || node.kind == .labelImage, let image = try node.image() else {
+      throw ConvertError(.unsupported, "'\(input)' is \(node.kind), not an image: export takes one multiscale image")
+    }
+    guard options.tileSize >= 16, options.tileSize <= 4096, options.tileSize % 16 == 0 else {
+      throw ConvertError(.invalidArgument, "the tile size must be a multiple of 16 from 16 to 4096, not \(options.tileSize)")
+    }
+    if let level = options.compressionLevel {
+      guard let range = options.compression.levels, range.contains(level) else {
+        let allowed = options.compression.levels.map { "\($0.lowerBound) to \($0.upperBound)" } ?? "none"
+        throw ConvertError(.invalidArgument, "compression level \(level) is not allowed for \(options.compression.rawValue) (\(allowed))")
+      }
+    }
+    guard image.levels.indices.contains(options.baseLevel) else {
+      throw ConvertError(.invalidArgument, "level \(options.baseLevel) does not exist: the image has levels 0-\(image.levels.count - 1)")
+    }
+    let array = image.levels[options.baseLevel]
+    guard Exporter.omeTypes.contains(array.dataType) else {
+      throw ConvertError(.unsupported, "OME-TIFF cannot hold \(array.dataType) pixels (only int8 to uint32, float32 and float64)")
+    }
+    let axes = image.axes
+    let shape = array.shape
+    guard axes.count == shape.count, shape.count >= 2 else {
+      throw ConvertError(.unsupported, "'\(input)' has \(shape.count) dimensions and \(axes.count) axes")
+    }
+    var t: Int? = nil, c: Int? = nil, z: Int? = nil
+    let spatial = axes.indices.filter { axes[$0].type == .space }
+    for i in 0..<(shape.count - 2) {
+      if axes[i].type == .time, t == nil {
+        t = i
+      } else if axes[i].type == .channel, c == nil {
+        c = i
+      } else if axes[i].type == .space, z == nil, spatial.count >= 3 {
+        z = i
+      } else if shape[i] != 1 {
+        throw ConvertError(.unsupported, "axis '\(axes[i].name)' (\(shape[i]) long) has no place in OME-TIFF (T, C, Z, Y, X)")
+      }
+    }
+    self.image = image
+    source = array
+    inputName = input.name
+    dataType = array.dataType
+    self.t = t
+    self.c = c
+    self.z = z
+    y = shape.count - 2
+    x = shape.count - 1
+    sizeT = t.map { shape[$0] } ?? 1
+    sizeC = c.map { shape[$0] } ?? 1
+    sizeZ = z.map { shape[$0] } ?? 1
+    var sizes = [(height: shape[y], width: shape[x])]
+    let limit = max(1, options.levels ?? Int.max)
+    while sizes.count < limit, let last = sizes.last, max(last.height, last.width) > options.tileSize {
+      sizes.append(((last.height + 1) / 2, (last.width + 1) / 2))
+    }
+    levelSizes = sizes
+    baseLevel = options.baseLevel
+    isLabels = node.kind == .labelImage
+    tileSize = options.tileSize
+  }
+
+  /// Tiles across and down at resolution `level`.
+  func tiles(level: Int) -> (across: Int, down: Int) {
+    let s = levelSizes[level]
+    return ((s.width + tileSize - 1) / tileSize, (s.height + tileSize - 1) / tileSize)
+  }
+
+  /// The OME-XML of the file.
+  func omeXML(uuid: String) -> String {
+    let scale = image.scale(level: baseLevel)
+    let axes = image.axes
+    func physical(_ dim: Int?) -> (value: Double, unit: String?)? {
+      guard let dim, let scale, scale.indices.contains(dim) else { return nil }
+      return (scale[dim], axes[dim].unit)
+    }
+    let omero = image.omero
+    let channels = (0..<sizeC).map { i in
+      let channel = omero?.channels.indices.contains(i) == true ? omero?.channels[i] : nil
+      return ExportedChannel(name: channel?.label, color: channel?.color)
+    }
+    let description = ExportedImageDescription(
+      name: image.node.metadata.multiscales?.first?.name ?? inputName, dataType: dataType,
+      sizeX: levelSizes[0].width, sizeY: levelSizes[0].height, sizeZ: sizeZ, sizeC: sizeC, sizeT: sizeT,
+      physicalSizeX: physical(x), physicalSizeY: physical(y), physicalSizeZ: physical(z), timeIncrement: physical(t),
+      channels: channels, firstIFD: 0)
+    return OMEXMLBuilder.document(images: [description], uuid: "urn:uuid:" + uuid, creator: "ome2zarr")
+  }
+
+  /// The main directories (one per plane) and their SubIFDs, for the segment tables `tables`
+  /// (offsets and byte counts per plane and level).
+  func directories(tables: [[ExportEngine.SegmentTable]], description: [UInt8], options: ExportOptions)
+    -> (main: [TIFFIFD], sub: [TIFFIFD])
+  {
+    var main: [TIFFIFD] = []
+    var sub: [TIFFIFD] = []
+    let format: UInt16 = dataType.isFloat ? 3 : dataType.isSigned ? 2 : 1
+    let predictor = ExportEngine.usesPredictor(options.compression, dataType)
+    for plane in 0..<planeCount {
+      var subIndices: [Int] = []
+      for level in levelSizes.indices {
+        let size = levelSizes[level]
+        var ifd = TIFFIFD()
+        ifd.set(254, .longs([level == 0 ? 0 : 1]))
+        ifd.set(256, .longs([UInt32(size.width)]))
+        ifd.set(257, .longs([UInt32(size.height)]))
+        ifd.set(258, .shorts([UInt16(dataType.size * 8)]))
+        ifd.set(259, .shorts([options.compression.tag]))
+        ifd.set(262, .shorts([1]))
+        if plane == 0 && level == 0 { ifd.set(270, .ascii(description)) }
+        ifd.set(277, .shorts([1]))
+        ifd.set(284, .shorts([1]))
+        ifd.set(305, .ascii(Array("ome2zarr".utf8)))
+        if predictor { ifd.set(317, .shorts([2])) }
+        ifd.set(322, .longs([UInt32(tileSize)]))
+        ifd.set(323, .longs([UInt32(tileSize)]))
+        ifd.set(324, .offsets(tables[plane][level].offsets))
+        ifd.set(325, .offsets(tables[plane][level].counts))
+        ifd.set(339, .shorts([format]))
+        if level == 0 {
+          main.append(ifd)
+        } else {
+          subIndices.append(sub.count)
+          sub.append(ifd)
+        }
+      }
+      if !subIndices.isEmpty { main[main.count - 1].set(330, .subIFDs(subIndices)) }
+    }
+    return (main, sub)
+  }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import OMEZarrConvert
+import ZarrIO
+
+/// `ome2zarr export IMAGE OUT.ome.tif`: an OME-Zarr image as a tiled, pyramidal OME-TIFF.
+struct Export: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Export an OME-Zarr image as a tiled, pyramidal OME-TIFF.",
+    usage: "ome2zarr export <image> <output.ome.tif> [<options>]",
+    discussion: """
+      Full resolution goes in the main directories, one per plane in XYZCT order; reduced \
+      resolutions (each half the size of the one before, until a plane fits one tile) go in their \
+      SubIFDs, as QuPath, Bio-Formats and tifffile read them. The OME-XML in the first directory \
+      gives the sizes, pixel type, physical sizes with units, and channel names and colours. The \
+      file is a BigTIFF only when it needs to be.
+
+      It streams: a slab of planes is read a band of rows at a time and encoded on all cores, so \
+      memory stays bounded whatever the image's size. The file is written beside the output and \
+      appears only when complete.
+
+      Exit codes: 0 exported, 1 an input that is not an image or holds what OME-TIFF cannot, \
+      2 a usage error, an existing output (without --overwrite), or an input or output that \
+      cannot be read or written.
+      """)
+
+  @Argument(help: "The image: a directory, a .ozx, an s3:// prefix or an http(s):// URL.")
+  var input: String
+  @Argument(help: "The OME-TIFF to write (.ome.tif).")
+  var output: String
+  @Option(help: "Tile compression: deflate, zstd or none.")
+  var compression: String = "deflate"
+  @Option(help: "Compression level (deflate 1-9, default 6; zstd 1-22, default 3).")
+  var compressionLevel: Int?
+  @Option(help: "Tile side in pixels, a multiple of 16.")
+  var tile = 512
+  @Option(help: "Resolutions to write at most (default: halve until a plane fits one tile).")
+  var levels: Int?
+  @Flag(help: "Write full resolution only.")
+  var noPyramid = false
+  @Option(help: "The image level exported as full resolution.")
+  var level = 0
+  @Flag(help: "Write a BigTIFF even when a classic TIFF would do.")
+  var bigtiff = false
+  @Flag(help: "Replace an existing output.")
+  var overwrite = false
+  @Flag(help: "No progress bar.")
+  var quiet = false
+  @Flag(help: "Print a JSON summary.")
+  var json = false
+
+  @OptionGroup(title: "Limits") var readLimits: ReadLimitOptions
+  @OptionGroup(title: "Remote storage") var remote: RemoteOptions
+
+  func run() throws {
+    guard let codec = ExportOptions.Compression(rawValue: compression) else {
+      throw CommandFailure.usage("--compression must be one of deflate, zstd, none (not '\(compression)')")
+    }
+    if let levels, levels < 1 { throw CommandFailure.usage("--levels must be at least 1") }
+    if noPyramid && levels != nil { throw CommandFailure.usage("--no-pyramid and --levels do not go together") }
+    let from = try StoreLocation(input)
+    let to = try StoreLocation(output)
+    guard from.entry() != .absent else { throw CommandFailure.io("'\(input)' does not exist") }
+    guard !to.isInArchive else { throw CommandFailure.usage("'\(output)' must be a file or an object, not an archive") }
+    var options = ExportOptions()
+    options.compression = codec
+    options.compressionLevel = compressionLevel
+    options.tileSize = tile
+    options.levels = noPyramid ? 1 : levels
+    options.baseLevel = level
+    options.bigTIFF = bigtiff
+    options.overwrite = overwrite
+    let bar = quiet || json ? nil : ProgressBar()
+    let summary = try Exporter.export(from, to: to, options: options, progress: bar)
+    if json {
+      print(summary.json.serialized())
+    } else if !quiet {
+      let sizes = summary.levels.map { "\($0[1])x\($0[0])" }.joined(separator: ", ")
+      print(String(format: "%@: %d planes, levels %@, %@%@, %.1f MB in %.2f s", summary.output, summary.planes, sizes,
+        summary.compression.rawValue, summary.bigTIFF ? ", BigTIFF" : "", Double(summary.bytesWritten) / 1e6, summary.seconds))
+    }
+  }
+}

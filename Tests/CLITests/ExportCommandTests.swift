@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import TestSupport
+import ZarrIO
+
+@Suite("ome2zarr export")
+struct ExportCommandTests {
+  /// Runs `export_checks.py ARGUMENTS...` and parses its JSON answer.
+  static func check(_ arguments: [String]) throws -> JSONValue {
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/export_checks.py").path
+    let python = try #require(testPython, "no Python test venv: run scripts/setup --venv")
+    let r = try runProcess(python, [script] + arguments)
+    try #require(r.status == 0, "export_checks.py \(arguments): \(r.stderrText)")
+    return try JSONValue.parse(Array(r.stdoutText.utf8))
+  }
+
+  /// The bundled sample (16 planes of 96 x 96) converted.
+  static func sample() throws -> (dir: URL, zarr: String) {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("in.ome.tif").path
+    try ConvertCommandTests.makeStack(tiff, planes: 16, size: 96)
+    let zarr = dir.appendingPathComponent("img.ome.zarr").path
+    let r = try CLI.ome2zarr("convert", tiff, zarr, "--quiet", "--chunks", "8,32,32", "--shards", "8,64,64")
+    try #require(r.status == 0, "\(r.stderr)")
+    return (dir, zarr)
+  }
+
+  @Test(arguments: ["deflate", "zstd", "none"])
+  func aPyramidalOMETIFFThatTifffileReads(_ compression: String) throws {
+    let (dir, zarr) = try Self.sample()
+    let out = dir.appendingPathComponent("out.ome.tif").path
+    let r = try CLI.ome2zarr("export", zarr, out, "--tile", "32", "--compression", compression, "--json")
+    try #require(r.status == 0, "\(r.stderr)")
+    let summary = try JSONValue.parse(Array(r.stdout.utf8))
+    #expect(summary["levels"] == [[96, 96], [48, 48], [24, 24]], "\(summary.serialized())")
+    #expect(summary["planes"]?.intValue == 16 && summary["bigtiff"] == false)
+    let c = try Self.check(["levels", out, zarr + "/0"])
+    #expect(c["is_ome"] == true && c["bigtiff"] == false && c["pages"]?.intValue == 16, "\(c.serialized())")
+    #expect(c["shapes"] == [[16, 96, 96], [16, 48, 48], [16, 24, 24]], "\(c.serialized())")
+    #expect(c["level0_equal"] == true)
+    #expect(c["level_max_diff"] == [0, 0], "\(c.serialized())")
+    let tags = c["tags"]
+    let expectedCompression = compression == "deflate" ? 8 : compression == "zstd" ? 50000 : 1
+    #expect(tags?["compression"]?.intValue == expectedCompression && tags?["tile"] == [32, 32] && tags?["subifds"]?.intValue == 2)
+    #expect(tags?["predictor"]?.intValue == (compression == "none" ? 1 : 2))
+    let pixels = c["pixels"]
+    #expect(pixels?["DimensionOrder"]?.stringValue == "XYZCT" && pixels?["Type"]?.stringValue == "uint16")
+    #expect(pixels?["SizeX"]?.stringValue == "96" && pixels?["SizeZ"]?.stringValue == "16" && pixels?["SizeC"]?.stringValue == "1")
+    #expect(c["tiffdata"] == [["IFD": "0", "PlaneCount": "16"]], "\(c.serialized())")
+  }
+
+  @Test func fiveDimensionsWithChannelsAndPhysicalSizes() throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("5d.ome.tif").path
+    _ = try Self.check(["make5d", tiff]).serialized()
+    let zarr = dir.appendingPathComponent("5d.ome.zarr").path
+    let converted = try CLI.ome2zarr("convert", tiff, zarr, "--quiet")
+    try #require(converted.status == 0, "\(converted.stderr)")
+    let out = dir.appendingPathComponent("5d.ome.tif").path.replacingOccurrences(of: "5d.ome.tif", with: "out.ome.tif")
+    let r = try CLI.ome2zarr("export", zarr, out, "--tile", "16", "--bigtiff", "--quiet")
+    try #require(r.status == 0, "\(r.stderr)")
+    let c = try Self.check(["levels", out, zarr + "/0"])
+    #expect(c["bigtiff"] == true && c["pages"]?.intValue == 24 && c["axes"]?.stringValue == "TCZYX", "\(c.serialized())")
+    #expect(c["shapes"] == [[2, 3, 4, 70, 90], [2, 3, 4, 35, 45], [2, 3, 4, 18, 23], [2, 3, 4, 9, 12]], "\(c.serialized())")
+    #expect(c["level0_equal"] == true)
+    #expect(c["level_max_diff"] == [0, 0, 0], "\(c.serialized())")
+    let pixels = c["pixels"]
+    #expect(pixels?["SizeT"]?.stringValue == "2" && pixels?["SizeC"]?.stringValue == "3" && pixels?["SizeZ"]?.stringValue == "4")
+    #expect(pixels?["PhysicalSizeX"]?.stringValue == "0.25" && pixels?["PhysicalSizeXUnit"]?.stringValue == "µm")
+    #expect(pixels?["PhysicalSizeZ"]?.stringValue == "1.5")
+    #expect(c["channels"]?.arrayValue?.compactMap { $0["Name"]?.stringValue } == ["DNA", "Actin", "Tubulin"], "\(c.serialized())")
+  }
+
+  @Test func oneLevelAsFullResolutionAndNoPyramid() throws {
+    let (dir, zarr) = try Self.sample()
+    let out = dir.appendingPathComponent("l1.ome.tif").path
+    let r = try CLI.ome2zarr("export", zarr, out, "--level", "1", "--no-pyramid", "--json")
+    try #require(r.status == 0, "\(r.stderr)")
+    let c = try Self.check(["levels", out, zarr + "/1"])
+    #expect(c["level0_equal"] == true && c["tags"]?["subifds"]?.intValue == 0, "\(c.serialized())")
+  }
+
+  @Test func refusalsLeaveNothingBehind() throws {
+    let (dir, zarr) = try Self.sample()
+    let out = dir.appendingPathComponent("o.ome.tif").path
+    try Data("keep".utf8).write(to: URL(fileURLWithPath: out))
+    let exists = try CLI.ome2zarr("export", zarr, out, "--quiet")
+    #expect(exists.status == 2 && exists.stderr.contains("already exists; use --overwrite"), "\(exists.stderr)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data("keep".utf8))
+    let fresh = dir.appendingPathComponent("n.ome.tif").path
+    let level = try CLI.ome2zarr("export", zarr, fresh, "--level", "9")
+    #expect(level.status == 1 && level.stderr.contains("level 9 does not exist"), "\(level.stderr)")
+    let array = try CLI.ome2zarr("export", zarr + "/0", fresh)
+    #expect(array.status == 1 && array.stderr.contains("not an image"), "\(array.stderr)")
+    let codec = try CLI.ome2zarr("export", zarr, fresh, "--compression", "lz4")
+    #expect(codec.status == 2 && codec.stderr.contains("--compression must be one of"), "\(codec.stderr)")
+    let tile = try CLI.ome2zarr("export", zarr, fresh, "--tile", "100")
+    #expect(tile.status == 1 && tile.stderr.contains("multiple of 16"), "\(tile.stderr)")
+    let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+    #expect(!names.contains("n.ome.tif") && !names.contains { $0.hasPrefix("__tmp.") }, "\(names)")
+    let overwrite = try CLI.ome2zarr("export", zarr, out, "--overwrite", "--quiet")
+    #expect(overwrite.status == 0, "\(overwrite.stderr)")
+  }
+}

@@ -1,0 +1,89 @@
+"""Checks of `ome2zarr export` output with tifffile and zarr-python (JSON on stdout).
+
+    export_checks.py levels OUT.ome.tif ZARR_LEVEL_PATH [labels]
+        -> the file's structure (BigTIFF, directories, tags, OME-XML fields) and, per resolution,
+           its shape and how it compares with the OME-Zarr array: level 0 equal, each reduced
+           level equal to a 2 x 2 block mean (mode for labels) of the one above, rounded.
+    export_checks.py make5d OUT.ome.tif  -> writes a 5-D uint16 OME-TIFF (2 x 3 x 4 x 70 x 90)
+"""
+import json
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import tifffile
+import zarr
+
+
+def halve(a, labels):
+    """2 x 2 blocks of the last two axes; edge blocks use what exists."""
+    h, w = a.shape[-2:]
+    ph, pw = h % 2, w % 2
+    if labels:
+        # Mode, ties to the smallest value, edge blocks from what exists.
+        out = np.empty(a.shape[:-2] + ((h + 1) // 2, (w + 1) // 2), dtype=a.dtype)
+        for i in range(out.shape[-2]):
+            for j in range(out.shape[-1]):
+                block = a[..., 2 * i:2 * i + 2, 2 * j:2 * j + 2].reshape(a.shape[:-2] + (-1,))
+                for idx in np.ndindex(block.shape[:-1]):
+                    values, counts = np.unique(block[idx], return_counts=True)
+                    out[idx + (i, j)] = values[np.argmax(counts)]
+        return out
+    f = a.astype(np.float64)
+    if ph:
+        f = np.concatenate([f, np.full(f.shape[:-2] + (1, w), np.nan)], axis=-2)
+    if pw:
+        f = np.concatenate([f, np.full(f.shape[:-1] + (1,), np.nan)], axis=-1)
+    b = f.reshape(f.shape[:-2] + (f.shape[-2] // 2, 2, f.shape[-1] // 2, 2))
+    m = np.nanmean(b, axis=(-3, -1))
+    if np.issubdtype(a.dtype, np.integer):
+        m = np.round(m)  # half to even, as ome2zarr's mean
+    return m.astype(a.dtype)
+
+
+def cmd_levels(path, zarr_path, labels=""):
+    labels = labels == "labels"
+    out = {}
+    with tifffile.TiffFile(path) as tif:
+        out["bigtiff"] = tif.is_bigtiff
+        out["is_ome"] = tif.is_ome
+        out["pages"] = len(tif.pages)
+        page = tif.pages[0]
+        out["tags"] = {"compression": int(page.compression), "predictor": int(page.predictor),
+                       "tile": [page.tilelength, page.tilewidth], "subifds": len(page.subifds or [])}
+        series = tif.series[0]
+        out["axes"] = series.axes
+        levels = [lvl.asarray() for lvl in series.levels]
+        out["shapes"] = [list(lvl.shape) for lvl in levels]
+        root = ET.fromstring(tif.ome_metadata)
+    ns = {"ome": "http://www.openmicroscopy.org/Schemas/OME/2016-06"}
+    pixels = root.find("ome:Image/ome:Pixels", ns)
+    out["pixels"] = dict(pixels.attrib)
+    out["channels"] = [dict(c.attrib) for c in pixels.findall("ome:Channel", ns)]
+    out["tiffdata"] = [dict(t.attrib) for t in pixels.findall("ome:TiffData", ns)]
+    source = zarr.open_array(zarr_path, mode="r")[...]
+    # The TIFF holds planes in XYZCT order: squeeze the source to tifffile's axes.
+    expected = source.reshape(levels[0].shape) if source.size == levels[0].size else None
+    out["level0_equal"] = expected is not None and bool(np.array_equal(expected, levels[0]))
+    diffs = []
+    above = levels[0]
+    for lvl in levels[1:]:
+        want = halve(above, labels)
+        diffs.append(None if want.shape != lvl.shape else int(np.max(np.abs(want.astype(np.float64) - lvl))))
+        above = lvl
+    out["level_max_diff"] = diffs
+    print(json.dumps(out))
+
+
+def cmd_make5d(path):
+    """A 5-D (t, c, z, y, x) uint16 OME-TIFF with channel names and physical sizes."""
+    rng = np.random.default_rng(5)
+    data = rng.integers(0, 60000, size=(2, 3, 4, 70, 90), dtype=np.uint16)
+    tifffile.imwrite(path, data, ome=True, metadata={
+        "axes": "TCZYX", "PhysicalSizeX": 0.25, "PhysicalSizeY": 0.25, "PhysicalSizeZ": 1.5,
+        "TimeIncrement": 2.0, "Channel": {"Name": ["DNA", "Actin", "Tubulin"]}})
+    print(json.dumps({"shape": list(data.shape)}))
+
+
+if __name__ == "__main__":
+    {"levels": cmd_levels, "make5d": cmd_make5d}[sys.argv[1]](*sys.argv[2:])
