@@ -18,7 +18,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
-    // System libraries (Debian: libzstd-dev, libblosc-dev, zlib1g-dev, libtiff-dev).
+    // System libraries (Debian: libzstd-dev, libblosc-dev, zlib1g-dev, libdeflate-dev, libtiff-dev).
     .systemLibrary(
       name: "CZarrZstd", pkgConfig: "libzstd",
       providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
@@ -28,6 +28,9 @@ let package = Package(
     .systemLibrary(
       name: "CZarrZlib", pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(
+      name: "CZarrDeflate", pkgConfig: "libdeflate",
+      providers: [.apt(["libdeflate-dev"]), .brew(["libdeflate"])]),
     .systemLibrary(
       name: "COMETiff", pkgConfig: "libtiff-4",
       providers: [.apt(["libtiff-dev"]), .brew(["libtiff"])]),
@@ -45,7 +48,7 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"),
       ]),
     .target(name: "OMEZarr", dependencies: ["ZarrIO"]),
-    .target(name: "OMEZarrConvert", dependencies: ["OMEZarr", "ZarrIO", "COMETiff"]),
+    .target(name: "OMEZarrConvert", dependencies: ["OMEZarr", "ZarrIO", "COMETiff", "CZarrDeflate"]),
     .target(name: "OMEZarrServe", dependencies: [
       "ZarrIO", "OMEZarr", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
       .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import CZarrDeflate
 import Foundation
 import OMEZarr
 import ZarrIO
@@ -33,6 +34,9 @@ struct ExportEngine {
   let plan: ExportPlan
   let options: ExportOptions
 
+  /// Raw tile bytes gathered before they are encoded together.
+  static let batchBytes = 16 << 20
+
   /// Whether tiles are predicted (horizontal differencing): integer pixels, compressed.
   static func usesPredictor(_ compression: ExportOptions.Compression, _ type: DataType) -> Bool {
     compression != .none && !type.isFloat
@@ -52,13 +56,17 @@ struct ExportEngine {
     // A band covers whole chunks in y (each chunk decoded once per slab) and whole tile rows.
     let inner = plan.source.metadata.innerChunkShape
     let band = max(tile, (inner[plan.y] + tile - 1) / tile * tile)
-    // The slab's depth: the chunks' depth along z, halved while the band, the rows waiting at
-    // each resolution (at most twice a band) and the tiles in flight would pass the limit.
+    // The slab's depth: the chunks' depth along z, halved while the band and the rows waiting
+    // at each resolution (less than a band) would pass the limit.
     var depth = plan.z.map { min(plan.sizeZ, inner[$0]) } ?? 1
-    let perPlane = band * width * e * 4
+    let perPlane = band * width * e * 2
     while depth > 1 && depth * perPlane > options.memoryLimit { depth = (depth + 1) / 2 }
     let shape = plan.source.shape
-    var slab = [UInt8]()
+    var slab = [UInt8](repeating: 0, count: depth * band * width * e)
+    let encoders = TileEncoders(count: max(1, options.threads), codec: TileCodec(compression: options.compression,
+      level: options.compressionLevel, dataType: plan.dataType, tileSize: tile))
+    var jobs: [TileJob] = []
+    var pendingBytes = 0
     for t in 0..<plan.sizeT {
       for c in 0..<plan.sizeC {
         for z0 in stride(from: 0, to: plan.sizeZ, by: depth) {
@@ -73,28 +81,32 @@ struct ExportEngine {
             region[plan.y] = r0..<(r0 + rows)
             region[plan.x] = 0..<width
             let planeBytes = rows * width * e
-            slab = [UInt8](repeating: 0, count: d * planeBytes)
             try slab.withUnsafeMutableBytes { try plan.source.read(region, into: $0.baseAddress!) }
-            progress?.advance(bytes: slab.count)
+            progress?.advance(bytes: d * planeBytes)
             let final = r0 + rows == height
-            var jobs: [TileJob] = []
             for p in 0..<d {
               let plane = plan.planeIndex(t: t, c: c, z: z0 + p)
-              let rowsOfPlane = Array(slab[(p * planeBytes)..<((p + 1) * planeBytes)])
-              try feed(level: 0, rowsOfPlane, count: rows, final: final, &states[p], plane: plane, into: &jobs)
+              try feed(level: 0, slab[(p * planeBytes)..<((p + 1) * planeBytes)], count: rows, final: final, &states[p],
+                plane: plane, into: &jobs)
+              pendingBytes = jobs.count * tile * tile * e
+              // Tiles are encoded in batches: enough to keep every core busy, few enough to bound memory.
+              if pendingBytes >= ExportEngine.batchBytes {
+                try encode(jobs, encoders: encoders, writer: &writer, tables: &tables)
+                jobs.removeAll(keepingCapacity: true)
+              }
             }
-            try encode(jobs, writer: &writer, tables: &tables)
           }
         }
       }
     }
+    try encode(jobs, encoders: encoders, writer: &writer, tables: &tables)
     return tables
   }
 
   /// Adds `count` rows of resolution `level` to a plane's waiting rows, makes tile jobs of every
   /// complete row of tiles (of all that is left when `final`), and halves the rows into the next
   /// resolution.
-  func feed(level: Int, _ data: [UInt8], count: Int, final: Bool, _ states: inout [LevelRows], plane: Int,
+  func feed(level: Int, _ data: ArraySlice<UInt8>, count: Int, final: Bool, _ states: inout [LevelRows], plane: Int,
     into jobs: inout [TileJob]) throws
   {
     let e = plan.dataType.size
@@ -126,7 +138,7 @@ struct ExportEngine {
     }
     guard level + 1 < plan.levelSizes.count else { return }
     // Rows are halved in pairs; an odd last row waits for its pair unless the plane ends here.
-    let source = states[level + 1].carry + data
+    let source = states[level + 1].carry + Array(data)
     let available = states[level + 1].carryCount + count
     let keep = !final && available % 2 == 1 ? 1 : 0
     let use = available - keep
@@ -138,16 +150,15 @@ struct ExportEngine {
     }
     let input = try ArrayBuffer(shape: [use, width], dataType: plan.dataType, bytes: Array(source[0..<(use * width * e)]))
     let halved = try Downsample.apply(input, factors: [2, 2], method: plan.isLabels ? .mode : .mean)
-    try feed(level: level + 1, halved.bytes, count: halved.shape[0], final: final, &states, plane: plane, into: &jobs)
+    try feed(level: level + 1, halved.bytes[...], count: halved.shape[0], final: final, &states, plane: plane, into: &jobs)
   }
 
   /// Encodes `jobs` on all cores, then appends them in order and records where each went.
-  func encode(_ jobs: [TileJob], writer: inout TIFFStreamWriter, tables: inout [[SegmentTable]]) throws {
+  func encode(_ jobs: [TileJob], encoders: TileEncoders, writer: inout TIFFStreamWriter, tables: inout [[SegmentTable]]) throws {
+    guard !jobs.isEmpty else { return }
     let results = ResultSlots<[UInt8]>(count: jobs.count)
-    let codec = TileCodec(compression: options.compression, level: options.compressionLevel, dataType: plan.dataType,
-      tileSize: plan.tileSize)
-    try Parallel.forEach(jobs.count, width: max(1, options.threads)) { i in
-      results.set(i, try codec.encode(jobs[i].raw))
+    try Parallel.forEachWorker(jobs.count, width: encoders.count) { worker, i in
+      results.set(i, try encoders.encode(jobs[i].raw, worker: worker))
     }
     for (i, job) in jobs.enumerated() {
       guard let bytes = results[i] else { continue }
@@ -158,22 +169,55 @@ struct ExportEngine {
   }
 }
 
-/// Encodes one tile: horizontal differencing for integer pixels, then the compression.
+/// One tile encoder per worker (libdeflate's compressor is made once per worker, not per tile).
+final class TileEncoders: @unchecked Sendable {
+  let codec: TileCodec
+  /// Per worker: a libdeflate compressor (deflate only). Each worker touches only its own.
+  private let compressors: [OpaquePointer?]
+  var count: Int { compressors.count }
+
+  init(count: Int, codec: TileCodec) {
+    self.codec = codec
+    compressors = (0..<count).map { _ in
+      codec.compression == .deflate ? libdeflate_alloc_compressor(Int32(codec.level ?? 6)) : nil
+    }
+  }
+
+  deinit {
+    for c in compressors { if let c { libdeflate_free_compressor(c) } }
+  }
+
+  /// The encoded bytes of one raw tile, on `worker`.
+  func encode(_ raw: [UInt8], worker: Int) throws -> [UInt8] {
+    var tile = raw
+    if ExportEngine.usesPredictor(codec.compression, codec.dataType) { codec.predict(&tile) }
+    switch codec.compression {
+    case .none:
+      return tile
+    case .zstd:
+      return try ZstdCodec(level: codec.level ?? 3).encode(tile)
+    case .deflate:
+      guard let compressor = compressors[worker] else {
+        throw ConvertError(.invalidArgument, "deflate level \(codec.level ?? 6) is not supported")
+      }
+      let bound = libdeflate_zlib_compress_bound(compressor, tile.count)
+      var out = [UInt8](repeating: 0, count: bound)
+      let n = tile.withUnsafeBytes { input in
+        out.withUnsafeMutableBytes { libdeflate_zlib_compress(compressor, input.baseAddress, input.count, $0.baseAddress, bound) }
+      }
+      guard n > 0 else { throw ConvertError(.invalidArgument, "a tile did not compress") }
+      out.removeSubrange(n...)
+      return out
+    }
+  }
+}
+
+/// How tiles are encoded: horizontal differencing for integer pixels, then the compression.
 struct TileCodec: Sendable {
   let compression: ExportOptions.Compression
   let level: Int?
   let dataType: DataType
   let tileSize: Int
-
-  func encode(_ raw: [UInt8]) throws -> [UInt8] {
-    var tile = raw
-    if ExportEngine.usesPredictor(compression, dataType) { predict(&tile) }
-    switch compression {
-    case .none: return tile
-    case .deflate: return try ZlibCodec(level: level ?? 6).encode(tile)
-    case .zstd: return try ZstdCodec(level: level ?? 3).encode(tile)
-    }
-  }
 
   /// TIFF predictor 2: each element minus its left neighbour, per row, wrapping.
   func predict(_ tile: inout [UInt8]) {

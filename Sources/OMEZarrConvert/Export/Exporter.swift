@@ -15,7 +15,7 @@ public struct ExportOptions: Sendable {
       case .none: 1
       }
     }
-    /// The default level (deflate 6, zstd 3).
+    /// The default level (deflate 6, zstd 3; libdeflate's levels run to 12).
     var defaultLevel: Int? {
       switch self {
       case .deflate: 6
@@ -26,7 +26,7 @@ public struct ExportOptions: Sendable {
     /// The levels allowed.
     var levels: ClosedRange<Int>? {
       switch self {
-      case .deflate: 1...9
+      case .deflate: 1...12
       case .zstd: 1...22
       case .none: nil
       }

@@ -30,7 +30,7 @@ struct Export: ParsableCommand {
   var output: String
   @Option(help: "Tile compression: deflate, zstd or none.")
   var compression: String = "deflate"
-  @Option(help: "Compression level (deflate 1-9, default 6; zstd 1-22, default 3).")
+  @Option(help: "Compression level (deflate 1-12, default 6; zstd 1-22, default 3).")
   var compressionLevel: Int?
   @Option(help: "Tile side in pixels, a multiple of 16.")
   var tile = 512
