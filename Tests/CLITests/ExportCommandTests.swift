@@ -47,6 +47,9 @@ struct ExportCommandTests {
     #expect(pixels?["DimensionOrder"]?.stringValue == "XYZCT" && pixels?["Type"]?.stringValue == "uint16")
     #expect(pixels?["SizeX"]?.stringValue == "96" && pixels?["SizeZ"]?.stringValue == "16" && pixels?["SizeC"]?.stringValue == "1")
     #expect(c["tiffdata"] == [["IFD": "0", "PlaneCount": "16"]], "\(c.serialized())")
+    // Valid against the OME schema, and read by ome-types.
+    #expect(c["schema_errors"] == [], "\(c.serialized())")
+    #expect(c["model"]?["type"]?.stringValue == "uint16" && c["model"]?["size"] == [1, 1, 16, 96, 96], "\(c.serialized())")
   }
 
   @Test func fiveDimensionsWithChannelsAndPhysicalSizes() throws {
@@ -69,6 +72,25 @@ struct ExportCommandTests {
     #expect(pixels?["PhysicalSizeX"]?.stringValue == "0.25" && pixels?["PhysicalSizeXUnit"]?.stringValue == "µm")
     #expect(pixels?["PhysicalSizeZ"]?.stringValue == "1.5")
     #expect(c["channels"]?.arrayValue?.compactMap { $0["Name"]?.stringValue } == ["DNA", "Actin", "Tubulin"], "\(c.serialized())")
+    #expect(c["schema_errors"] == [] && c["model"]?["channels"] == ["DNA", "Actin", "Tubulin"], "\(c.serialized())")
+  }
+
+  @Test func aCropOfSomeChannels() throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("5d.ome.tif").path
+    _ = try Self.check(["make5d", tiff])
+    let zarr = dir.appendingPathComponent("5d.ome.zarr").path
+    try #require(try CLI.ome2zarr("convert", tiff, zarr, "--quiet").status == 0)
+    let out = dir.appendingPathComponent("crop.ome.tif").path
+    let r = try CLI.ome2zarr("export", zarr, out, "--crop", "1:3,10:50,5:", "--channels", "Tubulin,0", "--tile", "16", "--quiet")
+    try #require(r.status == 0, "\(r.stderr)")
+    let c = try Self.check(["levels", out, zarr + "/0", "-", "[:, [2, 0], 1:3, 10:50, 5:]"])
+    #expect(c["shapes"]?.arrayValue?.first == [2, 2, 2, 40, 85] && c["level0_equal"] == true, "\(c.serialized())")
+    #expect(c["model"]?["channels"] == ["Tubulin", "DNA"] && c["schema_errors"] == [], "\(c.serialized())")
+    let outside = try CLI.ome2zarr("export", zarr, out, "--crop", "z=0:9", "--overwrite")
+    #expect(outside.status == 1 && outside.stderr.contains("region z 0:9 lies outside 0:4"), "\(outside.stderr)")
+    let missing = try CLI.ome2zarr("export", zarr, out, "--channels", "GFP", "--overwrite")
+    #expect(missing.status == 2 && missing.stderr.contains("no channel is named 'GFP'"), "\(missing.stderr)")
   }
 
   @Test func oneLevelAsFullResolutionAndNoPyramid() throws {

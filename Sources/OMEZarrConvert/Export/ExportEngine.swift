@@ -75,11 +75,11 @@ struct ExportEngine {
           for r0 in stride(from: 0, to: height, by: band) {
             let rows = min(band, height - r0)
             var region = shape.map { _ in 0..<1 }
-            if let dt = plan.t { region[dt] = t..<(t + 1) }
-            if let dc = plan.c { region[dc] = c..<(c + 1) }
-            if let dz = plan.z { region[dz] = z0..<(z0 + d) }
-            region[plan.y] = r0..<(r0 + rows)
-            region[plan.x] = 0..<width
+            if let dt = plan.t { region[dt] = (plan.firstT + t)..<(plan.firstT + t + 1) }
+            if let dc = plan.c { region[dc] = plan.channels[c]..<(plan.channels[c] + 1) }
+            if let dz = plan.z { region[dz] = (plan.firstZ + z0)..<(plan.firstZ + z0 + d) }
+            region[plan.y] = (plan.firstY + r0)..<(plan.firstY + r0 + rows)
+            region[plan.x] = plan.firstX..<(plan.firstX + width)
             let planeBytes = rows * width * e
             try slab.withUnsafeMutableBytes { try plan.source.read(region, into: $0.baseAddress!) }
             progress?.advance(bytes: d * planeBytes)

@@ -13,6 +13,9 @@ struct ExportPlan {
   let t: Int?, c: Int?, z: Int?
   let y: Int, x: Int
   let sizeT: Int, sizeC: Int, sizeZ: Int
+  /// Where the exported part starts along T, Z, Y and X, and the source channel of each exported one.
+  let firstT: Int, firstZ: Int, firstY: Int, firstX: Int
+  let channels: [Int]
   /// Height and width of each resolution, full resolution first.
   let levelSizes: [(height: Int, width: Int)]
   let baseLevel: Int
@@ -65,6 +68,25 @@ struct ExportPlan {
         throw ConvertError(.unsupported, "axis '\(axes[i].name)' (\(shape[i]) long) has no place in OME-TIFF (T, C, Z, Y, X)")
       }
     }
+    // The crop: named axes only, inside the level.
+    var ranges = shape.map { 0..<$0 }
+    for (name, asked) in options.region {
+      guard let dim = axes.firstIndex(where: { $0.name == name }) else {
+        throw ConvertError(.invalidArgument, "the crop names axis '\(name)', which the image does not have (\(axes.map(\.name).joined(separator: ", ")))")
+      }
+      // An open end (Int.max) runs to the end of the axis.
+      let range = asked.lowerBound..<(asked.upperBound == Int.max ? shape[dim] : asked.upperBound)
+      guard range.lowerBound >= 0, range.upperBound <= shape[dim], !range.isEmpty else {
+        throw ConvertError(.invalidArgument, "region \(name) \(range.lowerBound):\(range.upperBound) lies outside 0:\(shape[dim])")
+      }
+      ranges[dim] = range
+    }
+    let channelCount = c.map { ranges[$0].count } ?? 1
+    let channelList = options.channels ?? Array(0..<channelCount)
+    for index in channelList where index < 0 || index >= (c.map { shape[$0] } ?? 1) {
+      throw ConvertError(.invalidArgument, "channel \(index) does not exist: the image has channels 0-\((c.map { shape[$0] } ?? 1) - 1)")
+    }
+    if options.channels == nil, let c { channels = channelList.map { $0 + ranges[c].lowerBound } } else { channels = channelList }
     self.image = image
     source = array
     inputName = input.name
@@ -74,10 +96,14 @@ struct ExportPlan {
     self.z = z
     y = shape.count - 2
     x = shape.count - 1
-    sizeT = t.map { shape[$0] } ?? 1
-    sizeC = c.map { shape[$0] } ?? 1
-    sizeZ = z.map { shape[$0] } ?? 1
-    var sizes = [(height: shape[y], width: shape[x])]
+    sizeT = t.map { ranges[$0].count } ?? 1
+    sizeC = channels.count
+    sizeZ = z.map { ranges[$0].count } ?? 1
+    firstT = t.map { ranges[$0].lowerBound } ?? 0
+    firstZ = z.map { ranges[$0].lowerBound } ?? 0
+    firstY = ranges[shape.count - 2].lowerBound
+    firstX = ranges[shape.count - 1].lowerBound
+    var sizes = [(height: ranges[y].count, width: ranges[x].count)]
     let limit = max(1, options.levels ?? Int.max)
     while sizes.count < limit, let last = sizes.last, max(last.height, last.width) > options.tileSize {
       sizes.append(((last.height + 1) / 2, (last.width + 1) / 2))
@@ -103,7 +129,7 @@ struct ExportPlan {
       return (scale[dim], axes[dim].unit)
     }
     let omero = image.omero
-    let channels = (0..<sizeC).map { i in
+    let channels = self.channels.map { i in
       let channel = omero?.channels.indices.contains(i) == true ? omero?.channels[i] : nil
       return ExportedChannel(name: channel?.label, color: channel?.color)
     }

@@ -43,6 +43,10 @@ public struct ExportOptions: Sendable {
   public var levels: Int? = nil
   /// The image level exported as full resolution.
   public var baseLevel = 0
+  /// A crop, per axis name (`z`, `y`, `x`, `t`, `c`...), in pixels of that level (`nil`: all).
+  public var region: [String: Range<Int>] = [:]
+  /// The channels exported, by index, in this order (`nil`: all).
+  public var channels: [Int]? = nil
   /// Write a BigTIFF even when the file would fit a classic TIFF.
   public var bigTIFF = false
   /// Replace an existing output.

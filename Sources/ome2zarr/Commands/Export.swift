@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OMEZarr
 import OMEZarrConvert
 import ZarrIO
 
@@ -40,6 +41,12 @@ struct Export: ParsableCommand {
   var noPyramid = false
   @Option(help: "The image level exported as full resolution.")
   var level = 0
+  // `--crop`, not `--region`: every command's `--region` is the S3 region, as in the AWS CLI.
+  @Option(help: ArgumentHelp("A crop, in pixels of the exported level: 'z0:z1,y0:y1,x0:x1' (the last axes) or 'name=a:b,...'.",
+    valueName: "ranges"))
+  var crop: String?
+  @Option(help: ArgumentHelp("The channels to export, by index or name, in order: '0,2' or 'DAPI,GFP'.", valueName: "list"))
+  var channels: String?
   @Flag(help: "Write a BigTIFF even when a classic TIFF would do.")
   var bigtiff = false
   @Flag(help: "Replace an existing output.")
@@ -63,6 +70,23 @@ struct Export: ParsableCommand {
     guard from.entry() != .absent else { throw CommandFailure.io("'\(input)' does not exist") }
     guard !to.isInArchive else { throw CommandFailure.usage("'\(output)' must be a file or an object, not an archive") }
     var options = ExportOptions()
+    if crop != nil || channels != nil {
+      guard let image = try? OMENode.open(from).image() else {
+        throw CommandFailure.invalidData("'\(input)' is not an image: export takes one multiscale image")
+      }
+      if let crop { options.region = try Self.parseRegion(crop, axes: image.axes.map(\.name)) }
+      if let channels {
+        let names = image.omero?.channels.map { $0.label } ?? []
+        options.channels = try channels.split(separator: ",").map { item in
+          let text = item.trimmingCharacters(in: .whitespaces)
+          if let index = Int(text) { return index }
+          guard let index = names.firstIndex(of: text) else {
+            throw CommandFailure.usage("--channels: no channel is named '\(text)' (\(names.compactMap { $0 }.joined(separator: ", ")))")
+          }
+          return index
+        }
+      }
+    }
     options.compression = codec
     options.compressionLevel = compressionLevel
     options.tileSize = tile
@@ -79,5 +103,29 @@ struct Export: ParsableCommand {
       print(String(format: "%@: %d planes, levels %@, %@%@, %.1f MB in %.2f s", summary.output, summary.planes, sizes,
         summary.compression.rawValue, summary.bigTIFF ? ", BigTIFF" : "", Double(summary.bytesWritten) / 1e6, summary.seconds))
     }
+  }
+
+  /// `z0:z1,y0:y1,x0:x1` (ranges of the last axes, either bound may be left out) or
+  /// `name=a:b,...`, as ranges per axis name.
+  static func parseRegion(_ text: String, axes: [String]) throws -> [String: Range<Int>] {
+    let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    guard items.count <= axes.count else {
+      throw CommandFailure.usage("--crop has \(items.count) ranges but the image has \(axes.count) axes")
+    }
+    var region: [String: Range<Int>] = [:]
+    for (i, item) in items.enumerated() {
+      var name = axes[axes.count - items.count + i]
+      var spec = Substring(item)
+      if let eq = item.firstIndex(of: "=") {
+        name = String(item[..<eq])
+        spec = item[item.index(after: eq)...]
+      }
+      let bounds = spec.split(separator: ":", omittingEmptySubsequences: false)
+      guard bounds.count == 2 else { throw CommandFailure.usage("--crop: '\(item)' is not a range a:b") }
+      let low = bounds[0].isEmpty ? 0 : Int(bounds[0]), high = bounds[1].isEmpty ? Int.max : Int(bounds[1])
+      guard let low, let high, low < high else { throw CommandFailure.usage("--crop: '\(item)' is not a range a:b with a < b") }
+      region[name] = low..<high
+    }
+    return region
   }
 }

@@ -1,6 +1,6 @@
 """Checks of `ome2zarr export` output with tifffile and zarr-python (JSON on stdout).
 
-    export_checks.py levels OUT.ome.tif ZARR_LEVEL_PATH [labels]
+    export_checks.py levels OUT.ome.tif ZARR_LEVEL_PATH [labels|-] [CROP]
         -> the file's structure (BigTIFF, directories, tags, OME-XML fields) and, per resolution,
            its shape and how it compares with the OME-Zarr array: level 0 equal, each reduced
            level equal to a 2 x 2 block mean (mode for labels) of the one above, rounded.
@@ -41,7 +41,7 @@ def halve(a, labels):
     return m.astype(a.dtype)
 
 
-def cmd_levels(path, zarr_path, labels=""):
+def cmd_levels(path, zarr_path, labels="", crop=""):
     labels = labels == "labels"
     out = {}
     with tifffile.TiffFile(path) as tif:
@@ -56,12 +56,26 @@ def cmd_levels(path, zarr_path, labels=""):
         levels = [lvl.asarray() for lvl in series.levels]
         out["shapes"] = [list(lvl.shape) for lvl in levels]
         root = ET.fromstring(tif.ome_metadata)
+    # The OME-XML against the OME 2016-06 schema, and as ome-types models it.
+    import os
+    import ome_types
+    import xmlschema
+    xsd = xmlschema.XMLSchema(os.path.join(os.path.dirname(ome_types.__file__), "ome-2016-06.xsd"))
+    errors = [str(e.reason) for e in xsd.iter_errors(ET.tostring(root, encoding="unicode"))]
+    out["schema_errors"] = errors[:5]
+    model = ome_types.from_tiff(path, validate=True)
+    px = model.images[0].pixels
+    out["model"] = {"images": len(model.images), "type": px.type.value, "size": [px.size_t, px.size_c, px.size_z, px.size_y,
+                    px.size_x], "channels": [c.name for c in px.channels], "tiff_data": len(px.tiff_data_blocks)}
     ns = {"ome": "http://www.openmicroscopy.org/Schemas/OME/2016-06"}
     pixels = root.find("ome:Image/ome:Pixels", ns)
     out["pixels"] = dict(pixels.attrib)
     out["channels"] = [dict(c.attrib) for c in pixels.findall("ome:Channel", ns)]
     out["tiffdata"] = [dict(t.attrib) for t in pixels.findall("ome:TiffData", ns)]
     source = zarr.open_array(zarr_path, mode="r")[...]
+    if crop:
+        # A numpy index of the source (the test's crop and channel order), e.g. "[:, [2, 0], 1:3]".
+        source = source[eval("np.s_" + crop)]
     # The TIFF holds planes in XYZCT order: squeeze the source to tifffile's axes.
     expected = source.reshape(levels[0].shape) if source.size == levels[0].size else None
     out["level0_equal"] = expected is not None and bool(np.array_equal(expected, levels[0]))
