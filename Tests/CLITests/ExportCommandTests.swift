@@ -93,6 +93,32 @@ struct ExportCommandTests {
     #expect(missing.status == 2 && missing.stderr.contains("no channel is named 'GFP'"), "\(missing.stderr)")
   }
 
+  @Test(arguments: ["none", "deflate"])
+  func anImageJHyperstackForFiji(_ compression: String) throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("5d.ome.tif").path
+    _ = try Self.check(["make5d", tiff])
+    let zarr = dir.appendingPathComponent("5d.ome.zarr").path
+    try #require(try CLI.ome2zarr("convert", tiff, zarr, "--quiet").status == 0)
+    let out = dir.appendingPathComponent("hyper.tif").path
+    var arguments = ["export", zarr, out, "--imagej", "--quiet"]
+    if compression != "none" { arguments += ["--compression", compression] }
+    let r = try CLI.ome2zarr(arguments)
+    try #require(r.status == 0, "\(r.stderr)")
+    let c = try Self.check(["imagej", out, zarr + "/0"])
+    #expect(c["is_imagej"] == true && c["bigtiff"] == false && c["pages"]?.intValue == 24, "\(c.serialized())")
+    #expect(c["axes"]?.stringValue == "TZCYX" && c["shape"] == [2, 4, 3, 70, 90], "\(c.serialized())")
+    #expect(c["equal"] == true)
+    #expect(c["compression"]?.intValue == (compression == "none" ? 1 : 8))
+    let m = c["metadata"]
+    #expect(m?["channels"]?.intValue == 3 && m?["slices"]?.intValue == 4 && m?["frames"]?.intValue == 2, "\(c.serialized())")
+    #expect(m?["hyperstack"] == true && m?["mode"]?.stringValue == "composite" && m?["unit"]?.stringValue == "micron")
+    #expect(m?["spacing"]?.doubleValue == 1.5 && m?["finterval"]?.doubleValue == 2.0, "\(c.serialized())")
+    #expect(c["resolution"] == [4, 4], "\(c.serialized())")
+    let zstd = try CLI.ome2zarr("export", zarr, out, "--imagej", "--compression", "zstd", "--overwrite")
+    #expect(zstd.status == 1 && zstd.stderr.contains("ImageJ cannot read zstd"), "\(zstd.stderr)")
+  }
+
   @Test func oneLevelAsFullResolutionAndNoPyramid() throws {
     let (dir, zarr) = try Self.sample()
     let out = dir.appendingPathComponent("l1.ome.tif").path

@@ -45,7 +45,7 @@ struct ExportEngine {
   /// Reads, halves, encodes and appends every tile; returns each directory's segment table.
   func run(writer: inout TIFFStreamWriter, progress: (any ConvertProgress)?) throws -> [[SegmentTable]] {
     let e = plan.dataType.size
-    let tile = plan.tileSize
+    let tile = plan.segmentHeight
     let (height, width) = plan.levelSizes[0]
     var tables = (0..<plan.planeCount).map { _ in
       plan.levelSizes.indices.map { level in
@@ -64,7 +64,7 @@ struct ExportEngine {
     let shape = plan.source.shape
     var slab = [UInt8](repeating: 0, count: depth * band * width * e)
     let encoders = TileEncoders(count: max(1, options.threads), codec: TileCodec(compression: options.compression,
-      level: options.compressionLevel, dataType: plan.dataType, tileSize: tile))
+      level: options.compressionLevel, dataType: plan.dataType, width: plan.segmentWidth))
     var jobs: [TileJob] = []
     var pendingBytes = 0
     for t in 0..<plan.sizeT {
@@ -88,7 +88,7 @@ struct ExportEngine {
               let plane = plan.planeIndex(t: t, c: c, z: z0 + p)
               try feed(level: 0, slab[(p * planeBytes)..<((p + 1) * planeBytes)], count: rows, final: final, &states[p],
                 plane: plane, into: &jobs)
-              pendingBytes = jobs.count * tile * tile * e
+              pendingBytes = jobs.count * plan.segmentWidth * plan.segmentHeight * e
               // Tiles are encoded in batches: enough to keep every core busy, few enough to bound memory.
               if pendingBytes >= ExportEngine.batchBytes {
                 try encode(jobs, encoders: encoders, writer: &writer, tables: &tables)
@@ -110,22 +110,24 @@ struct ExportEngine {
     into jobs: inout [TileJob]) throws
   {
     let e = plan.dataType.size
-    let tile = plan.tileSize
+    let (tileWidth, tileHeight) = (plan.segmentWidth, plan.segmentHeight)
     let width = plan.levelSizes[level].width
     let across = plan.tiles(level: level).across
     states[level].rows += data
     states[level].count += count
-    while states[level].count >= tile || (final && states[level].count > 0) {
-      let n = min(tile, states[level].count)
+    while states[level].count >= tileHeight || (final && states[level].count > 0) {
+      let n = min(tileHeight, states[level].count)
       let tileRow = states[level].nextTileRow
+      // Tiles are whole (zero beyond the image); strips hold only the rows there are.
+      let rowsKept = plan.imageJ ? n : tileHeight
       states[level].rows.withUnsafeBytes { rows in
         for col in 0..<across {
-          let x0 = col * tile
-          let w = min(tile, width - x0)
-          var raw = [UInt8](repeating: 0, count: tile * tile * e)
+          let x0 = col * tileWidth
+          let w = min(tileWidth, width - x0)
+          var raw = [UInt8](repeating: 0, count: rowsKept * tileWidth * e)
           raw.withUnsafeMutableBytes { out in
             for r in 0..<n {
-              out.baseAddress!.advanced(by: r * tile * e)
+              out.baseAddress!.advanced(by: r * tileWidth * e)
                 .copyMemory(from: rows.baseAddress!.advanced(by: (r * width + x0) * e), byteCount: w * e)
             }
           }
@@ -162,7 +164,14 @@ struct ExportEngine {
     }
     for (i, job) in jobs.enumerated() {
       guard let bytes = results[i] else { continue }
-      let offset = try bytes.withUnsafeBytes { try writer.append($0) }
+      let offset: UInt64
+      if plan.placesPlanes {
+        // Uncompressed strips in place: plane after plane, strip after strip.
+        offset = writer.dataStart + UInt64(job.plane * plan.planeBytes + job.index * plan.segmentHeight * plan.segmentWidth * plan.dataType.size)
+        try bytes.withUnsafeBytes { try writer.place($0, at: offset) }
+      } else {
+        offset = try bytes.withUnsafeBytes { try writer.append($0) }
+      }
       tables[job.plane][job.level].offsets[job.index] = offset
       tables[job.plane][job.level].counts[job.index] = UInt64(bytes.count)
     }
@@ -217,16 +226,17 @@ struct TileCodec: Sendable {
   let compression: ExportOptions.Compression
   let level: Int?
   let dataType: DataType
-  let tileSize: Int
+  /// Elements per row of a segment.
+  let width: Int
 
   /// TIFF predictor 2: each element minus its left neighbour, per row, wrapping.
   func predict(_ tile: inout [UInt8]) {
     func difference<T: FixedWidthInteger>(_: T.Type) {
       tile.withUnsafeMutableBytes { raw in
         let p = raw.bindMemory(to: T.self)
-        for row in 0..<tileSize {
-          let base = row * tileSize
-          var i = tileSize - 1
+        for row in 0..<(p.count / width) {
+          let base = row * width
+          var i = width - 1
           while i > 0 {
             p[base + i] = p[base + i] &- p[base + i - 1]
             i -= 1

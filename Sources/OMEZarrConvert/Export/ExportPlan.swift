@@ -21,13 +21,27 @@ struct ExportPlan {
   let baseLevel: Int
   let isLabels: Bool
   let tileSize: Int
+  /// An ImageJ hyperstack (strips of whole rows, TZCYX order) rather than an OME-TIFF.
+  let imageJ: Bool
+  let compression: ExportOptions.Compression
+
+  /// The segments' width and height: square tiles, or strips as wide as the plane.
+  var segmentWidth: Int { imageJ ? levelSizes[0].width : tileSize }
+  var segmentHeight: Int { imageJ ? ExportPlan.stripRows : tileSize }
+  /// Rows per strip of an ImageJ file.
+  static let stripRows = 64
+  /// Whether uncompressed ImageJ planes are written in place, one after another.
+  var placesPlanes: Bool { imageJ && compression == .none }
+  /// Bytes of one full-resolution plane.
+  var planeBytes: Int { levelSizes[0].height * levelSizes[0].width * dataType.size }
 
   var planeCount: Int { sizeT * sizeC * sizeZ }
   /// Full-resolution bytes read.
   var bytes: Int { planeCount * levelSizes[0].height * levelSizes[0].width * dataType.size }
 
-  /// The main directory of plane (t, c, z): XYZCT order, z fastest.
-  func planeIndex(t: Int, c: Int, z: Int) -> Int { z + sizeZ * (c + sizeC * t) }
+  /// The main directory of plane (t, c, z): XYZCT order (z fastest) in an OME-TIFF, TZCYX
+  /// (c fastest) in an ImageJ hyperstack.
+  func planeIndex(t: Int, c: Int, z: Int) -> Int { imageJ ? c + sizeC * (z + sizeZ * t) : z + sizeZ * (c + sizeC * t) }
 
   init(input: StoreLocation, options: ExportOptions) throws {
     let node = try OMENode.open(input)
@@ -104,7 +118,15 @@ struct ExportPlan {
     firstY = ranges[shape.count - 2].lowerBound
     firstX = ranges[shape.count - 1].lowerBound
     var sizes = [(height: ranges[y].count, width: ranges[x].count)]
-    let limit = max(1, options.levels ?? Int.max)
+    if options.imageJ {
+      guard [.uint8, .uint16, .float32].contains(array.dataType) else {
+        throw ConvertError(.unsupported, "ImageJ cannot hold \(array.dataType) pixels (only uint8, uint16 and float32); export an OME-TIFF instead")
+      }
+      guard options.compression != .zstd else {
+        throw ConvertError(.invalidArgument, "ImageJ cannot read zstd: use deflate or none with --imagej")
+      }
+    }
+    let limit = options.imageJ ? 1 : max(1, options.levels ?? Int.max)
     while sizes.count < limit, let last = sizes.last, max(last.height, last.width) > options.tileSize {
       sizes.append(((last.height + 1) / 2, (last.width + 1) / 2))
     }
@@ -112,12 +134,61 @@ struct ExportPlan {
     baseLevel = options.baseLevel
     isLabels = node.kind == .labelImage
     tileSize = options.tileSize
+    imageJ = options.imageJ
+    compression = options.compression
+    if imageJ, UInt64(planeCount) * UInt64(planeBytes) >= (1 << 32) - (1 << 24) {
+      throw ConvertError(.invalidArgument, "an ImageJ hyperstack of \(planeCount * planeBytes) bytes would pass 4 GiB, which ImageJ cannot read; export an OME-TIFF (or a crop)")
+    }
   }
 
-  /// Tiles across and down at resolution `level`.
+  /// Segments (tiles or strips) across and down at resolution `level`.
   func tiles(level: Int) -> (across: Int, down: Int) {
     let s = levelSizes[level]
-    return ((s.width + tileSize - 1) / tileSize, (s.height + tileSize - 1) / tileSize)
+    return ((s.width + segmentWidth - 1) / segmentWidth, (s.height + segmentHeight - 1) / segmentHeight)
+  }
+
+  /// The ImageJ hyperstack description (tifffile's order of keys).
+  func imageJDescription() -> String {
+    var lines = ["ImageJ=1.11a", "images=\(planeCount)"]
+    if sizeC > 1 { lines.append("channels=\(sizeC)") }
+    if sizeZ > 1 { lines.append("slices=\(sizeZ)") }
+    if sizeT > 1 { lines.append("frames=\(sizeT)") }
+    lines.append("hyperstack=true")
+    lines.append("mode=\(sizeC > 1 ? "composite" : "grayscale")")
+    let scale = image.scale(level: baseLevel)
+    let axes = image.axes
+    if let unit = axes[x].unit, let symbol = unit == "micrometer" ? "micron" : OMEXMLBuilder.omeUnit(unit) {
+      lines.append("unit=\(symbol)")
+    }
+    if let z, sizeZ > 1, let scale { lines.append("spacing=\(scale[z])") }
+    if sizeT > 1 { lines.append("loop=false") }
+    if let t, sizeT > 1, let scale, let seconds = ExportPlan.seconds(axes[t].unit) {
+      lines.append("finterval=\(scale[t] * seconds)")
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// Seconds in one `unit` of time (nil when not a time unit).
+  static func seconds(_ unit: String?) -> Double? {
+    switch unit {
+    case "second", nil: 1
+    case "millisecond": 1e-3
+    case "microsecond": 1e-6
+    case "nanosecond": 1e-9
+    case "minute": 60
+    case "hour": 3600
+    case "day": 86400
+    default: nil
+    }
+  }
+
+  /// A pixel size as a TIFF resolution (pixels per unit), a rational.
+  static func resolution(_ size: Double) -> (UInt32, UInt32) {
+    guard size > 0, size.isFinite else { return (1, 1) }
+    let perUnit = 1 / size
+    var denominator: UInt32 = 1_000_000
+    while Double(denominator) * perUnit > Double(UInt32.max), denominator > 1 { denominator /= 10 }
+    return (UInt32(min(Double(UInt32.max), (perUnit * Double(denominator)).rounded())), denominator)
   }
 
   /// The OME-XML of the file.
@@ -166,10 +237,21 @@ struct ExportPlan {
         ifd.set(284, .shorts([1]))
         ifd.set(305, .ascii(Array("ome2zarr".utf8)))
         if predictor { ifd.set(317, .shorts([2])) }
-        ifd.set(322, .longs([UInt32(tileSize)]))
-        ifd.set(323, .longs([UInt32(tileSize)]))
-        ifd.set(324, .offsets(tables[plane][level].offsets))
-        ifd.set(325, .offsets(tables[plane][level].counts))
+        if imageJ {
+          ifd.set(273, .offsets(tables[plane][level].offsets))
+          ifd.set(278, .longs([UInt32(segmentHeight)]))
+          ifd.set(279, .offsets(tables[plane][level].counts))
+          if let scale = image.scale(level: baseLevel) {
+            ifd.set(282, .rationals([ExportPlan.resolution(scale[x])]))
+            ifd.set(283, .rationals([ExportPlan.resolution(scale[y])]))
+            ifd.set(296, .shorts([1]))
+          }
+        } else {
+          ifd.set(322, .longs([UInt32(tileSize)]))
+          ifd.set(323, .longs([UInt32(tileSize)]))
+          ifd.set(324, .offsets(tables[plane][level].offsets))
+          ifd.set(325, .offsets(tables[plane][level].counts))
+        }
         ifd.set(339, .shorts([format]))
         if level == 0 {
           main.append(ifd)

@@ -47,6 +47,9 @@ public struct ExportOptions: Sendable {
   public var region: [String: Range<Int>] = [:]
   /// The channels exported, by index, in this order (`nil`: all).
   public var channels: [Int]? = nil
+  /// Write an ImageJ hyperstack (planes in TZCYX order, strips, one resolution, classic TIFF)
+  /// instead of an OME-TIFF.
+  public var imageJ = false
   /// Write a BigTIFF even when the file would fit a classic TIFF.
   public var bigTIFF = false
   /// Replace an existing output.
@@ -91,7 +94,7 @@ public struct ExportSummary: Sendable {
   }
 }
 
-/// Writes an OME-Zarr image as a tiled, pyramidal OME-TIFF: full resolution in the main
+/// Writes an OME-Zarr image as a tiled, pyramidal OME-TIFF (or an ImageJ hyperstack): full resolution in the main
 /// directories (one per plane, in XYZCT order), reduced resolutions as their SubIFDs, the OME-XML
 /// in the first directory's description.
 ///
@@ -118,11 +121,16 @@ public enum Exporter {
     }
     let file = try StagedFile(target: output)
     var writer = try TIFFStreamWriter(file: file)
+    if plan.placesPlanes {
+      // Uncompressed ImageJ planes lie one after another (ImageJ reads them from the first
+      // directory alone): their region is set aside first and each strip written in its place.
+      writer.dataStart = UInt64(try file.reserve(plan.planeCount * plan.planeBytes))
+    }
     let engine = ExportEngine(plan: plan, options: options)
     progress?.start(totalBytes: plan.bytes, label: output.name)
     let tables = try engine.run(writer: &writer, progress: progress)
-    let xml = plan.omeXML(uuid: (options.uuid ?? UUID()).uuidString.lowercased())
-    let (main, sub) = plan.directories(tables: tables, description: Array(xml.utf8), options: options)
+    let description = options.imageJ ? plan.imageJDescription() : plan.omeXML(uuid: (options.uuid ?? UUID()).uuidString.lowercased())
+    let (main, sub) = plan.directories(tables: tables, description: Array(description.utf8), options: options)
     let big = try writer.finish(main: main, sub: sub, forceBigTIFF: options.bigTIFF)
     let written = file.size
     try file.commit()

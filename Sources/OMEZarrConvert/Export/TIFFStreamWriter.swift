@@ -31,6 +31,8 @@ struct TIFFStreamWriter {
   let file: StagedFile
   /// Classic TIFF holds offsets below this (tests lower it to reach BigTIFF without 4 GiB).
   var classicLimit: UInt64 = 1 << 32
+  /// Where a region set aside for segments placed at fixed offsets starts (``place(_:at:)``).
+  var dataStart: UInt64 = 16
 
   init(file: StagedFile) throws {
     self.file = file
@@ -40,6 +42,11 @@ struct TIFFStreamWriter {
   /// Appends one encoded segment; returns its offset.
   func append(_ segment: UnsafeRawBufferPointer) throws -> UInt64 {
     UInt64(try file.append(segment))
+  }
+
+  /// Writes one segment at `offset`, inside a region set aside with `StagedFile.reserve`.
+  func place(_ segment: UnsafeRawBufferPointer, at offset: UInt64) throws {
+    try file.write(segment, at: Int(offset))
   }
 
   /// Writes `main` (chained in order) and `sub` (reached through SubIFDs tags) after the

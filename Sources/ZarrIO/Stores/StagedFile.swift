@@ -119,6 +119,18 @@ public final class StagedFile {
     return offset
   }
 
+  /// Extends the file by `count` bytes that read as zeros until written (a hole: nothing is
+  /// written now); returns the offset they start at. Fill them with ``write(_:at:)``.
+  @discardableResult
+  public func reserve(_ count: Int) throws -> Int {
+    try flushStaging(all: true)
+    let offset = size
+    guard ftruncate(fd, off_t(size + count)) == 0 else { throw failure("extending") }
+    size += count
+    stagedAt = size
+    return offset
+  }
+
   /// Writes `bytes` at `offset`, inside what was written so far (after everything staged is
   /// written out; later appends go through the page cache).
   /// - Throws: `ZarrError` for an offset outside the file, or when the write fails.

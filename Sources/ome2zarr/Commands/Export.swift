@@ -20,6 +20,10 @@ struct Export: ParsableCommand {
       memory stays bounded whatever the image's size. The file is written beside the output and \
       appears only when complete.
 
+      --imagej writes an ImageJ hyperstack instead: planes in TZCYX order in strips, one \
+      resolution, a classic TIFF (ImageJ reads neither BigTIFF nor SubIFDs), channels, slices, \
+      frames, spacing, unit and frame interval in the description, the pixel size as resolution.
+
       Exit codes: 0 exported, 1 an input that is not an image or holds what OME-TIFF cannot, \
       2 a usage error, an existing output (without --overwrite), or an input or output that \
       cannot be read or written.
@@ -29,8 +33,8 @@ struct Export: ParsableCommand {
   var input: String
   @Argument(help: "The OME-TIFF to write (.ome.tif).")
   var output: String
-  @Option(help: "Tile compression: deflate, zstd or none.")
-  var compression: String = "deflate"
+  @Option(help: "Compression: deflate, zstd or none (default: deflate; with --imagej, none).")
+  var compression: String?
   @Option(help: "Compression level (deflate 1-12, default 6; zstd 1-22, default 3).")
   var compressionLevel: Int?
   @Option(help: "Tile side in pixels, a multiple of 16.")
@@ -49,6 +53,8 @@ struct Export: ParsableCommand {
   var channels: String?
   @Flag(help: "Write a BigTIFF even when a classic TIFF would do.")
   var bigtiff = false
+  @Flag(help: "Write an ImageJ hyperstack for Fiji (TZCYX planes, one resolution, uncompressed unless --compression deflate).")
+  var imagej = false
   @Flag(help: "Replace an existing output.")
   var overwrite = false
   @Flag(help: "No progress bar.")
@@ -60,8 +66,12 @@ struct Export: ParsableCommand {
   @OptionGroup(title: "Remote storage") var remote: RemoteOptions
 
   func run() throws {
-    guard let codec = ExportOptions.Compression(rawValue: compression) else {
-      throw CommandFailure.usage("--compression must be one of deflate, zstd, none (not '\(compression)')")
+    if imagej && (levels != nil || bigtiff) {
+      throw CommandFailure.usage("--imagej writes one resolution in a classic TIFF: --levels and --bigtiff do not apply")
+    }
+    let name = compression ?? (imagej ? "none" : "deflate")
+    guard let codec = ExportOptions.Compression(rawValue: name) else {
+      throw CommandFailure.usage("--compression must be one of deflate, zstd, none (not '\(name)')")
     }
     if let levels, levels < 1 { throw CommandFailure.usage("--levels must be at least 1") }
     if noPyramid && levels != nil { throw CommandFailure.usage("--no-pyramid and --levels do not go together") }
@@ -93,6 +103,7 @@ struct Export: ParsableCommand {
     options.levels = noPyramid ? 1 : levels
     options.baseLevel = level
     options.bigTIFF = bigtiff
+    options.imageJ = imagej
     options.overwrite = overwrite
     let bar = quiet || json ? nil : ProgressBar()
     let summary = try Exporter.export(from, to: to, options: options, progress: bar)

@@ -99,5 +99,19 @@ def cmd_make5d(path):
     print(json.dumps({"shape": list(data.shape)}))
 
 
+def cmd_imagej(path, zarr_path):
+    """An ImageJ hyperstack: its metadata as tifffile reads it, and its planes against the source."""
+    with tifffile.TiffFile(path) as tif:
+        out = {"is_imagej": tif.is_imagej, "bigtiff": tif.is_bigtiff, "pages": len(tif.pages),
+               "metadata": {k: v for k, v in (tif.imagej_metadata or {}).items() if isinstance(v, (int, float, str, bool))},
+               "axes": tif.series[0].axes, "shape": list(tif.series[0].shape),
+               "compression": int(tif.pages[0].compression), "resolution": list(tif.pages[0].get_resolution())}
+        data = tif.series[0].asarray()
+    source = zarr.open_array(zarr_path, mode="r")[...]
+    # NGFF t, c, z, y, x -> ImageJ T, Z, C, Y, X.
+    out["equal"] = bool(np.array_equal(np.transpose(source, (0, 2, 1, 3, 4)).reshape(data.shape), data))
+    print(json.dumps(out))
+
+
 if __name__ == "__main__":
-    {"levels": cmd_levels, "make5d": cmd_make5d}[sys.argv[1]](*sys.argv[2:])
+    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej}[sys.argv[1]](*sys.argv[2:])
