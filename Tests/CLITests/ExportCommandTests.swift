@@ -1,4 +1,5 @@
 import Foundation
+import OMEZarr
 import Testing
 import TestSupport
 import ZarrIO
@@ -148,5 +149,59 @@ struct ExportCommandTests {
     #expect(!names.contains("n.ome.tif") && !names.contains { $0.hasPrefix("__tmp.") }, "\(names)")
     let overwrite = try CLI.ome2zarr("export", zarr, out, "--overwrite", "--quiet")
     #expect(overwrite.status == 0, "\(overwrite.stderr)")
+  }
+
+  @Test func tiffToZarrToTIFFToZarrKeepsLevelZeroAndMetadata() throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("5d.ome.tif").path
+    _ = try Self.check(["make5d", tiff])
+    let first = dir.appendingPathComponent("a.ome.zarr").path
+    try #require(try CLI.ome2zarr("convert", tiff, first, "--quiet").status == 0)
+    let exported = dir.appendingPathComponent("a.ome.tif").path
+    let e = try CLI.ome2zarr("export", first, exported, "--tile", "32", "--quiet")
+    try #require(e.status == 0, "\(e.stderr)")
+    let second = dir.appendingPathComponent("b.ome.zarr").path
+    let c = try CLI.ome2zarr("convert", exported, second, "--quiet")
+    try #require(c.status == 0, "\(c.stderr)")
+    let a = try #require(try OMENode.open(path: first).image()), b = try #require(try OMENode.open(path: second).image())
+    #expect(try a.levels[0].read() == b.levels[0].read())
+    #expect(a.axes.map(\.name) == b.axes.map(\.name) && a.axes.map(\.unit) == b.axes.map(\.unit))
+    #expect(a.scale(level: 0) == b.scale(level: 0), "\(String(describing: a.scale(level: 0))) vs \(String(describing: b.scale(level: 0)))")
+    #expect(a.omero?.channels.map(\.label) == b.omero?.channels.map(\.label))
+  }
+
+  @Test func aBucketIsAnInputAndAnOutput() throws {
+    let server = try S3TestServer(authenticated: true)
+    defer { server.stop() }
+    try server.createBucket("lab")
+    let (dir, zarr) = try Self.sample()
+    func run(_ arguments: String...) throws -> CLI.Result {
+      let r = try server.run(CLI.binary, arguments)
+      return CLI.Result(status: r.status, stdout: r.stdoutText, stderr: r.stderrText)
+    }
+    let local = dir.appendingPathComponent("local.ome.tif").path
+    #expect(try CLI.ome2zarr("export", zarr, local, "--tile", "32", "--quiet").status == 0)
+    let up = try run("pack", zarr, "s3://lab/img.ozx")
+    #expect(up.status == 0, "\(up.stderr)")
+    let r = try run("export", "s3://lab/img.ozx", "s3://lab/out/img.ome.tif", "--tile", "32", "--quiet")
+    #expect(r.status == 0, "\(r.stderr)")
+    let downloaded = dir.appendingPathComponent("download")
+    _ = try server.download(bucket: "lab", prefix: "out/", to: downloaded)
+    let c = try Self.check(["levels", downloaded.appendingPathComponent("img.ome.tif").path, zarr + "/0"])
+    #expect(c["level0_equal"] == true && c["shapes"] == [[16, 96, 96], [16, 48, 48], [16, 24, 24]], "\(c.serialized())")
+  }
+}
+
+@Suite("ome2zarr export on a full disk", .enabled(if: SmallDisk.available, "needs the right to mount a tmpfs"))
+struct ExportFullDiskTests {
+  @Test func aFullDiskFailsClearlyAndLeavesNothing() throws {
+    let (dir, zarr) = try ExportCommandTests.sample()
+    let disk = dir.appendingPathComponent("disk").path
+    try SmallDisk.mount(disk, bytes: 64 << 10)
+    defer { SmallDisk.unmount(disk) }
+    let out = disk + "/out.ome.tif"
+    let r = try CLI.ome2zarr("export", zarr, out, "--compression", "none", "--quiet")
+    #expect(r.status == 2 && r.stderr.contains("No space left on device") && r.stderr.contains(out), "\(r.stderr)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: disk) == [])
   }
 }
