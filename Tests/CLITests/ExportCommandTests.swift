@@ -151,6 +151,53 @@ struct ExportCommandTests {
     #expect(overwrite.status == 0, "\(overwrite.stderr)")
   }
 
+  @Test func aCollectionBecomesAMultiImageFileOrOneFilePerImage() throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("two.ome.tif").path
+    _ = try Self.check(["make_series", tiff])
+    let zarr = dir.appendingPathComponent("two.ome.zarr").path
+    let c = try CLI.ome2zarr("convert", tiff, zarr, "--quiet")
+    try #require(c.status == 0, "\(c.stderr)")
+    let out = dir.appendingPathComponent("both.ome.tif").path
+    let r = try CLI.ome2zarr("export", zarr, out, "--tile", "16", "--json")
+    try #require(r.status == 0, "\(r.stderr)")
+    #expect(try JSONValue.parse(Array(r.stdout.utf8))["images"]?.intValue == 2)
+    let m = try Self.check(["multi", out, zarr + "/0/0", zarr + "/1/0"])
+    #expect(m["series"] == [[3, 40, 50], [2, 30, 20]] && m["equal"] == [true, true], "\(m.serialized())")
+    #expect(m["images"]?.arrayValue?.map { $0["ifd"]?.intValue } == [0, 3], "\(m.serialized())")
+    // One file per image, and a choice of images.
+    let split = dir.appendingPathComponent("each.ome.tif").path
+    #expect(try CLI.ome2zarr("export", zarr, split, "--split", "--quiet").status == 0)
+    let second = try Self.check(["multi", dir.appendingPathComponent("each_s1.ome.tif").path, zarr + "/1/0"])
+    #expect(second["series"] == [[2, 30, 20]] && second["equal"] == [true], "\(second.serialized())")
+    let one = dir.appendingPathComponent("one.ome.tif").path
+    #expect(try CLI.ome2zarr("export", zarr, one, "--series", "1", "--quiet").status == 0)
+    #expect(try Self.check(["multi", one, zarr + "/1/0"])["equal"] == [true])
+    let missing = try CLI.ome2zarr("export", zarr, one, "--series", "5", "--overwrite")
+    #expect(missing.status == 1 && missing.stderr.contains("series 5 does not exist"), "\(missing.stderr)")
+  }
+
+  @Test func aPlateKeepsItsWellsAndFields() throws {
+    let dir = try CLI.temporaryDirectory()
+    let plate = dir.appendingPathComponent("plate.ome.zarr").path
+    var fields: [PlateField] = []
+    for (i, (r, c, f)) in [("A", "1", "0"), ("A", "1", "1"), ("B", "3", "0")].enumerated() {
+      let data = try ArrayBuffer(shape: [20, 24], dataType: .uint16, elements: (0..<480).map { UInt16($0 * (i + 1)) })
+      var o = ImageOptions(axes: [.space("y"), .space("x")])
+      o.levels = 1
+      fields.append(PlateField(row: r, column: c, path: f, image: data, options: o))
+    }
+    try PlateWriter.write(to: FilesystemStore(root: plate, create: true), name: "screen", rows: ["A", "B"],
+      columns: ["1", "2", "3"], fields: fields)
+    let out = dir.appendingPathComponent("plate.ome.tif").path
+    let r = try CLI.ome2zarr("export", plate, out, "--quiet")
+    try #require(r.status == 0, "\(r.stderr)")
+    let m = try Self.check(["multi", out, plate + "/A/1/0/0", plate + "/A/1/1/0", plate + "/B/3/0/0"])
+    #expect(m["equal"] == [true, true, true], "\(m.serialized())")
+    #expect(m["plates"] == [["rows": 2, "columns": 3, "wells": [[0, 0, ["Image:0", "Image:1"]], [1, 2, ["Image:2"]]]]],
+      "\(m.serialized())")
+  }
+
   @Test func tiffToZarrToTIFFToZarrKeepsLevelZeroAndMetadata() throws {
     let dir = try CLI.temporaryDirectory()
     let tiff = dir.appendingPathComponent("5d.ome.tif").path

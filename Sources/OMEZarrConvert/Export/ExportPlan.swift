@@ -43,10 +43,11 @@ struct ExportPlan {
   /// (c fastest) in an ImageJ hyperstack.
   func planeIndex(t: Int, c: Int, z: Int) -> Int { imageJ ? c + sizeC * (z + sizeZ * t) : z + sizeZ * (c + sizeC * t) }
 
-  init(input: StoreLocation, options: ExportOptions) throws {
-    let node = try OMENode.open(input)
+  /// The plan for the image at `node`, named `name` in the OME-XML unless its multiscale has one.
+  init(node: OMENode, name: String, options: ExportOptions) throws {
+    let input = node.path.isEmpty ? name : node.path
     guard node.kind == .image || node.kind == .labelImage, let image = try node.image() else {
-      throw ConvertError(.unsupported, "'\(input)' is \(node.kind), not an image: export takes one multiscale image")
+      throw ConvertError(.unsupported, "'\(input)' is \(node.kind), not an image")
     }
     guard options.tileSize >= 16, options.tileSize <= 4096, options.tileSize % 16 == 0 else {
       throw ConvertError(.invalidArgument, "the tile size must be a multiple of 16 from 16 to 4096, not \(options.tileSize)")
@@ -103,7 +104,7 @@ struct ExportPlan {
     if options.channels == nil, let c { channels = channelList.map { $0 + ranges[c].lowerBound } } else { channels = channelList }
     self.image = image
     source = array
-    inputName = input.name
+    inputName = name
     dataType = array.dataType
     self.t = t
     self.c = c
@@ -191,8 +192,8 @@ struct ExportPlan {
     return (UInt32(min(Double(UInt32.max), (perUnit * Double(denominator)).rounded())), denominator)
   }
 
-  /// The OME-XML of the file.
-  func omeXML(uuid: String) -> String {
+  /// How the OME-XML describes this image, its planes starting at directory `firstIFD`.
+  func omeDescription(firstIFD: Int) -> ExportedImageDescription {
     let scale = image.scale(level: baseLevel)
     let axes = image.axes
     func physical(_ dim: Int?) -> (value: Double, unit: String?)? {
@@ -208,14 +209,14 @@ struct ExportPlan {
       name: image.node.metadata.multiscales?.first?.name ?? inputName, dataType: dataType,
       sizeX: levelSizes[0].width, sizeY: levelSizes[0].height, sizeZ: sizeZ, sizeC: sizeC, sizeT: sizeT,
       physicalSizeX: physical(x), physicalSizeY: physical(y), physicalSizeZ: physical(z), timeIncrement: physical(t),
-      channels: channels, firstIFD: 0)
-    return OMEXMLBuilder.document(images: [description], uuid: "urn:uuid:" + uuid, creator: "ome2zarr")
+      channels: channels, firstIFD: firstIFD)
+    return description
   }
 
   /// The main directories (one per plane) and their SubIFDs, for the segment tables `tables`
   /// (offsets and byte counts per plane and level).
-  func directories(tables: [[ExportEngine.SegmentTable]], description: [UInt8], options: ExportOptions)
-    -> (main: [TIFFIFD], sub: [TIFFIFD])
+  func directories(tables: [[ExportEngine.SegmentTable]], description: [UInt8]?, options: ExportOptions,
+    subIndexBase: Int) -> (main: [TIFFIFD], sub: [TIFFIFD])
   {
     var main: [TIFFIFD] = []
     var sub: [TIFFIFD] = []
@@ -232,7 +233,7 @@ struct ExportPlan {
         ifd.set(258, .shorts([UInt16(dataType.size * 8)]))
         ifd.set(259, .shorts([options.compression.tag]))
         ifd.set(262, .shorts([1]))
-        if plane == 0 && level == 0 { ifd.set(270, .ascii(description)) }
+        if plane == 0 && level == 0, let description { ifd.set(270, .ascii(description)) }
         ifd.set(277, .shorts([1]))
         ifd.set(284, .shorts([1]))
         ifd.set(305, .ascii(Array("ome2zarr".utf8)))
@@ -256,7 +257,7 @@ struct ExportPlan {
         if level == 0 {
           main.append(ifd)
         } else {
-          subIndices.append(sub.count)
+          subIndices.append(subIndexBase + sub.count)
           sub.append(ifd)
         }
       }

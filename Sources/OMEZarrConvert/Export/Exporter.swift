@@ -47,6 +47,10 @@ public struct ExportOptions: Sendable {
   public var region: [String: Range<Int>] = [:]
   /// The channels exported, by index, in this order (`nil`: all).
   public var channels: [Int]? = nil
+  /// The images of a collection or plate exported, by index in its order (`nil`: all).
+  public var series: [Int]? = nil
+  /// One file per image (`OUT_s0.ome.tif`, `OUT_s1.ome.tif`, ...) instead of one multi-image file.
+  public var split = false
   /// Write an ImageJ hyperstack (planes in TZCYX order, strips, one resolution, classic TIFF)
   /// instead of an OME-TIFF.
   public var imageJ = false
@@ -67,11 +71,15 @@ public struct ExportOptions: Sendable {
 
 /// What ``Exporter/export(_:to:options:progress:)`` wrote.
 public struct ExportSummary: Sendable {
-  /// The file written.
+  /// The file written (the first, with ``ExportOptions/split``).
   public var output: String
-  /// Height and width of each resolution, full resolution first.
+  /// Every file written.
+  public var outputs: [String]
+  /// The images exported (a collection's or plate's, or the one image).
+  public var images: Int
+  /// Height and width of each resolution of the first image, full resolution first.
   public var levels: [[Int]]
-  /// Planes (main directories): sizes Z × C × T.
+  /// Planes (main directories) of all images: sizes Z × C × T each.
   public var planes: Int
   /// Whether the file is a BigTIFF.
   public var bigTIFF: Bool
@@ -87,7 +95,7 @@ public struct ExportSummary: Sendable {
   /// The summary as JSON (snake_case keys).
   public var json: JSONValue {
     [
-      "output": .string(output), "levels": .array(levels.map { .array($0.map { .int(Int64($0)) }) }),
+      "output": .string(output), "outputs": .array(outputs.map { .string($0) }), "images": .int(Int64(images)), "levels": .array(levels.map { .array($0.map { .int(Int64($0)) }) }),
       "planes": .int(Int64(planes)), "bigtiff": .bool(bigTIFF), "compression": .string(compression.rawValue),
       "bytes_read": .int(Int64(bytesRead)), "bytes_written": .int(Int64(bytesWritten)), "seconds": .double(seconds),
     ]
@@ -115,28 +123,125 @@ public enum Exporter {
     progress: (any ConvertProgress)? = nil) throws -> ExportSummary
   {
     let started = Date()
-    let plan = try ExportPlan(input: input, options: options)
-    if !options.overwrite, output.entry() != .absent, output.entry() != nil {
-      throw ConvertError(.outputExists, "'\(output)' already exists; use --overwrite to replace it")
+    let node = try OMENode.open(input)
+    let (found, plate) = try images(of: node, name: input.name)
+    var chosen = Array(found.indices)
+    if let series = options.series {
+      for i in series where !found.indices.contains(i) {
+        throw ConvertError(.invalidArgument, "series \(i) does not exist: '\(input)' holds \(found.count) image\(found.count == 1 ? "" : "s") (0-\(found.count - 1))")
+      }
+      chosen = series
     }
-    let file = try StagedFile(target: output)
-    var writer = try TIFFStreamWriter(file: file)
-    if plan.placesPlanes {
-      // Uncompressed ImageJ planes lie one after another (ImageJ reads them from the first
-      // directory alone): their region is set aside first and each strip written in its place.
-      writer.dataStart = UInt64(try file.reserve(plan.planeCount * plan.planeBytes))
+    let plans = try chosen.map { try ExportPlan(node: found[$0].node, name: found[$0].name, options: options) }
+    if options.imageJ && plans.count > 1 && !options.split {
+      throw ConvertError(.invalidArgument, "an ImageJ hyperstack holds one image and '\(input)' has \(plans.count): use --series or --split")
     }
-    let engine = ExportEngine(plan: plan, options: options)
-    progress?.start(totalBytes: plan.bytes, label: output.name)
-    let tables = try engine.run(writer: &writer, progress: progress)
-    let description = options.imageJ ? plan.imageJDescription() : plan.omeXML(uuid: (options.uuid ?? UUID()).uuidString.lowercased())
-    let (main, sub) = plan.directories(tables: tables, description: Array(description.utf8), options: options)
-    let big = try writer.finish(main: main, sub: sub, forceBigTIFF: options.bigTIFF)
-    let written = file.size
-    try file.commit()
+    // One file, or one per image.
+    let groups: [[Int]] = options.split ? plans.indices.map { [$0] } : [Array(plans.indices)]
+    let targets = groups.count == 1 ? [output] : plans.indices.map { splitName(output, $0) }
+    if !options.overwrite {
+      for target in targets where target.entry() != .absent && target.entry() != nil {
+        throw ConvertError(.outputExists, "'\(target)' already exists; use --overwrite to replace it")
+      }
+    }
+    progress?.start(totalBytes: plans.reduce(0) { $0 + $1.bytes }, label: output.name)
+    var files: [StagedFile] = []
+    var bigTIFF = false
+    var written = 0
+    for (group, target) in zip(groups, targets) {
+      let file = try StagedFile(target: target)
+      var writer = try TIFFStreamWriter(file: file)
+      var main: [TIFFIFD] = [], sub: [TIFFIFD] = [], descriptions: [ExportedImageDescription] = []
+      var tables: [[[ExportEngine.SegmentTable]]] = []
+      var firstIFD = 0
+      for index in group {
+        let plan = plans[index]
+        if plan.placesPlanes {
+          // Uncompressed ImageJ planes lie one after another (ImageJ reads them from the first
+          // directory alone): their region is set aside first and each strip written in its place.
+          writer.dataStart = UInt64(try file.reserve(plan.planeCount * plan.planeBytes))
+        }
+        tables.append(try ExportEngine(plan: plan, options: options).run(writer: &writer, progress: progress))
+        descriptions.append(plan.omeDescription(firstIFD: firstIFD))
+        firstIFD += plan.planeCount
+      }
+      // The plate, over the images of this file (all of it when not split).
+      let filePlate = plate.flatMap { plate -> ExportedPlate? in
+        let local = Dictionary(uniqueKeysWithValues: group.enumerated().map { (chosen[$0.element], $0.offset) })
+        let wells = plate.wells.compactMap { well -> ExportedPlate.Well? in
+          let images = well.images.compactMap { local[$0] }
+          return images.isEmpty ? nil : ExportedPlate.Well(row: well.row, column: well.column, images: images)
+        }
+        return wells.isEmpty ? nil : ExportedPlate(name: plate.name, rowNames: plate.rowNames, columnNames: plate.columnNames, wells: wells)
+      }
+      let text = options.imageJ ? plans[group[0]].imageJDescription()
+        : OMEXMLBuilder.document(images: descriptions, plate: filePlate,
+          uuid: "urn:uuid:" + (options.uuid ?? UUID()).uuidString.lowercased(), creator: "ome2zarr")
+      for (k, index) in group.enumerated() {
+        let (m, s) = plans[index].directories(tables: tables[k], description: k == 0 ? Array(text.utf8) : nil,
+          options: options, subIndexBase: sub.count)
+        main += m
+        sub += s
+      }
+      bigTIFF = try writer.finish(main: main, sub: sub, forceBigTIFF: options.bigTIFF) || bigTIFF
+      written += file.size
+      files.append(file)
+    }
+    // Every file appears only once all are complete.
+    for file in files { try file.commit() }
     progress?.finish()
-    return ExportSummary(output: output.description, levels: plan.levelSizes.map { [$0.height, $0.width] },
-      planes: plan.planeCount, bigTIFF: big, compression: options.compression, bytesRead: plan.bytes,
+    return ExportSummary(output: targets[0].description, outputs: targets.map(\.description), images: plans.count,
+      levels: plans[0].levelSizes.map { [$0.height, $0.width] }, planes: plans.reduce(0) { $0 + $1.planeCount },
+      bigTIFF: bigTIFF, compression: options.compression, bytesRead: plans.reduce(0) { $0 + $1.bytes },
       bytesWritten: written, seconds: Date().timeIntervalSince(started))
+  }
+
+  /// `out.ome.tif` -> `out_s3.ome.tif` (the name before its first dot, then the rest).
+  static func splitName(_ output: StoreLocation, _ index: Int) -> StoreLocation {
+    let name = output.name
+    let dot = name.firstIndex(of: ".") ?? name.endIndex
+    return output.parent.appending(String(name[..<dot]) + "_s\(index)" + String(name[dot...]))
+  }
+
+  /// A plate's wells and their fields, as indices into the images found.
+  struct PlateFields {
+    var name: String?
+    var rowNames: [String], columnNames: [String]
+    var wells: [(row: Int, column: Int, images: [Int])]
+  }
+
+  /// The images `node` holds, in export order: itself (an image), a bioformats2raw collection's
+  /// series, or a plate's (or a well's) fields, well by well; with the plate's layout.
+  static func images(of node: OMENode, name: String) throws -> (images: [(node: OMENode, name: String)], plate: PlateFields?) {
+    switch node.kind {
+    case .image, .labelImage:
+      return ([(node, name)], nil)
+    case .plate:
+      guard let plate = node.metadata.plate else { break }
+      var images: [(node: OMENode, name: String)] = []
+      var wells: [(row: Int, column: Int, images: [Int])] = []
+      for well in plate.wells {
+        let wellNode = try node.child(well.path)
+        var fields: [Int] = []
+        for (f, field) in (wellNode.metadata.well?.images ?? []).enumerated() {
+          fields.append(images.count)
+          images.append((try wellNode.child(field.path), "\(well.path.replacingOccurrences(of: "/", with: "")) field \(f)"))
+        }
+        wells.append((well.rowIndex, well.columnIndex, fields))
+      }
+      return (images, PlateFields(name: plate.name, rowNames: plate.rows.map(\.name), columnNames: plate.columns.map(\.name), wells: wells))
+    case .well:
+      let fields = node.metadata.well?.images ?? []
+      return (try fields.enumerated().map { (try node.child($0.element.path), "\(name) field \($0.offset)") }, nil)
+    case .bioformats2raw:
+      var paths = (try? node.child("OME"))?.metadata.series ?? []
+      if paths.isEmpty {
+        while let child = try? node.child(String(paths.count)), child.kind == .image { paths.append(String(paths.count)) }
+      }
+      return (try paths.map { (try node.child($0), "\(name) series \($0)") }, nil)
+    default:
+      break
+    }
+    throw ConvertError(.unsupported, "'\(name)' is \(node.kind), not an image, a plate or a bioformats2raw collection")
   }
 }

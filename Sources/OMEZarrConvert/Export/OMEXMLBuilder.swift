@@ -83,6 +83,45 @@ public struct ExportedChannel: Sendable, Hashable {
 }
 
 /// Builds the OME-XML (2016-06 schema) of an exported OME-TIFF from NGFF-derived descriptions.
+/// A plate in an exported OME-TIFF: its size and wells, each with the images that are its fields.
+public struct ExportedPlate: Sendable, Hashable {
+  /// A well: its place and its fields, as indices into the document's images.
+  public struct Well: Sendable, Hashable {
+    /// Row and column (from 0).
+    public var row: Int, column: Int
+    /// The images that are this well's fields, in order.
+    public var images: [Int]
+    /// A well at (`row`, `column`) with fields `images`.
+    public init(row: Int, column: Int, images: [Int]) {
+      self.row = row
+      self.column = column
+      self.images = images
+    }
+  }
+
+  /// The plate's name.
+  public var name: String?
+  /// The row and column names (they decide the naming conventions: letters or numbers).
+  public var rowNames: [String], columnNames: [String]
+  /// The wells with fields.
+  public var wells: [Well]
+
+  /// A plate of `rowNames.count` × `columnNames.count` wells.
+  public init(name: String? = nil, rowNames: [String], columnNames: [String], wells: [Well]) {
+    self.name = name
+    self.rowNames = rowNames
+    self.columnNames = columnNames
+    self.wells = wells
+  }
+
+  /// `letter` when every name is letters, `number` when every name is digits, else none.
+  static func convention(_ names: [String]) -> String? {
+    if !names.isEmpty, names.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isLetter } }) { return "letter" }
+    if !names.isEmpty, names.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) { return "number" }
+    return nil
+  }
+}
+
 public enum OMEXMLBuilder {
   /// The OME 2016-06 namespace.
   static let namespace = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
@@ -95,11 +134,32 @@ public enum OMEXMLBuilder {
   /// and `creator` are written as given (escaped). Lengths without a known unit are written in
   /// `pixel` (and left out when 1); time increments without a known unit are left out (OME would
   /// read them as seconds).
-  public static func document(images: [ExportedImageDescription], uuid: String, creator: String) -> String {
+  /// A `plate` comes before the images (as the schema orders them), each well's fields referring
+  /// to them by index; `WellSample` indices run over the whole plate.
+  public static func document(images: [ExportedImageDescription], plate: ExportedPlate? = nil, uuid: String,
+    creator: String) -> String
+  {
     var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     x += "<OME xmlns=\"\(namespace)\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
     x += " xsi:schemaLocation=\"\(namespace) \(namespace)/ome.xsd\""
     x += attribute("UUID", uuid) + attribute("Creator", creator) + ">\n"
+    if let plate {
+      x += "  <Plate ID=\"Plate:0\"" + (plate.name.map { attribute("Name", $0) } ?? "")
+      if let c = ExportedPlate.convention(plate.columnNames) { x += attribute("ColumnNamingConvention", c) }
+      if let r = ExportedPlate.convention(plate.rowNames) { x += attribute("RowNamingConvention", r) }
+      x += attribute("Rows", String(plate.rowNames.count)) + attribute("Columns", String(plate.columnNames.count)) + ">\n"
+      var sample = 0
+      for (w, well) in plate.wells.enumerated() {
+        x += "    <Well ID=\"Well:0:\(w)\"" + attribute("Column", String(well.column)) + attribute("Row", String(well.row)) + ">\n"
+        for (f, image) in well.images.enumerated() {
+          x += "      <WellSample ID=\"WellSample:0:\(w):\(f)\"" + attribute("Index", String(sample)) + ">"
+          x += "<ImageRef ID=\"Image:\(image)\"/></WellSample>\n"
+          sample += 1
+        }
+        x += "    </Well>\n"
+      }
+      x += "  </Plate>\n"
+    }
     for (n, image) in images.enumerated() { appendImage(image, index: n, to: &x) }
     x += "</OME>\n"
     return x

@@ -24,12 +24,15 @@ struct Export: ParsableCommand {
       resolution, a classic TIFF (ImageJ reads neither BigTIFF nor SubIFDs), channels, slices, \
       frames, spacing, unit and frame interval in the description, the pixel size as resolution.
 
+      A plate or a bioformats2raw collection becomes a multi-image OME-TIFF (the plate's wells and \
+      fields in its OME-XML), or one file per image with --split; --series picks images.
+
       Exit codes: 0 exported, 1 an input that is not an image or holds what OME-TIFF cannot, \
       2 a usage error, an existing output (without --overwrite), or an input or output that \
       cannot be read or written.
       """)
 
-  @Argument(help: "The image: a directory, a .ozx, an s3:// prefix or an http(s):// URL.")
+  @Argument(help: "The image, plate or bioformats2raw collection: a directory, a .ozx, an s3:// prefix or an http(s):// URL.")
   var input: String
   @Argument(help: "The OME-TIFF to write (.ome.tif).")
   var output: String
@@ -51,6 +54,10 @@ struct Export: ParsableCommand {
   var crop: String?
   @Option(help: ArgumentHelp("The channels to export, by index or name, in order: '0,2' or 'DAPI,GFP'.", valueName: "list"))
   var channels: String?
+  @Option(help: ArgumentHelp("The images of a collection or plate to export, by index: '0,3'.", valueName: "list"))
+  var series: String?
+  @Flag(help: "One file per image (OUT_s0.ome.tif, ...) instead of one multi-image file.")
+  var split = false
   @Flag(help: "Write a BigTIFF even when a classic TIFF would do.")
   var bigtiff = false
   @Flag(help: "Write an ImageJ hyperstack for Fiji (TZCYX planes, one resolution, uncompressed unless --compression deflate).")
@@ -104,12 +111,20 @@ struct Export: ParsableCommand {
     options.baseLevel = level
     options.bigTIFF = bigtiff
     options.imageJ = imagej
+    options.split = split
+    if let series {
+      options.series = try series.split(separator: ",").map {
+        guard let i = Int($0.trimmingCharacters(in: .whitespaces)) else { throw CommandFailure.usage("--series takes indices: '\(series)'") }
+        return i
+      }
+    }
     options.overwrite = overwrite
     let bar = quiet || json ? nil : ProgressBar()
     let summary = try Exporter.export(from, to: to, options: options, progress: bar)
     if json {
       print(summary.json.serialized())
     } else if !quiet {
+      if summary.outputs.count > 1 { print("wrote " + summary.outputs.joined(separator: ", ")) }
       let sizes = summary.levels.map { "\($0[1])x\($0[0])" }.joined(separator: ", ")
       print(String(format: "%@: %d planes, levels %@, %@%@, %.1f MB in %.2f s", summary.output, summary.planes, sizes,
         summary.compression.rawValue, summary.bigTIFF ? ", BigTIFF" : "", Double(summary.bytesWritten) / 1e6, summary.seconds))

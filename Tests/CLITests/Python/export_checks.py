@@ -99,6 +99,32 @@ def cmd_make5d(path):
     print(json.dumps({"shape": list(data.shape)}))
 
 
+def cmd_multi(path, *zarr_paths):
+    """A multi-image OME-TIFF: each series against its OME-Zarr image (level 0), and the OME model
+    (images, their first IFDs, the plate's wells and fields)."""
+    import ome_types
+    out = {}
+    with tifffile.TiffFile(path) as tif:
+        out["series"] = [list(s.shape) for s in tif.series]
+        out["equal"] = [bool(np.array_equal(zarr.open_array(z, mode="r")[...].reshape(s.shape), s.asarray()))
+                        for s, z in zip(tif.series, zarr_paths)]
+    model = ome_types.from_tiff(path, validate=True)
+    out["images"] = [{"name": i.name, "ifd": i.pixels.tiff_data_blocks[0].ifd} for i in model.images]
+    out["plates"] = [{"rows": p.rows, "columns": p.columns,
+                      "wells": [[w.row, w.column, [s.image_ref.id for s in w.well_samples]] for w in p.wells]}
+                     for p in model.plates]
+    print(json.dumps(out))
+
+
+def cmd_make_series(path):
+    """A two-series OME-TIFF (different sizes)."""
+    rng = np.random.default_rng(7)
+    with tifffile.TiffWriter(path, ome=True) as tif:
+        tif.write(rng.integers(0, 4000, size=(3, 40, 50), dtype=np.uint16), metadata={"axes": "ZYX", "Name": "first"})
+        tif.write(rng.integers(0, 4000, size=(2, 30, 20), dtype=np.uint16), metadata={"axes": "ZYX", "Name": "second"})
+    print(json.dumps({}))
+
+
 def cmd_imagej(path, zarr_path):
     """An ImageJ hyperstack: its metadata as tifffile reads it, and its planes against the source."""
     with tifffile.TiffFile(path) as tif:
@@ -114,4 +140,4 @@ def cmd_imagej(path, zarr_path):
 
 
 if __name__ == "__main__":
-    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej}[sys.argv[1]](*sys.argv[2:])
+    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej, "multi": cmd_multi, "make_series": cmd_make_series}[sys.argv[1]](*sys.argv[2:])
