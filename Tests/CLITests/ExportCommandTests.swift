@@ -177,6 +177,30 @@ struct ExportCommandTests {
     #expect(missing.status == 1 && missing.stderr.contains("series 5 does not exist"), "\(missing.stderr)")
   }
 
+  @Test func anRGBTIFFStaysColourPixelsThroughConvertAndExport() throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("rgb.tif").path
+    _ = try Self.check(["make_rgb", tiff])
+    let zarr = dir.appendingPathComponent("rgb.ome.zarr").path
+    let c = try CLI.ome2zarr("convert", tiff, zarr, "--quiet")
+    try #require(c.status == 0, "\(c.stderr)")
+    // convert records the colour pixels beside `ome`, with red, green and blue channels.
+    let node = try OMENode.open(path: zarr)
+    #expect(node.zarr.attributes["ome2zarr"] == ["rgb": ["axis": "c", "alpha": false]], "\(node.zarr.attributes)")
+    #expect(node.metadata.omero?.channels.map(\.color) == ["FF0000", "00FF00", "0000FF"])
+    let out = dir.appendingPathComponent("rgb.ome.tif").path
+    let r = try CLI.ome2zarr("export", zarr, out, "--tile", "32", "--quiet")
+    try #require(r.status == 0, "\(r.stderr)")
+    let m = try Self.check(["rgb", out, tiff])
+    #expect(m["photometric"]?.intValue == 2 && m["samples"]?.intValue == 3 && m["planar"]?.intValue == 1, "\(m.serialized())")
+    #expect(m["equal"] == true && m["shapes"] == [[2, 60, 70, 3], [2, 30, 35, 3], [2, 15, 18, 3]], "\(m.serialized())")
+    #expect(m["ome"] == ["size_c": 3, "interleaved": true, "channels": [3]], "\(m.serialized())")
+    // --no-rgb writes three grey channels instead.
+    let grey = try CLI.ome2zarr("export", zarr, out, "--no-rgb", "--overwrite", "--quiet")
+    #expect(grey.status == 0)
+    #expect(try Self.check(["levels", out, zarr + "/0"])["pixels"]?["SizeC"]?.stringValue == "3")
+  }
+
   @Test func aPlateKeepsItsWellsAndFields() throws {
     let dir = try CLI.temporaryDirectory()
     let plate = dir.appendingPathComponent("plate.ome.zarr").path

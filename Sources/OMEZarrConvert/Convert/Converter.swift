@@ -260,7 +260,14 @@ public enum Converter {
       _ = try g.setAttributes(meta.applied(to: g.attributes))
     }
     let root = try ZarrGroup.open(in: store)
-    _ = try root.setAttributes(metadata[0].applied(to: root.attributes))
+    var attributes = metadata[0].applied(to: root.attributes)
+    // Colour pixels, recorded beside `ome` (other readers ignore the key): export writes them
+    // interleaved again. Only while the channel axis still holds exactly those samples.
+    let main = jobs[0].desc
+    if let samples = main.rgb, let c = main.axes.firstIndex(where: { $0.type == .channel }), main.shape[c] == samples {
+      attributes["ome2zarr"] = ["rgb": ["axis": .string(main.axes[c].name), "alpha": .bool(samples == 4)]]
+    }
+    _ = try root.setAttributes(attributes)
     try store.delete(markerKey)
   }
 

@@ -28,6 +28,8 @@ struct ExportEngine {
     var plane: Int
     var level: Int
     var index: Int
+    /// Which sample of colour pixels (0 otherwise).
+    var sample: Int
     var raw: [UInt8]
   }
 
@@ -59,38 +61,43 @@ struct ExportEngine {
     // The slab's depth: the chunks' depth along z, halved while the band and the rows waiting
     // at each resolution (less than a band) would pass the limit.
     var depth = plan.z.map { min(plan.sizeZ, inner[$0]) } ?? 1
-    let perPlane = band * width * e * 2
+    // Colour pixels: a slab holds every sample (channel) of its planes, each halved on its own
+    // and interleaved into the tiles.
+    let samples = plan.samples
+    let perPlane = band * width * e * 2 * samples
     while depth > 1 && depth * perPlane > options.memoryLimit { depth = (depth + 1) / 2 }
     let shape = plan.source.shape
-    var slab = [UInt8](repeating: 0, count: depth * band * width * e)
+    var slab = [UInt8](repeating: 0, count: depth * band * width * e * samples)
     let encoders = TileEncoders(count: max(1, options.threads), codec: TileCodec(compression: options.compression,
-      level: options.compressionLevel, dataType: plan.dataType, width: plan.segmentWidth))
+      level: options.compressionLevel, dataType: plan.dataType, width: plan.segmentWidth, samples: samples))
     var jobs: [TileJob] = []
-    var pendingBytes = 0
     for t in 0..<plan.sizeT {
-      for c in 0..<plan.sizeC {
+      for c in 0..<(plan.rgb == nil ? plan.sizeC : 1) {
         for z0 in stride(from: 0, to: plan.sizeZ, by: depth) {
           let d = min(depth, plan.sizeZ - z0)
-          var states = [[LevelRows]](repeating: [LevelRows](repeating: LevelRows(), count: plan.levelSizes.count), count: d)
+          var states = [[LevelRows]](repeating: [LevelRows](repeating: LevelRows(), count: plan.levelSizes.count), count: d * samples)
           for r0 in stride(from: 0, to: height, by: band) {
             let rows = min(band, height - r0)
             var region = shape.map { _ in 0..<1 }
             if let dt = plan.t { region[dt] = (plan.firstT + t)..<(plan.firstT + t + 1) }
-            if let dc = plan.c { region[dc] = plan.channels[c]..<(plan.channels[c] + 1) }
+            if let dc = plan.c { region[dc] = plan.rgb == nil ? plan.channels[c]..<(plan.channels[c] + 1) : 0..<samples }
             if let dz = plan.z { region[dz] = (plan.firstZ + z0)..<(plan.firstZ + z0 + d) }
             region[plan.y] = (plan.firstY + r0)..<(plan.firstY + r0 + rows)
             region[plan.x] = plan.firstX..<(plan.firstX + width)
             let planeBytes = rows * width * e
             try slab.withUnsafeMutableBytes { try plan.source.read(region, into: $0.baseAddress!) }
-            progress?.advance(bytes: d * planeBytes)
+            progress?.advance(bytes: d * planeBytes * samples)
             let final = r0 + rows == height
             for p in 0..<d {
               let plane = plan.planeIndex(t: t, c: c, z: z0 + p)
-              try feed(level: 0, slab[(p * planeBytes)..<((p + 1) * planeBytes)], count: rows, final: final, &states[p],
-                plane: plane, into: &jobs)
-              pendingBytes = jobs.count * plan.segmentWidth * plan.segmentHeight * e
+              // The slab is sample by sample (c before z), each d planes.
+              for sample in 0..<samples {
+                let at = (sample * d + p) * planeBytes
+                try feed(level: 0, slab[at..<(at + planeBytes)], count: rows, final: final, &states[p * samples + sample],
+                  plane: plane, sample: sample, into: &jobs)
+              }
               // Tiles are encoded in batches: enough to keep every core busy, few enough to bound memory.
-              if pendingBytes >= ExportEngine.batchBytes {
+              if jobs.count * plan.segmentWidth * plan.segmentHeight * e >= ExportEngine.batchBytes {
                 try encode(jobs, encoders: encoders, writer: &writer, tables: &tables)
                 jobs.removeAll(keepingCapacity: true)
               }
@@ -107,7 +114,7 @@ struct ExportEngine {
   /// complete row of tiles (of all that is left when `final`), and halves the rows into the next
   /// resolution.
   func feed(level: Int, _ data: ArraySlice<UInt8>, count: Int, final: Bool, _ states: inout [LevelRows], plane: Int,
-    into jobs: inout [TileJob]) throws
+    sample: Int = 0, into jobs: inout [TileJob]) throws
   {
     let e = plan.dataType.size
     let (tileWidth, tileHeight) = (plan.segmentWidth, plan.segmentHeight)
@@ -131,7 +138,7 @@ struct ExportEngine {
                 .copyMemory(from: rows.baseAddress!.advanced(by: (r * width + x0) * e), byteCount: w * e)
             }
           }
-          jobs.append(TileJob(plane: plane, level: level, index: tileRow * across + col, raw: raw))
+          jobs.append(TileJob(plane: plane, level: level, index: tileRow * across + col, sample: sample, raw: raw))
         }
       }
       states[level].rows.removeFirst(n * width * e)
@@ -147,22 +154,57 @@ struct ExportEngine {
     states[level + 1].carry = Array(source[(use * width * e)...])
     states[level + 1].carryCount = keep
     guard use > 0 else {
-      if final { try feed(level: level + 1, [], count: 0, final: true, &states, plane: plane, into: &jobs) }
+      if final { try feed(level: level + 1, [], count: 0, final: true, &states, plane: plane, sample: sample, into: &jobs) }
       return
     }
     let input = try ArrayBuffer(shape: [use, width], dataType: plan.dataType, bytes: Array(source[0..<(use * width * e)]))
     let halved = try Downsample.apply(input, factors: [2, 2], method: plan.isLabels ? .mode : .mean)
-    try feed(level: level + 1, halved.bytes[...], count: halved.shape[0], final: final, &states, plane: plane, into: &jobs)
+    try feed(level: level + 1, halved.bytes[...], count: halved.shape[0], final: final, &states, plane: plane, sample: sample,
+      into: &jobs)
   }
 
   /// Encodes `jobs` on all cores, then appends them in order and records where each went.
   func encode(_ jobs: [TileJob], encoders: TileEncoders, writer: inout TIFFStreamWriter, tables: inout [[SegmentTable]]) throws {
     guard !jobs.isEmpty else { return }
-    let results = ResultSlots<[UInt8]>(count: jobs.count)
-    try Parallel.forEachWorker(jobs.count, width: encoders.count) { worker, i in
-      results.set(i, try encoders.encode(jobs[i].raw, worker: worker))
+    // Colour pixels: the samples of one tile (fed one after another) become one tile.
+    var tiles: [(job: TileJob, parts: [[UInt8]])] = []
+    if plan.samples > 1 {
+      var at: [[Int]: Int] = [:]
+      for job in jobs {
+        let key = [job.plane, job.level, job.index]
+        if let i = at[key] {
+          tiles[i].parts.append(job.raw)
+        } else {
+          at[key] = tiles.count
+          tiles.append((job, [job.raw]))
+        }
+      }
+    } else {
+      tiles = jobs.map { ($0, [$0.raw]) }
     }
-    for (i, job) in jobs.enumerated() {
+    let results = ResultSlots<[UInt8]>(count: tiles.count)
+    let e = plan.dataType.size
+    let partsOfTiles = tiles.map(\.parts)
+    try Parallel.forEachWorker(tiles.count, width: encoders.count) { worker, i in
+      let parts = partsOfTiles[i]
+      var raw = parts[0]
+      if parts.count > 1 {
+        // Interleave: element k of sample s goes to k * samples + s.
+        let n = parts[0].count / e, samples = parts.count
+        raw = [UInt8](repeating: 0, count: parts[0].count * samples)
+        raw.withUnsafeMutableBytes { out in
+          for (s, part) in parts.enumerated() {
+            part.withUnsafeBytes { src in
+              for k in 0..<n {
+                (out.baseAddress! + (k * samples + s) * e).copyMemory(from: src.baseAddress! + k * e, byteCount: e)
+              }
+            }
+          }
+        }
+      }
+      results.set(i, try encoders.encode(raw, worker: worker))
+    }
+    for (i, (job, _)) in tiles.enumerated() {
       guard let bytes = results[i] else { continue }
       let offset: UInt64
       if plan.placesPlanes {
@@ -226,19 +268,22 @@ struct TileCodec: Sendable {
   let compression: ExportOptions.Compression
   let level: Int?
   let dataType: DataType
-  /// Elements per row of a segment.
+  /// Pixels per row of a segment.
   let width: Int
+  /// Samples per pixel (interleaved).
+  var samples = 1
 
-  /// TIFF predictor 2: each element minus its left neighbour, per row, wrapping.
+  /// TIFF predictor 2: each sample minus the same sample of its left neighbour, per row, wrapping.
   func predict(_ tile: inout [UInt8]) {
     func difference<T: FixedWidthInteger>(_: T.Type) {
       tile.withUnsafeMutableBytes { raw in
         let p = raw.bindMemory(to: T.self)
-        for row in 0..<(p.count / width) {
-          let base = row * width
-          var i = width - 1
-          while i > 0 {
-            p[base + i] = p[base + i] &- p[base + i - 1]
+        let stride = width * samples
+        for row in 0..<(p.count / stride) {
+          let base = row * stride
+          var i = stride - 1
+          while i >= samples {
+            p[base + i] = p[base + i] &- p[base + i - samples]
             i -= 1
           }
         }

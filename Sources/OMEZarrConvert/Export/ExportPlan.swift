@@ -33,15 +33,22 @@ struct ExportPlan {
   /// Whether uncompressed ImageJ planes are written in place, one after another.
   var placesPlanes: Bool { imageJ && compression == .none }
   /// Bytes of one full-resolution plane.
-  var planeBytes: Int { levelSizes[0].height * levelSizes[0].width * dataType.size }
+  var planeBytes: Int { levelSizes[0].height * levelSizes[0].width * dataType.size * samples }
+  /// Samples per pixel: the channels of colour pixels (3 or 4), else 1.
+  var samples: Int { rgb ?? 1 }
+  /// The channels are one colour pixel's samples (3: RGB, 4: RGBA), written interleaved.
+  let rgb: Int?
 
-  var planeCount: Int { sizeT * sizeC * sizeZ }
+  var planeCount: Int { sizeT * (rgb == nil ? sizeC : 1) * sizeZ }
   /// Full-resolution bytes read.
-  var bytes: Int { planeCount * levelSizes[0].height * levelSizes[0].width * dataType.size }
+  var bytes: Int { planeCount * planeBytes }
 
   /// The main directory of plane (t, c, z): XYZCT order (z fastest) in an OME-TIFF, TZCYX
   /// (c fastest) in an ImageJ hyperstack.
-  func planeIndex(t: Int, c: Int, z: Int) -> Int { imageJ ? c + sizeC * (z + sizeZ * t) : z + sizeZ * (c + sizeC * t) }
+  func planeIndex(t: Int, c: Int, z: Int) -> Int {
+    if rgb != nil { return z + sizeZ * t }
+    return imageJ ? c + sizeC * (z + sizeZ * t) : z + sizeZ * (c + sizeC * t)
+  }
 
   /// The plan for the image at `node`, named `name` in the OME-XML unless its multiscale has one.
   init(node: OMENode, name: String, options: ExportOptions) throws {
@@ -113,6 +120,15 @@ struct ExportPlan {
     x = shape.count - 1
     sizeT = t.map { ranges[$0].count } ?? 1
     sizeC = channels.count
+    // Colour pixels: asked for, or recorded by convert; all of a pixel's 3 or 4 samples, 8 or 16 bits.
+    let recorded = node.zarr.attributes["ome2zarr"]?["rgb"] != nil
+    let colour = (options.rgb ?? (recorded && !options.imageJ)) && c != nil
+    if colour {
+      guard options.channels == nil, sizeC == 3 || sizeC == 4, [.uint8, .uint16].contains(array.dataType), !options.imageJ else {
+        throw ConvertError(.invalidArgument, "RGB needs all 3 or 4 channels of uint8 or uint16 pixels, in an OME-TIFF (this image has \(sizeC) of \(array.dataType))")
+      }
+    }
+    rgb = colour ? sizeC : nil
     sizeZ = z.map { ranges[$0].count } ?? 1
     firstT = t.map { ranges[$0].lowerBound } ?? 0
     firstZ = z.map { ranges[$0].lowerBound } ?? 0
@@ -209,7 +225,8 @@ struct ExportPlan {
       name: image.node.metadata.multiscales?.first?.name ?? inputName, dataType: dataType,
       sizeX: levelSizes[0].width, sizeY: levelSizes[0].height, sizeZ: sizeZ, sizeC: sizeC, sizeT: sizeT,
       physicalSizeX: physical(x), physicalSizeY: physical(y), physicalSizeZ: physical(z), timeIncrement: physical(t),
-      channels: channels, firstIFD: firstIFD)
+      channels: rgb == nil ? channels : [ExportedChannel()],
+      rgbSamples: rgb, firstIFD: firstIFD)
     return description
   }
 
@@ -230,11 +247,12 @@ struct ExportPlan {
         ifd.set(254, .longs([level == 0 ? 0 : 1]))
         ifd.set(256, .longs([UInt32(size.width)]))
         ifd.set(257, .longs([UInt32(size.height)]))
-        ifd.set(258, .shorts([UInt16(dataType.size * 8)]))
+        ifd.set(258, .shorts([UInt16](repeating: UInt16(dataType.size * 8), count: samples)))
         ifd.set(259, .shorts([options.compression.tag]))
-        ifd.set(262, .shorts([1]))
+        ifd.set(262, .shorts([rgb == nil ? 1 : 2]))
         if plane == 0 && level == 0, let description { ifd.set(270, .ascii(description)) }
-        ifd.set(277, .shorts([1]))
+        ifd.set(277, .shorts([UInt16(samples)]))
+        if rgb == 4 { ifd.set(338, .shorts([2])) }  // the fourth sample is unassociated alpha
         ifd.set(284, .shorts([1]))
         ifd.set(305, .ascii(Array("ome2zarr".utf8)))
         if predictor { ifd.set(317, .shorts([2])) }
@@ -253,7 +271,7 @@ struct ExportPlan {
           ifd.set(324, .offsets(tables[plane][level].offsets))
           ifd.set(325, .offsets(tables[plane][level].counts))
         }
-        ifd.set(339, .shorts([format]))
+        ifd.set(339, .shorts([UInt16](repeating: format, count: samples)))
         if level == 0 {
           main.append(ifd)
         } else {

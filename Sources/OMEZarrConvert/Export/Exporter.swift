@@ -51,6 +51,9 @@ public struct ExportOptions: Sendable {
   public var series: [Int]? = nil
   /// One file per image (`OUT_s0.ome.tif`, `OUT_s1.ome.tif`, ...) instead of one multi-image file.
   public var split = false
+  /// Whether channels are written as the samples of colour pixels (`Photometric` RGB,
+  /// interleaved): `nil` decides from the image (what `convert` recorded of an RGB TIFF).
+  public var rgb: Bool? = nil
   /// Write an ImageJ hyperstack (planes in TZCYX order, strips, one resolution, classic TIFF)
   /// instead of an OME-TIFF.
   public var imageJ = false

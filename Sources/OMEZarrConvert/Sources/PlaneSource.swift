@@ -17,6 +17,9 @@ public struct SourceDescription: Sendable {
   public var translation: [Double]?
   /// Channel names and colors, when the input says them.
   public var channels: [Omero.Channel]?
+  /// The channel axis holds the samples of colour pixels (3: RGB, 4: RGBA): a TIFF with
+  /// `Photometric` RGB. `convert` records it and `export` writes such images interleaved again.
+  public var rgb: Int? = nil
   /// Files the data comes from (for messages and summaries).
   public var files: [String]
   /// What the source repaired in the input's metadata (shown to the user).

@@ -255,8 +255,19 @@ public final class TIFFSource: PlaneSource {
     }
     // Unknown physical sizes have no unit.
     for i in axes.indices where axes[i].isSpace && scale[axes[i].name] == nil { axes[i].unit = nil }
-    description = SourceDescription(name: imageName, axes: axes, shape: shape, dataType: dataType, scale: s, channels: channels,
+    // Colour pixels: the channel axis is exactly one pixel's RGB(A) samples.
+    let colour = first.photometric == 2 && (samples == 3 || samples == 4) && axesSizes.first { $0.0 == "c" }?.1 == samples
+    if colour, channels == nil {
+      channels = zip(["Red", "Green", "Blue", "Alpha"], ["FF0000", "00FF00", "0000FF", "FFFFFF"]).prefix(samples).map {
+        var c = Omero.Channel(label: $0.0)
+        c.color = $0.1
+        return c
+      }
+    }
+    var described = SourceDescription(name: imageName, axes: axes, shape: shape, dataType: dataType, scale: s, channels: channels,
       files: Array(directories.keys).sorted(), warnings: warnings)
+    described.rgb = colour ? samples : nil
+    description = described
     try description.check(file: path)
     guard refs.count == description.planeCount else {
       throw ConvertError(.unreadable, "the image has \(description.planeCount) planes (shape \(description.shape)) but the file maps \(refs.count) of them to IFDs",

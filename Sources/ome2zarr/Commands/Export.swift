@@ -58,6 +58,8 @@ struct Export: ParsableCommand {
   var series: String?
   @Flag(help: "One file per image (OUT_s0.ome.tif, ...) instead of one multi-image file.")
   var split = false
+  @Flag(inversion: .prefixedNo, help: "Write the 3 or 4 channels as colour pixels (RGB, interleaved); default: as convert recorded an RGB TIFF.")
+  var rgb: Bool? = nil
   @Flag(help: "Write a BigTIFF even when a classic TIFF would do.")
   var bigtiff = false
   @Flag(help: "Write an ImageJ hyperstack for Fiji (TZCYX planes, one resolution, uncompressed unless --compression deflate).")
@@ -112,6 +114,7 @@ struct Export: ParsableCommand {
     options.bigTIFF = bigtiff
     options.imageJ = imagej
     options.split = split
+    options.rgb = rgb
     if let series {
       options.series = try series.split(separator: ",").map {
         guard let i = Int($0.trimmingCharacters(in: .whitespaces)) else { throw CommandFailure.usage("--series takes indices: '\(series)'") }

@@ -125,6 +125,29 @@ def cmd_make_series(path):
     print(json.dumps({}))
 
 
+def cmd_make_rgb(path):
+    """An RGB TIFF (Photometric RGB, 3 samples per pixel), 2 planes of 60 x 70."""
+    rng = np.random.default_rng(3)
+    tifffile.imwrite(path, rng.integers(0, 255, size=(2, 60, 70, 3), dtype=np.uint8), photometric="rgb")
+    print(json.dumps({}))
+
+
+def cmd_rgb(path, original):
+    """An exported RGB OME-TIFF: photometric, samples, the pixels against the original TIFF's."""
+    import ome_types
+    with tifffile.TiffFile(path) as tif, tifffile.TiffFile(original) as orig:
+        page = tif.pages[0]
+        levels = tif.series[0].levels
+        out = {"photometric": int(page.photometric), "samples": page.samplesperpixel, "planar": int(page.planarconfig),
+               "shapes": [list(lvl.shape) for lvl in levels],
+               "equal": bool(np.array_equal(levels[0].asarray(), orig.series[0].asarray()))}
+    model = ome_types.from_tiff(path, validate=True)
+    px = model.images[0].pixels
+    out["ome"] = {"size_c": px.size_c, "interleaved": px.interleaved,
+                  "channels": [c.samples_per_pixel for c in px.channels]}
+    print(json.dumps(out))
+
+
 def cmd_imagej(path, zarr_path):
     """An ImageJ hyperstack: its metadata as tifffile reads it, and its planes against the source."""
     with tifffile.TiffFile(path) as tif:
@@ -140,4 +163,4 @@ def cmd_imagej(path, zarr_path):
 
 
 if __name__ == "__main__":
-    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej, "multi": cmd_multi, "make_series": cmd_make_series}[sys.argv[1]](*sys.argv[2:])
+    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej, "multi": cmd_multi, "make_series": cmd_make_series, "make_rgb": cmd_make_rgb, "rgb": cmd_rgb}[sys.argv[1]](*sys.argv[2:])
