@@ -225,6 +225,8 @@ final class TileEncoders: @unchecked Sendable {
   let codec: TileCodec
   /// Per worker: a libdeflate compressor (deflate only). Each worker touches only its own.
   private let compressors: [OpaquePointer?]
+  /// Per worker: an LZW encoder (lzw only).
+  private let lzw: [TIFFLZW?]
   var count: Int { compressors.count }
 
   init(count: Int, codec: TileCodec) {
@@ -232,6 +234,7 @@ final class TileEncoders: @unchecked Sendable {
     compressors = (0..<count).map { _ in
       codec.compression == .deflate ? libdeflate_alloc_compressor(Int32(codec.level ?? 6)) : nil
     }
+    lzw = (0..<count).map { _ in codec.compression == .lzw ? TIFFLZW() : nil }
   }
 
   deinit {
@@ -247,6 +250,9 @@ final class TileEncoders: @unchecked Sendable {
       return tile
     case .zstd:
       return try ZstdCodec(level: codec.level ?? 3).encode(tile)
+    case .lzw:
+      guard let encoder = lzw[worker] else { throw ConvertError(.invalidArgument, "no LZW encoder") }
+      return tile.withUnsafeBytes { encoder.encode($0) }
     case .deflate:
       guard let compressor = compressors[worker] else {
         throw ConvertError(.invalidArgument, "deflate level \(codec.level ?? 6) is not supported")

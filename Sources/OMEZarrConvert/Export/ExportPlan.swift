@@ -140,7 +140,7 @@ struct ExportPlan {
         throw ConvertError(.unsupported, "ImageJ cannot hold \(array.dataType) pixels (only uint8, uint16 and float32); export an OME-TIFF instead")
       }
       guard options.compression != .zstd else {
-        throw ConvertError(.invalidArgument, "ImageJ cannot read zstd: use deflate or none with --imagej")
+        throw ConvertError(.invalidArgument, "ImageJ cannot read zstd: use deflate, lzw or none with --imagej")
       }
     }
     let limit = options.imageJ ? 1 : max(1, options.levels ?? Int.max)

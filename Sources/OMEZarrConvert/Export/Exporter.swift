@@ -6,12 +6,13 @@ import ZarrIO
 public struct ExportOptions: Sendable {
   /// How tiles are compressed.
   public enum Compression: String, Sendable, CaseIterable {
-    case deflate, zstd, none
+    case deflate, zstd, lzw, none
     /// The TIFF `Compression` tag value (8: Adobe deflate, 50000: zstd as libtiff and tifffile write it).
     var tag: UInt16 {
       switch self {
       case .deflate: 8
       case .zstd: 50000
+      case .lzw: 5
       case .none: 1
       }
     }
@@ -20,7 +21,7 @@ public struct ExportOptions: Sendable {
       switch self {
       case .deflate: 6
       case .zstd: 3
-      case .none: nil
+      case .lzw, .none: nil
       }
     }
     /// The levels allowed.
@@ -28,7 +29,7 @@ public struct ExportOptions: Sendable {
       switch self {
       case .deflate: 1...12
       case .zstd: 1...22
-      case .none: nil
+      case .lzw, .none: nil
       }
     }
   }
