@@ -204,6 +204,21 @@ struct ExportCommandTests {
     #expect(try Self.check(["levels", out, zarr + "/0"])["pixels"]?["SizeC"]?.stringValue == "3")
   }
 
+  @Test func aLabelImageIsHalvedByTheMostFrequentLabel() throws {
+    let dir = try CLI.temporaryDirectory()
+    let image = dir.appendingPathComponent("img.ome.tif").path, labels = dir.appendingPathComponent("cells.ome.tif").path
+    _ = try Self.check(["make_labels", image, labels])
+    let zarr = dir.appendingPathComponent("img.ome.zarr").path
+    let c = try CLI.ome2zarr("convert", image, zarr, "--label", "cells=" + labels, "--quiet")
+    try #require(c.status == 0, "\(c.stderr)")
+    let out = dir.appendingPathComponent("exported-cells.ome.tif").path
+    let r = try CLI.ome2zarr("export", zarr + "/labels/cells", out, "--tile", "16", "--quiet")
+    try #require(r.status == 0, "\(r.stderr)")
+    let m = try Self.check(["levels", out, zarr + "/labels/cells/0", "labels"])
+    #expect(m["level0_equal"] == true && m["pixels"]?["Type"]?.stringValue == "uint32", "\(m.serialized())")
+    #expect(m["level_max_diff"] == [0, 0, 0], "no label is invented: \(m.serialized())")
+  }
+
   @Test func aPlateKeepsItsWellsAndFields() throws {
     let dir = try CLI.temporaryDirectory()
     let plate = dir.appendingPathComponent("plate.ome.zarr").path

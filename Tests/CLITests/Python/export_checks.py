@@ -125,6 +125,16 @@ def cmd_make_series(path):
     print(json.dumps({}))
 
 
+def cmd_make_labels(image, labels):
+    """A 4 x 70 x 90 uint16 image and its uint32 label image (blocks of labels, ties at the edges)."""
+    rng = np.random.default_rng(11)
+    tifffile.imwrite(image, rng.integers(0, 1000, size=(4, 70, 90), dtype=np.uint16), ome=True, metadata={"axes": "ZYX"})
+    y, x = np.mgrid[0:70, 0:90]
+    plane = ((y // 7) * 13 + (x // 5)).astype(np.uint32) + 1
+    tifffile.imwrite(labels, np.stack([plane + 1000 * z for z in range(4)]), ome=True, metadata={"axes": "ZYX"})
+    print(json.dumps({}))
+
+
 def cmd_make_rgb(path):
     """An RGB TIFF (Photometric RGB, 3 samples per pixel), 2 planes of 60 x 70."""
     rng = np.random.default_rng(3)
@@ -163,4 +173,4 @@ def cmd_imagej(path, zarr_path):
 
 
 if __name__ == "__main__":
-    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej, "multi": cmd_multi, "make_series": cmd_make_series, "make_rgb": cmd_make_rgb, "rgb": cmd_rgb}[sys.argv[1]](*sys.argv[2:])
+    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej, "multi": cmd_multi, "make_series": cmd_make_series, "make_rgb": cmd_make_rgb, "make_labels": cmd_make_labels, "rgb": cmd_rgb}[sys.argv[1]](*sys.argv[2:])
