@@ -219,6 +219,35 @@ struct ExportCommandTests {
     #expect(m["level_max_diff"] == [0, 0, 0], "no label is invented: \(m.serialized())")
   }
 
+  @Test func theOriginalOMEXMLOfACollectionIsCarriedOverAndUpdated() throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("two.ome.tif").path
+    _ = try Self.check(["make_series", tiff])
+    let zarr = dir.appendingPathComponent("two.ome.zarr").path
+    try #require(try CLI.ome2zarr("convert", tiff, zarr, "--quiet").status == 0)
+    _ = try Self.check(["enrich", zarr + "/OME/METADATA.ome.xml"])
+    let both = dir.appendingPathComponent("both.ome.tif").path
+    try #require(try CLI.ome2zarr("export", zarr, both, "--tile", "16", "--quiet").status == 0)
+    let c = try Self.check(["carried", both])
+    let images = c["images"]?.arrayValue ?? []
+    #expect(c["instruments"] == ["Lab scope"], "\(c.serialized())")
+    #expect(images.count == 2 && images.last?["description"]?.stringValue == "the second series", "\(c.serialized())")
+    #expect(images.last?["instrument"]?.stringValue == "Instrument:0")
+    #expect(images.map { $0["tiff_data"] } == [[[0, 3]], [[3, 2]]], "\(c.serialized())")
+    #expect(images.first?["order"]?.stringValue == "XYZCT")
+    // Only the second series: the first image is gone, the second keeps its ID and instrument.
+    let second = dir.appendingPathComponent("second.ome.tif").path
+    try #require(try CLI.ome2zarr("export", zarr, second, "--series", "1", "--crop", "0:10,0:10", "--quiet").status == 0)
+    let s = try Self.check(["carried", second])
+    let only = s["images"]?.arrayValue ?? []
+    #expect(only.count == 1 && only.first?["id"]?.stringValue == "Image:1", "\(s.serialized())")
+    #expect(only.first?["size"] == [2, 10, 10] && only.first?["instrument"]?.stringValue == "Instrument:0", "\(s.serialized())")
+    // --rebuild-metadata describes the images from the NGFF metadata alone.
+    let rebuilt = dir.appendingPathComponent("rebuilt.ome.tif").path
+    try #require(try CLI.ome2zarr("export", zarr, rebuilt, "--rebuild-metadata", "--quiet").status == 0)
+    #expect(try Self.check(["carried", rebuilt])["instruments"] == [])
+  }
+
   @Test func aPlateKeepsItsWellsAndFields() throws {
     let dir = try CLI.temporaryDirectory()
     let plate = dir.appendingPathComponent("plate.ome.zarr").path

@@ -55,6 +55,9 @@ public struct ExportOptions: Sendable {
   /// Whether channels are written as the samples of colour pixels (`Photometric` RGB,
   /// interleaved): `nil` decides from the image (what `convert` recorded of an RGB TIFF).
   public var rgb: Bool? = nil
+  /// Build the OME-XML from the NGFF metadata even when the input carries its original's
+  /// (`OME/METADATA.ome.xml` of a bioformats2raw collection), which is otherwise updated.
+  public var rebuildMetadata = false
   /// Write an ImageJ hyperstack (planes in TZCYX order, strips, one resolution, classic TIFF)
   /// instead of an OME-TIFF.
   public var imageJ = false
@@ -137,6 +140,10 @@ public enum Exporter {
       chosen = series
     }
     let plans = try chosen.map { try ExportPlan(node: found[$0].node, name: found[$0].name, options: options) }
+    // The original OME-XML of a collection converted from an OME-TIFF, carried over.
+    let original: String? = node.kind == .bioformats2raw && !options.rebuildMetadata
+      ? (try? node.store.get(joinKey(node.path, "OME/METADATA.ome.xml"))).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) }
+      : nil
     if options.imageJ && plans.count > 1 && !options.split {
       throw ConvertError(.invalidArgument, "an ImageJ hyperstack holds one image and '\(input)' has \(plans.count): use --series or --split")
     }
@@ -178,9 +185,13 @@ public enum Exporter {
         }
         return wells.isEmpty ? nil : ExportedPlate(name: plate.name, rowNames: plate.rowNames, columnNames: plate.columnNames, wells: wells)
       }
+      let uuid = "urn:uuid:" + (options.uuid ?? UUID()).uuidString.lowercased()
+      let carried = original.flatMap {
+        OMEXMLCarryOver.update($0, images: group.map { chosen[$0] }, descriptions: descriptions,
+          planesChanged: !options.region.isEmpty || options.channels != nil, uuid: uuid, creator: "ome2zarr")
+      }
       let text = options.imageJ ? plans[group[0]].imageJDescription()
-        : OMEXMLBuilder.document(images: descriptions, plate: filePlate,
-          uuid: "urn:uuid:" + (options.uuid ?? UUID()).uuidString.lowercased(), creator: "ome2zarr")
+        : carried ?? OMEXMLBuilder.document(images: descriptions, plate: filePlate, uuid: uuid, creator: "ome2zarr")
       for (k, index) in group.enumerated() {
         let (m, s) = plans[index].directories(tables: tables[k], description: k == 0 ? Array(text.utf8) : nil,
           options: options, subIndexBase: sub.count)
@@ -198,6 +209,13 @@ public enum Exporter {
       levels: plans[0].levelSizes.map { [$0.height, $0.width] }, planes: plans.reduce(0) { $0 + $1.planeCount },
       bigTIFF: bigTIFF, compression: options.compression, bytesRead: plans.reduce(0) { $0 + $1.bytes },
       bytesWritten: written, seconds: Date().timeIntervalSince(started))
+  }
+
+  /// The images an export of `location` writes, in order: the image itself, a collection's
+  /// series, or a plate's fields.
+  /// - Throws: `ConvertError` for anything else; `OMEZarrError` when it cannot be read.
+  public static func images(in location: StoreLocation) throws -> [OMEImage] {
+    try images(of: OMENode.open(location), name: location.name).images.compactMap { try $0.node.image() }
   }
 
   /// `out.ome.tif` -> `out_s3.ome.tif` (the name before its first dot, then the rest).

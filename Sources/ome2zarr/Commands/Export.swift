@@ -60,6 +60,8 @@ struct Export: ParsableCommand {
   var split = false
   @Flag(inversion: .prefixedNo, help: "Write the 3 or 4 channels as colour pixels (RGB, interleaved); default: as convert recorded an RGB TIFF.")
   var rgb: Bool? = nil
+  @Flag(help: "Build the OME-XML from the NGFF metadata, not from a collection's OME/METADATA.ome.xml.")
+  var rebuildMetadata = false
   @Flag(help: "Write a BigTIFF even when a classic TIFF would do.")
   var bigtiff = false
   @Flag(help: "Write an ImageJ hyperstack for Fiji (TZCYX planes, one resolution, uncompressed unless --compression deflate).")
@@ -89,10 +91,20 @@ struct Export: ParsableCommand {
     guard from.entry() != .absent else { throw CommandFailure.io("'\(input)' does not exist") }
     guard !to.isInArchive else { throw CommandFailure.usage("'\(output)' must be a file or an object, not an archive") }
     var options = ExportOptions()
-    if crop != nil || channels != nil {
-      guard let image = try? OMENode.open(from).image() else {
-        throw CommandFailure.invalidData("'\(input)' is not an image: export takes one multiscale image")
+    if let series {
+      options.series = try series.split(separator: ",").map {
+        guard let i = Int($0.trimmingCharacters(in: .whitespaces)) else { throw CommandFailure.usage("--series takes indices: '\(series)'") }
+        return i
       }
+    }
+    if crop != nil || channels != nil {
+      // The axes and channels of the first image exported name what --crop and --channels pick.
+      let found = try Exporter.images(in: from)
+      let first = options.series?.first ?? 0
+      guard found.indices.contains(first) else {
+        throw CommandFailure.invalidData("series \(first) does not exist: '\(input)' holds \(found.count) images")
+      }
+      let image = found[first]
       if let crop { options.region = try Self.parseRegion(crop, axes: image.axes.map(\.name)) }
       if let channels {
         let names = image.omero?.channels.map { $0.label } ?? []
@@ -115,12 +127,7 @@ struct Export: ParsableCommand {
     options.imageJ = imagej
     options.split = split
     options.rgb = rgb
-    if let series {
-      options.series = try series.split(separator: ",").map {
-        guard let i = Int($0.trimmingCharacters(in: .whitespaces)) else { throw CommandFailure.usage("--series takes indices: '\(series)'") }
-        return i
-      }
-    }
+    options.rebuildMetadata = rebuildMetadata
     options.overwrite = overwrite
     let bar = quiet || json ? nil : ProgressBar()
     let summary = try Exporter.export(from, to: to, options: options, progress: bar)

@@ -135,6 +135,31 @@ def cmd_make_labels(image, labels):
     print(json.dumps({}))
 
 
+def cmd_enrich(xml_path):
+    """Adds an instrument (referenced by the second image) and a description to a METADATA.ome.xml,
+    as an original file would hold, to see them carried over."""
+    text = open(xml_path, encoding="utf-8").read()
+    head_end = text.index(">", text.index("<OME")) + 1
+    text = text[:head_end] + '<Instrument ID="Instrument:0"><Microscope Manufacturer="Lab scope"/></Instrument>' + text[head_end:]
+    second = text.index("<Image", text.index("<Image") + 1)
+    pixels = text.index("<Pixels", second)
+    text = text[:pixels] + '<Description>the second series</Description><InstrumentRef ID="Instrument:0"/>' + text[pixels:]
+    open(xml_path, "w", encoding="utf-8").write(text)
+    print(json.dumps({}))
+
+
+def cmd_carried(path):
+    """What an export's OME-XML kept of the original: images, instrument, description, sizes."""
+    import ome_types
+    model = ome_types.from_tiff(path, validate=True)
+    print(json.dumps({
+        "images": [{"id": i.id, "name": i.name, "description": i.description,
+                    "instrument": i.instrument_ref.id if i.instrument_ref else None,
+                    "size": [i.pixels.size_z, i.pixels.size_y, i.pixels.size_x], "order": i.pixels.dimension_order.value,
+                    "tiff_data": [[t.ifd, t.plane_count] for t in i.pixels.tiff_data_blocks]} for i in model.images],
+        "instruments": [m.microscope.manufacturer for m in model.instruments if m.microscope]}))
+
+
 def cmd_make_rgb(path):
     """An RGB TIFF (Photometric RGB, 3 samples per pixel), 2 planes of 60 x 70."""
     rng = np.random.default_rng(3)
@@ -173,4 +198,4 @@ def cmd_imagej(path, zarr_path):
 
 
 if __name__ == "__main__":
-    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej, "multi": cmd_multi, "make_series": cmd_make_series, "make_rgb": cmd_make_rgb, "make_labels": cmd_make_labels, "rgb": cmd_rgb}[sys.argv[1]](*sys.argv[2:])
+    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej, "multi": cmd_multi, "make_series": cmd_make_series, "make_rgb": cmd_make_rgb, "make_labels": cmd_make_labels, "enrich": cmd_enrich, "carried": cmd_carried, "rgb": cmd_rgb}[sys.argv[1]](*sys.argv[2:])
