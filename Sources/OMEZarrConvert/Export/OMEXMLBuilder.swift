@@ -82,7 +82,6 @@ public struct ExportedChannel: Sendable, Hashable {
   }
 }
 
-/// Builds the OME-XML (2016-06 schema) of an exported OME-TIFF from NGFF-derived descriptions.
 /// A plate in an exported OME-TIFF: its size and wells, each with the images that are its fields.
 public struct ExportedPlate: Sendable, Hashable {
   /// A well: its place and its fields, as indices into the document's images.
@@ -122,6 +121,7 @@ public struct ExportedPlate: Sendable, Hashable {
   }
 }
 
+/// Builds the OME-XML (2016-06 schema) of an exported OME-TIFF from NGFF-derived descriptions.
 public enum OMEXMLBuilder {
   /// The OME 2016-06 namespace.
   static let namespace = "http://www.openmicroscopy.org/Schemas/OME/2016-06"

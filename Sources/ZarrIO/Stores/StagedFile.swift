@@ -21,9 +21,12 @@ public final class StagedFile {
   public private(set) var size = 0
 
   private let tempPath: String
-  private let fd: Int32
-  private let directFD: Int32?
-  private let staging: UnsafeMutableRawPointer
+  /// The temporary file, open for reading and writing (for writers that place bytes themselves).
+  let fd: Int32
+  /// The same file opened with `O_DIRECT` where the file system allows it.
+  let directFD: Int32?
+  /// The aligned buffer appends are staged in, allocated by the first append.
+  private var stagingBuffer: UnsafeMutableRawPointer? = nil
   private static let stagingBytes = 8 << 20
   /// Where the staged bytes start in the file, and how many there are.
   private var stagedAt = 0
@@ -67,20 +70,23 @@ public final class StagedFile {
       let d = open(path, O_WRONLY | O_CLOEXEC | flag)
       return d >= 0 ? d : nil
     }
+  }
+
+  /// The staging buffer, allocated on first use.
+  private func staging() throws -> UnsafeMutableRawPointer {
+    if let stagingBuffer { return stagingBuffer }
     var buffer: UnsafeMutableRawPointer? = nil
     guard posix_memalign(&buffer, DirectWrite.alignment, StagedFile.stagingBytes) == 0, let buffer else {
-      close(fd)
-      if let directFD { close(directFD) }
-      unlink(path)
       throw ZarrError(.storeFailure, "cannot allocate the write buffer for '\(target)'")
     }
-    staging = buffer
+    stagingBuffer = buffer
+    return buffer
   }
 
   deinit {
     close(fd)
     if let directFD { close(directFD) }
-    free(staging)
+    free(stagingBuffer)
     if !done { unlink(tempPath) }
   }
 
@@ -93,6 +99,7 @@ public final class StagedFile {
   @discardableResult
   public func append(_ bytes: UnsafeRawBufferPointer) throws -> Int {
     let offset = size
+    let staging = try staging()
     var copied = 0
     while copied < bytes.count {
       let n = min(bytes.count - copied, StagedFile.stagingBytes - staged)
@@ -113,7 +120,7 @@ public final class StagedFile {
     var left = count
     while left > 0 {
       let n = min(left, zeros.count)
-      try zeros.withUnsafeBytes { try append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+      _ = try zeros.withUnsafeBytes { try append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
       left -= n
     }
     return offset
@@ -158,6 +165,7 @@ public final class StagedFile {
   /// Writes the staged bytes: whole pages directly (when the file allows), the rest only when
   /// `all`, through the page cache; keeps an unwritten tail staged.
   private func flushStaging(all: Bool) throws {
+    guard staged > 0, let staging = stagingBuffer else { return }
     let aligned = stagedAt % DirectWrite.alignment == 0 ? staged / DirectWrite.alignment * DirectWrite.alignment : 0
     var written = 0
     if aligned > 0, let directFD, !directRefused {
@@ -199,15 +207,19 @@ public final class StagedFile {
       done = true
     }
     let store = try target.parent.openStore(create: true)
-    guard size > 0 else {
+    // What is in the file (a writer may have placed bytes past what was appended).
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { throw failure("stat") }
+    let length = Int(st.st_size)
+    guard length > 0 else {
       try store.set(target.name, [])
       return
     }
-    guard let map = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else {
+    guard let map = mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else {
       throw failure("mapping for upload")
     }
-    defer { munmap(map, size) }
-    try store.set(target.name, bytes: UnsafeRawBufferPointer(start: map, count: size))
+    defer { munmap(map, length) }
+    try store.set(target.name, bytes: UnsafeRawBufferPointer(start: map, count: length))
   }
 
   /// Removes the uncommitted file now (it is removed anyway when dropped).

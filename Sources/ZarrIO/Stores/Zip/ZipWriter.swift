@@ -47,10 +47,13 @@ public final class ZipWriter: FinishableStore {
   /// How metadata room is reserved.
   public let room: MetadataRoom
   /// Whether finishing replaces an existing object.
-  public let replacesExisting: Bool
-  private let tempPath: String
-  let fd: Int32
-  /// The same file opened with `O_DIRECT` (Linux), for the staged appends; `nil` where refused.
+  public var replacesExisting: Bool { file.replacesExisting }
+  /// The temporary file the archive is written in, put in place by ``finish(comment:)``. Only its
+  /// descriptors (fixed) are used concurrently; it is committed or abandoned once, under `state`.
+  nonisolated(unsafe) private let file: StagedFile
+  var fd: Int32 { file.fd }
+  /// The same file opened with `O_DIRECT` (Linux), for the staged appends; `nil` where refused,
+  /// and when packing (only copies: the page cache is cheaper than waiting for the device).
   let directFD: Int32?
   /// Appends are staged here, page-aligned, and written in whole aligned blocks (``DirectWrite``
   /// explains why: page-cache copies cost a third of the compression time on this kind of VM).
@@ -84,61 +87,23 @@ public final class ZipWriter: FinishableStore {
   public init(target: StoreLocation, room: MetadataRoom) throws {
     self.target = target
     self.room = room
-    let directory: String
-    if target.isFile {
-      directory = target.parent.path
-      try FilesystemStore.makeDirectories(directory)
-      var st = stat()
-      replacesExisting = stat(target.path, &st) == 0
-      if replacesExisting, (st.st_mode & S_IFMT) == S_IFDIR {
-        throw ZarrError(.invalidArgument, "'\(target)' is a directory, not an archive")
-      }
-    } else {
-      // Where the archive goes must be writable (not HTTP) before anything is converted.
-      let parent = try target.parent.openStore(create: true)
-      directory = NSTemporaryDirectory()
-      replacesExisting = (try? parent.exists(target.name)) ?? false
-    }
-    var fd: Int32 = -1
-    var path = ""
-    for _ in 0..<16 {
-      path = "\(directory)/\(FilesystemStore.tempPrefix)\(target.name).\(UInt64.random(in: 0...UInt64.max))"
-      fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-      if fd >= 0 || errno != EEXIST { break }
-    }
-    guard fd >= 0 else {
-      throw ZarrError(.storeFailure, "cannot create a temporary archive in '\(directory)': \(String(cString: strerror(errno)))")
-    }
-    self.fd = fd
-    tempPath = path
-    var direct: Int32? = nil
-    // Packing only copies: the page cache is cheaper than waiting for the device on every block.
-    if room == .slack, let flag = DirectWrite.flag {
-      let d = open(path, O_WRONLY | O_CLOEXEC | flag)
-      if d >= 0 { direct = d }
-    }
-    directFD = direct
+    file = try StagedFile(target: target)
+    directFD = room == .slack ? file.directFD : nil
     var buffer: UnsafeMutableRawPointer? = nil
     guard posix_memalign(&buffer, DirectWrite.alignment, ZipWriter.stagingBytes) == 0, let buffer else {
-      close(fd)
-      if let direct { close(direct) }
-      unlink(path)
       throw ZarrError(.storeFailure, "cannot allocate the archive's write buffer")
     }
     staging = buffer
   }
 
   deinit {
-    close(fd)
-    if let directFD { close(directFD) }
     free(staging)
-    if !state.withLock({ $0.finished }) { unlink(tempPath) }
   }
 
   /// Removes the unfinished archive now (it is removed anyway when the writer goes away).
   public func abandon() {
     state.withLock { $0.finished = true }
-    unlink(tempPath)
+    file.abandon()
   }
 
   /// Whether ``finish(comment:)`` (or ``abandon()``) was called.
@@ -515,19 +480,6 @@ public final class ZipWriter: FinishableStore {
 
   /// Moves the finished temporary file to the target (a rename beside it, or an upload).
   private func put() throws {
-    if target.isFile {
-      guard rename(tempPath, target.path) == 0 else { throw failure("renaming into place", "") }
-      return
-    }
-    var st = stat()
-    guard fstat(fd, &st) == 0 else { throw failure("stat", "") }
-    let size = Int(st.st_size)
-    let store = try target.parent.openStore(create: true)
-    guard size > 0, let map = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else {
-      throw failure("mapping the archive for upload", "")
-    }
-    defer { munmap(map, size) }
-    try store.set(target.name, bytes: UnsafeRawBufferPointer(start: map, count: size))
-    unlink(tempPath)
+    try file.commit()
   }
 }
