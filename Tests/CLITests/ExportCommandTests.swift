@@ -6,13 +6,18 @@ import ZarrIO
 
 @Suite("ome2zarr export")
 struct ExportCommandTests {
-  /// Runs `export_checks.py ARGUMENTS...` and parses its JSON answer.
-  static func check(_ arguments: [String]) throws -> JSONValue {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/export_checks.py").path
-    let python = try #require(testPython, "no Python test venv: run scripts/setup --venv")
-    let r = try runProcess(python, [script] + arguments)
-    try #require(r.status == 0, "export_checks.py \(arguments): \(r.stderrText)")
-    return try JSONValue.parse(Array(r.stdoutText.utf8))
+  /// Runs `export_checks.py MODE ARGUMENTS...` and parses its JSON answer.
+  static func check(_ arguments: [String]) throws -> JSONValue { try PythonChecks.run("export_checks.py", arguments) }
+
+  /// A 5-D (t, c, z, y, x) OME-TIFF with channel names and physical sizes, and its conversion.
+  static func fiveD() throws -> (dir: URL, tiff: String, zarr: String) {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("5d.ome.tif").path
+    _ = try check(["make5d", tiff])
+    let zarr = dir.appendingPathComponent("5d.ome.zarr").path
+    let r = try CLI.ome2zarr("convert", tiff, zarr, "--quiet")
+    try #require(r.status == 0, "\(r.stderr)")
+    return (dir, tiff, zarr)
   }
 
   /// The bundled sample (16 planes of 96 x 96) converted.
@@ -57,13 +62,8 @@ struct ExportCommandTests {
   }
 
   @Test func fiveDimensionsWithChannelsAndPhysicalSizes() throws {
-    let dir = try CLI.temporaryDirectory()
-    let tiff = dir.appendingPathComponent("5d.ome.tif").path
-    _ = try Self.check(["make5d", tiff]).serialized()
-    let zarr = dir.appendingPathComponent("5d.ome.zarr").path
-    let converted = try CLI.ome2zarr("convert", tiff, zarr, "--quiet")
-    try #require(converted.status == 0, "\(converted.stderr)")
-    let out = dir.appendingPathComponent("5d.ome.tif").path.replacingOccurrences(of: "5d.ome.tif", with: "out.ome.tif")
+    let (dir, _, zarr) = try Self.fiveD()
+    let out = dir.appendingPathComponent("out.ome.tif").path
     let r = try CLI.ome2zarr("export", zarr, out, "--tile", "16", "--bigtiff", "--quiet")
     try #require(r.status == 0, "\(r.stderr)")
     let c = try Self.check(["levels", out, zarr + "/0"])
@@ -80,11 +80,7 @@ struct ExportCommandTests {
   }
 
   @Test func aCropOfSomeChannels() throws {
-    let dir = try CLI.temporaryDirectory()
-    let tiff = dir.appendingPathComponent("5d.ome.tif").path
-    _ = try Self.check(["make5d", tiff])
-    let zarr = dir.appendingPathComponent("5d.ome.zarr").path
-    try #require(try CLI.ome2zarr("convert", tiff, zarr, "--quiet").status == 0)
+    let (dir, _, zarr) = try Self.fiveD()
     let out = dir.appendingPathComponent("crop.ome.tif").path
     let r = try CLI.ome2zarr("export", zarr, out, "--crop", "1:3,10:50,5:", "--channels", "Tubulin,0", "--tile", "16", "--quiet")
     try #require(r.status == 0, "\(r.stderr)")
@@ -99,11 +95,7 @@ struct ExportCommandTests {
 
   @Test(arguments: ["none", "deflate"])
   func anImageJHyperstackForFiji(_ compression: String) throws {
-    let dir = try CLI.temporaryDirectory()
-    let tiff = dir.appendingPathComponent("5d.ome.tif").path
-    _ = try Self.check(["make5d", tiff])
-    let zarr = dir.appendingPathComponent("5d.ome.zarr").path
-    try #require(try CLI.ome2zarr("convert", tiff, zarr, "--quiet").status == 0)
+    let (dir, _, zarr) = try Self.fiveD()
     let out = dir.appendingPathComponent("hyper.tif").path
     var arguments = ["export", zarr, out, "--imagej", "--quiet"]
     if compression != "none" { arguments += ["--compression", compression] }
@@ -270,11 +262,7 @@ struct ExportCommandTests {
   }
 
   @Test func tiffToZarrToTIFFToZarrKeepsLevelZeroAndMetadata() throws {
-    let dir = try CLI.temporaryDirectory()
-    let tiff = dir.appendingPathComponent("5d.ome.tif").path
-    _ = try Self.check(["make5d", tiff])
-    let first = dir.appendingPathComponent("a.ome.zarr").path
-    try #require(try CLI.ome2zarr("convert", tiff, first, "--quiet").status == 0)
+    let (dir, _, first) = try Self.fiveD()
     let exported = dir.appendingPathComponent("a.ome.tif").path
     let e = try CLI.ome2zarr("export", first, exported, "--tile", "32", "--quiet")
     try #require(e.status == 0, "\(e.stderr)")

@@ -48,24 +48,10 @@ struct ServeCommandTests {
   }
 
   /// Runs `serve_clients.py MODE ARGUMENTS...` and parses its JSON answer.
-  static func client(_ arguments: [String]) throws -> JSONValue {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/serve_clients.py").path
-    let python = try #require(testPython, "no Python test venv: run scripts/setup --venv")
-    let r = try runProcess(python, [script] + arguments)
-    try #require(r.status == 0, "serve_clients.py \(arguments): \(r.stderrText)")
-    return try JSONValue.parse(Array(r.stdoutText.utf8))
-  }
+  static func client(_ arguments: [String]) throws -> JSONValue { try PythonChecks.run("serve_clients.py", arguments) }
 
   /// A small converted image in a fresh directory.
-  static func image() throws -> (dir: URL, zarr: String) {
-    let dir = try CLI.temporaryDirectory()
-    let tiff = dir.appendingPathComponent("in.ome.tif").path
-    try ConvertCommandTests.makeStack(tiff, planes: 16, size: 96)
-    let zarr = dir.appendingPathComponent("img.ome.zarr").path
-    let r = try CLI.ome2zarr("convert", tiff, zarr, "--quiet", "--chunks", "8,32,32", "--shards", "8,64,64")
-    try #require(r.status == 0, "\(r.stderr)")
-    return (dir, zarr)
-  }
+  static func image() throws -> (dir: URL, zarr: String) { try ExportCommandTests.sample() }
 
   @Test func answersWhatViewersNeedAndNothingElse() throws {
     let (_, zarr) = try Self.image()
