@@ -18,7 +18,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
-    // System libraries (Debian: libzstd-dev, libblosc-dev, zlib1g-dev, libdeflate-dev, libtiff-dev).
+    // System libraries (Debian: libzstd-dev, libblosc-dev, zlib1g-dev, libdeflate-dev, libtiff-dev, libjpeg62-turbo-dev).
     .systemLibrary(
       name: "CZarrZstd", pkgConfig: "libzstd",
       providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
@@ -31,6 +31,9 @@ let package = Package(
     .systemLibrary(
       name: "CZarrDeflate", pkgConfig: "libdeflate",
       providers: [.apt(["libdeflate-dev"]), .brew(["libdeflate"])]),
+    .systemLibrary(
+      name: "COMEJpeg", pkgConfig: "libjpeg",
+      providers: [.apt(["libjpeg62-turbo-dev"]), .brew(["jpeg-turbo"])]),
     .systemLibrary(
       name: "COMETiff", pkgConfig: "libtiff-4",
       providers: [.apt(["libtiff-dev"]), .brew(["libtiff"])]),
@@ -48,7 +51,7 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"),
       ]),
     .target(name: "OMEZarr", dependencies: ["ZarrIO"]),
-    .target(name: "OMEZarrConvert", dependencies: ["OMEZarr", "ZarrIO", "COMETiff", "CZarrDeflate"]),
+    .target(name: "OMEZarrConvert", dependencies: ["OMEZarr", "ZarrIO", "COMETiff", "CZarrDeflate", "COMEJpeg"]),
     .target(name: "OMEZarrServe", dependencies: [
       "ZarrIO", "OMEZarr", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
       .product(name: "NIOHTTP1", package: "swift-nio"),

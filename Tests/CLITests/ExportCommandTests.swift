@@ -240,6 +240,30 @@ struct ExportCommandTests {
     #expect(try Self.check(["carried", rebuilt])["instruments"] == [])
   }
 
+  @Test(arguments: [true, false])
+  func jpegForEightBitPixels(_ colour: Bool) throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("rgb.tif").path
+    _ = try Self.check(["make_rgb", tiff])
+    let zarr = dir.appendingPathComponent("rgb.ome.zarr").path
+    try #require(try CLI.ome2zarr("convert", tiff, zarr, "--quiet").status == 0)
+    let out = dir.appendingPathComponent("jpeg.ome.tif").path
+    let r = try CLI.ome2zarr(["export", zarr, out, "--compression", "jpeg", "--compression-level", "95", "--tile", "16", "--quiet"]
+      + (colour ? [] : ["--no-rgb"]))
+    try #require(r.status == 0, "\(r.stderr)")
+    let back = dir.appendingPathComponent("back.ome.zarr").path
+    let c = try CLI.ome2zarr("convert", out, back, "--quiet")
+    try #require(c.status == 0, "\(c.stderr)")
+    // Noise is JPEG's worst case: still far above what a wrong colour space or a lost tile gives (< 15 dB).
+    let p = try Self.check(["psnr", out, tiff, back + "/0"])
+    #expect(p["compression"]?.intValue == 7, "\(p.serialized())")
+    #expect((p["tifffile"]?.doubleValue ?? 0) > 30 && (p["libtiff"]?.doubleValue ?? 0) > 30, "\(p.serialized())")
+    if colour {
+      let m = try Self.check(["rgb", out, tiff])
+      #expect(m["photometric"]?.intValue == 2 && m["samples"]?.intValue == 3, "\(m.serialized())")
+    }
+  }
+
   @Test func aPlateKeepsItsWellsAndFields() throws {
     let dir = try CLI.temporaryDirectory()
     let plate = dir.appendingPathComponent("plate.ome.zarr").path

@@ -1,3 +1,4 @@
+import COMEJpeg
 import CZarrDeflate
 import Foundation
 import OMEZarr
@@ -41,7 +42,7 @@ struct ExportEngine {
 
   /// Whether tiles are predicted (horizontal differencing): integer pixels, compressed.
   static func usesPredictor(_ compression: ExportOptions.Compression, _ type: DataType) -> Bool {
-    compression != .none && !type.isFloat
+    compression != .none && compression != .jpeg && !type.isFloat
   }
 
   /// Reads, halves, encodes and appends every tile; returns each directory's segment table.
@@ -250,6 +251,17 @@ final class TileEncoders: @unchecked Sendable {
       return tile
     case .zstd:
       return try ZstdCodec(level: codec.level ?? 3).encode(tile)
+    case .jpeg:
+      var out: UnsafeMutablePointer<UInt8>? = nil
+      var count: UInt = 0
+      let rows = tile.count / (codec.width * codec.samples)
+      let status = tile.withUnsafeBytes {
+        COMEJpeg_compress($0.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(codec.width), Int32(rows),
+          Int32(codec.samples), Int32(codec.level ?? 90), &out, &count)
+      }
+      defer { free(out) }
+      guard status == 0, let out else { throw ConvertError(.invalidArgument, "libjpeg could not compress a tile") }
+      return Array(UnsafeBufferPointer(start: out, count: Int(count)))
     case .lzw:
       guard let encoder = lzw[worker] else { throw ConvertError(.invalidArgument, "no LZW encoder") }
       return tile.withUnsafeBytes { encoder.encode($0) }

@@ -129,6 +129,9 @@ struct ExportPlan {
       }
     }
     rgb = colour ? sizeC : nil
+    if options.compression == .jpeg, rgb == 4 {
+      throw ConvertError(.invalidArgument, "JPEG cannot hold RGBA: use --no-rgb, or deflate, zstd or lzw")
+    }
     sizeZ = z.map { ranges[$0].count } ?? 1
     firstT = t.map { ranges[$0].lowerBound } ?? 0
     firstZ = z.map { ranges[$0].lowerBound } ?? 0
@@ -141,6 +144,11 @@ struct ExportPlan {
       }
       guard options.compression != .zstd else {
         throw ConvertError(.invalidArgument, "ImageJ cannot read zstd: use deflate, lzw or none with --imagej")
+      }
+    }
+    if options.compression == .jpeg {
+      guard array.dataType == .uint8, !options.imageJ else {
+        throw ConvertError(.invalidArgument, "JPEG holds 8-bit pixels in an OME-TIFF, not \(array.dataType)\(options.imageJ ? " in an ImageJ file" : ""): use deflate, zstd or lzw")
       }
     }
     let limit = options.imageJ ? 1 : max(1, options.levels ?? Int.max)

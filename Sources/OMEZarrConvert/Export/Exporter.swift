@@ -6,21 +6,23 @@ import ZarrIO
 public struct ExportOptions: Sendable {
   /// How tiles are compressed.
   public enum Compression: String, Sendable, CaseIterable {
-    case deflate, zstd, lzw, none
+    case deflate, zstd, lzw, jpeg, none
     /// The TIFF `Compression` tag value (8: Adobe deflate, 50000: zstd as libtiff and tifffile write it).
     var tag: UInt16 {
       switch self {
       case .deflate: 8
       case .zstd: 50000
       case .lzw: 5
+      case .jpeg: 7
       case .none: 1
       }
     }
-    /// The default level (deflate 6, zstd 3; libdeflate's levels run to 12).
+    /// The default level (deflate 6, zstd 3, JPEG quality 90; libdeflate's levels run to 12).
     var defaultLevel: Int? {
       switch self {
       case .deflate: 6
       case .zstd: 3
+      case .jpeg: 90
       case .lzw, .none: nil
       }
     }
@@ -29,6 +31,7 @@ public struct ExportOptions: Sendable {
       switch self {
       case .deflate: 1...12
       case .zstd: 1...22
+      case .jpeg: 1...100
       case .lzw, .none: nil
       }
     }

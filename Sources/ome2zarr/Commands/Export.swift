@@ -36,9 +36,9 @@ struct Export: ParsableCommand {
   var input: String
   @Argument(help: "The OME-TIFF to write (.ome.tif).")
   var output: String
-  @Option(help: "Compression: deflate, zstd, lzw or none (default: deflate; with --imagej, none).")
+  @Option(help: "Compression: deflate, zstd, lzw, jpeg (8-bit) or none (default: deflate; with --imagej, none).")
   var compression: String?
-  @Option(help: "Compression level (deflate 1-12, default 6; zstd 1-22, default 3).")
+  @Option(help: "Compression level (deflate 1-12, default 6; zstd 1-22, default 3; jpeg quality 1-100, default 90).")
   var compressionLevel: Int?
   @Option(help: "Tile side in pixels, a multiple of 16.")
   var tile = 512
@@ -82,7 +82,7 @@ struct Export: ParsableCommand {
     }
     let name = compression ?? (imagej ? "none" : "deflate")
     guard let codec = ExportOptions.Compression(rawValue: name) else {
-      throw CommandFailure.usage("--compression must be one of deflate, zstd, lzw, none (not '\(name)')")
+      throw CommandFailure.usage("--compression must be one of deflate, zstd, lzw, jpeg, none (not '\(name)')")
     }
     if let levels, levels < 1 { throw CommandFailure.usage("--levels must be at least 1") }
     if noPyramid && levels != nil { throw CommandFailure.usage("--no-pyramid and --levels do not go together") }

@@ -160,6 +160,21 @@ def cmd_carried(path):
         "instruments": [m.microscope.manufacturer for m in model.instruments if m.microscope]}))
 
 
+def cmd_psnr(path, original, converted):
+    """PSNR (dB) of a lossy export's level 0 against the original TIFF, as tifffile decodes it and
+    as libtiff did for `ome2zarr convert` (CONVERTED is that conversion's level 0)."""
+    def psnr(a, b):
+        mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+        return 99.0 if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
+    def zyxc(a):  # the original's (z, y, x, samples); channels first otherwise
+        return a if a.shape[-1] in (3, 4) else np.moveaxis(a, 0, -1)
+    with tifffile.TiffFile(path) as tif, tifffile.TiffFile(original) as orig:
+        ours, want = zyxc(tif.series[0].asarray()), orig.series[0].asarray()
+        out = {"compression": int(tif.pages[0].compression), "tifffile": psnr(ours, want)}
+    out["libtiff"] = psnr(zyxc(zarr.open_array(converted, mode="r")[...]), want)
+    print(json.dumps(out))
+
+
 def cmd_make_rgb(path):
     """An RGB TIFF (Photometric RGB, 3 samples per pixel), 2 planes of 60 x 70."""
     rng = np.random.default_rng(3)
@@ -198,4 +213,4 @@ def cmd_imagej(path, zarr_path):
 
 
 if __name__ == "__main__":
-    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej, "multi": cmd_multi, "make_series": cmd_make_series, "make_rgb": cmd_make_rgb, "make_labels": cmd_make_labels, "enrich": cmd_enrich, "carried": cmd_carried, "rgb": cmd_rgb}[sys.argv[1]](*sys.argv[2:])
+    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej, "multi": cmd_multi, "make_series": cmd_make_series, "make_rgb": cmd_make_rgb, "psnr": cmd_psnr, "make_labels": cmd_make_labels, "enrich": cmd_enrich, "carried": cmd_carried, "rgb": cmd_rgb}[sys.argv[1]](*sys.argv[2:])
