@@ -115,6 +115,25 @@ struct ExportCommandTests {
     #expect(zstd.status == 1 && zstd.stderr.contains("ImageJ cannot read zstd"), "\(zstd.stderr)")
   }
 
+  @Test func storedLevelsHalvedInXAndYAreWrittenAsTheyAre() throws {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("in.ome.tif").path
+    try ConvertCommandTests.makeStack(tiff, planes: 16, size: 96)
+    let zarr = dir.appendingPathComponent("xy.ome.zarr").path
+    let c = try CLI.ome2zarr("convert", tiff, zarr, "--xy-only", "--quiet", "--chunks", "8,32,32", "--method", "gaussian")
+    try #require(c.status == 0, "\(c.stderr)")
+    let out = dir.appendingPathComponent("xy.ome.tif").path
+    let r = try CLI.ome2zarr("export", zarr, out, "--tile", "16", "--quiet")
+    try #require(r.status == 0, "\(r.stderr)")
+    // Gaussian levels are not 2 x 2 means of the level above: equal to the stored arrays, they were
+    // reused (levels 0-2); the fourth resolution is derived from the third.
+    let m = try Self.check(["stored", out, zarr])
+    #expect(m["levels"] == 4 && m["equal"] == [true, true, true], "\(m.serialized())")
+    let exported1 = dir.appendingPathComponent("l1.ome.tif").path
+    try #require(try CLI.ome2zarr("export", zarr, exported1, "--level", "1", "--no-pyramid", "--quiet").status == 0)
+    #expect(try Self.check(["levels", exported1, zarr + "/1"])["level0_equal"] == true)
+  }
+
   @Test func oneLevelAsFullResolutionAndNoPyramid() throws {
     let (dir, zarr) = try Self.sample()
     let out = dir.appendingPathComponent("l1.ome.tif").path

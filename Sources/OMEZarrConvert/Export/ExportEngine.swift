@@ -47,17 +47,32 @@ struct ExportEngine {
 
   /// Reads, halves, encodes and appends every tile; returns each directory's segment table.
   func run(writer: inout TIFFStreamWriter, progress: (any ConvertProgress)?) throws -> [[SegmentTable]] {
-    let e = plan.dataType.size
-    let tile = plan.segmentHeight
-    let (height, width) = plan.levelSizes[0]
     var tables = (0..<plan.planeCount).map { _ in
       plan.levelSizes.indices.map { level in
         let n = plan.tiles(level: level).across * plan.tiles(level: level).down
         return SegmentTable(offsets: [UInt64](repeating: 0, count: n), counts: [UInt64](repeating: 0, count: n))
       }
     }
+    let encoders = TileEncoders(count: max(1, options.threads), codec: TileCodec(compression: options.compression,
+      level: options.compressionLevel, dataType: plan.dataType, width: plan.segmentWidth, samples: plan.samples))
+    for pass in plan.passes {
+      try run(pass, encoders: encoders, writer: &writer, tables: &tables, progress: pass.levels.lowerBound == 0 ? progress : nil)
+    }
+    return tables
+  }
+
+  /// One pass: reads `pass.array` (the resolution `pass.levels.lowerBound`) and derives the
+  /// resolutions after it in `pass.levels` by halving.
+  func run(_ pass: ExportPlan.Pass, encoders: TileEncoders, writer: inout TIFFStreamWriter, tables: inout [[SegmentTable]],
+    progress: (any ConvertProgress)?) throws
+  {
+    let e = plan.dataType.size
+    let tile = plan.segmentHeight
+    let (height, width) = plan.levelSizes[pass.levels.lowerBound]
+    // Crops start where asked at full resolution; stored levels are read whole (no crop then).
+    let (firstY, firstX) = pass.levels.lowerBound == 0 ? (plan.firstY, plan.firstX) : (0, 0)
     // A band covers whole chunks in y (each chunk decoded once per slab) and whole tile rows.
-    let inner = plan.source.metadata.innerChunkShape
+    let inner = pass.array.metadata.innerChunkShape
     let band = max(tile, (inner[plan.y] + tile - 1) / tile * tile)
     // The slab's depth: the chunks' depth along z, halved while the band and the rows waiting
     // at each resolution (less than a band) would pass the limit.
@@ -67,10 +82,8 @@ struct ExportEngine {
     let samples = plan.samples
     let perPlane = band * width * e * 2 * samples
     while depth > 1 && depth * perPlane > options.memoryLimit { depth = (depth + 1) / 2 }
-    let shape = plan.source.shape
+    let shape = pass.array.shape
     var slab = [UInt8](repeating: 0, count: depth * band * width * e * samples)
-    let encoders = TileEncoders(count: max(1, options.threads), codec: TileCodec(compression: options.compression,
-      level: options.compressionLevel, dataType: plan.dataType, width: plan.segmentWidth, samples: samples))
     var jobs: [TileJob] = []
     for t in 0..<plan.sizeT {
       for c in 0..<(plan.rgb == nil ? plan.sizeC : 1) {
@@ -83,10 +96,10 @@ struct ExportEngine {
             if let dt = plan.t { region[dt] = (plan.firstT + t)..<(plan.firstT + t + 1) }
             if let dc = plan.c { region[dc] = plan.rgb == nil ? plan.channels[c]..<(plan.channels[c] + 1) : 0..<samples }
             if let dz = plan.z { region[dz] = (plan.firstZ + z0)..<(plan.firstZ + z0 + d) }
-            region[plan.y] = (plan.firstY + r0)..<(plan.firstY + r0 + rows)
-            region[plan.x] = plan.firstX..<(plan.firstX + width)
+            region[plan.y] = (firstY + r0)..<(firstY + r0 + rows)
+            region[plan.x] = firstX..<(firstX + width)
             let planeBytes = rows * width * e
-            try slab.withUnsafeMutableBytes { try plan.source.read(region, into: $0.baseAddress!) }
+            try slab.withUnsafeMutableBytes { try pass.array.read(region, into: $0.baseAddress!) }
             progress?.advance(bytes: d * planeBytes * samples)
             let final = r0 + rows == height
             for p in 0..<d {
@@ -94,8 +107,8 @@ struct ExportEngine {
               // The slab is sample by sample (c before z), each d planes.
               for sample in 0..<samples {
                 let at = (sample * d + p) * planeBytes
-                try feed(level: 0, slab[at..<(at + planeBytes)], count: rows, final: final, &states[p * samples + sample],
-                  plane: plane, sample: sample, into: &jobs)
+                try feed(level: pass.levels.lowerBound, slab[at..<(at + planeBytes)], count: rows, final: final,
+                  &states[p * samples + sample], plane: plane, sample: sample, last: pass.levels.upperBound - 1, into: &jobs)
               }
               // Tiles are encoded in batches: enough to keep every core busy, few enough to bound memory.
               if jobs.count * plan.segmentWidth * plan.segmentHeight * e >= ExportEngine.batchBytes {
@@ -108,14 +121,13 @@ struct ExportEngine {
       }
     }
     try encode(jobs, encoders: encoders, writer: &writer, tables: &tables)
-    return tables
   }
 
   /// Adds `count` rows of resolution `level` to a plane's waiting rows, makes tile jobs of every
   /// complete row of tiles (of all that is left when `final`), and halves the rows into the next
   /// resolution.
   func feed(level: Int, _ data: ArraySlice<UInt8>, count: Int, final: Bool, _ states: inout [LevelRows], plane: Int,
-    sample: Int = 0, into jobs: inout [TileJob]) throws
+    sample: Int = 0, last: Int, into jobs: inout [TileJob]) throws
   {
     let e = plan.dataType.size
     let (tileWidth, tileHeight) = (plan.segmentWidth, plan.segmentHeight)
@@ -146,7 +158,7 @@ struct ExportEngine {
       states[level].count -= n
       states[level].nextTileRow += 1
     }
-    guard level + 1 < plan.levelSizes.count else { return }
+    guard level < last else { return }
     // Rows are halved in pairs; an odd last row waits for its pair unless the plane ends here.
     let source = states[level + 1].carry + Array(data)
     let available = states[level + 1].carryCount + count
@@ -155,13 +167,13 @@ struct ExportEngine {
     states[level + 1].carry = Array(source[(use * width * e)...])
     states[level + 1].carryCount = keep
     guard use > 0 else {
-      if final { try feed(level: level + 1, [], count: 0, final: true, &states, plane: plane, sample: sample, into: &jobs) }
+      if final { try feed(level: level + 1, [], count: 0, final: true, &states, plane: plane, sample: sample, last: last, into: &jobs) }
       return
     }
     let input = try ArrayBuffer(shape: [use, width], dataType: plan.dataType, bytes: Array(source[0..<(use * width * e)]))
     let halved = try Downsample.apply(input, factors: [2, 2], method: plan.isLabels ? .mode : .mean)
     try feed(level: level + 1, halved.bytes[...], count: halved.shape[0], final: final, &states, plane: plane, sample: sample,
-      into: &jobs)
+      last: last, into: &jobs)
   }
 
   /// Encodes `jobs` on all cores, then appends them in order and records where each went.

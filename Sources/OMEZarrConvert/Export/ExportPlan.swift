@@ -39,6 +39,14 @@ struct ExportPlan {
   /// The channels are one colour pixel's samples (3: RGB, 4: RGBA), written interleaved.
   let rgb: Int?
 
+  /// A read of one array: the resolution it is (`levels.lowerBound`) and the ones derived from it.
+  struct Pass {
+    let array: ZarrArray
+    let levels: Range<Int>
+  }
+  /// The reads of an export: the exported level, then each stored level reused as it is.
+  let passes: [Pass]
+
   var planeCount: Int { sizeT * (rgb == nil ? sizeC : 1) * sizeZ }
   /// Full-resolution bytes read.
   var bytes: Int { planeCount * planeBytes }
@@ -156,6 +164,24 @@ struct ExportPlan {
       sizes.append(((last.height + 1) / 2, (last.width + 1) / 2))
     }
     levelSizes = sizes
+    // The image's own levels serve as reduced resolutions while each is the next halving in X and
+    // Y only (same type, every other axis as long); a crop derives them all.
+    var starts = [(array, 0)]
+    if options.region.isEmpty {
+      var level = 1
+      while level < sizes.count, options.baseLevel + level < image.levels.count {
+        let stored = image.levels[options.baseLevel + level]
+        var expected = array.shape
+        expected[expected.count - 2] = sizes[level].height
+        expected[expected.count - 1] = sizes[level].width
+        guard stored.shape == expected, stored.dataType == array.dataType else { break }
+        starts.append((stored, level))
+        level += 1
+      }
+    }
+    passes = starts.enumerated().map { i, start in
+      Pass(array: start.0, levels: start.1..<(i + 1 < starts.count ? starts[i + 1].1 : sizes.count))
+    }
     baseLevel = options.baseLevel
     isLabels = node.kind == .labelImage
     tileSize = options.tileSize

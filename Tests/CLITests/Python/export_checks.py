@@ -175,6 +175,19 @@ def cmd_psnr(path, original, converted):
     print(json.dumps(out))
 
 
+def cmd_stored(path, image):
+    """Whether each resolution of the file equals the OME-Zarr image's level of the same index."""
+    group = zarr.open_group(image, mode="r")
+    with tifffile.TiffFile(path) as tif:
+        levels = [lvl.asarray() for lvl in tif.series[0].levels]
+    out = []
+    for k, lvl in enumerate(levels):
+        if str(k) in group:
+            a = group[str(k)][...]
+            out.append(bool(a.shape == lvl.shape and np.array_equal(a, lvl)))
+    print(json.dumps({"equal": out, "levels": len(levels)}))
+
+
 def cmd_make_rgb(path):
     """An RGB TIFF (Photometric RGB, 3 samples per pixel), 2 planes of 60 x 70."""
     rng = np.random.default_rng(3)
@@ -213,4 +226,4 @@ def cmd_imagej(path, zarr_path):
 
 
 if __name__ == "__main__":
-    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej, "multi": cmd_multi, "make_series": cmd_make_series, "make_rgb": cmd_make_rgb, "psnr": cmd_psnr, "make_labels": cmd_make_labels, "enrich": cmd_enrich, "carried": cmd_carried, "rgb": cmd_rgb}[sys.argv[1]](*sys.argv[2:])
+    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej, "multi": cmd_multi, "make_series": cmd_make_series, "make_rgb": cmd_make_rgb, "psnr": cmd_psnr, "stored": cmd_stored, "make_labels": cmd_make_labels, "enrich": cmd_enrich, "carried": cmd_carried, "rgb": cmd_rgb}[sys.argv[1]](*sys.argv[2:])
