@@ -253,6 +253,17 @@ struct ExportCommandTests {
     let only = s["images"]?.arrayValue ?? []
     #expect(only.count == 1 && only.first?["id"]?.stringValue == "Image:1", "\(s.serialized())")
     #expect(only.first?["size"] == [2, 10, 10] && only.first?["instrument"]?.stringValue == "Instrument:0", "\(s.serialized())")
+    // A document that declares entities (they could pull in local files) is not carried over.
+    let metadata = zarr + "/OME/METADATA.ome.xml"
+    let text = try String(contentsOfFile: metadata, encoding: .utf8)
+    let hostile = text.replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+      with: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><!DOCTYPE OME [<!ENTITY secret SYSTEM \"file:///etc/hostname\">]>")
+    try #require(hostile != text)
+    try hostile.write(toFile: metadata, atomically: true, encoding: .utf8)
+    let guarded = dir.appendingPathComponent("guarded.ome.tif").path
+    try #require(try CLI.ome2zarr("export", zarr, guarded, "--quiet").status == 0)
+    #expect(try Self.check(["carried", guarded])["instruments"] == [])
+    try text.write(toFile: metadata, atomically: true, encoding: .utf8)
     // --rebuild-metadata describes the images from the NGFF metadata alone.
     let rebuilt = dir.appendingPathComponent("rebuilt.ome.tif").path
     try #require(try CLI.ome2zarr("export", zarr, rebuilt, "--rebuild-metadata", "--quiet").status == 0)

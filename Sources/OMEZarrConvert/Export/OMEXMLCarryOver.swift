@@ -13,10 +13,13 @@ import Foundation
 /// (its `Plane` elements go when the planes changed: a crop or a choice of channels).
 enum OMEXMLCarryOver {
   /// `original` updated for `images` (the series indices exported, in order) described by
-  /// `descriptions`; `nil` when it does not parse or does not hold those images.
+  /// `descriptions`; `nil` when it does not parse, declares a document type or entities, or does
+  /// not hold those images.
   static func update(_ original: String, images: [Int], descriptions: [ExportedImageDescription], planesChanged: Bool,
     uuid: String, creator: String) -> String?
   {
+    // OME-XML needs no document type: one with entities (which could pull files in) is rebuilt.
+    guard !original.contains("<!DOCTYPE"), !original.contains("<!ENTITY") else { return nil }
     guard let document = try? XMLDocument(xmlString: original), let root = document.rootElement(),
       root.localName == "OME"
     else { return nil }
