@@ -20,6 +20,17 @@ struct ExportCommandTests {
     return (dir, tiff, zarr)
   }
 
+  /// An RGB TIFF (2 planes of 60 x 70, 3 samples per pixel) and its conversion.
+  static func rgbSample() throws -> (dir: URL, tiff: String, zarr: String) {
+    let dir = try CLI.temporaryDirectory()
+    let tiff = dir.appendingPathComponent("rgb.tif").path
+    _ = try check(["make_rgb", tiff])
+    let zarr = dir.appendingPathComponent("rgb.ome.zarr").path
+    let r = try CLI.ome2zarr("convert", tiff, zarr, "--quiet")
+    try #require(r.status == 0, "\(r.stderr)")
+    return (dir, tiff, zarr)
+  }
+
   /// The bundled sample (16 planes of 96 x 96) converted.
   static func sample() throws -> (dir: URL, zarr: String) {
     let dir = try CLI.temporaryDirectory()
@@ -192,12 +203,7 @@ struct ExportCommandTests {
   }
 
   @Test func anRGBTIFFStaysColourPixelsThroughConvertAndExport() throws {
-    let dir = try CLI.temporaryDirectory()
-    let tiff = dir.appendingPathComponent("rgb.tif").path
-    _ = try Self.check(["make_rgb", tiff])
-    let zarr = dir.appendingPathComponent("rgb.ome.zarr").path
-    let c = try CLI.ome2zarr("convert", tiff, zarr, "--quiet")
-    try #require(c.status == 0, "\(c.stderr)")
+    let (dir, tiff, zarr) = try Self.rgbSample()
     // convert records the colour pixels beside `ome`, with red, green and blue channels.
     let node = try OMENode.open(path: zarr)
     #expect(node.zarr.attributes["ome2zarr"] == ["rgb": ["axis": "c", "alpha": false]], "\(node.zarr.attributes)")
@@ -272,11 +278,7 @@ struct ExportCommandTests {
 
   @Test(arguments: [true, false])
   func jpegForEightBitPixels(_ colour: Bool) throws {
-    let dir = try CLI.temporaryDirectory()
-    let tiff = dir.appendingPathComponent("rgb.tif").path
-    _ = try Self.check(["make_rgb", tiff])
-    let zarr = dir.appendingPathComponent("rgb.ome.zarr").path
-    try #require(try CLI.ome2zarr("convert", tiff, zarr, "--quiet").status == 0)
+    let (dir, tiff, zarr) = try Self.rgbSample()
     let out = dir.appendingPathComponent("jpeg.ome.tif").path
     let r = try CLI.ome2zarr(["export", zarr, out, "--compression", "jpeg", "--compression-level", "95", "--tile", "16", "--quiet"]
       + (colour ? [] : ["--no-rgb"]))

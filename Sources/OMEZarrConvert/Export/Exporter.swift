@@ -179,14 +179,16 @@ public enum Exporter {
         descriptions.append(plan.omeDescription(firstIFD: firstIFD))
         firstIFD += plan.planeCount
       }
-      // The plate, over the images of this file (all of it when not split).
+      // The plate, over the images of this file (all of it when not split), by index in the file.
       let filePlate = plate.flatMap { plate -> ExportedPlate? in
         let local = Dictionary(uniqueKeysWithValues: group.enumerated().map { (chosen[$0.element], $0.offset) })
-        let wells = plate.wells.compactMap { well -> ExportedPlate.Well? in
-          let images = well.images.compactMap { local[$0] }
-          return images.isEmpty ? nil : ExportedPlate.Well(row: well.row, column: well.column, images: images)
+        var inFile = plate
+        inFile.wells = plate.wells.compactMap { well in
+          var kept = well
+          kept.images = well.images.compactMap { local[$0] }
+          return kept.images.isEmpty ? nil : kept
         }
-        return wells.isEmpty ? nil : ExportedPlate(name: plate.name, rowNames: plate.rowNames, columnNames: plate.columnNames, wells: wells)
+        return inFile.wells.isEmpty ? nil : inFile
       }
       let uuid = "urn:uuid:" + (options.uuid ?? UUID()).uuidString.lowercased()
       let carried = original.flatMap {
@@ -228,23 +230,16 @@ public enum Exporter {
     return output.parent.appending(String(name[..<dot]) + "_s\(index)" + String(name[dot...]))
   }
 
-  /// A plate's wells and their fields, as indices into the images found.
-  struct PlateFields {
-    var name: String?
-    var rowNames: [String], columnNames: [String]
-    var wells: [(row: Int, column: Int, images: [Int])]
-  }
-
   /// The images `node` holds, in export order: itself (an image), a bioformats2raw collection's
   /// series, or a plate's (or a well's) fields, well by well; with the plate's layout.
-  static func images(of node: OMENode, name: String) throws -> (images: [(node: OMENode, name: String)], plate: PlateFields?) {
+  static func images(of node: OMENode, name: String) throws -> (images: [(node: OMENode, name: String)], plate: ExportedPlate?) {
     switch node.kind {
     case .image, .labelImage:
       return ([(node, name)], nil)
     case .plate:
       guard let plate = node.metadata.plate else { break }
       var images: [(node: OMENode, name: String)] = []
-      var wells: [(row: Int, column: Int, images: [Int])] = []
+      var wells: [ExportedPlate.Well] = []
       for well in plate.wells {
         let wellNode = try node.child(well.path)
         var fields: [Int] = []
@@ -252,9 +247,9 @@ public enum Exporter {
           fields.append(images.count)
           images.append((try wellNode.child(field.path), "\(well.path.replacingOccurrences(of: "/", with: "")) field \(f)"))
         }
-        wells.append((well.rowIndex, well.columnIndex, fields))
+        wells.append(ExportedPlate.Well(row: well.rowIndex, column: well.columnIndex, images: fields))
       }
-      return (images, PlateFields(name: plate.name, rowNames: plate.rows.map(\.name), columnNames: plate.columns.map(\.name), wells: wells))
+      return (images, ExportedPlate(name: plate.name, rowNames: plate.rows.map(\.name), columnNames: plate.columns.map(\.name), wells: wells))
     case .well:
       let fields = node.metadata.well?.images ?? []
       return (try fields.enumerated().map { (try node.child($0.element.path), "\(name) field \($0.offset)") }, nil)

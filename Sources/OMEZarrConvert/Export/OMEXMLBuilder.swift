@@ -224,6 +224,27 @@ public enum OMEXMLBuilder {
 
   // MARK: - Elements
 
+  /// The `Channel` elements of image `n`: one per channel, or one holding the samples of
+  /// colour pixels (the OME-XML carry-over writes them too).
+  static func channelElements(_ image: ExportedImageDescription, index n: Int) -> String {
+    var x = ""
+    if let samples = image.rgbSamples {
+      x += "      <Channel" + attribute("ID", "Channel:\(n):0")
+      if let name = image.channels.first?.name { x += attribute("Name", name) }
+      x += attribute("SamplesPerPixel", "\(samples)") + "/>\n"
+    } else {
+      for c in 0..<max(image.sizeC, 0) {
+        let channel = c < image.channels.count ? image.channels[c] : ExportedChannel()
+        x += "      <Channel" + attribute("ID", "Channel:\(n):\(c)")
+        if let name = channel.name { x += attribute("Name", name) }
+        x += attribute("SamplesPerPixel", "1")
+        if let color = channel.color.flatMap(omeColor) { x += attribute("Color", "\(color)") }
+        x += "/>\n"
+      }
+    }
+    return x
+  }
+
   private static func appendImage(_ image: ExportedImageDescription, index n: Int, to x: inout String) {
     x += "  <Image" + attribute("ID", "Image:\(n)") + (image.name.isEmpty ? "" : attribute("Name", image.name)) + ">\n"
     x += "    <Pixels" + attribute("ID", "Pixels:\(n)") + attribute("DimensionOrder", "XYZCT")
@@ -240,20 +261,7 @@ public enum OMEXMLBuilder {
     }
     x += ">\n"
 
-    if let samples = image.rgbSamples {
-      x += "      <Channel" + attribute("ID", "Channel:\(n):0")
-      if let name = image.channels.first?.name { x += attribute("Name", name) }
-      x += attribute("SamplesPerPixel", "\(samples)") + "/>\n"
-    } else {
-      for c in 0..<max(image.sizeC, 0) {
-        let channel = c < image.channels.count ? image.channels[c] : ExportedChannel()
-        x += "      <Channel" + attribute("ID", "Channel:\(n):\(c)")
-        if let name = channel.name { x += attribute("Name", name) }
-        x += attribute("SamplesPerPixel", "1")
-        if let color = channel.color.flatMap(omeColor) { x += attribute("Color", "\(color)") }
-        x += "/>\n"
-      }
-    }
+    x += channelElements(image, index: n)
 
     let planes = image.planeCount
     x += "      <TiffData" + attribute("IFD", "\(image.firstIFD)") + attribute("PlaneCount", "\(planes)") + "/>\n"

@@ -96,9 +96,7 @@ enum OMEXMLCarryOver {
 
   /// The `Channel` elements the builder writes for `d`, wrapped in one element.
   static func channelsFragment(_ d: ExportedImageDescription) -> String {
-    let document = OMEXMLBuilder.document(images: [d], uuid: "urn:uuid:0", creator: "")
-    let channels = document.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("<Channel") }
-    return "<C xmlns=\"\(OMEXMLBuilder.namespace)\">" + channels.joined() + "</C>"
+    "<C xmlns=\"\(OMEXMLBuilder.namespace)\">" + OMEXMLBuilder.channelElements(d, index: 0) + "</C>"
   }
 
   /// Inserts `child` at `index` (appended at the end: Foundation on Linux cannot insert into an
