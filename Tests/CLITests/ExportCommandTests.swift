@@ -9,6 +9,11 @@ struct ExportCommandTests {
   /// Runs `export_checks.py MODE ARGUMENTS...` and parses its JSON answer.
   static func check(_ arguments: [String]) throws -> JSONValue { try PythonChecks.run("export_checks.py", arguments) }
 
+  /// What Bio-Formats (QuPath's, Fiji's and OMERO's reader) sees in each file: one entry per file.
+  static func bioFormats(_ paths: String...) throws -> [JSONValue] {
+    try PythonChecks.run("bioformats_checks.py", ["read"] + paths).arrayValue ?? []
+  }
+
   /// A 5-D (t, c, z, y, x) OME-TIFF with channel names and physical sizes, and its conversion.
   static func fiveD() throws -> (dir: URL, tiff: String, zarr: String) {
     let dir = try CLI.temporaryDirectory()
@@ -70,6 +75,13 @@ struct ExportCommandTests {
     // libtiff (through convert's reader) decodes it to the same level 0.
     let verify = try CLI.ome2zarr("verify", out, zarr)
     #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+    // Bio-Formats: an OME-TIFF with a valid OME-XML, three resolutions, every plane as tifffile decodes it.
+    let bf = try #require(try Self.bioFormats(out).first)
+    #expect(bf["format"]?.stringValue == "OME-TIFF" && bf["omexml_valid"] == true, "\(bf.serialized())")
+    let series = bf["series"]?.arrayValue?.first
+    #expect(series?["size"] == [1, 1, 16, 96, 96] && series?["order"]?.stringValue == "XYZCT", "\(bf.serialized())")
+    #expect(series?["type"]?.stringValue == "uint16" && series?["rgb"] == false, "\(bf.serialized())")
+    #expect(series?["resolutions"] == [[96, 96], [48, 48], [24, 24]] && series?["max_diff"] == [0, 0, 0], "\(bf.serialized())")
   }
 
   @Test func fiveDimensionsWithChannelsAndPhysicalSizes() throws {
@@ -88,6 +100,12 @@ struct ExportCommandTests {
     #expect(pixels?["PhysicalSizeZ"]?.stringValue == "1.5")
     #expect(c["channels"]?.arrayValue?.compactMap { $0["Name"]?.stringValue } == ["DNA", "Actin", "Tubulin"], "\(c.serialized())")
     #expect(c["schema_errors"] == [] && c["model"]?["channels"] == ["DNA", "Actin", "Tubulin"], "\(c.serialized())")
+    let bf = try #require(try Self.bioFormats(out).first)
+    let series = bf["series"]?.arrayValue?.first
+    #expect(bf["omexml_valid"] == true && series?["size"] == [2, 3, 4, 70, 90], "\(bf.serialized())")
+    #expect(series?["channels"] == ["DNA", "Actin", "Tubulin"] && series?["max_diff"] == [0, 0, 0, 0], "\(bf.serialized())")
+    #expect(series?["physical"] == [[0.25, "µm"], [0.25, "µm"], [1.5, "µm"]], "\(bf.serialized())")
+    #expect(series?["time_increment"] == [2.0, "s"], "\(bf.serialized())")
   }
 
   @Test func aCropOfSomeChannels() throws {
@@ -122,6 +140,11 @@ struct ExportCommandTests {
     #expect(m?["hyperstack"] == true && m?["mode"]?.stringValue == "composite" && m?["unit"]?.stringValue == "micron")
     #expect(m?["spacing"]?.doubleValue == 1.5 && m?["finterval"]?.doubleValue == 2.0, "\(c.serialized())")
     #expect(c["resolution"] == [4, 4], "\(c.serialized())")
+    // Bio-Formats reads the hyperstack's channels, slices and frames from the ImageJ description.
+    let bf = try #require(try Self.bioFormats(out).first)
+    let series = bf["series"]?.arrayValue?.first
+    #expect(bf["format"]?.stringValue == "Tagged Image File Format" && series?["size"] == [2, 3, 4, 70, 90], "\(bf.serialized())")
+    #expect(series?["max_diff"] == [0], "\(bf.serialized())")
     let zstd = try CLI.ome2zarr("export", zarr, out, "--imagej", "--compression", "zstd", "--overwrite")
     #expect(zstd.status == 1 && zstd.stderr.contains("ImageJ cannot read zstd"), "\(zstd.stderr)")
   }
@@ -190,11 +213,17 @@ struct ExportCommandTests {
     let m = try Self.check(["multi", out, zarr + "/0/0", zarr + "/1/0"])
     #expect(m["series"] == [[3, 40, 50], [2, 30, 20]] && m["equal"] == [true, true], "\(m.serialized())")
     #expect(m["images"]?.arrayValue?.map { $0["ifd"]?.intValue } == [0, 3], "\(m.serialized())")
+    let bf = try #require(try Self.bioFormats(out).first)
+    #expect(bf["omexml_valid"] == true, "\(bf.serialized())")
+    #expect(bf["series"]?.arrayValue?.map { $0["size"] } == [[1, 1, 3, 40, 50], [1, 1, 2, 30, 20]], "\(bf.serialized())")
+    #expect(bf["series"]?.arrayValue?.map { $0["max_diff"]?.arrayValue?.allSatisfy { $0 == 0 } } == [true, true], "\(bf.serialized())")
     // One file per image, and a choice of images.
     let split = dir.appendingPathComponent("each.ome.tif").path
     #expect(try CLI.ome2zarr("export", zarr, split, "--split", "--quiet").status == 0)
     let second = try Self.check(["multi", dir.appendingPathComponent("each_s1.ome.tif").path, zarr + "/1/0"])
     #expect(second["series"] == [[2, 30, 20]] && second["equal"] == [true], "\(second.serialized())")
+    let bfSecond = try #require(try Self.bioFormats(dir.appendingPathComponent("each_s1.ome.tif").path).first)
+    #expect(bfSecond["series"]?.arrayValue?.map { $0["size"] } == [[1, 1, 2, 30, 20]], "\(bfSecond.serialized())")
     let one = dir.appendingPathComponent("one.ome.tif").path
     #expect(try CLI.ome2zarr("export", zarr, one, "--series", "1", "--quiet").status == 0)
     #expect(try Self.check(["multi", one, zarr + "/1/0"])["equal"] == [true])
@@ -215,6 +244,11 @@ struct ExportCommandTests {
     #expect(m["photometric"]?.intValue == 2 && m["samples"]?.intValue == 3 && m["planar"]?.intValue == 1, "\(m.serialized())")
     #expect(m["equal"] == true && m["shapes"] == [[2, 60, 70, 3], [2, 30, 35, 3], [2, 15, 18, 3]], "\(m.serialized())")
     #expect(m["ome"] == ["size_c": 3, "interleaved": true, "channels": [3]], "\(m.serialized())")
+    // Bio-Formats sees one RGB channel of three samples, as QuPath and Fiji show colour.
+    let bf = try #require(try Self.bioFormats(out).first)
+    let series = bf["series"]?.arrayValue?.first
+    #expect(bf["omexml_valid"] == true && series?["rgb"] == true && series?["samples"]?.intValue == 3, "\(bf.serialized())")
+    #expect(series?["size"] == [1, 3, 2, 60, 70] && series?["max_diff"] == [0, 0, 0], "\(bf.serialized())")
     // --no-rgb writes three grey channels instead.
     let grey = try CLI.ome2zarr("export", zarr, out, "--no-rgb", "--overwrite", "--quiet")
     #expect(grey.status == 0)
@@ -234,6 +268,9 @@ struct ExportCommandTests {
     let m = try Self.check(["levels", out, zarr + "/labels/cells/0", "labels"])
     #expect(m["level0_equal"] == true && m["pixels"]?["Type"]?.stringValue == "uint32", "\(m.serialized())")
     #expect(m["level_max_diff"] == [0, 0, 0], "no label is invented: \(m.serialized())")
+    let bf = try #require(try Self.bioFormats(out).first)
+    let series = bf["series"]?.arrayValue?.first
+    #expect(series?["type"]?.stringValue == "uint32" && series?["max_diff"] == [0, 0, 0, 0], "\(bf.serialized())")
   }
 
   @Test func theOriginalOMEXMLOfACollectionIsCarriedOverAndUpdated() throws {
@@ -294,6 +331,11 @@ struct ExportCommandTests {
       let m = try Self.check(["rgb", out, tiff])
       #expect(m["photometric"]?.intValue == 2 && m["samples"]?.intValue == 3, "\(m.serialized())")
     }
+    // Bio-Formats' own JPEG decoder: within rounding of libjpeg-turbo's (through tifffile).
+    let bf = try #require(try Self.bioFormats(out).first)
+    let series = bf["series"]?.arrayValue?.first
+    #expect(series?["rgb"] == .bool(colour) && series?["size"] == [1, 3, 2, 60, 70], "\(bf.serialized())")
+    #expect(series?["max_diff"]?.arrayValue?.allSatisfy { ($0.doubleValue ?? 99) <= 2 } == true, "\(bf.serialized())")
   }
 
   @Test func aPlateKeepsItsWellsAndFields() throws {
@@ -315,6 +357,10 @@ struct ExportCommandTests {
     #expect(m["equal"] == [true, true, true], "\(m.serialized())")
     #expect(m["plates"] == [["rows": 2, "columns": 3, "wells": [[0, 0, ["Image:0", "Image:1"]], [1, 2, ["Image:2"]]]]],
       "\(m.serialized())")
+    // Bio-Formats: three series, and the plate's wells with their fields' images.
+    let bf = try #require(try Self.bioFormats(out).first)
+    #expect(bf["omexml_valid"] == true && bf["series"]?.arrayValue?.count == 3, "\(bf.serialized())")
+    #expect(bf["plates"] == [["name": "screen", "wells": [[0, 0, ["Image:0", "Image:1"]], [1, 2, ["Image:2"]]]]], "\(bf.serialized())")
   }
 
   @Test func tiffToZarrToTIFFToZarrKeepsLevelZeroAndMetadata() throws {

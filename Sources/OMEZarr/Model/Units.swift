@@ -27,13 +27,39 @@ public enum Units {
     "ns": "nanosecond", "min": "minute", "h": "hour", "hr": "hour",
   ]
 
+  /// OME `UnitsLength` and `UnitsTime` symbols (the SI symbols) of every NGFF space and time unit.
+  public static let omeSymbols: [String: String] = [
+    "angstrom": "Å", "attometer": "am", "centimeter": "cm", "decimeter": "dm", "exameter": "Em",
+    "femtometer": "fm", "foot": "ft", "gigameter": "Gm", "hectometer": "hm", "inch": "in", "kilometer": "km",
+    "megameter": "Mm", "meter": "m", "micrometer": "\u{B5}m", "mile": "mi", "millimeter": "mm", "nanometer": "nm",
+    "parsec": "pc", "petameter": "Pm", "picometer": "pm", "terameter": "Tm", "yard": "yd", "yoctometer": "ym",
+    "yottameter": "Ym", "zeptometer": "zm", "zettameter": "Zm",
+    "attosecond": "as", "centisecond": "cs", "day": "d", "decisecond": "ds", "exasecond": "Es",
+    "femtosecond": "fs", "gigasecond": "Gs", "hectosecond": "hs", "hour": "h", "kilosecond": "ks",
+    "megasecond": "Ms", "microsecond": "\u{B5}s", "millisecond": "ms", "minute": "min", "nanosecond": "ns",
+    "petasecond": "Ps", "picosecond": "ps", "second": "s", "terasecond": "Ts", "yoctosecond": "ys",
+    "yottasecond": "Ys", "zeptosecond": "zs", "zettasecond": "Zs",
+  ]
+
+  /// NGFF unit names by OME (SI) symbol, case-sensitive (`Mm` is megameter, `mm` millimeter), with
+  /// `μ` (U+03BC) read as `µ` (U+00B5).
+  public static let omeSymbolNames: [String: String] = {
+    var names = Dictionary(uniqueKeysWithValues: omeSymbols.map { ($1, $0) })
+    names["\u{3BC}m"] = "micrometer"
+    names["\u{3BC}s"] = "microsecond"
+    return names
+  }()
+
   /// The UDUNITS name for a unit as users and files write it, or `nil` if unknown.
+  ///
+  /// A name, an alias or an OME (SI) symbol as written; then the same in lower case, so `Mm` is a
+  /// megameter but `MICRON` a micrometer.
   public static func canonical(_ unit: String) -> String? {
     if space.contains(unit) || time.contains(unit) { return unit }
-    if let a = aliases[unit] { return a }
+    if let a = aliases[unit] ?? omeSymbolNames[unit] { return a }
     let lower = unit.lowercased()
     if space.contains(lower) || time.contains(lower) { return lower }
-    return aliases[lower]
+    return aliases[lower] ?? omeSymbolNames[lower]
   }
 
   /// Spellings OME-XML, ImageJ and TIFF files use beyond ``aliases`` (British spellings, plurals, an

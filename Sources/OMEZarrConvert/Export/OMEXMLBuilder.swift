@@ -179,35 +179,8 @@ public enum OMEXMLBuilder {
 
   /// The OME unit symbol for a NGFF (UDUNITS) unit name (`micrometer` -> `µm` with U+00B5), nil if unknown.
   ///
-  /// Names must be as NGFF models hold them (``Units/canonical(_:)``): `um` is nil, as are OME symbols
-  /// (case folding would read `Mm` as millimeter).
-  public static func omeUnit(_ udunits: String) -> String? { unitSymbols[udunits] }
-
-  /// The NGFF unit name of an OME `UnitsLength`/`UnitsTime` symbol (`µm` -> `micrometer`, case-sensitive:
-  /// `Mm` is megameter, `mm` millimeter), nil for symbols NGFF has no name for (`pixel`, `thou`, `dam`).
-  static func udunits(omeSymbol symbol: String) -> String? { unitNames[symbol] }
-
-  /// OME `UnitsLength` and `UnitsTime` symbols of every NGFF space and time unit.
-  static let unitSymbols: [String: String] = [
-    "angstrom": "Å", "attometer": "am", "centimeter": "cm", "decimeter": "dm", "exameter": "Em",
-    "femtometer": "fm", "foot": "ft", "gigameter": "Gm", "hectometer": "hm", "inch": "in", "kilometer": "km",
-    "megameter": "Mm", "meter": "m", "micrometer": "\u{B5}m", "mile": "mi", "millimeter": "mm", "nanometer": "nm",
-    "parsec": "pc", "petameter": "Pm", "picometer": "pm", "terameter": "Tm", "yard": "yd", "yoctometer": "ym",
-    "yottameter": "Ym", "zeptometer": "zm", "zettameter": "Zm",
-    "attosecond": "as", "centisecond": "cs", "day": "d", "decisecond": "ds", "exasecond": "Es",
-    "femtosecond": "fs", "gigasecond": "Gs", "hectosecond": "hs", "hour": "h", "kilosecond": "ks",
-    "megasecond": "Ms", "microsecond": "\u{B5}s", "millisecond": "ms", "minute": "min", "nanosecond": "ns",
-    "petasecond": "Ps", "picosecond": "ps", "second": "s", "terasecond": "Ts", "yoctosecond": "ys",
-    "yottasecond": "Ys", "zeptosecond": "zs", "zettasecond": "Zs",
-  ]
-
-  /// ``unitSymbols`` inverted: NGFF unit names by OME symbol (`μm` with U+03BC read as `µm` too).
-  static let unitNames: [String: String] = {
-    var names = Dictionary(uniqueKeysWithValues: unitSymbols.map { ($1, $0) })
-    names["\u{3BC}m"] = "micrometer"
-    names["\u{3BC}s"] = "microsecond"
-    return names
-  }()
+  /// Names must be as NGFF models hold them (``Units/canonical(_:)``): `um` is nil.
+  public static func omeUnit(_ udunits: String) -> String? { Units.omeSymbols[udunits] }
 
   /// The OME `PixelType` of a data type, nil for types OME-TIFF cannot hold (bool, 64-bit integers,
   /// float16, raw); complex types map to `complex` and `double-complex`.
@@ -307,7 +280,7 @@ public enum OMEXMLBuilder {
 
   /// The OME symbol of a unit named in `names` (``Units/space`` or ``Units/time``), nil for others.
   private static func symbol(_ udunits: String, in names: Set<String>) -> String? {
-    names.contains(udunits) ? unitSymbols[udunits] : nil
+    names.contains(udunits) ? Units.omeSymbols[udunits] : nil
   }
 
   /// The OME symbol of a length unit, nil for time units and unknown names.
