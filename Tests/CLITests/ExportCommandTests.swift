@@ -149,6 +149,38 @@ struct ExportCommandTests {
     #expect(zstd.status == 1 && zstd.stderr.contains("ImageJ cannot read zstd"), "\(zstd.stderr)")
   }
 
+  /// Free bytes where the tests write their temporary files.
+  static var freeTemporaryBytes: UInt64 {
+    var stats = statvfs()
+    guard statvfs(FileManager.default.temporaryDirectory.path, &stats) == 0 else { return 0 }
+    return UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
+  }
+
+  /// Above 4 GiB an ImageJ file has ImageJ's own layout: one directory before the planes, which lie
+  /// one after another, in a classic TIFF. (4.06 GiB are written: needs 10 GiB free.)
+  @Test(.enabled(if: freeTemporaryBytes > 10 << 30, "needs 10 GiB free in the temporary directory"))
+  func anImageJHyperstackAbove4GiB() throws {
+    let dir = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let zarr = dir.appendingPathComponent("big.ome.zarr").path
+    #expect(try Self.check(["make_big", zarr])["bytes"]?.intValue == 65 << 26)
+    let out = dir.appendingPathComponent("big.tif").path
+    let compressed = try CLI.ome2zarr("export", zarr, out, "--imagej", "--compression", "deflate")
+    #expect(compressed.status == 1 && compressed.stderr.contains("passes 4 GiB, where ImageJ reads only uncompressed planes"),
+      "\(compressed.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: out))
+    let r = try CLI.ome2zarr("export", zarr, out, "--imagej", "--json")
+    try #require(r.status == 0, "\(r.stderr)")
+    let summary = try JSONValue.parse(Array(r.stdout.utf8))
+    #expect(summary["bigtiff"] == false && summary["planes"]?.intValue == 65, "\(summary.serialized())")
+    let c = try Self.check(["imagej_big", out])
+    #expect(c["is_imagej"] == true && c["bigtiff"] == false && c["pages"]?.intValue == 1, "\(c.serialized())")
+    #expect(c["axes"]?.stringValue == "ZYX" && c["shape"] == [65, 8192, 8192] && c["images"]?.intValue == 65, "\(c.serialized())")
+    #expect(c["planes_equal"] == [true, true, true, true] && (c["last_plane_offset"]?.intValue ?? 0) > 1 << 32, "\(c.serialized())")
+    let bf = try PythonChecks.run("bioformats_checks.py", ["planes", out, zarr + "/0", "0", "32", "33", "64"])
+    #expect(bf["size"] == [1, 1, 65, 8192, 8192] && bf["equal"] == [true, true, true, true], "\(bf.serialized())")
+  }
+
   @Test func storedLevelsHalvedInXAndYAreWrittenAsTheyAre() throws {
     let dir = try CLI.temporaryDirectory()
     let tiff = dir.appendingPathComponent("in.ome.tif").path

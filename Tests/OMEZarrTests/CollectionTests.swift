@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ZarrIO
+import TestSupport
 
 @testable import OMEZarr
 
@@ -123,9 +124,7 @@ import ZarrIO
   }
 
   static func temporary() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ome-zarr-swift-collection-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
+    try makeTemporaryDirectory("collection")
   }
 
   @Test func buildResolveAndValidate() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ZarrIO
+import TestSupport
 @testable import OMEZarr
 
 /// RFC-8 coordinate systems and transformations in the graph: ids scoped to documents, singlescale
@@ -12,7 +13,7 @@ import ZarrIO
   /// tiles.json: a scene with `world`; tile_0.zarr: an RFC-8 multiscale with s0 (its transformation
   /// inline) and s1 (its transformation in its own zarr.json); tile_1.ome.zarr: a 0.5 image.
   static func tiles() throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ome-zarr-swift-rfc8-cs-\(UUID().uuidString)")
+    let dir = try makeTemporaryDirectory("rfc8-cs")
     let store = try FilesystemStore(root: dir.path, create: true)
     let axes = #"[{"name": "y", "type": "space", "unit": "micrometer"}, {"name": "x", "type": "space", "unit": "micrometer"}]"#
     _ = try ZarrGroup.create(in: store, path: "tile_0.zarr", attributes: try json("""

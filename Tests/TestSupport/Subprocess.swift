@@ -96,11 +96,27 @@ public func stopPortServer(_ process: Process, input: Pipe) {
   process.waitUntilExit()
 }
 
-/// A new empty directory under the system's temporary directory.
+/// A new empty directory under this test process's directory in the system's temporary directory.
+///
+/// Every directory of a test run lives in `ome-zarr-swift-tests-PID`, which is removed when the process
+/// exits (kept with `OME2ZARR_KEEP_TEMP=1`, to look at what a failing test wrote).
 public func makeTemporaryDirectory(_ label: String) throws -> URL {
-  let url = FileManager.default.temporaryDirectory.appendingPathComponent("ome-zarr-swift-\(label)-\(UUID().uuidString)")
+  let url = testRunDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
   return url
+}
+
+/// This test process's directory for temporary files, created on first use, removed at exit.
+private let testRunDirectory: URL = {
+  if ProcessInfo.processInfo.environment["OME2ZARR_KEEP_TEMP"] != "1" {
+    atexit { try? FileManager.default.removeItem(at: testRunDirectoryURL()) }
+  }
+  return testRunDirectoryURL()
+}()
+
+/// Where ``testRunDirectory`` is: one per process.
+private func testRunDirectoryURL() -> URL {
+  FileManager.default.temporaryDirectory.appendingPathComponent("ome-zarr-swift-tests-\(getpid())")
 }
 
 /// The package's root directory (for files the tests use, such as Schemas/).

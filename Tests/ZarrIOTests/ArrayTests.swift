@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import ZarrIO
 
 /// Stores the array tests run against.
@@ -10,7 +11,7 @@ enum StoreKind: String, CaseIterable, Sendable {
     switch self {
     case .memory: return MemoryStore()
     case .filesystem:
-      let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zarrio-\(UUID().uuidString)").path
+      let dir = try makeTemporaryDirectory("zarrio").path
       return try FilesystemStore(root: dir, create: true)
     }
   }

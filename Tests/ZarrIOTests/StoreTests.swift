@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import ZarrIO
 
 @Suite("Stores")
@@ -82,7 +83,7 @@ struct StoreTests {
   }
 
   @Test func filesystemWritesAreAtomicAndKeysAreChecked() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fs-\(UUID().uuidString)").path
+    let dir = try makeTemporaryDirectory("fs").path
     let s = try FilesystemStore(root: dir, create: true)
     try s.set("a/c/0", [UInt8](repeating: 1, count: 1 << 20))
     let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/a/c")

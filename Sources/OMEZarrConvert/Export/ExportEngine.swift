@@ -47,12 +47,7 @@ struct ExportEngine {
 
   /// Reads, halves, encodes and appends every tile; returns each directory's segment table.
   func run(writer: inout TIFFStreamWriter, progress: (any ConvertProgress)?) throws -> [[SegmentTable]] {
-    var tables = (0..<plan.planeCount).map { _ in
-      plan.levelSizes.indices.map { level in
-        let n = plan.tiles(level: level).across * plan.tiles(level: level).down
-        return SegmentTable(offsets: [UInt64](repeating: 0, count: n), counts: [UInt64](repeating: 0, count: n))
-      }
-    }
+    var tables = plan.emptyTables()
     let encoders = TileEncoders(count: max(1, options.threads), codec: TileCodec(compression: options.compression,
       level: options.compressionLevel, dataType: plan.dataType, width: plan.segmentWidth, samples: plan.samples))
     for pass in plan.passes {

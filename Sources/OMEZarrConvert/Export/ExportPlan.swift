@@ -32,6 +32,11 @@ struct ExportPlan {
   static let stripRows = 64
   /// Whether uncompressed ImageJ planes are written in place, one after another.
   var placesPlanes: Bool { imageJ && compression == .none }
+  /// ImageJ's layout above 4 GiB: one directory, before the planes, which lie one after another;
+  /// ImageJ, Bio-Formats and tifffile find them from that directory and `images=` in its description.
+  var contiguousImageJ: Bool { imageJ && UInt64(planeCount) * UInt64(planeBytes) >= ExportPlan.imageJDirectoriesLimit }
+  /// Planes of at least this many bytes leave no room below 4 GiB for a directory after each.
+  static let imageJDirectoriesLimit: UInt64 = (1 << 32) - (1 << 24)
   /// Bytes of one full-resolution plane.
   var planeBytes: Int { levelSizes[0].height * levelSizes[0].width * dataType.size * samples }
   /// Samples per pixel: the channels of colour pixels (3 or 4), else 1.
@@ -187,8 +192,24 @@ struct ExportPlan {
     tileSize = options.tileSize
     imageJ = options.imageJ
     compression = options.compression
-    if imageJ, UInt64(planeCount) * UInt64(planeBytes) >= (1 << 32) - (1 << 24) {
-      throw ConvertError(.invalidArgument, "an ImageJ hyperstack of \(planeCount * planeBytes) bytes would pass 4 GiB, which ImageJ cannot read; export an OME-TIFF (or a crop)")
+    if contiguousImageJ {
+      // ImageJ's own layout above 4 GiB is uncompressed, and the first plane's strips must lie below 4 GiB.
+      guard compression == .none else {
+        throw ConvertError(.invalidArgument, "an ImageJ hyperstack of \(planeCount * planeBytes) bytes passes 4 GiB, where ImageJ reads only uncompressed planes: use --compression none, or export an OME-TIFF")
+      }
+      guard UInt64(planeBytes) < ExportPlan.imageJDirectoriesLimit else {
+        throw ConvertError(.invalidArgument, "a plane of \(planeBytes) bytes is too large for an ImageJ TIFF (below 4 GiB); export an OME-TIFF")
+      }
+    }
+  }
+
+  /// Each plane's and resolution's segment table, every offset and count zero until written.
+  func emptyTables() -> [[ExportEngine.SegmentTable]] {
+    (0..<planeCount).map { _ in
+      levelSizes.indices.map { level in
+        let n = tiles(level: level).across * tiles(level: level).down
+        return ExportEngine.SegmentTable(offsets: [UInt64](repeating: 0, count: n), counts: [UInt64](repeating: 0, count: n))
+      }
     }
   }
 

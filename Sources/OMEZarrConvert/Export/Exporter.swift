@@ -168,8 +168,15 @@ public enum Exporter {
       var main: [TIFFIFD] = [], sub: [TIFFIFD] = [], descriptions: [ExportedImageDescription] = []
       var tables: [[[ExportEngine.SegmentTable]]] = []
       var firstIFD = 0
+      // ImageJ's layout above 4 GiB: room for its one directory before the planes.
+      var leading: UInt64?
       for index in group {
         let plan = plans[index]
+        if plan.contiguousImageJ {
+          let directory = plan.directories(tables: plan.emptyTables(), description: Array(plan.imageJDescription().utf8),
+            options: options, subIndexBase: 0).main[0]
+          leading = UInt64(try file.appendZeros(TIFFStreamWriter.byteCount(directory, big: false)))
+        }
         if plan.placesPlanes {
           // Uncompressed ImageJ planes lie one after another (ImageJ reads them from the first
           // directory alone): their region is set aside first and each strip written in its place.
@@ -203,7 +210,11 @@ public enum Exporter {
         main += m
         sub += s
       }
-      bigTIFF = try writer.finish(main: main, sub: sub, forceBigTIFF: options.bigTIFF) || bigTIFF
+      if let leading {
+        try writer.finish(only: main[0], at: leading)
+      } else {
+        bigTIFF = try writer.finish(main: main, sub: sub, forceBigTIFF: options.bigTIFF) || bigTIFF
+      }
       written += file.size
       files.append(file)
     }

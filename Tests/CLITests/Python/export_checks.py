@@ -225,5 +225,42 @@ def cmd_imagej(path, zarr_path):
     print(json.dumps(out))
 
 
+def big_plane(z, n):
+    """Plane z of the sparse image: a pattern for the planes written, zeros elsewhere."""
+    if z not in (0, 33, 64):
+        return np.zeros((n, n), np.uint8)
+    y, x = np.ogrid[:n, :n]
+    return ((x * (z + 1) + y * 7 + z) % 251).astype(np.uint8)
+
+
+def cmd_make_big(path):
+    """A 65 x 8192 x 8192 uint8 OME-Zarr image (4.06 GiB) with only planes 0, 33 and 64 stored."""
+    n = 8192
+    group = zarr.open_group(path, mode="w", zarr_format=3)
+    group.attrs["ome"] = {"version": "0.5", "multiscales": [{"axes": [
+        {"name": "z", "type": "space", "unit": "micrometer"}, {"name": "y", "type": "space", "unit": "micrometer"},
+        {"name": "x", "type": "space", "unit": "micrometer"}],
+        "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [2.0, 0.5, 0.5]}]}]}]}
+    array = group.create_array("0", shape=(65, n, n), chunks=(1, 1024, 1024), dtype="uint8", fill_value=0,
+                               dimension_names=["z", "y", "x"])
+    for z in (0, 33, 64):
+        array[z] = big_plane(z, n)
+    print(json.dumps({"bytes": 65 * n * n}))
+
+
+def cmd_imagej_big(path):
+    """An ImageJ hyperstack above 4 GiB: one directory, and planes 0, 32, 33 and 64 (past 4 GiB) as written."""
+    with tifffile.TiffFile(path) as tif:
+        series = tif.series[0]
+        out = {"is_imagej": tif.is_imagej, "bigtiff": tif.is_bigtiff, "pages": len(tif.pages), "axes": series.axes,
+               "shape": list(series.shape), "images": (tif.imagej_metadata or {}).get("images")}
+        offset = series.dataoffset
+    n = out["shape"][-1]
+    data = np.memmap(path, dtype=np.uint8, mode="r", offset=offset, shape=tuple(out["shape"]))
+    out["planes_equal"] = [bool(np.array_equal(data[z], big_plane(z, n))) for z in (0, 32, 33, 64)]
+    out["last_plane_offset"] = offset + 64 * n * n
+    print(json.dumps(out))
+
+
 if __name__ == "__main__":
-    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej, "multi": cmd_multi, "make_series": cmd_make_series, "make_rgb": cmd_make_rgb, "psnr": cmd_psnr, "stored": cmd_stored, "make_labels": cmd_make_labels, "enrich": cmd_enrich, "carried": cmd_carried, "rgb": cmd_rgb}[sys.argv[1]](*sys.argv[2:])
+    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej, "multi": cmd_multi, "make_series": cmd_make_series, "make_rgb": cmd_make_rgb, "psnr": cmd_psnr, "stored": cmd_stored, "make_labels": cmd_make_labels, "enrich": cmd_enrich, "carried": cmd_carried, "rgb": cmd_rgb, "make_big": cmd_make_big, "imagej_big": cmd_imagej_big}[sys.argv[1]](*sys.argv[2:])
