@@ -80,6 +80,9 @@ struct ExportEngine {
     let shape = pass.array.shape
     var slab = [UInt8](repeating: 0, count: depth * band * width * e * samples)
     var jobs: [TileJob] = []
+    // One batch is encoded on the workers while the next is read and halved; at most two exist.
+    var encoding: EncodingBatch?
+    defer { _ = try? encoding?.wait() }
     for t in 0..<plan.sizeT {
       for c in 0..<(plan.rgb == nil ? plan.sizeC : 1) {
         for z0 in stride(from: 0, to: plan.sizeZ, by: depth) {
@@ -107,15 +110,18 @@ struct ExportEngine {
               }
               // Tiles are encoded in batches: enough to keep every core busy, few enough to bound memory.
               if jobs.count * plan.segmentWidth * plan.segmentHeight * e >= ExportEngine.batchBytes {
-                try encode(jobs, encoders: encoders, writer: &writer, tables: &tables)
-                jobs.removeAll(keepingCapacity: true)
+                if let previous = encoding { try write(previous, writer: &writer, tables: &tables) }
+                encoding = EncodingBatch(tiles: tiles(of: jobs), encoders: encoders, elementSize: e)
+                jobs = []
               }
             }
           }
         }
       }
     }
-    try encode(jobs, encoders: encoders, writer: &writer, tables: &tables)
+    if let previous = encoding { try write(previous, writer: &writer, tables: &tables) }
+    encoding = nil
+    try write(EncodingBatch(tiles: tiles(of: jobs), encoders: encoders, elementSize: e), writer: &writer, tables: &tables)
   }
 
   /// Adds `count` rows of resolution `level` to a plane's waiting rows, makes tile jobs of every
@@ -171,48 +177,27 @@ struct ExportEngine {
       last: last, into: &jobs)
   }
 
-  /// Encodes `jobs` on all cores, then appends them in order and records where each went.
-  func encode(_ jobs: [TileJob], encoders: TileEncoders, writer: inout TIFFStreamWriter, tables: inout [[SegmentTable]]) throws {
-    guard !jobs.isEmpty else { return }
-    // Colour pixels: the samples of one tile (fed one after another) become one tile.
+  /// The tiles of `jobs`: colour pixels' samples (fed one after another) become one tile.
+  func tiles(of jobs: [TileJob]) -> [(job: TileJob, parts: [[UInt8]])] {
+    guard plan.samples > 1 else { return jobs.map { ($0, [$0.raw]) } }
     var tiles: [(job: TileJob, parts: [[UInt8]])] = []
-    if plan.samples > 1 {
-      var at: [[Int]: Int] = [:]
-      for job in jobs {
-        let key = [job.plane, job.level, job.index]
-        if let i = at[key] {
-          tiles[i].parts.append(job.raw)
-        } else {
-          at[key] = tiles.count
-          tiles.append((job, [job.raw]))
-        }
+    var at: [[Int]: Int] = [:]
+    for job in jobs {
+      let key = [job.plane, job.level, job.index]
+      if let i = at[key] {
+        tiles[i].parts.append(job.raw)
+      } else {
+        at[key] = tiles.count
+        tiles.append((job, [job.raw]))
       }
-    } else {
-      tiles = jobs.map { ($0, [$0.raw]) }
     }
-    let results = ResultSlots<[UInt8]>(count: tiles.count)
-    let e = plan.dataType.size
-    let partsOfTiles = tiles.map(\.parts)
-    try Parallel.forEachWorker(tiles.count, width: encoders.count) { worker, i in
-      let parts = partsOfTiles[i]
-      var raw = parts[0]
-      if parts.count > 1 {
-        // Interleave: element k of sample s goes to k * samples + s.
-        let n = parts[0].count / e, samples = parts.count
-        raw = [UInt8](repeating: 0, count: parts[0].count * samples)
-        raw.withUnsafeMutableBytes { out in
-          for (s, part) in parts.enumerated() {
-            part.withUnsafeBytes { src in
-              for k in 0..<n {
-                (out.baseAddress! + (k * samples + s) * e).copyMemory(from: src.baseAddress! + k * e, byteCount: e)
-              }
-            }
-          }
-        }
-      }
-      results.set(i, try encoders.encode(raw, worker: worker))
-    }
-    for (i, (job, _)) in tiles.enumerated() {
+    return tiles
+  }
+
+  /// Waits for `batch`, then appends its tiles in order and records where each went.
+  func write(_ batch: EncodingBatch, writer: inout TIFFStreamWriter, tables: inout [[SegmentTable]]) throws {
+    let results = try batch.wait()
+    for (i, job) in batch.jobs.enumerated() {
       guard let bytes = results[i] else { continue }
       let offset: UInt64
       if plan.placesPlanes {
@@ -225,6 +210,59 @@ struct ExportEngine {
       tables[job.plane][job.level].offsets[job.index] = offset
       tables[job.plane][job.level].counts[job.index] = UInt64(bytes.count)
     }
+  }
+}
+
+/// Tiles being encoded on all cores, on threads of their own, while the caller goes on.
+final class EncodingBatch: @unchecked Sendable {
+  /// The tiles' jobs, in the order they are written.
+  let jobs: [ExportEngine.TileJob]
+  private let results: ResultSlots<[UInt8]>
+  private let done = DispatchSemaphore(value: 0)
+  /// Set before `done` is signalled, read after.
+  private var failure: (any Error)?
+
+  /// Starts encoding `tiles` (each the parts of one tile: one, or one per colour sample to interleave).
+  init(tiles: [(job: ExportEngine.TileJob, parts: [[UInt8]])], encoders: TileEncoders, elementSize e: Int) {
+    jobs = tiles.map(\.job)
+    results = ResultSlots<[UInt8]>(count: tiles.count)
+    let partsOfTiles = tiles.map(\.parts)
+    let results = results
+    Thread { [self] in
+      do {
+        try Parallel.forEachWorker(partsOfTiles.count, width: encoders.count) { worker, i in
+          let parts = partsOfTiles[i]
+          var raw = parts[0]
+          if parts.count > 1 {
+            // Interleave: element k of sample s goes to k * samples + s.
+            let n = parts[0].count / e, samples = parts.count
+            raw = [UInt8](repeating: 0, count: parts[0].count * samples)
+            raw.withUnsafeMutableBytes { out in
+              for (s, part) in parts.enumerated() {
+                part.withUnsafeBytes { src in
+                  for k in 0..<n {
+                    (out.baseAddress! + (k * samples + s) * e).copyMemory(from: src.baseAddress! + k * e, byteCount: e)
+                  }
+                }
+              }
+            }
+          }
+          results.set(i, try encoders.encode(raw, worker: worker))
+        }
+      } catch {
+        failure = error
+      }
+      done.signal()
+    }.start()
+  }
+
+  /// The encoded tiles, in order, once all are done.
+  /// - Throws: the first error of an encoder.
+  func wait() throws -> [[UInt8]?] {
+    done.wait()
+    done.signal()  // a second wait returns at once
+    if let failure { throw failure }
+    return results.values
   }
 }
 
