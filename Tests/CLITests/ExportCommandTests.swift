@@ -256,6 +256,12 @@ struct ExportCommandTests {
     #expect(second["series"] == [[2, 30, 20]] && second["equal"] == [true], "\(second.serialized())")
     let bfSecond = try #require(try Self.bioFormats(dir.appendingPathComponent("each_s1.ome.tif").path).first)
     #expect(bfSecond["series"]?.arrayValue?.map { $0["size"] } == [[1, 1, 2, 30, 20]], "\(bfSecond.serialized())")
+    // The set's companion (as raw2ometiff writes): Bio-Formats opens both files through it.
+    let set = try #require(try Self.bioFormats(dir.appendingPathComponent("each.companion.ome").path).first)
+    #expect(set["omexml_valid"] == true && set["files"] == ["each.companion.ome", "each_s0.ome.tif", "each_s1.ome.tif"],
+      "\(set.serialized())")
+    #expect(set["series"]?.arrayValue?.map { $0["size"] } == [[1, 1, 3, 40, 50], [1, 1, 2, 30, 20]], "\(set.serialized())")
+    #expect(set["series"]?.arrayValue?.map { $0["max_diff"]?.arrayValue?.allSatisfy { $0 == 0 } } == [true, true], "\(set.serialized())")
     let one = dir.appendingPathComponent("one.ome.tif").path
     #expect(try CLI.ome2zarr("export", zarr, one, "--series", "1", "--quiet").status == 0)
     #expect(try Self.check(["multi", one, zarr + "/1/0"])["equal"] == [true])
@@ -393,6 +399,19 @@ struct ExportCommandTests {
     let bf = try #require(try Self.bioFormats(out).first)
     #expect(bf["omexml_valid"] == true && bf["series"]?.arrayValue?.count == 3, "\(bf.serialized())")
     #expect(bf["plates"] == [["name": "screen", "wells": [[0, 0, ["Image:0", "Image:1"]], [1, 2, ["Image:2"]]]]], "\(bf.serialized())")
+    // Split: one file per field, each with its own well; the companion holds the whole plate.
+    let split = dir.appendingPathComponent("fields.ome.tif").path
+    let s = try CLI.ome2zarr("export", plate, split, "--split", "--json")
+    try #require(s.status == 0, "\(s.stderr)")
+    let summary = try JSONValue.parse(Array(s.stdout.utf8))
+    #expect(summary["companion"]?.stringValue == dir.appendingPathComponent("fields.companion.ome").path, "\(summary.serialized())")
+    #expect(summary["outputs"]?.arrayValue?.count == 3)
+    let field = try Self.check(["multi", dir.appendingPathComponent("fields_s2.ome.tif").path, plate + "/B/3/0/0"])
+    #expect(field["equal"] == [true] && field["plates"] == [["rows": 2, "columns": 3, "wells": [[1, 2, ["Image:0"]]]]], "\(field.serialized())")
+    let set = try #require(try Self.bioFormats(dir.appendingPathComponent("fields.companion.ome").path).first)
+    #expect(set["omexml_valid"] == true && set["series"]?.arrayValue?.count == 3, "\(set.serialized())")
+    #expect(set["plates"] == [["name": "screen", "wells": [[0, 0, ["Image:0", "Image:1"]], [1, 2, ["Image:2"]]]]], "\(set.serialized())")
+    #expect(set["series"]?.arrayValue?.map { $0["max_diff"] } == [[0], [0], [0]], "\(set.serialized())")
   }
 
   @Test func tiffToZarrToTIFFToZarrKeepsLevelZeroAndMetadata() throws {

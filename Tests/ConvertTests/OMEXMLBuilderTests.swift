@@ -245,6 +245,23 @@ struct OMEXMLBuilderTests {
     #expect(elements.last?.name == "TiffData")  // the second image has no positions: no planes
   }
 
+  /// A split set's companion: each image's `TiffData` names its file and that file's UUID.
+  @Test func companionNamesEachFile() throws {
+    var a = ExportedImageDescription(name: "a", dataType: .uint8, sizeX: 4, sizeY: 4, sizeZ: 2)
+    var b = ExportedImageDescription(name: "b", dataType: .uint8, sizeX: 4, sizeY: 4)
+    let fixed = try #require(UUID(uuidString: "12345678-9ABC-4DEF-8123-4567FFFFFFFF"))
+    let uuids = [Exporter.uuid(fixed, file: 0), Exporter.uuid(fixed, file: 1)]
+    #expect(uuids == ["urn:uuid:12345678-9abc-4def-8123-456700000000", "urn:uuid:12345678-9abc-4def-8123-456700000001"])
+    #expect(Exporter.uuid(fixed, file: nil) == "urn:uuid:12345678-9abc-4def-8123-4567ffffffff")
+    a.file = ("x_s0.ome.tif", uuids[0])
+    b.file = ("x_s1.ome.tif", uuids[1])
+    let xml = OMEXMLBuilder.document(images: [a, b], uuid: Self.uuid, creator: "t")
+    #expect(xml.contains("<TiffData IFD=\"0\" PlaneCount=\"2\"><UUID FileName=\"x_s0.ome.tif\">\(uuids[0])</UUID></TiffData>"))
+    let meta = try OMEXMLMetadata.parse(xml)
+    #expect(meta.images.map { $0.tiffData.map(\.fileName) } == [["x_s0.ome.tif"], ["x_s1.ome.tif"]])
+    #expect(meta.images.map { $0.tiffData.map(\.uuid) } == [[uuids[0]], [uuids[1]]])
+  }
+
   @Test func physicalSizesAndNumbers() throws {
     func pixels(_ edit: (inout ExportedImageDescription) -> Void) throws -> [String: String] {
       var image = ExportedImageDescription(name: "", dataType: .float64, sizeX: 4, sizeY: 4)

@@ -83,8 +83,10 @@ public struct ExportOptions: Sendable {
 public struct ExportSummary: Sendable {
   /// The file written (the first, with ``ExportOptions/split``).
   public var output: String
-  /// Every file written.
+  /// Every OME-TIFF (or ImageJ file) written.
   public var outputs: [String]
+  /// The companion OME-XML of a split set (`OUT.companion.ome`), describing every file's images.
+  public var companion: String?
   /// The images exported (a collection's or plate's, or the one image).
   public var images: Int
   /// Height and width of each resolution of the first image, full resolution first.
@@ -105,7 +107,8 @@ public struct ExportSummary: Sendable {
   /// The summary as JSON (snake_case keys).
   public var json: JSONValue {
     [
-      "output": .string(output), "outputs": .array(outputs.map { .string($0) }), "images": .int(Int64(images)), "levels": .array(levels.map { .array($0.map { .int(Int64($0)) }) }),
+      "output": .string(output), "outputs": .array(outputs.map { .string($0) }), "companion": companion.map { .string($0) } ?? .null,
+      "images": .int(Int64(images)), "levels": .array(levels.map { .array($0.map { .int(Int64($0)) }) }),
       "planes": .int(Int64(planes)), "bigtiff": .bool(bigTIFF), "compression": .string(compression.rawValue),
       "bytes_read": .int(Int64(bytesRead)), "bytes_written": .int(Int64(bytesWritten)), "seconds": .double(seconds),
     ]
@@ -153,8 +156,10 @@ public enum Exporter {
     // One file, or one per image.
     let groups: [[Int]] = options.split ? plans.indices.map { [$0] } : [Array(plans.indices)]
     let targets = groups.count == 1 ? [output] : plans.indices.map { splitName(output, $0) }
+    // Split OME-TIFFs are a set: a companion document describes all of them (as raw2ometiff's --split).
+    let companion = options.split && !options.imageJ && plans.count > 1 ? companionName(output) : nil
     if !options.overwrite {
-      for target in targets where target.entry() != .absent && target.entry() != nil {
+      for target in targets + [companion].compactMap({ $0 }) where target.entry() != .absent && target.entry() != nil {
         throw ConvertError(.outputExists, "'\(target)' already exists; use --overwrite to replace it")
       }
     }
@@ -162,7 +167,23 @@ public enum Exporter {
     var files: [StagedFile] = []
     var bigTIFF = false
     var written = 0
-    for (group, target) in zip(groups, targets) {
+    // The plate over the images of `group`, by index in it.
+    func platePart(_ group: [Int]) -> ExportedPlate? {
+      plate.flatMap { plate -> ExportedPlate? in
+        let local = Dictionary(uniqueKeysWithValues: group.enumerated().map { (chosen[$0.element], $0.offset) })
+        var inFile = plate
+        inFile.wells = plate.wells.compactMap { well in
+          var kept = well
+          kept.images = well.images.compactMap { local[$0] }
+          return kept.images.isEmpty ? nil : kept
+        }
+        return inFile.wells.isEmpty ? nil : inFile
+      }
+    }
+    let planesChanged = !options.region.isEmpty || options.channels != nil
+    // Every image as the companion describes it: in its own file, named with that file's UUID.
+    var inFiles: [ExportedImageDescription] = []
+    for (number, (group, target)) in zip(groups, targets).enumerated() {
       let file = try StagedFile(target: target)
       var writer = try TIFFStreamWriter(file: file)
       var main: [TIFFIFD] = [], sub: [TIFFIFD] = [], descriptions: [ExportedImageDescription] = []
@@ -186,24 +207,17 @@ public enum Exporter {
         descriptions.append(plan.omeDescription(firstIFD: firstIFD))
         firstIFD += plan.planeCount
       }
-      // The plate, over the images of this file (all of it when not split), by index in the file.
-      let filePlate = plate.flatMap { plate -> ExportedPlate? in
-        let local = Dictionary(uniqueKeysWithValues: group.enumerated().map { (chosen[$0.element], $0.offset) })
-        var inFile = plate
-        inFile.wells = plate.wells.compactMap { well in
-          var kept = well
-          kept.images = well.images.compactMap { local[$0] }
-          return kept.images.isEmpty ? nil : kept
-        }
-        return inFile.wells.isEmpty ? nil : inFile
+      let uuid = Self.uuid(options.uuid, file: companion == nil ? nil : number)
+      for var d in descriptions {
+        d.file = (target.name, uuid)
+        inFiles.append(d)
       }
-      let uuid = "urn:uuid:" + (options.uuid ?? UUID()).uuidString.lowercased()
       let carried = original.flatMap {
         OMEXMLCarryOver.update($0, images: group.map { chosen[$0] }, descriptions: descriptions,
-          planesChanged: !options.region.isEmpty || options.channels != nil, uuid: uuid, creator: "ome2zarr")
+          planesChanged: planesChanged, uuid: uuid, creator: "ome2zarr")
       }
       let text = options.imageJ ? plans[group[0]].imageJDescription()
-        : carried ?? OMEXMLBuilder.document(images: descriptions, plate: filePlate, uuid: uuid, creator: "ome2zarr")
+        : carried ?? OMEXMLBuilder.document(images: descriptions, plate: platePart(group), uuid: uuid, creator: "ome2zarr")
       for (k, index) in group.enumerated() {
         let (m, s) = plans[index].directories(tables: tables[k], description: k == 0 ? Array(text.utf8) : nil,
           options: options, subIndexBase: sub.count)
@@ -218,10 +232,22 @@ public enum Exporter {
       written += file.size
       files.append(file)
     }
+    if let companion {
+      let uuid = Self.uuid(options.uuid, file: nil)
+      let all = Array(plans.indices)
+      let text = original.flatMap {
+        OMEXMLCarryOver.update($0, images: chosen, descriptions: inFiles, planesChanged: planesChanged, uuid: uuid, creator: "ome2zarr")
+      } ?? OMEXMLBuilder.document(images: inFiles, plate: platePart(all), uuid: uuid, creator: "ome2zarr")
+      let file = try StagedFile(target: companion)
+      _ = try Array(text.utf8).withUnsafeBytes { try file.append($0) }
+      written += file.size
+      files.append(file)
+    }
     // Every file appears only once all are complete.
     for file in files { try file.commit() }
     progress?.finish()
-    return ExportSummary(output: targets[0].description, outputs: targets.map(\.description), images: plans.count,
+    return ExportSummary(output: targets[0].description, outputs: targets.map(\.description), companion: companion?.description,
+      images: plans.count,
       levels: plans[0].levelSizes.map { [$0.height, $0.width] }, planes: plans.reduce(0) { $0 + $1.planeCount },
       bigTIFF: bigTIFF, compression: options.compression, bytesRead: plans.reduce(0) { $0 + $1.bytes },
       bytesWritten: written, seconds: Date().timeIntervalSince(started))
@@ -232,6 +258,23 @@ public enum Exporter {
   /// - Throws: `ConvertError` for anything else; `OMEZarrError` when it cannot be read.
   public static func images(in location: StoreLocation) throws -> [OMEImage] {
     try images(of: OMENode.open(location), name: location.name).images.compactMap { try $0.node.image() }
+  }
+
+  /// The `OME` `UUID` of a file (`urn:uuid:…`): random, or `fixed`; a split set's file `number`
+  /// gets `fixed` plus its number plus one in the last four bytes, so every file's differs.
+  static func uuid(_ fixed: UUID?, file number: Int?) -> String {
+    guard var bytes = fixed?.uuid else { return "urn:uuid:" + UUID().uuidString.lowercased() }
+    if let number {
+      let last = (UInt32(bytes.12) << 24 | UInt32(bytes.13) << 16 | UInt32(bytes.14) << 8 | UInt32(bytes.15)) &+ UInt32(truncatingIfNeeded: number + 1)
+      (bytes.12, bytes.13, bytes.14, bytes.15) = (UInt8(last >> 24), UInt8(truncatingIfNeeded: last >> 16), UInt8(truncatingIfNeeded: last >> 8), UInt8(truncatingIfNeeded: last))
+    }
+    return "urn:uuid:" + UUID(uuid: bytes).uuidString.lowercased()
+  }
+
+  /// `out.ome.tif` -> `out.companion.ome` (the name before its first dot), beside it.
+  static func companionName(_ output: StoreLocation) -> StoreLocation {
+    let name = output.name
+    return output.parent.appending(String(name[..<(name.firstIndex(of: ".") ?? name.endIndex)]) + ".companion.ome")
   }
 
   /// `out.ome.tif` -> `out_s3.ome.tif` (the name before its first dot, then the rest).

@@ -23,6 +23,9 @@ public struct ExportedImageDescription: Sendable {
   public var rgbSamples: Int?
   /// The file's IFD that holds the image's first plane (`TiffData IFD`).
   public var firstIFD: Int
+  /// The file holding the planes when the document is not in it (a companion `.companion.ome`): its
+  /// name beside the document and its `OME` `UUID`, written as the `TiffData`'s `UUID` element.
+  public var file: (name: String, uuid: String)?
   /// The position of the image's first pixel (from the NGFF translation) with its NGFF unit name;
   /// when set and the image has at most ``OMEXMLBuilder/maxPlaneElements`` planes, each plane gets a
   /// `Plane` element with `PositionX/Y/Z` (Z advanced by ``physicalSizeZ`` per slice when the units agree).
@@ -237,7 +240,12 @@ public enum OMEXMLBuilder {
     x += channelElements(image, index: n)
 
     let planes = image.planeCount
-    x += "      <TiffData" + attribute("IFD", "\(image.firstIFD)") + attribute("PlaneCount", "\(planes)") + "/>\n"
+    x += "      <TiffData" + attribute("IFD", "\(image.firstIFD)") + attribute("PlaneCount", "\(planes)")
+    if let file = image.file {
+      x += "><UUID" + attribute("FileName", file.name) + ">" + escape(file.uuid) + "</UUID></TiffData>\n"
+    } else {
+      x += "/>\n"
+    }
     if let p = image.planePositions, planes <= maxPlaneElements { appendPlanes(image, position: p, to: &x) }
     x += "    </Pixels>\n  </Image>\n"
   }

