@@ -17,8 +17,9 @@ static void COMEJpeg_errorExit(j_common_ptr info) {
 }
 
 /* One JPEG stream (tables included, no JFIF marker) of `height` rows of `width` 8-bit pixels of
-   `components` samples (1: grey, 3: RGB kept as RGB, with an Adobe marker, as TIFF Photometric RGB
-   needs). The stream is malloc'ed into *out (free it); returns 0, or -1 on an error. */
+   `components` samples (1: grey; 3: RGB, stored as YCbCr with chroma halved in both directions, as
+   TIFF Photometric YCbCr with YCbCrSubSampling 2 2 says). The stream is malloc'ed into *out (free
+   it); returns 0, or -1 on an error. */
 static inline int COMEJpeg_compress(const unsigned char *pixels, int width, int height, int components, int quality,
                                     unsigned char **out, unsigned long *outSize) {
   struct jpeg_compress_struct info;
@@ -39,8 +40,7 @@ static inline int COMEJpeg_compress(const unsigned char *pixels, int width, int 
   info.image_height = (JDIMENSION)height;
   info.input_components = components;
   info.in_color_space = components == 3 ? JCS_RGB : JCS_GRAYSCALE;
-  jpeg_set_defaults(&info);
-  if (components == 3) jpeg_set_colorspace(&info, JCS_RGB);
+  jpeg_set_defaults(&info); /* RGB input: YCbCr, luma 2 x 2, chroma 1 x 1 */
   jpeg_set_quality(&info, quality, TRUE);
   info.write_JFIF_header = FALSE;
   jpeg_start_compress(&info, TRUE);

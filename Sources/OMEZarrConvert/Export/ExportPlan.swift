@@ -304,7 +304,13 @@ struct ExportPlan {
         ifd.set(257, .longs([UInt32(size.height)]))
         ifd.set(258, .shorts([UInt16](repeating: UInt16(dataType.size * 8), count: samples)))
         ifd.set(259, .shorts([options.compression.tag]))
-        ifd.set(262, .shorts([rgb == nil ? 1 : 2]))
+        // Colour JPEG tiles are YCbCr with chroma halved in X and Y (as tifffile and libtiff write them).
+        let ycbcr = rgb != nil && compression == .jpeg
+        ifd.set(262, .shorts([rgb == nil ? 1 : ycbcr ? 6 : 2]))
+        if ycbcr {
+          ifd.set(530, .shorts([2, 2]))
+          ifd.set(532, .rationals([(0, 1), (255, 1), (128, 1), (255, 1), (128, 1), (255, 1)]))
+        }
         if plane == 0 && level == 0, let description { ifd.set(270, .ascii(description)) }
         ifd.set(277, .shorts([UInt16(samples)]))
         if rgb == 4 { ifd.set(338, .shorts([2])) }  // the fourth sample is unassociated alpha

@@ -256,7 +256,7 @@ public final class TIFFSource: PlaneSource {
     // Unknown physical sizes have no unit.
     for i in axes.indices where axes[i].isSpace && scale[axes[i].name] == nil { axes[i].unit = nil }
     // Colour pixels: the channel axis is exactly one pixel's RGB(A) samples.
-    let colour = first.photometric == 2 && (samples == 3 || samples == 4) && axesSizes.first { $0.0 == "c" }?.1 == samples
+    let colour = [2, 6].contains(first.photometric) && (samples == 3 || samples == 4) && axesSizes.first { $0.0 == "c" }?.1 == samples
     if colour, channels == nil {
       channels = zip(["Red", "Green", "Blue", "Alpha"], ["FF0000", "00FF00", "0000FF", "FFFFFF"]).prefix(samples).map {
         var c = Omero.Channel(label: $0.0)

@@ -28,7 +28,7 @@ public struct TIFFDirectory: Sendable, Hashable {
   public var sampleFormat: Int
   /// 1 contiguous (interleaved samples), 2 separate planes.
   public var planarConfig: Int
-  /// The `PhotometricInterpretation` tag: 0 or 1 grey, 2 RGB, 3 palette.
+  /// The `PhotometricInterpretation` tag: 0 or 1 grey, 2 RGB, 3 palette, 6 YCbCr (read as RGB from JPEG).
   public var photometric: Int
   /// The TIFF `Compression` tag: 1 none, 5 LZW, 8 Deflate, 32773 PackBits, ...
   public var compression: Int
@@ -228,6 +228,13 @@ final class TIFFHandle {
     guard TIFFSetSubDirectory(tif, dir.offset) != 0 else { throw fail("cannot read the IFD", ifd: dir.index) }
     guard TIFFIsCODECConfigured(UInt16(truncatingIfNeeded: dir.compression)) != 0 else {
       throw ConvertError(.unsupported, "compression \(dir.compression) is not supported by this libtiff", file: path, ifd: dir.index)
+    }
+    if dir.photometric == 6 {
+      // YCbCr: JPEG tiles and strips (tifffile's and Aperio's colour JPEG) are decoded to RGB by libtiff.
+      guard dir.compression == 7, COMETiff_setU16(tif, UInt32(TIFFTAG_JPEGCOLORMODE), UInt16(JPEGCOLORMODE_RGB)) != 0 else {
+        throw ConvertError(.unsupported, "YCbCr pixels are read only from JPEG tiles or strips, not compression \(dir.compression)",
+          file: path, ifd: dir.index)
+      }
     }
     let bps = dir.bytesPerSample
     let spp = dir.samplesPerPixel

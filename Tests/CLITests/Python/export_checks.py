@@ -189,9 +189,13 @@ def cmd_stored(path, image):
 
 
 def cmd_make_rgb(path):
-    """An RGB TIFF (Photometric RGB, 3 samples per pixel), 2 planes of 60 x 70."""
+    """An RGB TIFF (Photometric RGB, 3 samples per pixel), 2 planes of 60 x 70: smooth colours, as a
+    stained section, with some noise."""
     rng = np.random.default_rng(3)
-    tifffile.imwrite(path, rng.integers(0, 255, size=(2, 60, 70, 3), dtype=np.uint8), photometric="rgb")
+    z, y, x = np.mgrid[:2, :60, :70]
+    colours = np.stack([128 + 100 * np.sin(x / 9 + z), 128 + 90 * np.cos(y / 7), 128 + 80 * np.sin((x + y) / 11)], -1)
+    pixels = np.clip(colours + rng.normal(0, 4, colours.shape), 0, 255).astype(np.uint8)
+    tifffile.imwrite(path, pixels, photometric="rgb")
     print(json.dumps({}))
 
 
@@ -201,8 +205,9 @@ def cmd_rgb(path, original):
     with tifffile.TiffFile(path) as tif, tifffile.TiffFile(original) as orig:
         page = tif.pages[0]
         levels = tif.series[0].levels
+        subsampling = page.tags.get(530)
         out = {"photometric": int(page.photometric), "samples": page.samplesperpixel, "planar": int(page.planarconfig),
-               "shapes": [list(lvl.shape) for lvl in levels],
+               "subsampling": list(subsampling.value) if subsampling else None, "shapes": [list(lvl.shape) for lvl in levels],
                "equal": bool(np.array_equal(levels[0].asarray(), orig.series[0].asarray()))}
     model = ome_types.from_tiff(path, validate=True)
     px = model.images[0].pixels

@@ -93,6 +93,13 @@ def main(d):
     tifffile.imwrite(os.path.join(d, "rgba_tiled.tif"), rgba.transpose(1, 2, 0), photometric="rgb", extrasamples=["unassalpha"],
                      tile=(16, 16))
     add("rgba_tiled", rgba, ["c", "y", "x"])
+    # Colour JPEG as tifffile writes it by default (and Aperio): YCbCr with chroma halved, read as RGB
+    # (expected: tifffile's decode; both decoders are libjpeg-turbo).
+    yy, xx = np.mgrid[:48, :64]
+    smooth = np.stack([128 + 100 * np.sin(xx / 9), 128 + 90 * np.cos(yy / 7), 128 + 80 * np.sin((xx + yy) / 11)], -1)
+    tifffile.imwrite(os.path.join(d, "rgb_jpeg_ycbcr.tif"), smooth.astype(np.uint8), photometric="rgb", compression="jpeg",
+                     tile=(16, 16))
+    add("rgb_jpeg_ycbcr", tifffile.imread(os.path.join(d, "rgb_jpeg_ycbcr.tif")).transpose(2, 0, 1), ["c", "y", "x"])
     # OME-TIFF: physical sizes, channels, time.
     o = vol((2, 3, 5, 32, 24))  # TCZYX
     tifffile.imwrite(os.path.join(d, "ome_tczyx.ome.tif"), o, ome=True, compression="zlib",
