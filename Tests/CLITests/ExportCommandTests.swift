@@ -267,6 +267,8 @@ struct ExportCommandTests {
     #expect(try Self.check(["multi", one, zarr + "/1/0"])["equal"] == [true])
     let missing = try CLI.ome2zarr("export", zarr, one, "--series", "5", "--overwrite")
     #expect(missing.status == 1 && missing.stderr.contains("series 5 does not exist"), "\(missing.stderr)")
+    let twice = try CLI.ome2zarr("export", zarr, one, "--series", "1,0,1", "--split", "--overwrite")
+    #expect(twice.status == 2 && twice.stderr.contains("--series lists 1 twice"), "\(twice.stderr)")
   }
 
   @Test func anRGBTIFFStaysColourPixelsThroughConvertAndExport() throws {

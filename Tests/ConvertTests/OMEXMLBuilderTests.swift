@@ -259,6 +259,12 @@ struct OMEXMLBuilderTests {
     #expect(xml.contains("<TiffData IFD=\"0\" PlaneCount=\"2\"><UUID FileName=\"x_s0.ome.tif\">\(uuids[0])</UUID></TiffData>"))
     let meta = try OMEXMLMetadata.parse(xml)
     #expect(meta.images.map { $0.tiffData.map(\.fileName) } == [["x_s0.ome.tif"], ["x_s1.ome.tif"]])
+    // Names: the output's name without its TIFF extension, whatever dots it holds.
+    let output = try StoreLocation("/data/run.v1.OME.TIFF")
+    #expect(Exporter.splitName(output, 2).name == "run.v1_s2.OME.TIFF")
+    #expect(Exporter.companionName(output).name == "run.v1.companion.ome")
+    #expect(Exporter.splitName(try StoreLocation("/data/plain"), 0).name == "plain_s0")
+    #expect(Exporter.companionName(try StoreLocation("s3://lab/out/x.tif")).description == "s3://lab/out/x.companion.ome")
     #expect(meta.images.map { $0.tiffData.map(\.uuid) } == [[uuids[0]], [uuids[1]]])
   }
 

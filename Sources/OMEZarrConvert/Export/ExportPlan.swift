@@ -34,8 +34,16 @@ struct ExportPlan {
   var placesPlanes: Bool { imageJ && compression == .none }
   /// ImageJ's layout above 4 GiB: one directory, before the planes, which lie one after another;
   /// ImageJ, Bio-Formats and tifffile find them from that directory and `images=` in its description.
-  var contiguousImageJ: Bool { imageJ && UInt64(planeCount) * UInt64(planeBytes) >= ExportPlan.imageJDirectoriesLimit }
-  /// Planes of at least this many bytes leave no room below 4 GiB for a directory after each.
+  var contiguousImageJ: Bool {
+    guard imageJ else { return false }
+    // Each plane and its directory: entries and values (512 bytes is more than they take) and two
+    // numbers per strip.
+    let perPlane = UInt64(planeBytes) + 512 + 8 * UInt64(tiles(level: 0).down)
+    let (total, overflow) = UInt64(planeCount).multipliedReportingOverflow(by: perPlane)
+    return overflow || total >= ExportPlan.imageJDirectoriesLimit
+  }
+  /// Planes and their directories of at least this many bytes leave no room below 4 GiB for the
+  /// first directory's description.
   static let imageJDirectoriesLimit: UInt64 = (1 << 32) - (1 << 24)
   /// Bytes of one full-resolution plane.
   var planeBytes: Int { levelSizes[0].height * levelSizes[0].width * dataType.size * samples }

@@ -143,6 +143,9 @@ public enum Exporter {
       for i in series where !found.indices.contains(i) {
         throw ConvertError(.invalidArgument, "series \(i) does not exist: '\(input)' holds \(found.count) image\(found.count == 1 ? "" : "s") (0-\(found.count - 1))")
       }
+      guard Set(series).count == series.count else {
+        throw ConvertError(.invalidArgument, "series \(series.map(String.init).joined(separator: ",")) lists an image twice")
+      }
       chosen = series
     }
     let plans = try chosen.map { try ExportPlan(node: found[$0].node, name: found[$0].name, options: options) }
@@ -227,7 +230,12 @@ public enum Exporter {
       if let leading {
         try writer.finish(only: main[0], at: leading)
       } else {
-        bigTIFF = try writer.finish(main: main, sub: sub, forceBigTIFF: options.bigTIFF) || bigTIFF
+        let big = try writer.finish(main: main, sub: sub, forceBigTIFF: options.bigTIFF)
+        // ImageJ reads no BigTIFF: a file that needs one takes ImageJ's layout above 4 GiB instead.
+        guard !(big && options.imageJ) else {
+          throw ConvertError(.invalidArgument, "the ImageJ file '\(target)' would pass 4 GiB with its directories")
+        }
+        bigTIFF = big || bigTIFF
       }
       written += file.size
       files.append(file)
@@ -271,17 +279,26 @@ public enum Exporter {
     return "urn:uuid:" + UUID(uuid: bytes).uuidString.lowercased()
   }
 
-  /// `out.ome.tif` -> `out.companion.ome` (the name before its first dot), beside it.
-  static func companionName(_ output: StoreLocation) -> StoreLocation {
+  /// An output's name without its TIFF extension (`.ome.tif`, `.ome.tiff`, `.tif`, `.tiff`, any
+  /// case), and that extension: `a.v1.ome.tif` -> (`a.v1`, `.ome.tif`).
+  static func nameParts(_ output: StoreLocation) -> (stem: String, ext: String) {
     let name = output.name
-    return output.parent.appending(String(name[..<(name.firstIndex(of: ".") ?? name.endIndex)]) + ".companion.ome")
+    let lower = name.lowercased()
+    for ext in [".ome.tiff", ".ome.tif", ".tiff", ".tif"] where lower.hasSuffix(ext) && lower.count > ext.count {
+      return (String(name.dropLast(ext.count)), String(name.suffix(ext.count)))
+    }
+    return (name, "")
   }
 
-  /// `out.ome.tif` -> `out_s3.ome.tif` (the name before its first dot, then the rest).
+  /// `out.ome.tif` -> `out.companion.ome`, beside it (as raw2ometiff names it).
+  static func companionName(_ output: StoreLocation) -> StoreLocation {
+    output.parent.appending(nameParts(output).stem + ".companion.ome")
+  }
+
+  /// `out.ome.tif` -> `out_s3.ome.tif`, beside it.
   static func splitName(_ output: StoreLocation, _ index: Int) -> StoreLocation {
-    let name = output.name
-    let dot = name.firstIndex(of: ".") ?? name.endIndex
-    return output.parent.appending(String(name[..<dot]) + "_s\(index)" + String(name[dot...]))
+    let (stem, ext) = nameParts(output)
+    return output.parent.appending(stem + "_s\(index)" + ext)
   }
 
   /// The images `node` holds, in export order: itself (an image), a bioformats2raw collection's

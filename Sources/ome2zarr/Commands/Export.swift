@@ -98,6 +98,9 @@ struct Export: ParsableCommand {
         guard let i = Int($0.trimmingCharacters(in: .whitespaces)) else { throw CommandFailure.usage("--series takes indices: '\(series)'") }
         return i
       }
+      if let repeated = options.series?.enumerated().first(where: { options.series?[..<$0.offset].contains($0.element) == true }) {
+        throw CommandFailure.usage("--series lists \(repeated.element) twice: '\(series)'")
+      }
     }
     if crop != nil || channels != nil {
       // The axes and channels of the first image exported name what --crop and --channels pick.
