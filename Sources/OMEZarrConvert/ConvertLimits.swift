@@ -13,6 +13,8 @@ public enum ConvertLimits {
   public static let physicalSizes: ClosedRange<Double> = 1e-30...1e30
   /// The largest magnitude of a translation kept; larger or non-finite ones become 0 with a warning.
   public static let maxTranslation = 1e30
+  /// The largest companion OME-XML document (`.companion.ome`) read: 256 MiB.
+  public static let maxCompanionBytes = 1 << 28
 
   /// Whether `value` is a usable physical size (finite, positive, within ``physicalSizes``).
   static func isPhysicalSize(_ value: Double) -> Bool { physicalSizes.contains(value) }

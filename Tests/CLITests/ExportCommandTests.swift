@@ -262,6 +262,20 @@ struct ExportCommandTests {
       "\(set.serialized())")
     #expect(set["series"]?.arrayValue?.map { $0["size"] } == [[1, 1, 3, 40, 50], [1, 1, 2, 30, 20]], "\(set.serialized())")
     #expect(set["series"]?.arrayValue?.map { $0["max_diff"]?.arrayValue?.allSatisfy { $0 == 0 } } == [true, true], "\(set.serialized())")
+    // convert opens the set from its companion, as bioformats2raw does: the same two images.
+    let back = dir.appendingPathComponent("back.ome.zarr").path
+    let b = try CLI.ome2zarr("convert", dir.appendingPathComponent("each.companion.ome").path, back, "--quiet")
+    try #require(b.status == 0, "\(b.stderr)")
+    for series in ["0", "1"] {
+      let a = try #require(try OMENode.open(path: zarr + "/" + series).image())
+      let c = try #require(try OMENode.open(path: back + "/" + series).image())
+      #expect(try a.levels[0].read() == c.levels[0].read(), "series \(series)")
+    }
+    let companion = try String(contentsOfFile: dir.appendingPathComponent("each.companion.ome").path, encoding: .utf8)
+    let unnamed = dir.appendingPathComponent("unnamed.companion.ome").path
+    try companion.replacingOccurrences(of: "FileName=\"each_s0.ome.tif\"", with: "").write(toFile: unnamed, atomically: true, encoding: .utf8)
+    let refused = try CLI.ome2zarr("convert", unnamed, dir.appendingPathComponent("refused.ome.zarr").path, "--quiet")
+    #expect(refused.status == 2 && refused.stderr.contains("OME-XML image 0 names no TIFF file"), "\(refused.stderr)")
     let one = dir.appendingPathComponent("one.ome.tif").path
     #expect(try CLI.ome2zarr("export", zarr, one, "--series", "1", "--quiet").status == 0)
     #expect(try Self.check(["multi", one, zarr + "/1/0"])["equal"] == [true])

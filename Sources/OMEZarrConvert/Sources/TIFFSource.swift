@@ -3,8 +3,9 @@ import OMEZarr
 import Synchronization
 import ZarrIO
 
-/// A TIFF image: a plain (multi-page) TIFF, an OME-TIFF series (with multi-file sets), or an
-/// ImageJ hyperstack (including > 4 GB files whose planes follow the first IFD contiguously).
+/// A TIFF image: a plain (multi-page) TIFF, an OME-TIFF series (with multi-file sets, opened from
+/// any of their files or from their `.companion.ome`), or an ImageJ hyperstack (including > 4 GB
+/// files whose planes follow the first IFD contiguously).
 ///
 /// Axes are t, c, z, y, x with axes of size 1 left out (y and x always kept); RGB(A) samples are
 /// channels.
@@ -41,8 +42,25 @@ public final class TIFFSource: PlaneSource {
     var byteSwapped: Bool
   }
 
+  /// Whether `path` names a companion OME-XML document of a multi-file OME-TIFF set.
+  public static func isCompanion(_ path: String) -> Bool { path.lowercased().hasSuffix(".companion.ome") }
+
+  /// The OME-XML document of a companion file (at most ``ConvertLimits/maxCompanionBytes``).
+  static func companionDocument(_ path: String) throws -> String {
+    let location = try StoreLocation(path)
+    let size = location.objectInfo()?.size ?? 0
+    guard size <= ConvertLimits.maxCompanionBytes else {
+      throw ConvertError(.unsupported, "the companion OME-XML is \(size) bytes, more than \(ConvertLimits.maxCompanionBytes >> 20) MiB", file: path)
+    }
+    guard let bytes = try? location.read(), bytes.count <= ConvertLimits.maxCompanionBytes else {
+      throw ConvertError(.unreadable, "cannot read the companion OME-XML", file: path)
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
   /// The number of images (series) in a TIFF: OME-XML images, else 1.
   public static func seriesCount(path: String) throws -> Int {
+    if isCompanion(path) { return max(try OMEXMLMetadata.parse(companionDocument(path), file: path).images.count, 1) }
     let h = try TIFFHandle(path: path)
     let dirs = try h.directories()
     guard let d = dirs.first?.description, d.contains("<OME"), let meta = try? OMEXMLMetadata.parse(d) else { return 1 }
@@ -56,15 +74,29 @@ public final class TIFFSource: PlaneSource {
 
   /// Opens `path`; for OME-TIFF with several images, `series` picks one (default 0).
   public init(path: String, series: Int = 0) throws {
-    let main = try TIFFHandle(path: path)
+    // A companion holds the OME-XML only: the TIFF read first is the one with the series' first plane.
+    let companion = Self.isCompanion(path) ? try Self.companionDocument(path) : nil
+    var tiffPath = path
+    if let companion {
+      let meta = try OMEXMLMetadata.parse(companion, file: path)
+      guard !meta.images.isEmpty else { throw ConvertError(.unreadable, "the companion OME-XML describes no images", file: path) }
+      guard meta.images.indices.contains(series) else {
+        throw ConvertError(.invalidArgument, "series \(series) does not exist (the companion has \(meta.images.count))", file: path)
+      }
+      guard let name = meta.images[series].tiffData.first?.fileName, !name.isEmpty else {
+        throw ConvertError(.unreadable, "OME-XML image \(series) names no TIFF file (TiffData UUID FileName)", file: path)
+      }
+      tiffPath = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(name).path
+    }
+    let main = try TIFFHandle(path: tiffPath)
     let dirs = try main.directories()
-    guard var first = dirs.first else { throw ConvertError(.unreadable, "the TIFF has no images", file: path) }
-    var directories: [String: [TIFFDirectory]] = [path: dirs]
-    var pools: [String: TIFFHandlePool] = [path: TIFFHandlePool(path: path)]
+    guard var first = dirs.first else { throw ConvertError(.unreadable, "the TIFF has no images", file: tiffPath) }
+    var directories: [String: [TIFFDirectory]] = [tiffPath: dirs]
+    var pools: [String: TIFFHandlePool] = [tiffPath: TIFFHandlePool(path: tiffPath)]
     let fullRes = dirs.filter { $0.newSubfileType & 1 == 0 }
     let samples = first.samplesPerPixel
     let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-      .replacingOccurrences(of: ".ome", with: "")
+      .replacingOccurrences(of: ".ome", with: "").replacingOccurrences(of: ".companion", with: "")
     var axesSizes: [(String, Int)]  // t, c, z
     var refs: [PlaneRef] = []
     var scale: [String: Double] = [:]
@@ -81,7 +113,7 @@ public final class TIFFSource: PlaneSource {
       }
     }
 
-    if let desc = first.description, desc.contains("<OME") {
+    if let desc = companion ?? first.description, desc.contains("<OME") {
       let meta = try OMEXMLMetadata.parse(desc, file: path)
       guard meta.images.indices.contains(series) else {
         throw ConvertError(.invalidArgument, "series \(series) does not exist (the file has \(meta.images.count))", file: path)
@@ -107,8 +139,12 @@ public final class TIFFSource: PlaneSource {
       var map = [Int: (String, Int)]()
       let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
       for td in img.tiffData {
-        var file = path
-        if let fn = td.fileName, !fn.isEmpty { file = dir.appendingPathComponent(fn).path }
+        var file = tiffPath
+        if let fn = td.fileName, !fn.isEmpty {
+          file = dir.appendingPathComponent(fn).path
+        } else if companion != nil {
+          throw ConvertError(.unreadable, "OME-XML image \(series): a TiffData names no TIFF file (TiffData UUID FileName)", file: path)
+        }
         if directories[file] == nil {
           directories[file] = try TIFFHandle(path: file).directories()
           pools[file] = TIFFHandlePool(path: file)
@@ -122,7 +158,7 @@ public final class TIFFSource: PlaneSource {
         let count = min(td.planeCount ?? planeCount, planeCount - start)
         for k in 0..<max(count, 0) { map[start + k] = (file, td.ifd + k) }
       }
-      if img.tiffData.isEmpty { for p in 0..<planeCount { map[p] = (path, p) } }
+      if img.tiffData.isEmpty { for p in 0..<planeCount { map[p] = (tiffPath, p) } }
       for t in 0..<img.sizeT {
         for c in 0..<img.sizeC {
           for z in 0..<img.sizeZ {
@@ -274,7 +310,7 @@ public final class TIFFSource: PlaneSource {
         file: path)
     }
     planes = refs
-    omeXML = dirs.first?.description.flatMap { $0.contains("<OME") ? $0 : nil }
+    omeXML = companion ?? dirs.first?.description.flatMap { $0.contains("<OME") ? $0 : nil }
     self.pools = pools
     self.directories = directories
     self.contiguous = contiguous

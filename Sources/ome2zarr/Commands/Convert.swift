@@ -12,6 +12,7 @@ struct Convert: ParsableCommand {
       Inputs:
       - a TIFF: multi-page, BigTIFF, striped or tiled, any compression libtiff decodes;
       - an OME-TIFF: several images become a bioformats2raw-style collection unless --series picks one;
+        a multi-file set is opened from any of its files or its .companion.ome;
       - an ImageJ hyperstack;
       - a folder of single-plane TIFFs, in natural order or arranged by --pattern such as 'img_t{t}_c{c}_z{z}.tif';
       - a Zarr array or OME-Zarr image (a directory, a bucket, a URL or a .ozx), re-encoded.
