@@ -276,6 +276,12 @@ struct ExportCommandTests {
     try companion.replacingOccurrences(of: "FileName=\"each_s0.ome.tif\"", with: "").write(toFile: unnamed, atomically: true, encoding: .utf8)
     let refused = try CLI.ome2zarr("convert", unnamed, dir.appendingPathComponent("refused.ome.zarr").path, "--quiet")
     #expect(refused.status == 2 && refused.stderr.contains("OME-XML image 0 names no TIFF file"), "\(refused.stderr)")
+    // A set names files beside it or below, never outside its folder.
+    let escaping = dir.appendingPathComponent("escaping.companion.ome").path
+    try companion.replacingOccurrences(of: "FileName=\"each_s1.ome.tif\"", with: "FileName=\"../each_s1.ome.tif\"")
+      .write(toFile: escaping, atomically: true, encoding: .utf8)
+    let outside = try CLI.ome2zarr("convert", escaping, dir.appendingPathComponent("outside.ome.zarr").path, "--quiet")
+    #expect(outside.status == 2 && outside.stderr.contains("names '../each_s1.ome.tif', outside the folder of the set"), "\(outside.stderr)")
     let one = dir.appendingPathComponent("one.ome.tif").path
     #expect(try CLI.ome2zarr("export", zarr, one, "--series", "1", "--quiet").status == 0)
     #expect(try Self.check(["multi", one, zarr + "/1/0"])["equal"] == [true])

@@ -58,6 +58,15 @@ public final class TIFFSource: PlaneSource {
     return String(decoding: bytes, as: UTF8.self)
   }
 
+  /// The file a `TiffData` `UUID FileName` names: beside `path` or below its folder, never outside it.
+  static func member(_ fileName: String, of path: String) throws(ConvertError) -> String {
+    let parts = fileName.split(separator: "/", omittingEmptySubsequences: false)
+    guard !fileName.hasPrefix("/"), !parts.contains(".."), !parts.contains(""), !fileName.contains("\0") else {
+      throw ConvertError(.unreadable, "the OME-XML names '\(fileName)', outside the folder of the set", file: path)
+    }
+    return URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(fileName).path
+  }
+
   /// The number of images (series) in a TIFF: OME-XML images, else 1.
   public static func seriesCount(path: String) throws -> Int {
     if isCompanion(path) { return max(try OMEXMLMetadata.parse(companionDocument(path), file: path).images.count, 1) }
@@ -86,7 +95,7 @@ public final class TIFFSource: PlaneSource {
       guard let name = meta.images[series].tiffData.first?.fileName, !name.isEmpty else {
         throw ConvertError(.unreadable, "OME-XML image \(series) names no TIFF file (TiffData UUID FileName)", file: path)
       }
-      tiffPath = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(name).path
+      tiffPath = try Self.member(name, of: path)
     }
     let main = try TIFFHandle(path: tiffPath)
     let dirs = try main.directories()
@@ -137,11 +146,10 @@ public final class TIFFSource: PlaneSource {
       try checkPlanes(axesSizes)
       // Plane -> (file, IFD) from TiffData.
       var map = [Int: (String, Int)]()
-      let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
       for td in img.tiffData {
         var file = tiffPath
         if let fn = td.fileName, !fn.isEmpty {
-          file = dir.appendingPathComponent(fn).path
+          file = try Self.member(fn, of: path)
         } else if companion != nil {
           throw ConvertError(.unreadable, "OME-XML image \(series): a TiffData names no TIFF file (TiffData UUID FileName)", file: path)
         }
