@@ -84,6 +84,37 @@ struct ExportCommandTests {
     #expect(series?["resolutions"] == [[96, 96], [48, 48], [24, 24]] && series?["max_diff"] == [0, 0, 0], "\(bf.serialized())")
   }
 
+  /// Signed, unsigned and float pixels: the sample format and predictor that each needs, read back
+  /// the same by tifffile and Bio-Formats at every resolution.
+  @Test(arguments: [DataType.int8, .uint8, .int16, .int32, .float32, .float64])
+  func everyPixelTypeOMETIFFHolds(_ type: DataType) throws {
+    let dir = try CLI.temporaryDirectory()
+    let shape = [3, 40, 50], n = 3 * 40 * 50
+    let data: ArrayBuffer
+    switch type {
+    case .float32: data = try ArrayBuffer(shape: shape, dataType: type, elements: (0..<n).map { Float(sin(Double($0) * 0.37) * 1000) })
+    case .float64: data = try ArrayBuffer(shape: shape, dataType: type, elements: (0..<n).map { sin(Double($0) * 0.37) * 1e6 })
+    default:  // every bit pattern is a value: negatives included for signed types
+      data = try ArrayBuffer(shape: shape, dataType: type,
+        bytes: (0..<(n * type.size)).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) })
+    }
+    let zarr = dir.appendingPathComponent("typed.ome.zarr").path
+    var o = ImageOptions(axes: [.space("z"), .space("y"), .space("x")])
+    o.chunkShape = [3, 16, 16]
+    try ImageWriter.write(data, to: FilesystemStore(root: zarr, create: true), options: o)
+    let out = dir.appendingPathComponent("typed.ome.tif").path
+    let r = try CLI.ome2zarr("export", zarr, out, "--tile", "16", "--quiet")
+    try #require(r.status == 0, "\(r.stderr)")
+    let ome = ["int8": "int8", "uint8": "uint8", "int16": "int16", "int32": "int32", "float32": "float", "float64": "double"][type.description]
+    let c = try Self.check(["levels", out, zarr + "/0"])
+    #expect(c["level0_equal"] == true && c["pixels"]?["Type"]?.stringValue == ome, "\(c.serialized())")
+    #expect(c["tags"]?["predictor"]?.intValue == (type.isFloat ? 1 : 2), "\(c.serialized())")
+    let bf = try #require(try Self.bioFormats(out).first)
+    let series = bf["series"]?.arrayValue?.first
+    #expect(bf["omexml_valid"] == true && series?["type"]?.stringValue == ome, "\(bf.serialized())")
+    #expect(series?["resolutions"] == [[40, 50], [20, 25], [10, 13]] && series?["max_diff"] == [0, 0, 0], "\(bf.serialized())")
+  }
+
   @Test func fiveDimensionsWithChannelsAndPhysicalSizes() throws {
     let (dir, _, zarr) = try Self.fiveD()
     let out = dir.appendingPathComponent("out.ome.tif").path
