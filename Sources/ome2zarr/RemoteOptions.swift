@@ -22,7 +22,8 @@ struct RemoteOptions: ParsableArguments {
   mutating func validate() throws {
     guard (1...1024).contains(ioConcurrency) else { throw ValidationError("--io-concurrency must be between 1 and 1024") }
     if let region, region.isEmpty || !region.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
-      throw ValidationError("--region '\(region)' is not a region name (like us-east-1)")
+      let crop = region.contains(":") ? "; export crops with --crop z0:z1,y0:y1,x0:x1" : ""
+      throw ValidationError("--region '\(region)' is not an S3 region name (like us-east-1)\(crop)")
     }
     if let endpointURL {
       guard let scheme = StoreLocation.scheme(of: endpointURL), scheme == "http" || scheme == "https" else {

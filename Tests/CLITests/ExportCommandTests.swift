@@ -149,6 +149,10 @@ struct ExportCommandTests {
     #expect(c["model"]?["channels"] == ["Tubulin", "DNA"] && c["schema_errors"] == [], "\(c.serialized())")
     let outside = try CLI.ome2zarr("export", zarr, out, "--crop", "z=0:9", "--overwrite")
     #expect(outside.status == 1 && outside.stderr.contains("region z 0:9 lies outside 0:4"), "\(outside.stderr)")
+    // The spelling, --region, is the S3 region on every command: a crop there gets a hint.
+    let region = try CLI.ome2zarr("export", zarr, out, "--region", "1:3,10:50,5:", "--overwrite")
+    #expect(region.status == 2 && region.stderr.contains("is not an S3 region name (like us-east-1); export crops with --crop"),
+      "\(region.stderr)")
     let missing = try CLI.ome2zarr("export", zarr, out, "--channels", "GFP", "--overwrite")
     #expect(missing.status == 2 && missing.stderr.contains("no channel is named 'GFP'"), "\(missing.stderr)")
   }
