@@ -13,6 +13,9 @@ public enum ConvertLimits {
   public static let physicalSizes: ClosedRange<Double> = 1e-30...1e30
   /// The largest magnitude of a translation kept; larger or non-finite ones become 0 with a warning.
   public static let maxTranslation = 1e30
+  /// The most tiles (or strips) one export writes, over every plane and resolution: 2^25, whose
+  /// offsets and sizes take 512 MiB until the directories are written.
+  public static let maxExportSegments = 1 << 25
   /// The largest companion OME-XML document (`.companion.ome`) read: 256 MiB.
   public static let maxCompanionBytes = 1 << 28
 

@@ -266,6 +266,26 @@ struct ExportCommandTests {
     #expect(overwrite.status == 0, "\(overwrite.stderr)")
   }
 
+  /// Plane and tile counts come from the input: bounded before anything is read or allocated.
+  @Test(arguments: [([5_000_000, 16, 16], "planes (T x C x Z), more than an export writes"),
+                    ([1, 100_000_000, 100_000_000], "would take more than 33554432 tiles")])
+  func hugeImagesAreRefusedBeforeReading(_ shape: [Int], _ message: String) throws {
+    let dir = try CLI.temporaryDirectory()
+    let zarr = dir.appendingPathComponent("huge.ome.zarr").path
+    let store = try FilesystemStore(root: zarr, create: true)
+    let axes = #"[{"name": "z", "type": "space"}, {"name": "y", "type": "space"}, {"name": "x", "type": "space"}]"#
+    _ = try ZarrGroup.create(in: store, path: "", attributes: try JSONValue.parse(Array("""
+      {"ome": {"version": "0.5", "multiscales": [{"axes": \(axes),
+        "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1, 1, 1]}]}]}]}}
+      """.utf8)).objectValue ?? [:])
+    _ = try ZarrArray.create(in: store, path: "0", metadata: ArrayMetadata(shape: shape, dataType: .uint8, chunkShape: [1, 4096, 4096],
+      codecs: [Codecs.bytes()], dimensionNames: ["z", "y", "x"]))
+    let out = dir.appendingPathComponent("huge.ome.tif").path
+    let r = try CLI.ome2zarr("export", zarr, out, "--quiet")
+    #expect(r.status == 1 && r.stderr.contains(message), "\(r.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: out))
+  }
+
   @Test func aCollectionBecomesAMultiImageFileOrOneFilePerImage() throws {
     let dir = try CLI.temporaryDirectory()
     let tiff = dir.appendingPathComponent("two.ome.tif").path

@@ -177,6 +177,21 @@ struct ExportPlan {
       sizes.append(((last.height + 1) / 2, (last.width + 1) / 2))
     }
     levelSizes = sizes
+    // Every plane gets a directory and every tile an offset and a size, held until the end: both
+    // counts are bounded before anything is read.
+    guard let planes = CheckedArithmetic.product([sizeT, rgb == nil ? sizeC : 1, sizeZ]), planes <= ConvertLimits.maxPlanes else {
+      throw ConvertError(.unsupported, "'\(name)' has \(sizeT) x \(sizeC) x \(sizeZ) planes (T x C x Z), more than an export writes (\(ConvertLimits.maxPlanes))")
+    }
+    let (segmentWidth, segmentHeight) = options.imageJ ? (sizes[0].width, ExportPlan.stripRows) : (options.tileSize, options.tileSize)
+    func along(_ n: Int, _ segment: Int) -> Int { n == 0 ? 0 : (n - 1) / segment + 1 }
+    let perLevel = sizes.map { CheckedArithmetic.product([along($0.height, segmentHeight), along($0.width, segmentWidth)]) }
+    let perPlane = perLevel.reduce(Int?(0)) { sum, n in
+      guard let sum, let n, case (let total, false) = sum.addingReportingOverflow(n) else { return nil }
+      return total
+    }
+    guard let perPlane, let segments = CheckedArithmetic.product([planes, perPlane]), segments <= ConvertLimits.maxExportSegments else {
+      throw ConvertError(.unsupported, "'\(name)' would take more than \(ConvertLimits.maxExportSegments) tiles; export a crop, fewer levels or larger tiles (--tile)")
+    }
     // The image's own levels serve as reduced resolutions while each is the next halving in X and
     // Y only (same type, every other axis as long); a crop derives them all.
     var starts = [(array, 0)]
