@@ -153,6 +153,10 @@ struct ExportCommandTests {
     let region = try CLI.ome2zarr("export", zarr, out, "--region", "1:3,10:50,5:", "--overwrite")
     #expect(region.status == 2 && region.stderr.contains("is not an S3 region name (like us-east-1); export crops with --crop"),
       "\(region.stderr)")
+    let past = try CLI.ome2zarr("export", zarr, out, "--crop", "z=5:", "--overwrite")
+    #expect(past.status == 1 && past.stderr.contains("region z 5:4 lies outside 0:4"), "\(past.stderr)")
+    let twice = try CLI.ome2zarr("export", zarr, out, "--channels", "1,DNA,Actin", "--overwrite")
+    #expect(twice.status == 1 && twice.stderr.contains("the channels 1,0,1 name one channel twice"), "\(twice.stderr)")
     let missing = try CLI.ome2zarr("export", zarr, out, "--channels", "GFP", "--overwrite")
     #expect(missing.status == 2 && missing.stderr.contains("no channel is named 'GFP'"), "\(missing.stderr)")
   }
@@ -266,10 +270,13 @@ struct ExportCommandTests {
     #expect(overwrite.status == 0, "\(overwrite.stderr)")
   }
 
-  /// Plane and tile counts come from the input: bounded before anything is read or allocated.
+  /// Plane and tile counts, widths and empty axes come from the input: checked before anything is
+  /// read or allocated.
   @Test(arguments: [([5_000_000, 16, 16], "planes (T x C x Z), more than an export writes"),
-                    ([1, 100_000_000, 100_000_000], "would take more than 33554432 tiles")])
-  func hugeImagesAreRefusedBeforeReading(_ shape: [Int], _ message: String) throws {
+                    ([1, 100_000_000, 100_000_000], "would take more than 33554432 tiles"),
+                    ([0, 16, 16], "has nothing to export: its Z axis is empty"),
+                    ([1, 512, 67_108_864], "(67108864 pixels wide) would take more than 1024 MiB; use smaller tiles")])
+  func hugeOrEmptyImagesAreRefusedBeforeReading(_ shape: [Int], _ message: String) throws {
     let dir = try CLI.temporaryDirectory()
     let zarr = dir.appendingPathComponent("huge.ome.zarr").path
     let store = try FilesystemStore(root: zarr, create: true)
@@ -344,6 +351,8 @@ struct ExportCommandTests {
     #expect(missing.status == 1 && missing.stderr.contains("series 5 does not exist"), "\(missing.stderr)")
     let twice = try CLI.ome2zarr("export", zarr, one, "--series", "1,0,1", "--split", "--overwrite")
     #expect(twice.status == 2 && twice.stderr.contains("--series lists 1 twice"), "\(twice.stderr)")
+    let none = try CLI.ome2zarr("export", zarr, one, "--series", "", "--overwrite")
+    #expect(none.status == 2 && none.stderr.contains("--series takes indices: ''"), "\(none.stderr)")
   }
 
   @Test func anRGBTIFFStaysColourPixelsThroughConvertAndExport() throws {

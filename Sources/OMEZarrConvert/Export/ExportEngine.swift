@@ -66,16 +66,26 @@ struct ExportEngine {
     let (height, width) = plan.levelSizes[pass.levels.lowerBound]
     // Crops start where asked at full resolution; stored levels are read whole (no crop then).
     let (firstY, firstX) = pass.levels.lowerBound == 0 ? (plan.firstY, plan.firstX) : (0, 0)
-    // A band covers whole chunks in y (each chunk decoded once per slab) and whole tile rows.
-    let inner = pass.array.metadata.innerChunkShape
-    let band = max(tile, (inner[plan.y] + tile - 1) / tile * tile)
-    // The slab's depth: the chunks' depth along z, halved while the band and the rows waiting
-    // at each resolution (less than a band) would pass the limit.
-    var depth = plan.z.map { min(plan.sizeZ, inner[$0]) } ?? 1
     // Colour pixels: a slab holds every sample (channel) of its planes, each halved on its own
     // and interleaved into the tiles.
     let samples = plan.samples
-    let perPlane = band * width * e * 2 * samples
+    // One row of every sample, and a row of tiles with the rows waiting at each resolution (less
+    // than as many again): the least an export holds, at most a block.
+    guard let rowBytes = CheckedArithmetic.product([width, e, samples]),
+      let least = CheckedArithmetic.product([rowBytes, tile, 2]), least <= ConvertLimits.maxBlockBytes
+    else {
+      throw ConvertError(.unsupported, "a row of tiles of '\(plan.inputName)' (\(width) pixels wide) would take more than "
+        + "\(ConvertLimits.maxBlockBytes >> 20) MiB; use smaller tiles (--tile) or a crop")
+    }
+    // A band covers whole chunks in y (each chunk decoded once per slab) and whole tile rows, when
+    // that fits the memory limit; else one row of tiles (chunks are then decoded once per band).
+    let inner = pass.array.metadata.innerChunkShape
+    var band = (min(inner[plan.y], height) + tile - 1) / tile * tile
+    if band < tile || band * rowBytes * 2 > max(options.memoryLimit, least) { band = tile }
+    // The slab's depth: the chunks' depth along z, halved while the band and the rows waiting
+    // at each resolution (less than a band) would pass the limit.
+    var depth = plan.z.map { min(plan.sizeZ, inner[$0]) } ?? 1
+    let perPlane = band * rowBytes * 2
     while depth > 1 && depth * perPlane > options.memoryLimit { depth = (depth + 1) / 2 }
     let shape = pass.array.shape
     var slab = [UInt8](repeating: 0, count: depth * band * width * e * samples)
@@ -136,12 +146,16 @@ struct ExportEngine {
     let across = plan.tiles(level: level).across
     states[level].rows += data
     states[level].count += count
-    while states[level].count >= tileHeight || (final && states[level].count > 0) {
-      let n = min(tileHeight, states[level].count)
+    // Rows made into tiles are dropped once, after the loop (dropping each row of tiles as it is
+    // made would move the rest of the band every time).
+    var used = 0
+    while states[level].count - used >= tileHeight || (final && states[level].count - used > 0) {
+      let n = min(tileHeight, states[level].count - used)
       let tileRow = states[level].nextTileRow
       // Tiles are whole (zero beyond the image); strips hold only the rows there are.
       let rowsKept = plan.imageJ ? n : tileHeight
       states[level].rows.withUnsafeBytes { rows in
+        let first = rows.baseAddress!.advanced(by: used * width * e)
         for col in 0..<across {
           let x0 = col * tileWidth
           let w = min(tileWidth, width - x0)
@@ -149,15 +163,18 @@ struct ExportEngine {
           raw.withUnsafeMutableBytes { out in
             for r in 0..<n {
               out.baseAddress!.advanced(by: r * tileWidth * e)
-                .copyMemory(from: rows.baseAddress!.advanced(by: (r * width + x0) * e), byteCount: w * e)
+                .copyMemory(from: first.advanced(by: (r * width + x0) * e), byteCount: w * e)
             }
           }
           jobs.append(TileJob(plane: plane, level: level, index: tileRow * across + col, sample: sample, raw: raw))
         }
       }
-      states[level].rows.removeFirst(n * width * e)
-      states[level].count -= n
+      used += n
       states[level].nextTileRow += 1
+    }
+    if used > 0 {
+      states[level].rows.removeFirst(used * width * e)
+      states[level].count -= used
     }
     guard level < last else { return }
     // Rows are halved in pairs; an odd last row waits for its pair unless the plane ends here.

@@ -118,16 +118,19 @@ struct ExportPlan {
         throw ConvertError(.invalidArgument, "the crop names axis '\(name)', which the image does not have (\(axes.map(\.name).joined(separator: ", ")))")
       }
       // An open end (Int.max) runs to the end of the axis.
-      let range = asked.lowerBound..<(asked.upperBound == Int.max ? shape[dim] : asked.upperBound)
-      guard range.lowerBound >= 0, range.upperBound <= shape[dim], !range.isEmpty else {
-        throw ConvertError(.invalidArgument, "region \(name) \(range.lowerBound):\(range.upperBound) lies outside 0:\(shape[dim])")
+      let upper = asked.upperBound == Int.max ? shape[dim] : asked.upperBound
+      guard asked.lowerBound >= 0, asked.lowerBound < upper, upper <= shape[dim] else {
+        throw ConvertError(.invalidArgument, "region \(name) \(asked.lowerBound):\(upper) lies outside 0:\(shape[dim])")
       }
-      ranges[dim] = range
+      ranges[dim] = asked.lowerBound..<upper
     }
     let channelCount = c.map { ranges[$0].count } ?? 1
     let channelList = options.channels ?? Array(0..<channelCount)
     for index in channelList where index < 0 || index >= (c.map { shape[$0] } ?? 1) {
       throw ConvertError(.invalidArgument, "channel \(index) does not exist: the image has channels 0-\((c.map { shape[$0] } ?? 1) - 1)")
+    }
+    guard Set(channelList).count == channelList.count else {
+      throw ConvertError(.invalidArgument, "the channels \(channelList.map(String.init).joined(separator: ",")) name one channel twice")
     }
     if options.channels == nil, let c { channels = channelList.map { $0 + ranges[c].lowerBound } } else { channels = channelList }
     self.image = image
@@ -145,7 +148,9 @@ struct ExportPlan {
     let recorded = node.zarr.attributes["ome2zarr"]?["rgb"] != nil
     let colour = (options.rgb ?? (recorded && !options.imageJ)) && c != nil
     if colour {
-      guard options.channels == nil, sizeC == 3 || sizeC == 4, [.uint8, .uint16].contains(array.dataType), !options.imageJ else {
+      guard options.channels == nil, c.map({ ranges[$0] == 0..<shape[$0] }) == true, sizeC == 3 || sizeC == 4,
+        [.uint8, .uint16].contains(array.dataType), !options.imageJ
+      else {
         throw ConvertError(.invalidArgument, "RGB needs all 3 or 4 channels of uint8 or uint16 pixels, in an OME-TIFF (this image has \(sizeC) of \(array.dataType))")
       }
     }
@@ -158,6 +163,13 @@ struct ExportPlan {
     firstZ = z.map { ranges[$0].lowerBound } ?? 0
     firstY = ranges[shape.count - 2].lowerBound
     firstX = ranges[shape.count - 1].lowerBound
+    // Every exported axis holds something, and a TIFF's width and height are 32-bit.
+    for (axis, size) in [("T", sizeT), ("C", sizeC), ("Z", sizeZ), ("Y", ranges[y].count), ("X", ranges[x].count)] {
+      guard size > 0 else { throw ConvertError(.unsupported, "'\(name)' has nothing to export: its \(axis) axis is empty") }
+    }
+    for (axis, size) in [("Y", ranges[y].count), ("X", ranges[x].count)] where size > Int(UInt32.max) {
+      throw ConvertError(.unsupported, "'\(name)' is \(size) pixels along \(axis), more than a TIFF holds (\(UInt32.max))")
+    }
     var sizes = [(height: ranges[y].count, width: ranges[x].count)]
     if options.imageJ {
       guard [.uint8, .uint16, .float32].contains(array.dataType) else {
@@ -181,6 +193,11 @@ struct ExportPlan {
     // counts are bounded before anything is read.
     guard let planes = CheckedArithmetic.product([sizeT, rgb == nil ? sizeC : 1, sizeZ]), planes <= ConvertLimits.maxPlanes else {
       throw ConvertError(.unsupported, "'\(name)' has \(sizeT) x \(sizeC) x \(sizeZ) planes (T x C x Z), more than an export writes (\(ConvertLimits.maxPlanes))")
+    }
+    guard let planeBytes = CheckedArithmetic.product([sizes[0].height, sizes[0].width, array.dataType.size, rgb ?? 1]),
+      let bytes = CheckedArithmetic.product([planes, planeBytes]), bytes <= ConvertLimits.maxImageBytes
+    else {
+      throw ConvertError(.unsupported, "'\(name)' holds more than \(ConvertLimits.maxImageBytes) bytes to export")
     }
     let (segmentWidth, segmentHeight) = options.imageJ ? (sizes[0].width, ExportPlan.stripRows) : (options.tileSize, options.tileSize)
     func along(_ n: Int, _ segment: Int) -> Int { n == 0 ? 0 : (n - 1) / segment + 1 }
@@ -226,6 +243,9 @@ struct ExportPlan {
     }
   }
 
+  /// Tiles (or strips) over every plane and resolution (at most ``ConvertLimits/maxExportSegments``).
+  var segmentCount: Int { planeCount * levelSizes.indices.reduce(0) { $0 + tiles(level: $1).across * tiles(level: $1).down } }
+
   /// Each plane's and resolution's segment table, every offset and count zero until written.
   func emptyTables() -> [[ExportEngine.SegmentTable]] {
     (0..<planeCount).map { _ in
@@ -255,9 +275,9 @@ struct ExportPlan {
     if let unit = axes[x].unit, let symbol = unit == "micrometer" ? "micron" : OMEXMLBuilder.omeUnit(unit) {
       lines.append("unit=\(symbol)")
     }
-    if let z, sizeZ > 1, let scale { lines.append("spacing=\(scale[z])") }
+    if let z, sizeZ > 1, let scale, ConvertLimits.isPhysicalSize(scale[z]) { lines.append("spacing=\(scale[z])") }
     if sizeT > 1 { lines.append("loop=false") }
-    if let t, sizeT > 1, let scale, let seconds = ExportPlan.seconds(axes[t].unit) {
+    if let t, sizeT > 1, let scale, let seconds = ExportPlan.seconds(axes[t].unit), ConvertLimits.isPhysicalSize(scale[t] * seconds) {
       lines.append("finterval=\(scale[t] * seconds)")
     }
     return lines.joined(separator: "\n") + "\n"

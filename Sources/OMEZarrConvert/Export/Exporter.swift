@@ -148,16 +148,29 @@ public enum Exporter {
       }
       chosen = series
     }
+    guard !chosen.isEmpty else { throw ConvertError(.invalidArgument, "'\(input)' holds no images to export") }
     let plans = try chosen.map { try ExportPlan(node: found[$0].node, name: found[$0].name, options: options) }
     // The original OME-XML of a collection converted from an OME-TIFF, carried over.
+    let metadataKey = joinKey(node.path, "OME/METADATA.ome.xml")
     let original: String? = node.kind == .bioformats2raw && !options.rebuildMetadata
-      ? (try? node.store.get(joinKey(node.path, "OME/METADATA.ome.xml"))).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) }
+      && (try? node.store.size(of: metadataKey)).flatMap { $0 }.map { $0 <= ConvertLimits.maxCompanionBytes } == true
+      ? (try? node.store.get(metadataKey)).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) }
       : nil
     if options.imageJ && plans.count > 1 && !options.split {
       throw ConvertError(.invalidArgument, "an ImageJ hyperstack holds one image and '\(input)' has \(plans.count): use --series or --split")
     }
-    // One file, or one per image.
+    // One file, or one per image; each file's planes and tiles within the limits, as each image's are.
     let groups: [[Int]] = options.split ? plans.indices.map { [$0] } : [Array(plans.indices)]
+    for group in groups {
+      let planes = group.reduce(0) { $0 + plans[$1].planeCount }
+      let segments = group.reduce(0) { $0 + plans[$1].segmentCount }
+      guard planes <= ConvertLimits.maxPlanes, segments <= ConvertLimits.maxExportSegments else {
+        throw ConvertError(.unsupported, "'\(input)' would put \(planes) planes and \(segments) tiles in one file, more than an export writes "
+          + "(\(ConvertLimits.maxPlanes) planes, \(ConvertLimits.maxExportSegments) tiles): use --split or --series")
+      }
+    }
+    // Bytes read, for progress and the summary (each image's at most 2^60, checked; the sum saturates).
+    let totalBytes = plans.reduce(0) { $0.addingReportingOverflow($1.bytes).overflow ? Int.max : $0 + $1.bytes }
     let targets = groups.count == 1 ? [output] : plans.indices.map { splitName(output, $0) }
     // Split OME-TIFFs are a set: a companion document describes all of them (as raw2ometiff's --split).
     let companion = options.split && !options.imageJ && plans.count > 1 ? companionName(output) : nil
@@ -166,7 +179,7 @@ public enum Exporter {
         throw ConvertError(.outputExists, "'\(target)' already exists; use --overwrite to replace it")
       }
     }
-    progress?.start(totalBytes: plans.reduce(0) { $0 + $1.bytes }, label: output.name)
+    progress?.start(totalBytes: totalBytes, label: output.name)
     var files: [StagedFile] = []
     var bigTIFF = false
     var written = 0
@@ -257,7 +270,7 @@ public enum Exporter {
     return ExportSummary(output: targets[0].description, outputs: targets.map(\.description), companion: companion?.description,
       images: plans.count,
       levels: plans[0].levelSizes.map { [$0.height, $0.width] }, planes: plans.reduce(0) { $0 + $1.planeCount },
-      bigTIFF: bigTIFF, compression: options.compression, bytesRead: plans.reduce(0) { $0 + $1.bytes },
+      bigTIFF: bigTIFF, compression: options.compression, bytesRead: totalBytes,
       bytesWritten: written, seconds: Date().timeIntervalSince(started))
   }
 

@@ -302,6 +302,12 @@ public enum OMEXMLBuilder {
   /// ` key="value"` with `value` escaped.
   static func attribute(_ key: String, _ value: String) -> String { " \(key)=\"\(escape(value))\"" }
 
+  /// Whether XML 1.0 can hold `s` (control characters other than tab, line feed and carriage
+  /// return, U+FFFE and U+FFFF cannot).
+  static func isXMLCharacter(_ s: Unicode.Scalar) -> Bool {
+    (s.value >= 0x20 || s == "\t" || s == "\n" || s == "\r") && s.value != 0xFFFE && s.value != 0xFFFF
+  }
+
   /// `text` safe in an XML 1.0 attribute value: `& < > " '` as entities, tab and line breaks as
   /// character references (so parsers keep them), other characters XML 1.0 forbids dropped.
   static func escape(_ text: String) -> String {
@@ -318,8 +324,7 @@ public enum OMEXMLBuilder {
       case "\n": out += "&#10;"
       case "\r": out += "&#13;"
       default:
-        if s.value < 0x20 || s.value == 0xFFFE || s.value == 0xFFFF { continue }
-        out.unicodeScalars.append(s)
+        if isXMLCharacter(s) { out.unicodeScalars.append(s) }
       }
     }
     return out

@@ -65,7 +65,7 @@ enum OMEXMLCarryOver {
     set(pixels, "BigEndian", "false")
     if d.rgbSamples != nil { set(pixels, "Interleaved", "true") } else { pixels.removeAttribute(forName: "Interleaved") }
     for (axis, size) in [("X", d.physicalSizeX), ("Y", d.physicalSizeY), ("Z", d.physicalSizeZ)] {
-      guard let size, size.value > 0, let unit = size.unit.flatMap(OMEXMLBuilder.omeUnit) else { continue }
+      guard let size, ConvertLimits.isPhysicalSize(size.value), let unit = size.unit.flatMap(OMEXMLBuilder.omeUnit) else { continue }
       set(pixels, "PhysicalSize" + axis, OMEXMLBuilder.number(size.value))
       set(pixels, "PhysicalSize" + axis + "Unit", unit)
     }
@@ -76,12 +76,15 @@ enum OMEXMLCarryOver {
     // The channels: as many as written, with the names the image has now.
     let channels = elements(of: pixels, named: "Channel")
     if planesChanged || channels.count != (d.rgbSamples == nil ? d.sizeC : 1) {
-      for channel in channels.reversed() { channel.detach() }
-      let fresh = (try? XMLElement(xmlString: channelsFragment(d)))?.children ?? []
-      for (i, channel) in fresh.enumerated() {
+      // The channels first (as the schema orders them), then what followed them: children are
+      // unlinked and appended one by one, never inserted at an index (linear in their number).
+      let others = (pixels.children ?? []).filter { ($0 as? XMLElement)?.localName != "Channel" }
+      for child in pixels.children ?? [] { child.detach() }
+      for channel in (try? XMLElement(xmlString: channelsFragment(d)))?.children ?? [] {
         channel.detach()
-        insert(channel, into: pixels, at: i)
+        pixels.addChild(channel)
       }
+      for child in others { pixels.addChild(child) }
     } else {
       for (channel, exported) in zip(channels, d.channels) where exported.name != nil {
         set(channel, "Name", exported.name ?? "")
@@ -131,8 +134,11 @@ enum OMEXMLCarryOver {
     return node
   }
 
+  /// Sets attribute `name`, leaving out characters XML 1.0 cannot hold (as ``OMEXMLBuilder`` does).
   static func set(_ element: XMLElement, _ name: String, _ value: String) {
     element.removeAttribute(forName: name)
-    element.addAttribute(attribute(name, value))
+    var text = String.UnicodeScalarView()
+    text.append(contentsOf: value.unicodeScalars.filter(OMEXMLBuilder.isXMLCharacter))
+    element.addAttribute(attribute(name, String(text)))
   }
 }

@@ -94,13 +94,13 @@ struct Export: ParsableCommand {
     guard !to.isInArchive else { throw CommandFailure.usage("'\(output)' must be a file or an object, not an archive") }
     var options = ExportOptions()
     if let series {
-      options.series = try series.split(separator: ",").map {
+      let list = try series.split(separator: ",", omittingEmptySubsequences: false).map {
         guard let i = Int($0.trimmingCharacters(in: .whitespaces)) else { throw CommandFailure.usage("--series takes indices: '\(series)'") }
         return i
       }
-      if let repeated = options.series?.enumerated().first(where: { options.series?[..<$0.offset].contains($0.element) == true }) {
-        throw CommandFailure.usage("--series lists \(repeated.element) twice: '\(series)'")
-      }
+      var seen = Set<Int>()
+      for i in list where !seen.insert(i).inserted { throw CommandFailure.usage("--series lists \(i) twice: '\(series)'") }
+      options.series = list
     }
     if crop != nil || channels != nil {
       // The axes and channels of the first image exported name what --crop and --channels pick.
