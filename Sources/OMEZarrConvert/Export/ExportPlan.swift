@@ -247,12 +247,13 @@ struct ExportPlan {
   var segmentCount: Int { planeCount * levelSizes.indices.reduce(0) { $0 + tiles(level: $1).across * tiles(level: $1).down } }
 
   /// Each plane's and resolution's segment table, every offset and count zero until written.
-  func emptyTables() -> [[ExportEngine.SegmentTable]] {
-    (0..<planeCount).map { _ in
-      levelSizes.indices.map { level in
-        let n = tiles(level: level).across * tiles(level: level).down
-        return ExportEngine.SegmentTable(offsets: [UInt64](repeating: 0, count: n), counts: [UInt64](repeating: 0, count: n))
-      }
+  func emptyTables() -> [[ExportEngine.SegmentTable]] { (0..<planeCount).map { _ in emptyPlaneTables() } }
+
+  /// One plane's segment table per resolution, every offset and count zero.
+  func emptyPlaneTables() -> [ExportEngine.SegmentTable] {
+    levelSizes.indices.map { level in
+      let n = tiles(level: level).across * tiles(level: level).down
+      return ExportEngine.SegmentTable(offsets: [UInt64](repeating: 0, count: n), counts: [UInt64](repeating: 0, count: n))
     }
   }
 
@@ -328,63 +329,57 @@ struct ExportPlan {
     return description
   }
 
-  /// The main directories (one per plane) and their SubIFDs, for the segment tables `tables`
-  /// (offsets and byte counts per plane and level).
-  func directories(tables: [[ExportEngine.SegmentTable]], description: [UInt8]?, options: ExportOptions,
-    subIndexBase: Int) -> (main: [TIFFIFD], sub: [TIFFIFD])
+  /// The main directory of `plane` and its SubIFDs (the reduced resolutions), for the plane's
+  /// segment tables `tables` (offsets and byte counts per level); `description` goes in the main
+  /// directory.
+  func directories(plane: Int, tables: [ExportEngine.SegmentTable], description: [UInt8]?, options: ExportOptions)
+    -> (main: TIFFIFD, subs: [TIFFIFD])
   {
-    var main: [TIFFIFD] = []
-    var sub: [TIFFIFD] = []
+    var main = TIFFIFD()
+    var subs: [TIFFIFD] = []
     let format: UInt16 = dataType.isFloat ? 3 : dataType.isSigned ? 2 : 1
     let predictor = ExportEngine.usesPredictor(options.compression, dataType)
-    for plane in 0..<planeCount {
-      var subIndices: [Int] = []
-      for level in levelSizes.indices {
-        let size = levelSizes[level]
-        var ifd = TIFFIFD()
-        ifd.set(254, .longs([level == 0 ? 0 : 1]))
-        ifd.set(256, .longs([UInt32(size.width)]))
-        ifd.set(257, .longs([UInt32(size.height)]))
-        ifd.set(258, .shorts([UInt16](repeating: UInt16(dataType.size * 8), count: samples)))
-        ifd.set(259, .shorts([options.compression.tag]))
-        // Colour JPEG tiles are YCbCr with chroma halved in X and Y (as tifffile and libtiff write them).
-        let ycbcr = rgb != nil && compression == .jpeg
-        ifd.set(262, .shorts([rgb == nil ? 1 : ycbcr ? 6 : 2]))
-        if ycbcr {
-          ifd.set(530, .shorts([2, 2]))
-          ifd.set(532, .rationals([(0, 1), (255, 1), (128, 1), (255, 1), (128, 1), (255, 1)]))
-        }
-        if plane == 0 && level == 0, let description { ifd.set(270, .ascii(description)) }
-        ifd.set(277, .shorts([UInt16(samples)]))
-        if rgb == 4 { ifd.set(338, .shorts([2])) }  // the fourth sample is unassociated alpha
-        ifd.set(284, .shorts([1]))
-        ifd.set(305, .ascii(Array("ome2zarr".utf8)))
-        if predictor { ifd.set(317, .shorts([2])) }
-        if imageJ {
-          ifd.set(273, .offsets(tables[plane][level].offsets))
-          ifd.set(278, .longs([UInt32(segmentHeight)]))
-          ifd.set(279, .offsets(tables[plane][level].counts))
-          if let scale = image.scale(level: baseLevel) {
-            ifd.set(282, .rationals([ExportPlan.resolution(scale[x])]))
-            ifd.set(283, .rationals([ExportPlan.resolution(scale[y])]))
-            ifd.set(296, .shorts([1]))
-          }
-        } else {
-          ifd.set(322, .longs([UInt32(tileSize)]))
-          ifd.set(323, .longs([UInt32(tileSize)]))
-          ifd.set(324, .offsets(tables[plane][level].offsets))
-          ifd.set(325, .offsets(tables[plane][level].counts))
-        }
-        ifd.set(339, .shorts([UInt16](repeating: format, count: samples)))
-        if level == 0 {
-          main.append(ifd)
-        } else {
-          subIndices.append(subIndexBase + sub.count)
-          sub.append(ifd)
-        }
+    for level in levelSizes.indices {
+      let size = levelSizes[level]
+      var ifd = TIFFIFD()
+      ifd.set(254, .longs([level == 0 ? 0 : 1]))
+      ifd.set(256, .longs([UInt32(size.width)]))
+      ifd.set(257, .longs([UInt32(size.height)]))
+      ifd.set(258, .shorts([UInt16](repeating: UInt16(dataType.size * 8), count: samples)))
+      ifd.set(259, .shorts([options.compression.tag]))
+      // Colour JPEG tiles are YCbCr with chroma halved in X and Y (as tifffile and libtiff write them).
+      let ycbcr = rgb != nil && compression == .jpeg
+      ifd.set(262, .shorts([rgb == nil ? 1 : ycbcr ? 6 : 2]))
+      if ycbcr {
+        ifd.set(530, .shorts([2, 2]))
+        ifd.set(532, .rationals([(0, 1), (255, 1), (128, 1), (255, 1), (128, 1), (255, 1)]))
       }
-      if !subIndices.isEmpty { main[main.count - 1].set(330, .subIFDs(subIndices)) }
+      if level == 0, let description { ifd.set(270, .ascii(description)) }
+      ifd.set(277, .shorts([UInt16(samples)]))
+      if rgb == 4 { ifd.set(338, .shorts([2])) }  // the fourth sample is unassociated alpha
+      ifd.set(284, .shorts([1]))
+      ifd.set(305, .ascii(Array("ome2zarr".utf8)))
+      if predictor { ifd.set(317, .shorts([2])) }
+      if imageJ {
+        ifd.set(273, .offsets(tables[level].offsets))
+        ifd.set(278, .longs([UInt32(segmentHeight)]))
+        ifd.set(279, .offsets(tables[level].counts))
+        if let scale = image.scale(level: baseLevel) {
+          ifd.set(282, .rationals([ExportPlan.resolution(scale[x])]))
+          ifd.set(283, .rationals([ExportPlan.resolution(scale[y])]))
+          ifd.set(296, .shorts([1]))
+        }
+      } else {
+        ifd.set(322, .longs([UInt32(tileSize)]))
+        ifd.set(323, .longs([UInt32(tileSize)]))
+        ifd.set(324, .offsets(tables[level].offsets))
+        ifd.set(325, .offsets(tables[level].counts))
+      }
+      ifd.set(339, .shorts([UInt16](repeating: format, count: samples)))
+      if level == 0 { main = ifd } else { subs.append(ifd) }
     }
-    return (main, sub)
+    // The reduced resolutions, as many as follow (the writer knows where they lie).
+    if !subs.isEmpty { main.set(330, .subIFDs(subs.count)) }
+    return (main, subs)
   }
 }

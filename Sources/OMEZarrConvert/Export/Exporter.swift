@@ -202,7 +202,7 @@ public enum Exporter {
     for (number, (group, target)) in zip(groups, targets).enumerated() {
       let file = try StagedFile(target: target)
       var writer = try TIFFStreamWriter(file: file)
-      var main: [TIFFIFD] = [], sub: [TIFFIFD] = [], descriptions: [ExportedImageDescription] = []
+      var descriptions: [ExportedImageDescription] = []
       var tables: [[[ExportEngine.SegmentTable]]] = []
       var firstIFD = 0
       // ImageJ's layout above 4 GiB: room for its one directory before the planes.
@@ -210,8 +210,8 @@ public enum Exporter {
       for index in group {
         let plan = plans[index]
         if plan.contiguousImageJ {
-          let directory = plan.directories(tables: plan.emptyTables(), description: Array(plan.imageJDescription().utf8),
-            options: options, subIndexBase: 0).main[0]
+          let directory = plan.directories(plane: 0, tables: plan.emptyPlaneTables(), description: Array(plan.imageJDescription().utf8),
+            options: options).main
           leading = UInt64(try file.appendZeros(TIFFStreamWriter.byteCount(directory, big: false)))
         }
         if plan.placesPlanes {
@@ -234,16 +234,21 @@ public enum Exporter {
       }
       let text = options.imageJ ? plans[group[0]].imageJDescription()
         : carried ?? OMEXMLBuilder.document(images: descriptions, plate: platePart(group), uuid: uuid, creator: "ome2zarr")
-      for (k, index) in group.enumerated() {
-        let (m, s) = plans[index].directories(tables: tables[k], description: k == 0 ? Array(text.utf8) : nil,
-          options: options, subIndexBase: sub.count)
-        main += m
-        sub += s
+      // Plane i of the file: the image it belongs to and its plane there; the description goes in the first.
+      let description = Array(text.utf8)
+      let firstPlanes = group.reduce(into: [0]) { $0.append($0[$0.count - 1] + plans[$1].planeCount) }
+      var image = 0
+      func directories(_ i: Int) -> (main: TIFFIFD, subs: [TIFFIFD]) {
+        if i < firstPlanes[image] { image = 0 }
+        while i >= firstPlanes[image + 1] { image += 1 }
+        let plane = i - firstPlanes[image]
+        return plans[group[image]].directories(plane: plane, tables: tables[image][plane], description: i == 0 ? description : nil,
+          options: options)
       }
       if let leading {
-        try writer.finish(only: main[0], at: leading)
+        try writer.finish(only: directories(0).main, at: leading)
       } else {
-        let big = try writer.finish(main: main, sub: sub, forceBigTIFF: options.bigTIFF)
+        let big = try writer.finish(planes: firstPlanes[group.count], forceBigTIFF: options.bigTIFF, directories: directories)
         // ImageJ reads no BigTIFF: a file that needs one takes ImageJ's layout above 4 GiB instead.
         guard !(big && options.imageJ) else {
           throw ConvertError(.invalidArgument, "the ImageJ file '\(target)' would pass 4 GiB with its directories")

@@ -9,8 +9,8 @@ enum TIFFValue {
   case ascii([UInt8])
   /// File offsets or byte counts: LONG in a classic TIFF, LONG8 in a BigTIFF.
   case offsets([UInt64])
-  /// Sub-directories (reduced resolutions), by index into the writer's sub-directory list.
-  case subIFDs([Int])
+  /// The offsets of the sub-directories (reduced resolutions) that follow this directory, this many.
+  case subIFDs(Int)
 }
 
 /// One image file directory: its tags (written in ascending order).
@@ -49,49 +49,54 @@ struct TIFFStreamWriter {
     try file.write(segment, at: Int(offset))
   }
 
-  /// Writes `main` (chained in order) and `sub` (reached through SubIFDs tags) after the
-  /// segments, then the header pointing at the first; returns whether the file is a BigTIFF.
-  func finish(main: [TIFFIFD], sub: [TIFFIFD], forceBigTIFF: Bool = false) throws -> Bool {
-    let all = main + sub
+  /// Writes the directories after the segments, then the header pointing at the first: `count`
+  /// planes, each a main directory (chained in order) followed by its SubIFDs. `directories(i)`
+  /// builds plane `i`'s; it is called once to lay them out and once to write them, so one plane's
+  /// directories are held at a time. Returns whether the file is a BigTIFF.
+  func finish(planes count: Int, forceBigTIFF: Bool = false,
+    directories: (Int) throws -> (main: TIFFIFD, subs: [TIFFIFD])) throws -> Bool
+  {
     var start = UInt64(file.size)
     if start % 2 == 1 {
       try file.appendZeros(1)
       start += 1
     }
-    func layout(big: Bool) -> [UInt64] {
-      var offsets: [UInt64] = []
-      var at = start
-      for ifd in all {
-        offsets.append(at)
-        at += UInt64(Self.byteCount(ifd, big: big))
+    // Where each plane's directories start in either format, and where the last end.
+    var classic: [UInt64] = [start], big: [UInt64] = [start]
+    classic.reserveCapacity(count + 1)
+    big.reserveCapacity(count + 1)
+    for i in 0..<count {
+      let (main, subs) = try directories(i)
+      classic.append(classic[i] + UInt64(([main] + subs).reduce(0) { $0 + Self.byteCount($1, big: false) }))
+      big.append(big[i] + UInt64(([main] + subs).reduce(0) { $0 + Self.byteCount($1, big: true) }))
+    }
+    let isBig = forceBigTIFF || (classic.last ?? 0) >= classicLimit
+    let starts = isBig ? big : classic
+    for i in 0..<count {
+      let (main, subs) = try directories(i)
+      var subOffsets: [UInt64] = []
+      var at = starts[i] + UInt64(Self.byteCount(main, big: isBig))
+      for sub in subs {
+        subOffsets.append(at)
+        at += UInt64(Self.byteCount(sub, big: isBig))
       }
-      offsets.append(at)
-      return offsets
-    }
-    var big = forceBigTIFF
-    var offsets = layout(big: big)
-    if !big, let end = offsets.last, end >= classicLimit {
-      big = true
-      offsets = layout(big: true)
-    }
-    for (i, ifd) in all.enumerated() {
-      let next = i + 1 < main.count ? offsets[i + 1] : 0
-      let bytes = Self.serialize(ifd, at: offsets[i], big: big, next: next) { offsets[main.count + $0] }
+      var bytes = Self.serialize(main, at: starts[i], big: isBig, next: i + 1 < count ? starts[i + 1] : 0) { subOffsets[$0] }
+      for (sub, offset) in zip(subs, subOffsets) { bytes += Self.serialize(sub, at: offset, big: isBig, next: 0) { _ in 0 } }
       _ = try bytes.withUnsafeBytes { try file.append($0) }
     }
     var header = TIFFBytes()
     header.bytes += [0x49, 0x49]
-    if big {
+    if isBig {
       header.u16(43)
       header.u16(8)
       header.u16(0)
-      header.u64(main.isEmpty ? 0 : offsets[0])
+      header.u64(count == 0 ? 0 : starts[0])
     } else {
       header.u16(42)
-      header.u32(UInt32(main.isEmpty ? 0 : offsets[0]))
+      header.u32(UInt32(count == 0 ? 0 : starts[0]))
     }
     try header.bytes.withUnsafeBytes { try file.write($0, at: 0) }
-    return big
+    return isBig
   }
 
   /// Writes a classic TIFF's one directory at `offset`, in room set aside before the segments
@@ -123,7 +128,7 @@ struct TIFFStreamWriter {
     case .rationals(let v): (5, 8, v.count)
     case .ascii(let v): (2, 1, v.count + 1)
     case .offsets(let v): big ? (16, 8, v.count) : (4, 4, v.count)
-    case .subIFDs(let v): big ? (18, 8, v.count) : (13, 4, v.count)
+    case .subIFDs(let n): big ? (18, 8, n) : (13, 4, n)
     }
   }
 
@@ -139,7 +144,7 @@ struct TIFFStreamWriter {
   }
 
   /// A directory's bytes when written at `offset`, with `next` as the following directory and
-  /// `subOffset` giving where each sub-directory lies.
+  /// `subOffset(k)` giving where its `k`th sub-directory lies.
   static func serialize(_ ifd: TIFFIFD, at offset: UInt64, big: Bool, next: UInt64, subOffset: (Int) -> UInt64) -> [UInt8] {
     let inline = big ? 8 : 4
     let entries = ifd.entries.sorted { $0.tag < $1.tag }
@@ -156,7 +161,7 @@ struct TIFFStreamWriter {
       case .rationals(let v): v.forEach { data.u32($0.0); data.u32($0.1) }
       case .ascii(let v): data.bytes = v + [0]
       case .offsets(let v): v.forEach { big ? data.u64($0) : data.u32(UInt32(truncatingIfNeeded: $0)) }
-      case .subIFDs(let v): v.forEach { big ? data.u64(subOffset($0)) : data.u32(UInt32(truncatingIfNeeded: subOffset($0))) }
+      case .subIFDs(let n): (0..<n).forEach { big ? data.u64(subOffset($0)) : data.u32(UInt32(truncatingIfNeeded: subOffset($0))) }
       }
       head.u16(tag)
       head.u16(code)
