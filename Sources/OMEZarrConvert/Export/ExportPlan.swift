@@ -148,8 +148,9 @@ struct ExportPlan {
     let recorded = node.zarr.attributes["ome2zarr"]?["rgb"] != nil
     let colour = (options.rgb ?? (recorded && !options.imageJ)) && c != nil
     if colour {
+      // The slab holds a colour pixel's samples one after another, each its planes: c before z.
       guard options.channels == nil, c.map({ ranges[$0] == 0..<shape[$0] }) == true, sizeC == 3 || sizeC == 4,
-        [.uint8, .uint16].contains(array.dataType), !options.imageJ
+        [.uint8, .uint16].contains(array.dataType), !options.imageJ, (c ?? 0) < (z ?? Int.max)
       else {
         throw ConvertError(.invalidArgument, "RGB needs all 3 or 4 channels of uint8 or uint16 pixels, in an OME-TIFF (this image has \(sizeC) of \(array.dataType))")
       }

@@ -283,7 +283,13 @@ public enum Exporter {
   /// series, or a plate's fields.
   /// - Throws: `ConvertError` for anything else; `OMEZarrError` when it cannot be read.
   public static func images(in location: StoreLocation) throws -> [OMEImage] {
-    try images(of: OMENode.open(location), name: location.name).images.compactMap { try $0.node.image() }
+    // One entry per image export would write, in its order (indices are what --series names).
+    try images(of: OMENode.open(location), name: location.name).images.map { found in
+      guard let image = try found.node.image() else {
+        throw ConvertError(.unsupported, "'\(found.name)' is \(found.node.kind), not an image")
+      }
+      return image
+    }
   }
 
   /// The `OME` `UUID` of a file (`urn:uuid:…`): random, or `fixed`; a split set's file `number`
