@@ -239,6 +239,20 @@ struct ExportCommandTests {
     #expect(try Self.check(["levels", exported1, zarr + "/1"])["level0_equal"] == true)
   }
 
+  /// One encoder and a tiny memory limit (a band of one row of tiles, one plane per slab) write the
+  /// same pixels.
+  @Test func threadsAndMemoryLimitChangeOnlyTheSpeed() throws {
+    let (dir, zarr) = try Self.sample()
+    let out = dir.appendingPathComponent("slow.ome.tif").path
+    let r = try CLI.ome2zarr("export", zarr, out, "--tile", "32", "--threads", "1", "--memory-limit", "1K", "--quiet")
+    try #require(r.status == 0, "\(r.stderr)")
+    let c = try Self.check(["levels", out, zarr + "/0"])
+    #expect(c["level0_equal"] == true && c["level_max_diff"] == [0, 0], "\(c.serialized())")
+    #expect(c["shapes"] == [[16, 96, 96], [16, 48, 48], [16, 24, 24]], "\(c.serialized())")
+    let none = try CLI.ome2zarr("export", zarr, out, "--threads", "0", "--overwrite")
+    #expect(none.status == 2 && none.stderr.contains("--threads must be between 1 and 4096, not 0"), "\(none.stderr)")
+  }
+
   @Test func oneLevelAsFullResolutionAndNoPyramid() throws {
     let (dir, zarr) = try Self.sample()
     let out = dir.appendingPathComponent("l1.ome.tif").path

@@ -68,6 +68,11 @@ struct Export: ParsableCommand {
   var bigtiff = false
   @Flag(help: "Write an ImageJ hyperstack for Fiji (TZCYX planes, one resolution, uncompressed unless --compression deflate).")
   var imagej = false
+  @Option(help: "Encoding threads (default: all cores; on a cluster, the cores the job was given).")
+  var threads: Int?
+  @Option(help: ArgumentHelp("Memory for the planes being read and halved, e.g. 256M or 1G (one row of tiles at least).",
+    valueName: "bytes"))
+  var memoryLimit = ByteCount(256 << 20)
   @Flag(help: "Replace an existing output.")
   var overwrite = false
   @Flag(help: "No progress bar.")
@@ -131,6 +136,14 @@ struct Export: ParsableCommand {
     options.bigTIFF = bigtiff
     options.imageJ = imagej
     options.split = split
+    if let threads {
+      guard (1...Convert.maxThreads).contains(threads) else {
+        throw CommandFailure.usage("--threads must be between 1 and \(Convert.maxThreads), not \(threads)")
+      }
+      options.threads = threads
+    }
+    guard memoryLimit.bytes > 0 else { throw CommandFailure.usage("--memory-limit must be positive") }
+    options.memoryLimit = memoryLimit.bytes
     options.rgb = rgb
     options.rebuildMetadata = rebuildMetadata
     options.overwrite = overwrite
