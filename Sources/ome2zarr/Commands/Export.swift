@@ -68,7 +68,7 @@ struct Export: ParsableCommand {
   var bigtiff = false
   @Flag(help: "Write an ImageJ hyperstack for Fiji (TZCYX planes, one resolution, uncompressed unless --compression deflate).")
   var imagej = false
-  @Option(help: "Encoding threads (default: all cores; on a cluster, the cores the job was given).")
+  @Option(help: "Encoding threads (default: all cores; in a cluster job, its share, e.g. $SLURM_CPUS_PER_TASK).")
   var threads: Int?
   @Option(help: ArgumentHelp("Memory for the planes being read and halved, e.g. 256M or 1G (one row of tiles at least).",
     valueName: "bytes"))
