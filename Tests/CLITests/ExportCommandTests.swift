@@ -14,27 +14,22 @@ struct ExportCommandTests {
     try PythonChecks.run("bioformats_checks.py", ["read"] + paths).arrayValue ?? []
   }
 
-  /// A 5-D (t, c, z, y, x) OME-TIFF with channel names and physical sizes, and its conversion.
-  static func fiveD() throws -> (dir: URL, tiff: String, zarr: String) {
+  /// A TIFF that `export_checks.py MODE` writes as `file`, and its conversion to `zarr`.
+  static func converted(_ mode: String, _ file: String, _ zarrName: String) throws -> (dir: URL, tiff: String, zarr: String) {
     let dir = try CLI.temporaryDirectory()
-    let tiff = dir.appendingPathComponent("5d.ome.tif").path
-    _ = try check(["make5d", tiff])
-    let zarr = dir.appendingPathComponent("5d.ome.zarr").path
+    let tiff = dir.appendingPathComponent(file).path
+    _ = try check([mode, tiff])
+    let zarr = dir.appendingPathComponent(zarrName).path
     let r = try CLI.ome2zarr("convert", tiff, zarr, "--quiet")
     try #require(r.status == 0, "\(r.stderr)")
     return (dir, tiff, zarr)
   }
 
-  /// An RGB TIFF (2 planes of 60 x 70, 3 samples per pixel) and its conversion.
-  static func rgbSample() throws -> (dir: URL, tiff: String, zarr: String) {
-    let dir = try CLI.temporaryDirectory()
-    let tiff = dir.appendingPathComponent("rgb.tif").path
-    _ = try check(["make_rgb", tiff])
-    let zarr = dir.appendingPathComponent("rgb.ome.zarr").path
-    let r = try CLI.ome2zarr("convert", tiff, zarr, "--quiet")
-    try #require(r.status == 0, "\(r.stderr)")
-    return (dir, tiff, zarr)
-  }
+  /// A 5-D (t, c, z, y, x) OME-TIFF with channel names and physical sizes, and its conversion.
+  static func fiveD() throws -> (dir: URL, tiff: String, zarr: String) { try converted("make5d", "5d.ome.tif", "5d.ome.zarr") }
+
+  /// An RGB TIFF (2 planes of 60 x 70, 3 samples per pixel), and its conversion.
+  static func rgbSample() throws -> (dir: URL, tiff: String, zarr: String) { try converted("make_rgb", "rgb.tif", "rgb.ome.zarr") }
 
   /// The bundled sample (16 planes of 96 x 96) converted.
   static func sample() throws -> (dir: URL, zarr: String) {

@@ -51,6 +51,8 @@ struct ExportPlan {
   var samples: Int { rgb ?? 1 }
   /// The channels are one colour pixel's samples (3: RGB, 4: RGBA), written interleaved.
   let rgb: Int?
+  /// Tiles (or strips) over every plane and resolution (at most ``ConvertLimits/maxExportSegments``).
+  let segmentCount: Int
 
   /// A read of one array: the resolution it is (`levels.lowerBound`) and the ones derived from it.
   struct Pass {
@@ -210,6 +212,7 @@ struct ExportPlan {
     guard let perPlane, let segments = CheckedArithmetic.product([planes, perPlane]), segments <= ConvertLimits.maxExportSegments else {
       throw ConvertError(.unsupported, "'\(name)' would take more than \(ConvertLimits.maxExportSegments) tiles; export a crop, fewer levels or larger tiles (--tile)")
     }
+    segmentCount = segments
     // The image's own levels serve as reduced resolutions while each is the next halving in X and
     // Y only (same type, every other axis as long); a crop derives them all.
     var starts = [(array, 0)]
@@ -243,9 +246,6 @@ struct ExportPlan {
       }
     }
   }
-
-  /// Tiles (or strips) over every plane and resolution (at most ``ConvertLimits/maxExportSegments``).
-  var segmentCount: Int { planeCount * levelSizes.indices.reduce(0) { $0 + tiles(level: $1).across * tiles(level: $1).down } }
 
   /// Each plane's and resolution's segment table, every offset and count zero until written.
   func emptyTables() -> [[ExportEngine.SegmentTable]] { (0..<planeCount).map { _ in emptyPlaneTables() } }
