@@ -440,6 +440,13 @@ struct ExportCommandTests {
     try #require(try CLI.ome2zarr("export", zarr, guarded, "--quiet").status == 0)
     #expect(try Self.check(["carried", guarded])["instruments"] == [])
     try text.write(toFile: metadata, atomically: true, encoding: .utf8)
+    // A channel name holding a character XML 1.0 cannot carry is written without it.
+    _ = try Self.check(["relabel", zarr + "/1", #""DNA\u0001 stain""#])
+    let control = dir.appendingPathComponent("control.ome.tif").path
+    try #require(try CLI.ome2zarr("export", zarr, control, "--quiet").status == 0)
+    let carried = try Self.check(["carried", control])
+    #expect(carried["images"]?.arrayValue?.last?["channels"] == ["DNA stain"] && carried["control_characters"] == false,
+      "\(carried.serialized())")
     // --rebuild-metadata describes the images from the NGFF metadata alone.
     let rebuilt = dir.appendingPathComponent("rebuilt.ome.tif").path
     try #require(try CLI.ome2zarr("export", zarr, rebuilt, "--rebuild-metadata", "--quiet").status == 0)

@@ -7,6 +7,7 @@
     export_checks.py make5d OUT.ome.tif  -> writes a 5-D uint16 OME-TIFF (2 x 3 x 4 x 70 x 90)
 """
 import json
+import os
 import sys
 import xml.etree.ElementTree as ET
 
@@ -156,8 +157,20 @@ def cmd_carried(path):
         "images": [{"id": i.id, "name": i.name, "description": i.description,
                     "instrument": i.instrument_ref.id if i.instrument_ref else None,
                     "size": [i.pixels.size_z, i.pixels.size_y, i.pixels.size_x], "order": i.pixels.dimension_order.value,
-                    "tiff_data": [[t.ifd, t.plane_count] for t in i.pixels.tiff_data_blocks]} for i in model.images],
-        "instruments": [m.microscope.manufacturer for m in model.instruments if m.microscope]}))
+                    "tiff_data": [[t.ifd, t.plane_count] for t in i.pixels.tiff_data_blocks],
+                    "channels": [c.name for c in i.pixels.channels]} for i in model.images],
+        "instruments": [m.microscope.manufacturer for m in model.instruments if m.microscope],
+        # XML 1.0 forbids control characters, even as references (parsers that recover hide them).
+        "control_characters": any(c in tifffile.TiffFile(path).ome_metadata for c in ("\x01", "&#1;", "&#x1;"))}))
+
+
+def cmd_relabel(group_path, label_json):
+    """Sets the first omero channel label of an OME-Zarr 0.5 image to LABEL_JSON (a JSON string)."""
+    meta_path = os.path.join(group_path, "zarr.json")
+    meta = json.load(open(meta_path))
+    meta["attributes"]["ome"]["omero"]["channels"][0]["label"] = json.loads(label_json)
+    json.dump(meta, open(meta_path, "w"))
+    print(json.dumps({}))
 
 
 def cmd_psnr(path, original, converted):
@@ -268,4 +281,4 @@ def cmd_imagej_big(path):
 
 
 if __name__ == "__main__":
-    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej, "multi": cmd_multi, "make_series": cmd_make_series, "make_rgb": cmd_make_rgb, "psnr": cmd_psnr, "stored": cmd_stored, "make_labels": cmd_make_labels, "enrich": cmd_enrich, "carried": cmd_carried, "rgb": cmd_rgb, "make_big": cmd_make_big, "imagej_big": cmd_imagej_big}[sys.argv[1]](*sys.argv[2:])
+    {"levels": cmd_levels, "make5d": cmd_make5d, "imagej": cmd_imagej, "multi": cmd_multi, "make_series": cmd_make_series, "make_rgb": cmd_make_rgb, "psnr": cmd_psnr, "stored": cmd_stored, "make_labels": cmd_make_labels, "enrich": cmd_enrich, "carried": cmd_carried, "rgb": cmd_rgb, "make_big": cmd_make_big, "relabel": cmd_relabel, "imagej_big": cmd_imagej_big}[sys.argv[1]](*sys.argv[2:])
